@@ -1,0 +1,78 @@
+/*
+ * db.c: opening and configuring the shared SQLite database. See db.h.
+ */
+#include <libavutil/error.h>
+
+#include "db.h"
+#include "log.h"
+
+int db_open(const char *path, int readonly, sqlite3 **dbp)
+{
+    sqlite3 *db = NULL;
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc;
+
+    flags |= SQLITE_OPEN_FULLMUTEX;
+    rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("%s: cannot open database: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return AVERROR_EXTERNAL;
+    }
+    sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(db, 1);
+    if (!readonly &&
+        db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;") < 0) {
+        sqlite3_close(db);
+        return AVERROR_EXTERNAL;
+    }
+    if (readonly)
+        db_exec(db, "PRAGMA foreign_keys=ON;");
+    *dbp = db;
+    return 0;
+}
+
+void db_close(sqlite3 **db)
+{
+    if (!*db)
+        return;
+    sqlite3_close_v2(*db);
+    *db = NULL;
+}
+
+int db_exec(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        log_error("%s: database: %s", sqlite3_db_filename(db, "main"),
+                  err ? err : sqlite3_errmsg(db));
+        sqlite3_free(err);
+        return AVERROR_EXTERNAL;
+    }
+    return 0;
+}
+
+int db_begin(sqlite3 *db)
+{
+    return db_exec(db, "BEGIN IMMEDIATE");
+}
+
+int db_commit(sqlite3 *db)
+{
+    return db_exec(db, "COMMIT");
+}
+
+void db_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+        log_error("database: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+        return AVERROR_EXTERNAL;
+    }
+    return 0;
+}

@@ -1,0 +1,38 @@
+/*
+ * db.h: the one SQLite database (--db, default live.db) that live-package,
+ * live-serve and live-resume share. WAL mode, so readers (live-serve)
+ * never block the writer (live-package); a busy database is waited on
+ * (busy timeout), not failed.
+ *
+ * Each module owns its tables and creates them with its own
+ * "CREATE TABLE IF NOT EXISTS" through db_exec; this file only opens,
+ * configures and wraps transactions.
+ */
+#ifndef LIVE_DB_H
+#define LIVE_DB_H
+
+#include <sqlite3.h>
+
+#define DB_DEFAULT_PATH "live.db"
+/* How long a statement waits for another writer's lock, in ms. */
+#define DB_BUSY_TIMEOUT_MS 30000
+
+/* Open (creating it unless readonly) and configure. *db is set on success;
+ * close it with db_close. Returns 0 or a negative AVERROR (the SQLite
+ * error is logged with the path). */
+int db_open(const char *path, int readonly, sqlite3 **db);
+void db_close(sqlite3 **db);
+
+/* Run one or more statements without results. 0 or AVERROR_EXTERNAL
+ * (logged with the SQLite message). */
+int db_exec(sqlite3 *db, const char *sql);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. db_rollback never fails. */
+int db_begin(sqlite3 *db);
+int db_commit(sqlite3 *db);
+void db_rollback(sqlite3 *db);
+
+/* Prepare a statement; 0 or AVERROR_EXTERNAL (logged). */
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * log.c: "PROG: LEVEL: message" on stderr, with libav's messages routed
+ * through the same function. See log.h.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+#include <libavutil/log.h>
+
+#include "log.h"
+
+static const char *log_name = "live";
+static int log_level = LOG_LEVEL_INFO;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int progress_shown;
+
+static const char *const level_names[] = {
+    [LOG_LEVEL_ERROR] = "error",
+    [LOG_LEVEL_WARN] = "warning",
+    [LOG_LEVEL_INFO] = "info",
+    [LOG_LEVEL_DEBUG] = "debug",
+    [LOG_LEVEL_TRACE] = "trace",
+};
+
+static void write_line(int level, const char *msg)
+{
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        n--;
+    if (n == 0)
+        return;
+    pthread_mutex_lock(&log_lock);
+    if (progress_shown) {
+        fputc('\n', stderr);
+        progress_shown = 0;
+    }
+    fprintf(stderr, "%s: %s: %.*s\n", log_name, level_names[level], (int)n, msg);
+    fflush(stderr);
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_vmsg(int level, const char *fmt, va_list ap)
+{
+    char buf[4096];
+
+    if (level > log_level || level < LOG_LEVEL_ERROR)
+        return;
+    if (level > LOG_LEVEL_TRACE)
+        level = LOG_LEVEL_TRACE;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    write_line(level, buf);
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vmsg(level, fmt, ap);
+    va_end(ap);
+}
+
+/* libav levels: PANIC 0 .. ERROR 16, WARNING 24, INFO 32, VERBOSE 40, DEBUG 48, TRACE 56.
+ * libav's INFO chatter is our debug level: it would drown the program's own. */
+static int level_from_av(int av_level)
+{
+    if (av_level <= AV_LOG_ERROR)
+        return LOG_LEVEL_ERROR;
+    if (av_level <= AV_LOG_WARNING)
+        return LOG_LEVEL_WARN;
+    if (av_level <= AV_LOG_VERBOSE)
+        return LOG_LEVEL_DEBUG;
+    return LOG_LEVEL_TRACE;
+}
+
+static void av_callback(void *avcl, int av_level, const char *fmt, va_list ap)
+{
+    int level = level_from_av(av_level);
+    char line[4096];
+    int print_prefix = 1;
+
+    if (level > log_level)
+        return;
+    /* Lines are assembled per call: libav sends a line in one call almost
+     * always, and a partial line is better than interleaved garbage. */
+    av_log_format_line2(avcl, av_level, fmt, ap, line, sizeof(line), &print_prefix);
+    write_line(level, line);
+}
+
+void log_init(const char *prog)
+{
+    const char *slash = strrchr(prog, '/');
+    log_name = slash ? slash + 1 : prog;
+    av_log_set_callback(av_callback);
+}
+
+const char *log_prog(void)
+{
+    return log_name;
+}
+
+void log_set_level(int level)
+{
+    if (level < LOG_LEVEL_QUIET)
+        level = LOG_LEVEL_QUIET;
+    if (level > LOG_LEVEL_TRACE)
+        level = LOG_LEVEL_TRACE;
+    log_level = level;
+}
+
+int log_get_level(void)
+{
+    return log_level;
+}
+
+void log_more(void)
+{
+    log_set_level(log_level + 1);
+}
+
+void log_less(void)
+{
+    log_set_level(log_level - 1);
+}
+
+int log_is_tty(void)
+{
+    return isatty(STDERR_FILENO);
+}
+
+void log_progress(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+
+    if (log_level < LOG_LEVEL_INFO || !log_is_tty())
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&log_lock);
+    fprintf(stderr, "\r%s: %s\033[K", log_name, buf);
+    fflush(stderr);
+    progress_shown = 1;
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_progress_end(void)
+{
+    pthread_mutex_lock(&log_lock);
+    if (progress_shown) {
+        fputc('\n', stderr);
+        progress_shown = 0;
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+const char *log_averr(int err, char *buf, unsigned size)
+{
+    av_strerror(err, buf, size);
+    return buf;
+}

@@ -1,0 +1,153 @@
+# tests/lib.sh: TAP helpers for the shell end-to-end tests.
+#
+#   . "$(dirname "$0")/lib.sh"
+#   plan 3
+#   ok "live-segment runs" live-segment -h
+#   is "$(cat n)" 4 "four segments"
+#   like "$out" '^live-segment: error' "error prefix"
+#
+# Provides $T (a temporary directory removed at exit, with every process
+# started by bg killed), $TOP (the checkout), $LIVE_BIN first in PATH,
+# free_port, wait_for and media makers built on ffmpeg -f lavfi.
+set -u
+
+TOP=${LIVE_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+LIVE_BIN=${LIVE_BIN:-$TOP/build/bin}
+PATH=$LIVE_BIN:$TOP/scripts:$PATH
+export TOP LIVE_BIN PATH
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/live-test.XXXXXX")
+_tap_n=0
+_tap_failed=0
+_tap_planned=0
+_bg_pids=()
+
+_cleanup() {
+    local p
+    for p in "${_bg_pids[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    for p in "${_bg_pids[@]}"; do
+        # give each a moment, then force
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null
+    done
+    [ -n "${KEEP_T:-}" ] && { echo "# kept $T" >&2; return; }
+    rm -rf "$T"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+plan() { _tap_planned=$1; echo "1..$1"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+diag() { printf '# %s\n' "$@" >&2; }
+note() { printf '# %s\n' "$@"; }
+
+pass() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+fail() { _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1)); echo "not ok $_tap_n - $*"; }
+skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # skip $*"; }
+
+# ok DESC CMD ARGS...: passes when the command exits 0.
+ok() {
+    local desc=$1; shift
+    if "$@"; then pass "$desc"; else fail "$desc"; diag "command failed: $*"; fi
+}
+# nok DESC CMD ARGS...: passes when the command exits non-zero.
+nok() {
+    local desc=$1; shift
+    if "$@"; then fail "$desc"; diag "command succeeded: $*"; else pass "$desc"; fi
+}
+# is GOT WANT DESC
+is() {
+    if [ "$1" = "$2" ]; then pass "$3"; else fail "$3"; diag "got:  '$1'" "want: '$2'"; fi
+}
+isnt() {
+    if [ "$1" != "$2" ]; then pass "$3"; else fail "$3"; diag "got '$1', wanted something else"; fi
+}
+# like GOT ERE DESC
+like() {
+    if printf '%s' "$1" | grep -Eq -- "$2"; then pass "$3"; else fail "$3"; diag "got:  '$1'" "want match: $2"; fi
+}
+unlike() {
+    if printf '%s' "$1" | grep -Eq -- "$2"; then fail "$3"; diag "got:  '$1'" "unwanted match: $2"; else pass "$3"; fi
+}
+# cmp_num GOT OP WANT DESC (OP: -lt -le -eq -ge -gt, or < <= > >= for decimals)
+cmp_num() {
+    local got=$1 op=$2 want=$3 desc=$4 r
+    case $op in
+        -lt|-le|-eq|-ge|-gt|-ne) [ "$got" "$op" "$want" ] 2>/dev/null && r=0 || r=1 ;;
+        *) r=$(awk -v a="$got" -v b="$want" -v op="$op" 'BEGIN {
+               if (a == "" || b == "") { print 1; exit }
+               if (op == "<") print !(a < b); else if (op == "<=") print !(a <= b);
+               else if (op == ">") print !(a > b); else if (op == ">=") print !(a >= b);
+               else print 1 }') ;;
+    esac
+    if [ "$r" = 0 ]; then pass "$desc"; else fail "$desc"; diag "got $got, want $op $want"; fi
+}
+
+done_testing() {
+    [ "$_tap_planned" = 0 ] && echo "1..$_tap_n"
+    [ "$_tap_failed" = 0 ] && { [ "$_tap_planned" = 0 ] || [ "$_tap_planned" = "$_tap_n" ]; }
+}
+
+# bg CMD ARGS...: start in the background, killed at exit; sets $! as usual.
+bg() { "$@" & _bg_pids+=($!); }
+
+# free_port: a TCP port on loopback that nothing listens on now.
+free_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$(( (RANDOM << 1 | RANDOM & 1) % 30000 + 20000 ))
+        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+    done
+    return 1
+}
+
+# wait_for SECONDS CMD ARGS...: poll every 0.1 s until CMD succeeds.
+wait_for() {
+    local limit=$1; shift
+    local end=$(( $(date +%s%N) / 1000000 + ${limit%.*} * 1000 ))
+    while ! "$@" 2>/dev/null; do
+        [ $(( $(date +%s%N) / 1000000 )) -ge $end ] && return 1
+        sleep 0.1
+    done
+}
+
+# Media made by ffmpeg -f lavfi (real encoders, small sizes, fast).
+FFMPEG=${FFMPEG:-ffmpeg -hide_banner -loglevel error -nostdin -y}
+
+# make_av OUT SECONDS [SIZE [GOP_SECONDS [FPS]]] [-- EXTRA FFMPEG OUTPUT ARGS]
+# H.264 (fixed GOP, no scene cuts) + AAC stereo 48 kHz, container by OUT's extension.
+make_av() {
+    local out=$1 dur=$2 size=${3:-320x240} gop=${4:-2} fps=${5:-25}
+    shift $(( $# < 5 ? $# : 5 ))
+    [ "${1:-}" = -- ] && shift
+    $FFMPEG -f lavfi -i "testsrc2=size=$size:rate=$fps:duration=$dur" \
+        -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=$dur" \
+        -c:v libx264 -preset ultrafast -g $((gop * fps)) -keyint_min $((gop * fps)) \
+        -sc_threshold 0 -pix_fmt yuv420p -c:a aac -ac 2 -b:a 96k "$@" "$out"
+}
+
+# make_video OUT SECONDS [SIZE [GOP_SECONDS [FPS]]] [-- EXTRA]: video only.
+make_video() {
+    local out=$1 dur=$2 size=${3:-320x240} gop=${4:-2} fps=${5:-25}
+    shift $(( $# < 5 ? $# : 5 ))
+    [ "${1:-}" = -- ] && shift
+    $FFMPEG -f lavfi -i "testsrc2=size=$size:rate=$fps:duration=$dur" \
+        -c:v libx264 -preset ultrafast -g $((gop * fps)) -keyint_min $((gop * fps)) \
+        -sc_threshold 0 -pix_fmt yuv420p "$@" "$out"
+}
+
+# make_audio OUT SECONDS [-- EXTRA]: AAC (or what EXTRA says) only.
+make_audio() {
+    local out=$1 dur=$2
+    shift 2
+    [ "${1:-}" = -- ] && shift
+    $FFMPEG -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=$dur" \
+        -c:a aac -ac 2 -b:a 96k "$@" "$out"
+}
+
+# probe FILE ENTRIES [STREAM]: ffprobe values, one per line (csv, no keys).
+probe() {
+    ffprobe -v error ${3:+-select_streams "$3"} -show_entries "$2" -of csv=p=0 "$1"
+}
