@@ -86,7 +86,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .PHONY: all deps check test bench demo fuzz lint-man install uninstall clean
 .SECONDARY: $(LIB_OBJ) $(CMD_OBJ) $(UNIT_OBJ)
