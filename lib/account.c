@@ -1,0 +1,834 @@
+/*
+ * account.c: viewer accounts, sessions, watch positions and the login rate
+ * limiter. See account.h for the contract; live-resume(1) for the schema.
+ *
+ * Locking: `lock` guards the one connection and its prepared statements
+ * (a statement is bound, stepped and reset under it); `hash_lock` with
+ * `hash_cond` counts the argon2 computations in progress (never held
+ * while hashing); `rl_lock` guards the token buckets. No two are held at
+ * once, so there is no lock order to get wrong.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavutil/error.h>
+#include <sodium.h>
+
+#include "account.h"
+#include "db.h"
+#include "log.h"
+
+#define TOKEN_BYTES 32
+#define TOKEN_HASH_BYTES 32
+/* Token buckets: a fixed open-addressed table; a key is looked for in a
+ * window of RL_PROBE slots after its home slot. */
+#define RL_SLOTS 8192
+#define RL_PROBE 16
+
+enum {
+    ST_USER_ADD, ST_USER_DEL, ST_USER_GET, ST_USER_LIST, ST_USER_PASSWD,
+    ST_SESSION_ADD, ST_SESSION_GET, ST_SESSION_TOUCH, ST_SESSION_DEL,
+    ST_SESSION_EXPIRE, ST_POS_GET, ST_POS_SET, ST_POS_LIST, ST_COUNT
+};
+
+static const char *const statements[ST_COUNT] = {
+    [ST_USER_ADD] = "INSERT INTO users(name, hash, created) VALUES(?1, ?2, ?3)",
+    [ST_USER_DEL] = "DELETE FROM users WHERE name = ?1",
+    [ST_USER_GET] = "SELECT id, name, created, hash FROM users WHERE name = ?1",
+    [ST_USER_LIST] = "SELECT id, name, created FROM users ORDER BY name",
+    [ST_USER_PASSWD] = "UPDATE users SET hash = ?2 WHERE name = ?1",
+    [ST_SESSION_ADD] = "INSERT INTO sessions(token_hash, user_id, created, expires, seen) "
+                       "VALUES(?1, ?2, ?3, ?4, ?3)",
+    [ST_SESSION_GET] = "SELECT s.user_id, s.expires, s.seen, u.name, u.created "
+                       "FROM sessions s JOIN users u ON u.id = s.user_id "
+                       "WHERE s.token_hash = ?1",
+    [ST_SESSION_TOUCH] = "UPDATE sessions SET expires = ?2, seen = ?3 WHERE token_hash = ?1",
+    [ST_SESSION_DEL] = "DELETE FROM sessions WHERE token_hash = ?1",
+    [ST_SESSION_EXPIRE] = "DELETE FROM sessions WHERE expires <= ?1",
+    [ST_POS_GET] = "SELECT stream, seconds, updated FROM positions "
+                   "WHERE user_id = ?1 AND stream = ?2",
+    [ST_POS_SET] = "INSERT INTO positions(user_id, stream, seconds, updated) "
+                   "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(user_id, stream) "
+                   "DO UPDATE SET seconds = excluded.seconds, updated = excluded.updated",
+    [ST_POS_LIST] = "SELECT stream, seconds, updated FROM positions "
+                    "WHERE user_id = ?1 ORDER BY stream",
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS users("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " hash TEXT NOT NULL,"          /* crypto_pwhash_str: $argon2id$... */
+    " created REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sessions("
+    " token_hash BLOB PRIMARY KEY," /* BLAKE2b-256 of the 32 token bytes */
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " created REAL NOT NULL,"
+    " expires REAL NOT NULL,"
+    " seen REAL NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);"
+    "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires);"
+    "CREATE TABLE IF NOT EXISTS positions("
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " stream TEXT NOT NULL,"
+    " seconds REAL NOT NULL,"
+    " updated REAL NOT NULL,"
+    " PRIMARY KEY(user_id, stream)) WITHOUT ROWID;";
+
+typedef struct Bucket {
+    uint64_t key;   /* 0: free */
+    double tokens;
+    double last;    /* when tokens was computed */
+} Bucket;
+
+struct Account {
+    AccountConfig cfg;
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    pthread_mutex_t lock;
+
+    pthread_mutex_t hash_lock;
+    pthread_cond_t hash_cond;
+    int hashing;
+    char *dummy_hash;   /* verified against for unknown users */
+
+    pthread_mutex_t rl_lock;
+    unsigned char rl_key[crypto_shorthash_KEYBYTES];
+    Bucket *buckets;
+};
+
+static double real_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double account_now(const Account *a)
+{
+    return a->cfg.now ? a->cfg.now() : real_now();
+}
+
+double account_session_ttl(const Account *a)
+{
+    return a->cfg.session_ttl;
+}
+
+void account_config_default(AccountConfig *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->session_ttl = 30 * 86400.0;
+    cfg->session_refresh = 300;
+    cfg->max_hashing = 2;
+    cfg->opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+    cfg->memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+    cfg->user_burst = 5;
+    cfg->user_period = 12;  /* then 5 a minute */
+    cfg->ip_burst = 20;
+    cfg->ip_period = 3;     /* then 20 a minute */
+}
+
+int account_schema(sqlite3 *db)
+{
+    return db_exec(db, schema_sql);
+}
+
+/* Valid UTF-8 (no overlongs, surrogates or values past U+10FFFF), no C0
+ * controls or DEL, 1..max bytes; with noslash, no '/'. */
+static int valid_name(const char *s, size_t max, int noslash)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+
+    if (!len || len > max)
+        return 0;
+    while (*p) {
+        unsigned c = *p, n, cp, i;
+        if (c < 0x20 || c == 0x7f || (noslash && c == '/'))
+            return 0;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 1, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 2, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 3, cp = c & 0x07;
+        else
+            return 0;
+        for (i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+int account_valid_user_name(const char *name)
+{
+    return name && valid_name(name, ACCOUNT_NAME_MAX, 0);
+}
+
+int account_valid_stream_name(const char *name)
+{
+    return name && valid_name(name, ACCOUNT_STREAM_MAX, 1);
+}
+
+static int valid_password(const char *pw)
+{
+    size_t len = pw ? strlen(pw) : 0;
+    return len > 0 && len <= ACCOUNT_PASSWORD_MAX;
+}
+
+int account_open(const char *path, const AccountConfig *cfg, Account **out)
+{
+    Account *a;
+    int i, ret;
+
+    if (sodium_init() < 0) {
+        log_error("libsodium failed to initialise");
+        return AVERROR_EXTERNAL;
+    }
+    a = calloc(1, sizeof(*a));
+    if (!a)
+        return AVERROR(ENOMEM);
+    if (cfg)
+        a->cfg = *cfg;
+    else
+        account_config_default(&a->cfg);
+    if (a->cfg.max_hashing < 1)
+        a->cfg.max_hashing = 1;
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->hash_lock, NULL);
+    pthread_cond_init(&a->hash_cond, NULL);
+    pthread_mutex_init(&a->rl_lock, NULL);
+    randombytes_buf(a->rl_key, sizeof(a->rl_key));
+    a->buckets = calloc(RL_SLOTS, sizeof(*a->buckets));
+    if (!a->buckets) {
+        ret = AVERROR(ENOMEM);
+        goto fail;
+    }
+    if ((ret = db_open(path, 0, &a->db)) < 0 ||
+        (ret = account_schema(a->db)) < 0)
+        goto fail;
+    for (i = 0; i < ST_COUNT; i++)
+        if ((ret = db_prepare(a->db, statements[i], &a->st[i])) < 0)
+            goto fail;
+    *out = a;
+    return 0;
+fail:
+    account_close(&a);
+    return ret;
+}
+
+void account_close(Account **ap)
+{
+    Account *a = *ap;
+    int i;
+
+    if (!a)
+        return;
+    for (i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(a->st[i]);
+    db_close(&a->db);
+    pthread_mutex_destroy(&a->lock);
+    pthread_mutex_destroy(&a->hash_lock);
+    pthread_cond_destroy(&a->hash_cond);
+    pthread_mutex_destroy(&a->rl_lock);
+    free(a->buckets);
+    free(a->dummy_hash);
+    free(a);
+    *ap = NULL;
+}
+
+/* Take statement i for use; give it back with put(). Under a->lock. */
+static sqlite3_stmt *take(Account *a, int i)
+{
+    pthread_mutex_lock(&a->lock);
+    return a->st[i];
+}
+
+static void put(Account *a, sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* A step that failed: log it, map it to an AVERROR. */
+static int step_error(Account *a, int rc, const char *what)
+{
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return rc == SQLITE_CONSTRAINT_FOREIGNKEY ? AVERROR(ENOENT) : AVERROR(EEXIST);
+    log_error("%s: database: %s: %s", sqlite3_db_filename(a->db, "main"), what,
+              sqlite3_errmsg(a->db));
+    return AVERROR_EXTERNAL;
+}
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static void hash_enter(Account *a)
+{
+    pthread_mutex_lock(&a->hash_lock);
+    while (a->hashing >= a->cfg.max_hashing)
+        pthread_cond_wait(&a->hash_cond, &a->hash_lock);
+    a->hashing++;
+    pthread_mutex_unlock(&a->hash_lock);
+}
+
+static void hash_leave(Account *a)
+{
+    pthread_mutex_lock(&a->hash_lock);
+    a->hashing--;
+    pthread_cond_signal(&a->hash_cond);
+    pthread_mutex_unlock(&a->hash_lock);
+}
+
+static int hash_password(Account *a, const char *pw, char out[crypto_pwhash_STRBYTES])
+{
+    int rc;
+
+    hash_enter(a);
+    rc = crypto_pwhash_str_alg(out, pw, strlen(pw), a->cfg.opslimit, a->cfg.memlimit,
+                               crypto_pwhash_ALG_ARGON2ID13);
+    hash_leave(a);
+    if (rc) {
+        log_error("password hashing failed (out of memory?)");
+        return AVERROR(ENOMEM);
+    }
+    return 0;
+}
+
+static int verify_password(Account *a, const char *hash, const char *pw)
+{
+    int rc;
+
+    hash_enter(a);
+    rc = crypto_pwhash_str_verify(hash, pw, strlen(pw));
+    hash_leave(a);
+    return rc == 0;
+}
+
+/* A hash of a random password with the configured limits, made once:
+ * checking an unknown user's password against it costs what a real check
+ * costs, so the time taken does not tell which names exist. */
+static const char *dummy_hash(Account *a)
+{
+    char buf[crypto_pwhash_STRBYTES], pw[33];
+    unsigned char rnd[16];
+    const char *h;
+
+    pthread_mutex_lock(&a->hash_lock);
+    h = a->dummy_hash;
+    pthread_mutex_unlock(&a->hash_lock);
+    if (h)
+        return h;
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(pw, sizeof(pw), rnd, sizeof(rnd));
+    if (hash_password(a, pw, buf) < 0)
+        return NULL;
+    pthread_mutex_lock(&a->hash_lock);
+    if (!a->dummy_hash)
+        a->dummy_hash = strdup(buf);
+    h = a->dummy_hash;
+    pthread_mutex_unlock(&a->hash_lock);
+    return h;
+}
+
+/* ---- users ------------------------------------------------------------ */
+
+static void read_user(sqlite3_stmt *st, AccountUser *u)
+{
+    const char *name = (const char *)sqlite3_column_text(st, 1);
+
+    memset(u, 0, sizeof(*u));
+    u->id = sqlite3_column_int64(st, 0);
+    snprintf(u->name, sizeof(u->name), "%s", name ? name : "");
+    u->created = sqlite3_column_double(st, 2);
+}
+
+int account_user_add(Account *a, const char *name, const char *password)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    sqlite3_stmt *st;
+    int rc, ret;
+
+    if (!account_valid_user_name(name) || !valid_password(password))
+        return AVERROR(EINVAL);
+    if ((ret = hash_password(a, password, hash)) < 0)
+        return ret;
+    st = take(a, ST_USER_ADD);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, account_now(a));
+    rc = sqlite3_step(st);
+    ret = rc == SQLITE_DONE ? 0 : step_error(a, rc, "adding a user");
+    put(a, st);
+    sodium_memzero(hash, sizeof(hash));
+    return ret;
+}
+
+int account_user_del(Account *a, const char *name)
+{
+    sqlite3_stmt *st;
+    int rc, ret;
+
+    if (!account_valid_user_name(name))
+        return AVERROR(ENOENT);
+    st = take(a, ST_USER_DEL);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(a->db) ? 0 : AVERROR(ENOENT);
+    else
+        ret = step_error(a, rc, "deleting a user");
+    put(a, st);
+    return ret;
+}
+
+int account_user_passwd(Account *a, const char *name, const char *password)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    sqlite3_stmt *st;
+    int rc, ret;
+
+    if (!valid_password(password))
+        return AVERROR(EINVAL);
+    if (!account_valid_user_name(name))
+        return AVERROR(ENOENT);
+    if ((ret = hash_password(a, password, hash)) < 0)
+        return ret;
+    st = take(a, ST_USER_PASSWD);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(a->db) ? 0 : AVERROR(ENOENT);
+    else
+        ret = step_error(a, rc, "changing a password");
+    put(a, st);
+    sodium_memzero(hash, sizeof(hash));
+    return ret;
+}
+
+/* Look a user up; with hash non-NULL also copy the password hash. */
+static int user_get(Account *a, const char *name, AccountUser *user,
+                    char hash[crypto_pwhash_STRBYTES])
+{
+    sqlite3_stmt *st;
+    int rc, ret;
+
+    if (!account_valid_user_name(name))
+        return AVERROR(ENOENT);
+    st = take(a, ST_USER_GET);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *h = (const char *)sqlite3_column_text(st, 3);
+        if (user)
+            read_user(st, user);
+        if (hash)
+            snprintf(hash, crypto_pwhash_STRBYTES, "%s", h ? h : "");
+        ret = 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = AVERROR(ENOENT);
+    } else {
+        ret = step_error(a, rc, "looking up a user");
+    }
+    put(a, st);
+    return ret;
+}
+
+int account_user_get(Account *a, const char *name, AccountUser *user)
+{
+    return user_get(a, name, user, NULL);
+}
+
+int account_user_list(Account *a, AccountUser **users, int *n)
+{
+    AccountUser *v = NULL, *tmp;
+    sqlite3_stmt *st;
+    int rc, ret = 0, cap = 0, count = 0;
+
+    st = take(a, ST_USER_LIST);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? 2 * cap : 16;
+            if (!(tmp = realloc(v, cap * sizeof(*v)))) {
+                ret = AVERROR(ENOMEM);
+                break;
+            }
+            v = tmp;
+        }
+        read_user(st, &v[count++]);
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = step_error(a, rc, "listing users");
+    put(a, st);
+    if (ret < 0) {
+        free(v);
+        return ret;
+    }
+    *users = v;
+    *n = count;
+    return 0;
+}
+
+/* ---- rate limiting ---------------------------------------------------- */
+
+static uint64_t rl_hash(Account *a, char kind, const char *s)
+{
+    unsigned char buf[1 + 256], out[crypto_shorthash_BYTES];
+    size_t len = strlen(s);
+    uint64_t k = 0;
+    int i;
+
+    if (len > 255)
+        len = 255;
+    buf[0] = kind;
+    memcpy(buf + 1, s, len);
+    crypto_shorthash(out, buf, len + 1, a->rl_key);
+    for (i = 0; i < 8; i++)
+        k = k << 8 | out[i];
+    return k | 1;   /* never 0, which marks a free slot */
+}
+
+/* The bucket for key, refilled to now; a new or reused slot starts full.
+ * A full window evicts its fullest bucket (which has forgotten least). */
+static Bucket *rl_bucket(Account *a, uint64_t key, double burst, double period, double now)
+{
+    Bucket *b, *victim = NULL;
+    double best = -1;
+    int i;
+
+    for (i = 0; i < RL_PROBE; i++) {
+        b = &a->buckets[(key + i) % RL_SLOTS];
+        if (b->key == key)
+            goto found;
+    }
+    for (i = 0; i < RL_PROBE; i++) {
+        double t;
+        b = &a->buckets[(key + i) % RL_SLOTS];
+        if (!b->key) {
+            victim = b;
+            break;
+        }
+        t = b->tokens + (now - b->last) / period;
+        if (t > best)
+            best = t, victim = b;
+    }
+    b = victim;
+    b->key = key;
+    b->tokens = burst;
+    b->last = now;
+found:
+    if (now > b->last) {
+        b->tokens = fmin(burst, b->tokens + (now - b->last) / period);
+        b->last = now;
+    }
+    return b;
+}
+
+/* Take one token from both buckets, or from neither: 0, or EAGAIN with
+ * *wait the seconds until both have a token. */
+static int rl_take(Account *a, const char *name, const char *ip, double *wait)
+{
+    const AccountConfig *c = &a->cfg;
+    double now = account_now(a), w = 0;
+    Bucket *u, *p = NULL;
+
+    pthread_mutex_lock(&a->rl_lock);
+    u = rl_bucket(a, rl_hash(a, 'u', name), c->user_burst, c->user_period, now);
+    if (u->tokens < 1)
+        w = (1 - u->tokens) * c->user_period;
+    if (ip && *ip) {
+        p = rl_bucket(a, rl_hash(a, 'i', ip), c->ip_burst, c->ip_period, now);
+        if (p->tokens < 1)
+            w = fmax(w, (1 - p->tokens) * c->ip_period);
+    }
+    if (w <= 0) {
+        u->tokens -= 1;
+        if (p)
+            p->tokens -= 1;
+    }
+    pthread_mutex_unlock(&a->rl_lock);
+    *wait = w;
+    return w > 0 ? AVERROR(EAGAIN) : 0;
+}
+
+static void rl_refill_user(Account *a, const char *name)
+{
+    double now = account_now(a);
+    Bucket *u;
+
+    pthread_mutex_lock(&a->rl_lock);
+    u = rl_bucket(a, rl_hash(a, 'u', name), a->cfg.user_burst, a->cfg.user_period, now);
+    u->tokens = a->cfg.user_burst;
+    pthread_mutex_unlock(&a->rl_lock);
+}
+
+/* ---- sessions --------------------------------------------------------- */
+
+/* The stored form of a token: BLAKE2b-256 of its 32 bytes. ENOENT when
+ * the text is not a well-formed token. */
+static int token_hash(const char *token, unsigned char out[TOKEN_HASH_BYTES])
+{
+    unsigned char raw[TOKEN_BYTES];
+    size_t len = 0;
+
+    if (!token || strlen(token) != ACCOUNT_TOKEN_LEN ||
+        sodium_base642bin(raw, sizeof(raw), token, ACCOUNT_TOKEN_LEN, NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) ||
+        len != TOKEN_BYTES)
+        return AVERROR(ENOENT);
+    crypto_generichash(out, TOKEN_HASH_BYTES, raw, sizeof(raw), NULL, 0);
+    sodium_memzero(raw, sizeof(raw));
+    return 0;
+}
+
+static int session_new(Account *a, int64_t user_id, char *token)
+{
+    unsigned char raw[TOKEN_BYTES], h[TOKEN_HASH_BYTES];
+    double now = account_now(a);
+    sqlite3_stmt *st;
+    int rc, ret;
+
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(token, ACCOUNT_TOKEN_LEN + 1, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    crypto_generichash(h, sizeof(h), raw, sizeof(raw), NULL, 0);
+    sodium_memzero(raw, sizeof(raw));
+    st = take(a, ST_SESSION_ADD);
+    sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_double(st, 3, now);
+    sqlite3_bind_double(st, 4, now + a->cfg.session_ttl);
+    rc = sqlite3_step(st);
+    ret = rc == SQLITE_DONE ? 0 : step_error(a, rc, "adding a session");
+    put(a, st);
+    if (ret < 0)
+        sodium_memzero(token, ACCOUNT_TOKEN_LEN + 1);
+    return ret;
+}
+
+int account_login(Account *a, const char *name, const char *password,
+                  const char *ip, char *token, AccountUser *user,
+                  double *retry_after)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    AccountUser u;
+    double wait = 0;
+    const char *h;
+    int ret, known, good;
+
+    if (retry_after)
+        *retry_after = 0;
+    if (!name || !password)
+        return AVERROR(EACCES);
+    if (rl_take(a, name, ip, &wait) < 0) {
+        if (retry_after)
+            *retry_after = wait;
+        return AVERROR(EAGAIN);
+    }
+    ret = user_get(a, name, &u, hash);
+    if (ret < 0 && ret != AVERROR(ENOENT))
+        return ret;
+    known = ret == 0;
+    h = known ? hash : dummy_hash(a);
+    if (!h)
+        return AVERROR(ENOMEM);
+    /* Over-long passwords are refused only after the same work. */
+    good = verify_password(a, h, valid_password(password) ? password : "") &&
+           known && valid_password(password);
+    if (good && crypto_pwhash_str_needs_rehash(hash, a->cfg.opslimit, a->cfg.memlimit) == 1)
+        account_user_passwd(a, name, password);  /* best effort: new limits */
+    sodium_memzero(hash, sizeof(hash));
+    if (!good)
+        return AVERROR(EACCES);
+    rl_refill_user(a, name);
+    account_expire(a);
+    if ((ret = session_new(a, u.id, token)) < 0)
+        return ret;
+    if (user)
+        *user = u;
+    return 0;
+}
+
+int account_session(Account *a, const char *token, AccountUser *user, int *refreshed)
+{
+    unsigned char h[TOKEN_HASH_BYTES];
+    double now = account_now(a), expires, seen;
+    sqlite3_stmt *st;
+    int rc, ret;
+
+    if (refreshed)
+        *refreshed = 0;
+    if ((ret = token_hash(token, h)) < 0)
+        return ret;
+    st = take(a, ST_SESSION_GET);
+    sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 3);
+        memset(user, 0, sizeof(*user));
+        user->id = sqlite3_column_int64(st, 0);
+        expires = sqlite3_column_double(st, 1);
+        seen = sqlite3_column_double(st, 2);
+        snprintf(user->name, sizeof(user->name), "%s", name ? name : "");
+        user->created = sqlite3_column_double(st, 4);
+        ret = 0;
+    } else {
+        ret = rc == SQLITE_DONE ? AVERROR(ENOENT) : step_error(a, rc, "checking a session");
+    }
+    /* Still under the lock: the statements below run on the same connection. */
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (!ret && expires <= now) {
+        st = a->st[ST_SESSION_DEL];
+        sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        ret = AVERROR(ENOENT);
+    } else if (!ret && now - seen >= a->cfg.session_refresh) {
+        st = a->st[ST_SESSION_TOUCH];
+        sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
+        sqlite3_bind_double(st, 2, now + a->cfg.session_ttl);
+        sqlite3_bind_double(st, 3, now);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE && refreshed)
+            *refreshed = 1;
+        else if (rc != SQLITE_DONE)
+            step_error(a, rc, "refreshing a session");  /* the session still holds */
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return ret;
+}
+
+int account_logout(Account *a, const char *token)
+{
+    unsigned char h[TOKEN_HASH_BYTES];
+    sqlite3_stmt *st;
+    int rc, ret;
+
+    if ((ret = token_hash(token, h)) < 0)
+        return ret;
+    st = take(a, ST_SESSION_DEL);
+    sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        ret = sqlite3_changes(a->db) ? 0 : AVERROR(ENOENT);
+    else
+        ret = step_error(a, rc, "deleting a session");
+    put(a, st);
+    return ret;
+}
+
+int account_expire(Account *a)
+{
+    sqlite3_stmt *st;
+    int rc, ret;
+
+    st = take(a, ST_SESSION_EXPIRE);
+    sqlite3_bind_double(st, 1, account_now(a));
+    rc = sqlite3_step(st);
+    ret = rc == SQLITE_DONE ? sqlite3_changes(a->db) : step_error(a, rc, "expiring sessions");
+    put(a, st);
+    return ret;
+}
+
+/* ---- positions -------------------------------------------------------- */
+
+static void read_position(sqlite3_stmt *st, AccountPosition *p)
+{
+    const char *s = (const char *)sqlite3_column_text(st, 0);
+
+    memset(p, 0, sizeof(*p));
+    snprintf(p->stream, sizeof(p->stream), "%s", s ? s : "");
+    p->seconds = sqlite3_column_double(st, 1);
+    p->updated = sqlite3_column_double(st, 2);
+}
+
+int account_position_get(Account *a, int64_t user_id, const char *stream,
+                         AccountPosition *pos)
+{
+    sqlite3_stmt *st;
+    int rc, ret;
+
+    if (!account_valid_stream_name(stream))
+        return AVERROR(ENOENT);
+    st = take(a, ST_POS_GET);
+    sqlite3_bind_int64(st, 1, user_id);
+    sqlite3_bind_text(st, 2, stream, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_position(st, pos);
+        ret = 0;
+    } else {
+        ret = rc == SQLITE_DONE ? AVERROR(ENOENT) : step_error(a, rc, "reading a position");
+    }
+    put(a, st);
+    return ret;
+}
+
+int account_position_set(Account *a, int64_t user_id, const char *stream, double seconds)
+{
+    sqlite3_stmt *st;
+    int rc, ret;
+
+    if (!account_valid_stream_name(stream) || !isfinite(seconds) ||
+        seconds < 0 || seconds > ACCOUNT_SECONDS_MAX)
+        return AVERROR(EINVAL);
+    st = take(a, ST_POS_SET);
+    sqlite3_bind_int64(st, 1, user_id);
+    sqlite3_bind_text(st, 2, stream, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, seconds);
+    sqlite3_bind_double(st, 4, account_now(a));
+    rc = sqlite3_step(st);
+    ret = rc == SQLITE_DONE ? 0 : step_error(a, rc, "saving a position");
+    put(a, st);
+    return ret;
+}
+
+int account_position_list(Account *a, int64_t user_id, AccountPosition **pos, int *n)
+{
+    AccountPosition *v = NULL, *tmp;
+    sqlite3_stmt *st;
+    int rc, ret = 0, cap = 0, count = 0;
+
+    st = take(a, ST_POS_LIST);
+    sqlite3_bind_int64(st, 1, user_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? 2 * cap : 16;
+            if (!(tmp = realloc(v, cap * sizeof(*v)))) {
+                ret = AVERROR(ENOMEM);
+                break;
+            }
+            v = tmp;
+        }
+        read_position(st, &v[count++]);
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = step_error(a, rc, "listing positions");
+    put(a, st);
+    if (ret < 0) {
+        free(v);
+        return ret;
+    }
+    *pos = v;
+    *n = count;
+    return 0;
+}

@@ -1,0 +1,148 @@
+/*
+ * account.h: viewer accounts, login sessions and watch positions, kept in
+ * the shared SQLite database (db.h). The one implementation behind both
+ * live-resume (the command line) and the HTTP API of live-serve (api.h).
+ *
+ * Tables (created here with CREATE TABLE IF NOT EXISTS; see
+ * live-resume(1) for the full schema):
+ *   users(id, name UNIQUE, hash, created)       argon2id hashes (libsodium)
+ *   sessions(token_hash PK, user_id, created, expires, seen)
+ *   positions(user_id, stream, seconds, updated, PK(user_id, stream))
+ * Deleting a user deletes its sessions and positions (foreign keys).
+ *
+ * Passwords: crypto_pwhash_str_alg with argon2id at the INTERACTIVE limits
+ * (64 MiB, 2 passes). That memory is taken by every hash in progress, so at
+ * most AccountConfig.max_hashing hashes run at once; more wait in line.
+ *
+ * Sessions: a token is 32 bytes from the OS's random source
+ * (randombytes_buf), sent to the client as 43 characters of unpadded
+ * base64url; the database keeps only its BLAKE2b-256 hash
+ * (crypto_generichash), so a copy of the db does not log anyone in. A
+ * session expires session_ttl seconds after it was last used (sliding;
+ * default 30 days); its expiry is pushed forward at most every
+ * session_refresh seconds so that reads do not turn into writes.
+ *
+ * Login rate limiting: two token buckets in memory, one per account name
+ * and one per client address. Every attempt takes a token from both before
+ * any password is checked (so the limit also caps the argon2 work an
+ * attacker can cause); a successful login refills its account's bucket.
+ * The buckets live in this process only: a restart resets them.
+ *
+ * Names: user names and stream names are stored and returned byte for byte
+ * (only bound parameters reach SQL). A name must be valid UTF-8 without
+ * control characters; a stream name also must not contain '/'.
+ *
+ * Thread safety: every function may be called from any number of threads
+ * at once on one Account; the database work is serialised on one
+ * connection (one writer, prepared statements reused), the hashing is not.
+ *
+ * Errors: 0 or a negative AVERROR. AVERROR(ENOENT): no such user, session
+ * or position. AVERROR(EEXIST): the user exists. AVERROR(EACCES): wrong
+ * user or password. AVERROR(EAGAIN): rate-limited. AVERROR(EINVAL): a bad
+ * name, password or number. AVERROR_EXTERNAL: the database failed (logged).
+ */
+#ifndef LIVE_ACCOUNT_H
+#define LIVE_ACCOUNT_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+/* Characters of a session token (base64url of 32 bytes, no padding). */
+#define ACCOUNT_TOKEN_LEN 43
+#define ACCOUNT_NAME_MAX 128     /* bytes of a user name */
+#define ACCOUNT_STREAM_MAX 255   /* bytes of a stream name */
+#define ACCOUNT_PASSWORD_MAX 1024
+#define ACCOUNT_SECONDS_MAX 1e9  /* largest position, in seconds */
+
+typedef struct AccountConfig {
+    double session_ttl;      /* seconds of inactivity until a session expires */
+    double session_refresh;  /* push the expiry forward at most this often */
+    int max_hashing;         /* argon2 hashes computed at once */
+    unsigned long long opslimit; /* argon2id passes */
+    size_t memlimit;             /* argon2id memory, bytes */
+    /* Token buckets: burst = tokens when full, one token back every period. */
+    double user_burst, user_period;
+    double ip_burst, ip_period;
+    /* The clock, unix seconds; NULL for the real one (tests move time). */
+    double (*now)(void);
+} AccountConfig;
+
+typedef struct Account Account;
+
+/* A user as the session check and the listings see it. */
+typedef struct AccountUser {
+    int64_t id;
+    char name[ACCOUNT_NAME_MAX + 1];
+    double created;
+} AccountUser;
+
+typedef struct AccountPosition {
+    char stream[ACCOUNT_STREAM_MAX + 1];
+    double seconds;
+    double updated;
+} AccountPosition;
+
+/* The defaults documented above and in live-resume(1). */
+void account_config_default(AccountConfig *cfg);
+
+/* Create the tables when missing (idempotent). */
+int account_schema(sqlite3 *db);
+
+/* Open the database at path (created if missing) and the tables.
+ * cfg may be NULL for the defaults; it is copied. Free with account_close. */
+int account_open(const char *path, const AccountConfig *cfg, Account **out);
+void account_close(Account **a);
+
+/* Whether a name is acceptable (1) or not (0). */
+int account_valid_user_name(const char *name);
+int account_valid_stream_name(const char *name);
+
+/* Users. add: EEXIST, EINVAL (name, or a password empty or longer than
+ * ACCOUNT_PASSWORD_MAX). del: ENOENT. passwd: ENOENT, EINVAL. */
+int account_user_add(Account *a, const char *name, const char *password);
+int account_user_del(Account *a, const char *name);
+int account_user_passwd(Account *a, const char *name, const char *password);
+int account_user_get(Account *a, const char *name, AccountUser *user);
+
+/* All users ordered by name: *users is a malloc'ed array of *n (the caller
+ * frees it; NULL when there are none). */
+int account_user_list(Account *a, AccountUser **users, int *n);
+
+/*
+ * Log in: check the rate limits for name and ip (ip may be NULL), then the
+ * password. On success a new session is stored, its token written to
+ * token (ACCOUNT_TOKEN_LEN + 1 bytes, NUL-terminated) and the user to
+ * *user (may be NULL). EACCES for an unknown user or a wrong password
+ * (indistinguishable, and taking the same time); EAGAIN when rate-limited,
+ * with *retry_after (may be NULL) set to the seconds until a retry can
+ * succeed. Nothing is stored on failure.
+ */
+int account_login(Account *a, const char *name, const char *password,
+                  const char *ip, char *token, AccountUser *user,
+                  double *retry_after);
+
+/* The user of a live session (ENOENT for an unknown, malformed or expired
+ * token). *refreshed (may be NULL) is set to 1 when the expiry was pushed
+ * forward by this call (the caller may then renew the cookie). */
+int account_session(Account *a, const char *token, AccountUser *user, int *refreshed);
+
+/* Delete the session (ENOENT when there was none). */
+int account_logout(Account *a, const char *token);
+
+/* Positions of a user, by id (from account_session) ... */
+int account_position_get(Account *a, int64_t user_id, const char *stream,
+                         AccountPosition *pos);
+int account_position_set(Account *a, int64_t user_id, const char *stream,
+                         double seconds);
+/* ... all of them ordered by stream: *pos malloc'ed, caller frees. */
+int account_position_list(Account *a, int64_t user_id, AccountPosition **pos, int *n);
+
+/* Delete expired sessions; returns how many were removed, or AVERROR. */
+int account_expire(Account *a);
+
+/* The seconds the configured clock shows. */
+double account_now(const Account *a);
+/* The configured session lifetime (seconds of inactivity). */
+double account_session_ttl(const Account *a);
+
+#endif

@@ -1,0 +1,466 @@
+/*
+ * api.c: the login and resume HTTP API (see api.h) — routing, body
+ * parsing (JSON or an urlencoded form, both bounded) and cookies, on top
+ * of account.c; then a thin libmicrohttpd adapter.
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libavutil/error.h>
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "account.h"
+#include "api.h"
+#include "log.h"
+#include "parse.h"
+
+int api_match(const char *path)
+{
+    return path && (!strncmp(path, API_PREFIX, strlen(API_PREFIX)) || !strcmp(path, "/api"));
+}
+
+void api_response_clear(ApiResponse *resp)
+{
+    free(resp->body);
+    memset(resp, 0, sizeof(*resp));
+}
+
+/* Set status and a JSON body made from obj (reference stolen). */
+static int reply(ApiResponse *resp, int status, json_t *obj)
+{
+    resp->status = status;
+    free(resp->body);
+    resp->body = NULL;
+    if (obj) {
+        resp->body = json_dumps(obj, JSON_COMPACT);
+        json_decref(obj);
+        if (!resp->body) {
+            resp->status = 500;
+            return AVERROR(ENOMEM);
+        }
+    }
+    return 0;
+}
+
+static int reply_error(ApiResponse *resp, int status, const char *msg)
+{
+    return reply(resp, status, json_pack("{s:s}", "error", msg));
+}
+
+static void set_cookie(ApiResponse *resp, const ApiRequest *req, const char *token,
+                       long max_age)
+{
+    snprintf(resp->cookie, sizeof(resp->cookie),
+             "%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
+             API_COOKIE, token, max_age, req->https ? "; Secure" : "");
+}
+
+/* ---- bodies ----------------------------------------------------------- */
+
+static int is_form(const ApiRequest *req)
+{
+    const char *ct = req->content_type;
+    return ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The decoded value of key in an urlencoded form into out (size bytes with
+ * the NUL). 0; AVERROR(ENOENT) when absent; AVERROR(EINVAL) for a bad
+ * escape, an encoded NUL or a value that does not fit. */
+static int form_get(const char *body, size_t len, const char *key, char *out, size_t size)
+{
+    size_t klen = strlen(key), i = 0;
+
+    while (i < len) {
+        size_t end = i, n = 0;
+        while (end < len && body[end] != '&')
+            end++;
+        if (end - i > klen && !memcmp(body + i, key, klen) && body[i + klen] == '=') {
+            size_t j;
+            for (j = i + klen + 1; j < end; j++) {
+                int c = (unsigned char)body[j];
+                if (c == '+') {
+                    c = ' ';
+                } else if (c == '%') {
+                    int h, l;
+                    if (j + 2 >= end)
+                        return AVERROR(EINVAL);
+                    h = hexval(body[j + 1]);
+                    l = hexval(body[j + 2]);
+                    if (h < 0 || l < 0 || (h == 0 && l == 0))
+                        return AVERROR(EINVAL);
+                    c = h << 4 | l;
+                    j += 2;
+                }
+                if (n + 1 >= size)
+                    return AVERROR(EINVAL);
+                out[n++] = (char)c;
+            }
+            out[n] = 0;
+            return 0;
+        }
+        i = end + 1;
+    }
+    return AVERROR(ENOENT);
+}
+
+/* A string member of a JSON object into out; EINVAL when absent, not a
+ * string or too long. */
+static int json_get_str(json_t *obj, const char *key, char *out, size_t size)
+{
+    json_t *v = json_object_get(obj, key);
+    const char *s = json_string_value(v);
+
+    if (!s || json_string_length(v) >= size)
+        return AVERROR(EINVAL);
+    memcpy(out, s, json_string_length(v) + 1);
+    return 0;
+}
+
+static json_t *parse_json(const ApiRequest *req)
+{
+    json_error_t err;
+    return json_loadb(req->body ? req->body : "", req->body_len,
+                      JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+}
+
+/* ---- handlers --------------------------------------------------------- */
+
+static int do_login(Account *acct, const ApiRequest *req, ApiResponse *resp)
+{
+    char user[ACCOUNT_NAME_MAX + 1], pw[ACCOUNT_PASSWORD_MAX + 1];
+    char token[ACCOUNT_TOKEN_LEN + 1];
+    AccountUser u;
+    double wait;
+    int ret;
+
+    if (is_form(req)) {
+        ret = form_get(req->body, req->body_len, "user", user, sizeof(user));
+        if (!ret)
+            ret = form_get(req->body, req->body_len, "password", pw, sizeof(pw));
+    } else {
+        json_t *obj = parse_json(req);
+        ret = json_is_object(obj) ? 0 : AVERROR(EINVAL);
+        if (!ret)
+            ret = json_get_str(obj, "user", user, sizeof(user));
+        if (!ret)
+            ret = json_get_str(obj, "password", pw, sizeof(pw));
+        json_decref(obj);
+    }
+    if (ret < 0) {
+        sodium_memzero(pw, sizeof(pw));
+        return reply_error(resp, 400, "expected user and password");
+    }
+    ret = account_login(acct, user, pw, req->ip, token, &u, &wait);
+    sodium_memzero(pw, sizeof(pw));
+    if (ret == AVERROR(EAGAIN)) {
+        resp->retry_after = (int)ceil(wait);
+        if (resp->retry_after < 1)
+            resp->retry_after = 1;
+        log_info("login rate-limited: user '%s' from %s", user, req->ip ? req->ip : "?");
+        return reply_error(resp, 429, "too many login attempts");
+    }
+    if (ret == AVERROR(EACCES)) {
+        log_info("login failed: user '%s' from %s", user, req->ip ? req->ip : "?");
+        return reply_error(resp, 401, "wrong user or password");
+    }
+    if (ret < 0)
+        return reply_error(resp, 500, "login failed");
+    set_cookie(resp, req, token, (long)account_session_ttl(acct));
+    sodium_memzero(token, sizeof(token));
+    return reply(resp, 200, json_pack("{s:s}", "user", u.name));
+}
+
+/* The session's user, or a 401 answer (0 with resp filled: return it). */
+static int session(Account *acct, const ApiRequest *req, ApiResponse *resp, AccountUser *u)
+{
+    int refreshed = 0, ret;
+
+    ret = account_session(acct, req->token, u, &refreshed);
+    if (ret == AVERROR(ENOENT)) {
+        reply_error(resp, 401, "not logged in");
+        return AVERROR(EACCES);
+    }
+    if (ret < 0) {
+        reply_error(resp, 500, "session check failed");
+        return ret;
+    }
+    if (refreshed)   /* the expiry moved: move the cookie's with it */
+        set_cookie(resp, req, req->token, (long)account_session_ttl(acct));
+    return 0;
+}
+
+static int do_logout(Account *acct, const ApiRequest *req, ApiResponse *resp)
+{
+    int ret = account_logout(acct, req->token);
+
+    set_cookie(resp, req, "", 0);   /* cleared either way */
+    if (ret == AVERROR(ENOENT))
+        return reply_error(resp, 401, "not logged in");
+    if (ret < 0)
+        return reply_error(resp, 500, "logout failed");
+    return reply(resp, 204, NULL);
+}
+
+static json_t *position_json(const AccountPosition *p)
+{
+    return json_pack("{s:s, s:f, s:f}", "stream", p->stream, "seconds", p->seconds,
+                     "updated", p->updated);
+}
+
+/* The seconds of a PUT body: {"seconds":S}, a bare number, or seconds=S. */
+static int body_seconds(const ApiRequest *req, double *out)
+{
+    json_t *j, *v;
+    char buf[64];
+    int ret = AVERROR(EINVAL);
+
+    if (is_form(req)) {
+        if (form_get(req->body, req->body_len, "seconds", buf, sizeof(buf)) < 0)
+            return AVERROR(EINVAL);
+        return parse_double(buf, 0, ACCOUNT_SECONDS_MAX, out);
+    }
+    j = parse_json(req);
+    v = json_is_object(j) ? json_object_get(j, "seconds") : j;
+    if (json_is_number(v)) {
+        double d = json_number_value(v);
+        if (isfinite(d) && d >= 0 && d <= ACCOUNT_SECONDS_MAX) {
+            *out = d;
+            ret = 0;
+        }
+    }
+    json_decref(j);
+    return ret;
+}
+
+static int do_position(Account *acct, const ApiRequest *req, ApiResponse *resp,
+                       const char *stream)
+{
+    AccountUser u;
+    AccountPosition p;
+    double seconds;
+    int ret;
+
+    if (strcmp(req->method, "GET") && strcmp(req->method, "PUT") &&
+        strcmp(req->method, "POST")) {
+        resp->allow = "GET, PUT, POST";
+        return reply_error(resp, 405, "method not allowed");
+    }
+    if (session(acct, req, resp, &u) < 0)
+        return 0;
+    if (!account_valid_stream_name(stream))
+        return reply_error(resp, 404, "bad stream name");
+    if (!strcmp(req->method, "GET")) {
+        ret = account_position_get(acct, u.id, stream, &p);
+        if (ret == AVERROR(ENOENT))
+            return reply_error(resp, 404, "no position");
+        if (ret < 0)
+            return reply_error(resp, 500, "reading the position failed");
+        return reply(resp, 200, position_json(&p));
+    }
+    if (body_seconds(req, &seconds) < 0)
+        return reply_error(resp, 400, "expected {\"seconds\": 0 to 1e9}");
+    ret = account_position_set(acct, u.id, stream, seconds);
+    if (ret == AVERROR(ENOENT))    /* the user was deleted meanwhile */
+        return reply_error(resp, 401, "not logged in");
+    if (ret < 0)
+        return reply_error(resp, 500, "saving the position failed");
+    return reply(resp, 204, NULL);
+}
+
+static int do_positions(Account *acct, const ApiRequest *req, ApiResponse *resp)
+{
+    AccountUser u;
+    AccountPosition *v = NULL;
+    json_t *arr;
+    int i, n = 0;
+
+    if (session(acct, req, resp, &u) < 0)
+        return 0;
+    if (account_position_list(acct, u.id, &v, &n) < 0)
+        return reply_error(resp, 500, "listing positions failed");
+    arr = json_array();
+    for (i = 0; i < n; i++)
+        json_array_append_new(arr, position_json(&v[i]));
+    free(v);
+    return reply(resp, 200, json_pack("{s:o}", "positions", arr));
+}
+
+int api_handle(Account *acct, const ApiRequest *req, ApiResponse *resp)
+{
+    const char *path = req->path, *m = req->method;
+    AccountUser u;
+
+    memset(resp, 0, sizeof(*resp));
+    if (!strncmp(path, "/api/position/", 14))
+        return do_position(acct, req, resp, path + 14);
+    if (!strcmp(path, "/api/login") || !strcmp(path, "/api/logout")) {
+        if (strcmp(m, "POST")) {
+            resp->allow = "POST";
+            return reply_error(resp, 405, "method not allowed");
+        }
+        return path[5] == 'l' && path[8] == 'i' ? do_login(acct, req, resp)
+                                                : do_logout(acct, req, resp);
+    }
+    if (!strcmp(path, "/api/me") || !strcmp(path, "/api/positions")) {
+        if (strcmp(m, "GET") && strcmp(m, "HEAD")) {
+            resp->allow = "GET, HEAD";
+            return reply_error(resp, 405, "method not allowed");
+        }
+        if (path[5] == 'p')
+            return do_positions(acct, req, resp);
+        if (session(acct, req, resp, &u) < 0)
+            return 0;
+        return reply(resp, 200, json_pack("{s:s}", "user", u.name));
+    }
+    return reply_error(resp, 404, "no such API");
+}
+
+/* ---- libmicrohttpd ---------------------------------------------------- */
+
+#define API_CONN_TAG 0x61706921u   /* "api!" */
+
+typedef struct ApiConn {
+    uint32_t tag;
+    int too_large;
+    size_t len;
+    char body[API_MAX_BODY];
+} ApiConn;
+
+/* The client's address as text; behind a proxy on loopback, the last
+ * address X-Forwarded-For names (the one that proxy saw). */
+static void client_ip(struct MHD_Connection *conn, char *buf, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    const char *xff, *last;
+    int loopback = 0;
+
+    *buf = 0;
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, buf, size);
+        loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, buf, size);
+        loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    }
+    xff = loopback ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For")
+                   : NULL;
+    if (xff && *xff) {
+        last = strrchr(xff, ',');
+        last = last ? last + 1 : xff;
+        while (*last == ' ')
+            last++;
+        if (*last && strlen(last) < size)
+            snprintf(buf, size, "%s", last);
+    }
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, ApiResponse *r)
+{
+    struct MHD_Response *mr;
+    enum MHD_Result ret;
+    char num[16];
+    size_t len = r->body ? strlen(r->body) : 0;
+
+    mr = MHD_create_response_from_buffer(len, r->body, MHD_RESPMEM_MUST_FREE);
+    if (!mr)
+        return MHD_NO;
+    r->body = NULL;   /* owned by the response now */
+    if (len)
+        MHD_add_response_header(mr, "Content-Type", "application/json");
+    MHD_add_response_header(mr, "Cache-Control", "no-store");
+    if (r->cookie[0])
+        MHD_add_response_header(mr, "Set-Cookie", r->cookie);
+    if (r->retry_after) {
+        snprintf(num, sizeof(num), "%d", r->retry_after);
+        MHD_add_response_header(mr, "Retry-After", num);
+    }
+    if (r->allow)
+        MHD_add_response_header(mr, "Allow", r->allow);
+    ret = MHD_queue_response(conn, r->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+int api_mhd(Account *acct, struct MHD_Connection *conn, const char *url,
+            const char *method, const char *upload_data, size_t *upload_data_size,
+            void **req_cls)
+{
+    ApiConn *c = *req_cls;
+    ApiRequest req = { 0 };
+    ApiResponse resp;
+    const char *proto;
+    char ip[INET6_ADDRSTRLEN + 1];
+    enum MHD_Result ret;
+
+    if (!c) {
+        if (!(c = calloc(1, sizeof(*c))))
+            return MHD_NO;
+        c->tag = API_CONN_TAG;
+        *req_cls = c;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (c->len + *upload_data_size > sizeof(c->body))
+            c->too_large = 1;
+        else
+            memcpy(c->body + c->len, upload_data, *upload_data_size);
+        if (!c->too_large)
+            c->len += *upload_data_size;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (c->too_large) {
+        memset(&resp, 0, sizeof(resp));
+        reply_error(&resp, 413, "request body too large");
+    } else {
+        client_ip(conn, ip, sizeof(ip));
+        proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+        req.method = method;
+        req.path = url;
+        req.token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, API_COOKIE);
+        req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        req.body = c->body;
+        req.body_len = c->len;
+        req.ip = ip[0] ? ip : NULL;
+        req.https = proto && !strcasecmp(proto, "https");
+        api_handle(acct, &req, &resp);
+    }
+    sodium_memzero(c->body, c->len);
+    free(c);
+    *req_cls = NULL;
+    ret = queue(conn, &resp);
+    api_response_clear(&resp);
+    return ret;
+}
+
+int api_mhd_completed(void **req_cls)
+{
+    ApiConn *c = *req_cls;
+
+    if (!c || c->tag != API_CONN_TAG)
+        return 0;
+    sodium_memzero(c->body, c->len);
+    free(c);
+    *req_cls = NULL;
+    return 1;
+}

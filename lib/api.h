@@ -1,0 +1,77 @@
+/*
+ * api.h: the login and resume HTTP API of live-serve, on account.h (the
+ * same code as live-resume). Every answer is JSON with Cache-Control:
+ * no-store; see live-resume(1), section HTTP API.
+ *
+ *   POST /api/login          {"user":U,"password":P} or a form user=U&password=P
+ *                            200 {"user":U} + Set-Cookie; 401; 429 + Retry-After
+ *   POST /api/logout         204, the session is deleted and the cookie cleared
+ *   GET  /api/me             200 {"user":U}; 401
+ *   GET  /api/position/NAME  200 {"stream":NAME,"seconds":S,"updated":T}; 404; 401
+ *   PUT  /api/position/NAME  {"seconds":S} (also POST, for sendBeacon); 204; 401
+ *   GET  /api/positions      200 {"positions":[{"stream","seconds","updated"},...]}
+ *
+ * The session travels in the cookie "live_session" (HttpOnly,
+ * SameSite=Strict, Path=/, Max-Age = the session lifetime; Secure when the
+ * request came over HTTPS as X-Forwarded-Proto says). A user reads and
+ * writes only their own positions: the user is always the session's.
+ *
+ * api_handle is I/O-free (request in, response out) so it can be tested
+ * without a server; api_mhd adapts it to a libmicrohttpd access handler.
+ */
+#ifndef LIVE_API_H
+#define LIVE_API_H
+
+#include <stddef.h>
+
+#include "account.h"
+
+#define API_PREFIX "/api/"
+#define API_COOKIE "live_session"
+/* The largest request body accepted (413 beyond). */
+#define API_MAX_BODY 4096
+
+typedef struct ApiRequest {
+    const char *method;       /* "GET", "POST", ... */
+    const char *path;         /* decoded path, e.g. "/api/position/cam1" */
+    const char *token;        /* the live_session cookie's value, or NULL */
+    const char *content_type; /* or NULL */
+    const char *body;         /* body_len bytes, need not be NUL-terminated */
+    size_t body_len;
+    const char *ip;           /* the client, for rate limiting; or NULL */
+    int https;                /* came over TLS (Secure cookies) */
+} ApiRequest;
+
+typedef struct ApiResponse {
+    int status;
+    char *body;               /* JSON, malloc'ed; NULL for no body (204) */
+    char cookie[160];         /* a Set-Cookie value, or "" */
+    int retry_after;          /* seconds for Retry-After, or 0 */
+    const char *allow;        /* the Allow header with 405, or NULL */
+} ApiResponse;
+
+/* Whether a path belongs to the API (starts with API_PREFIX or is "/api"). */
+int api_match(const char *path);
+
+/* Answer one request. Always fills *resp (free with api_response_clear);
+ * returns 0, or AVERROR(ENOMEM) when even the answer could not be made. */
+int api_handle(Account *acct, const ApiRequest *req, ApiResponse *resp);
+void api_response_clear(ApiResponse *resp);
+
+/*
+ * The libmicrohttpd side, for live-serve's access handler: call
+ * api_mhd for every request api_match accepts, with the handler's own
+ * arguments; it collects the body in *req_cls, answers, and returns the
+ * handler's result; *req_cls is NULL again once the answer is queued.
+ * From the daemon's MHD_OPTION_NOTIFY_COMPLETED callback call
+ * api_mhd_completed(req_cls) (it ignores what it did not allocate, by a
+ * tag) so that the state of an aborted upload is freed too.
+ */
+struct MHD_Connection;
+int api_mhd(Account *acct, struct MHD_Connection *conn, const char *url,
+            const char *method, const char *upload_data, size_t *upload_data_size,
+            void **req_cls);
+/* 1 if *req_cls is API state (and was freed and cleared), else 0. */
+int api_mhd_completed(void **req_cls);
+
+#endif
