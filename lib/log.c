@@ -75,18 +75,37 @@ static int level_from_av(int av_level)
     return LOG_LEVEL_TRACE;
 }
 
+/* libav sends some lines in pieces ("Packet corrupt (...)" then "."):
+ * the pieces are gathered per thread and printed as one line. */
+static __thread char av_line[4096];
+static __thread size_t av_line_len;
+static __thread int av_line_level;
+static __thread int av_print_prefix = 1;
+
 static void av_callback(void *avcl, int av_level, const char *fmt, va_list ap)
 {
     int level = level_from_av(av_level);
-    char line[4096];
-    int print_prefix = 1;
+    char piece[4096];
+    size_t n;
 
-    if (level > log_level)
+    if (level > log_level) {
+        n = strlen(fmt);
+        av_print_prefix = n > 0 && fmt[n - 1] == '\n';
         return;
-    /* Lines are assembled per call: libav sends a line in one call almost
-     * always, and a partial line is better than interleaved garbage. */
-    av_log_format_line2(avcl, av_level, fmt, ap, line, sizeof(line), &print_prefix);
-    write_line(level, line);
+    }
+    av_log_format_line2(avcl, av_level, fmt, ap, piece, sizeof(piece), &av_print_prefix);
+    if (av_line_len == 0)
+        av_line_level = level;
+    n = strlen(piece);
+    if (n > sizeof(av_line) - 1 - av_line_len)
+        n = sizeof(av_line) - 1 - av_line_len;
+    memcpy(av_line + av_line_len, piece, n);
+    av_line_len += n;
+    av_line[av_line_len] = '\0';
+    if (av_line_len == sizeof(av_line) - 1 || (av_line_len > 0 && av_line[av_line_len - 1] == '\n')) {
+        write_line(av_line_level, av_line);
+        av_line_len = 0;
+    }
 }
 
 void log_init(const char *prog)

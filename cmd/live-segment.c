@@ -1,0 +1,148 @@
+/*
+ * live-segment: cut a media stream into keyframe-aligned segment files in
+ * a spool directory and print one JSON record per segment (live-pipe(5)).
+ * The first stage after live-ingest; see live-segment(1). The work is in
+ * lib/segment.c.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavutil/error.h>
+
+#include "live.h"
+#include "log.h"
+#include "parse.h"
+#include "record.h"
+#include "segment.h"
+
+#define DEFAULT_STREAM "live"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: live-segment [-vq] [-s NAME] [-o SPOOL] [-d SECONDS] [FILE]\n"
+            "Cut media from FILE (default: standard input) into segments that start\n"
+            "on video keyframes, write them to SPOOL/NAME/SEQ." SEGMENT_EXT " and print one\n"
+            "JSON record per segment, then an end record (live-pipe(5)).\n"
+            "\n"
+            "  -s, --stream NAME     stream name (default: $LIVE_STREAM, else \"" DEFAULT_STREAM "\")\n"
+            "  -o, --spool DIR       spool directory (default: .)\n"
+            "  -d, --duration SECS   target segment duration (default: 10; 2.5, 500ms, 1m)\n"
+            "  -v, --verbose         more messages (repeat for more)\n"
+            "  -q, --quiet           fewer messages\n"
+            "  -h, --help            this help\n"
+            "      --version         print the version\n"
+            "\n"
+            "Exit status: 0 done, 1 failure, 2 usage, 3 bad input (good segments kept).\n");
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocked read returns EINTR */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "stream", required_argument, NULL, 's' },
+        { "spool", required_argument, NULL, 'o' },
+        { "duration", required_argument, NULL, 'd' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    SegmentOptions opt = {
+        .stream = getenv("LIVE_STREAM"),
+        .spool = ".",
+        .duration = SEGMENT_DEFAULT_DURATION,
+        .records = stdout,
+        .stop = &stop_signal,
+    };
+    int c, ret, status;
+
+    live_init(argv[0]);
+    if (!opt.stream || !*opt.stream)
+        opt.stream = DEFAULT_STREAM;
+    while ((c = getopt_long(argc, argv, "s:o:d:vqh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            opt.stream = optarg;
+            break;
+        case 'o':
+            opt.spool = optarg;
+            break;
+        case 'd':
+            if (parse_seconds(optarg, 0.1, 86400, &opt.duration) < 0) {
+                log_error("-d: not a duration from 0.1 s to 24 h: %s", optarg);
+                return live_finish(LIVE_EXIT_USAGE);
+            }
+            break;
+        case 'v':
+            log_more();
+            break;
+        case 'q':
+            log_less();
+            break;
+        case 'h':
+            usage(stdout);
+            return live_finish(LIVE_EXIT_OK);
+        case 'V':
+            printf("live-segment %s\n", LIVE_VERSION);
+            return live_finish(LIVE_EXIT_OK);
+        default:
+            usage(stderr);
+            return live_finish(LIVE_EXIT_USAGE);
+        }
+    }
+    if (argc - optind > 1) {
+        log_error("one input at most");
+        usage(stderr);
+        return live_finish(LIVE_EXIT_USAGE);
+    }
+    if (optind < argc)
+        opt.input = argv[optind];
+    if (!record_name_ok(opt.stream)) {
+        log_error("not a valid stream name (1-%d of A-Z a-z 0-9 _ . -, no leading dot): %s",
+                  RECORD_MAX_NAME, opt.stream);
+        return live_finish(LIVE_EXIT_USAGE);
+    }
+    if (!*opt.spool) {
+        log_error("-o: empty spool directory");
+        return live_finish(LIVE_EXIT_USAGE);
+    }
+
+    catch_signals();
+    ret = segment_run(&opt);
+    if (ret == 0)
+        status = LIVE_EXIT_OK;
+    else if (ret == AVERROR_INVALIDDATA)
+        status = LIVE_EXIT_BADINPUT;
+    else
+        status = LIVE_EXIT_FAILURE;
+    status = live_finish(status);
+    if (ret == AVERROR_EXIT && stop_signal) {
+        /* die of the signal, as the caller expects */
+        signal(stop_signal, SIG_DFL);
+        raise(stop_signal);
+    }
+    return status;
+}

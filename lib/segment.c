@@ -1,0 +1,965 @@
+/*
+ * segment.c: cut a media input into keyframe-aligned segment files and
+ * print their records. See segment.h for the shape, live-segment(1) for
+ * the behaviour and live-pipe(5) for the records.
+ *
+ * Routing of packets, for an input with video (V) and audio (A):
+ *
+ *   V keyframe at pts P due by the grid (or after a discontinuity):
+ *       the current file becomes the "closing" file, ending at P;
+ *       a new current file starts at P with this keyframe.
+ *   A packet: queued ("pending") until the video's dts has passed its
+ *       pts, since no later keyframe can then start before it; then it
+ *       goes to the closing file when its pts < P, else to the current.
+ *   The closing file is finished (trailer, rename, record) as soon as
+ *   the audio has reached P, or the video is SEGMENT_AUDIO_LAG past it.
+ *
+ * So every audio packet lands in the segment whose time range holds its
+ * pts, whatever the interleaving of the input, and records come out in
+ * sequence order.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avstring.h>
+#include <libavutil/mathematics.h>
+
+#include "fs.h"
+#include "log.h"
+#include "record.h"
+#include "segment.h"
+
+/* How far (seconds of output time) the audio may trail the video before a
+ * closing segment is finished without it, and how much audio is held
+ * while the video stalls before it is written anyway. */
+#define SEGMENT_AUDIO_LAG 2
+/* Audio packets kept while waiting for the first video keyframe. */
+#define SEGMENT_EARLY_MAX 4096
+/* Probing: enough for FLV's metadata and both sequence headers and a few
+ * frames, small enough that a live stream starts at once. */
+#define SEGMENT_PROBESIZE "1000000"
+#define SEGMENT_ANALYZEDURATION "3000000"
+
+static const AVRational us_q = { 1, 1000000 };
+
+/* ---- the timeline (pure) ---- */
+
+void segment_timeline_init(SegmentTimeline *tl, int ntracks, const AVRational *tbs,
+                           int64_t origin, AVRational origin_tb)
+{
+    memset(tl, 0, sizeof(*tl));
+    tl->ntracks = ntracks;
+    tl->event_tb = origin_tb;
+    for (int i = 0; i < ntracks && i < SEGMENT_MAX_STREAMS; i++) {
+        tl->track[i].tb = tbs[i];
+        tl->track[i].offset = -av_rescale_q(origin, origin_tb, tbs[i]);
+    }
+}
+
+/* 1 if out dts d continues track t without a jump: not back by more than
+ * the tolerance, not forward by more than the limit. */
+static int continues(const SegmentTrack *t, int64_t d)
+{
+    int64_t back = av_rescale_q(SEGMENT_JUMP_BACKWARD_US, us_q, t->tb);
+    int64_t fwd = av_rescale_q(SEGMENT_JUMP_FORWARD_US, us_q, t->tb);
+    return d >= t->last_dts - back && d <= t->last_end + fwd;
+}
+
+int segment_timeline_map(SegmentTimeline *tl, int i, int64_t *dts, int64_t *pts,
+                         int64_t duration)
+{
+    SegmentTrack *t = &tl->track[i];
+    int64_t d = *dts + t->offset, p = *pts + t->offset;
+    int jumped = 0;
+
+    if (t->seen && !continues(t, d)) {
+        int64_t delta = 0;
+        int joined = 0;
+        /* The same event as another stream's latest jump? Take its
+         * adjustment when that keeps this stream going forward. */
+        if (tl->event > 0 && t->event != tl->event) {
+            delta = av_rescale_q(tl->event_delta, tl->event_tb, t->tb);
+            joined = d + delta > t->last_dts && continues(t, d + delta);
+        }
+        if (!joined) {
+            /* A new discontinuity: continue where this stream left off. */
+            delta = t->last_end - d;
+            tl->event++;
+            tl->event_delta = delta;
+            tl->event_tb = t->tb;
+            jumped = 1;
+        }
+        t->offset += delta;
+        t->event = tl->event;
+        d += delta;
+        p += delta;
+    }
+    if (t->seen && d <= t->last_dts)
+        d = t->last_dts + 1; /* a small step back: nudge forward */
+    if (p < d)
+        p = d;
+    t->seen = 1;
+    t->last_dts = d;
+    t->last_end = d + (duration > 0 ? duration : 1);
+    *dts = d;
+    *pts = p;
+    return jumped;
+}
+
+/* ---- the grid (pure) ---- */
+
+static int64_t grid_boundary(const SegmentGrid *g, int64_t k)
+{
+    /* k * d.num / d.den seconds in tb, rounded up */
+    return av_rescale_rnd(k * g->d.num, g->tb.den, (int64_t)g->d.den * g->tb.num,
+                          AV_ROUND_UP);
+}
+
+void segment_grid_init(SegmentGrid *g, AVRational tb, double seconds)
+{
+    g->tb = tb;
+    g->d = av_d2q(seconds, 1000000);
+    if (g->d.num <= 0)
+        g->d = (AVRational){ 1, 1 };
+    g->k = 1;
+    g->boundary = grid_boundary(g, 1);
+}
+
+int segment_grid_due(const SegmentGrid *g, int64_t pts)
+{
+    return pts >= g->boundary;
+}
+
+void segment_grid_cut(SegmentGrid *g, int64_t pts)
+{
+    while (g->boundary <= pts) {
+        g->k++;
+        g->boundary = grid_boundary(g, g->k);
+    }
+}
+
+/* ---- packet queue ---- */
+
+typedef struct PacketQueue {
+    AVPacket **pkt;
+    int head, n, cap;
+} PacketQueue;
+
+static int queue_push(PacketQueue *q, AVPacket *pkt)
+{
+    if (q->head + q->n == q->cap) {
+        if (q->head > 0) {
+            memmove(q->pkt, q->pkt + q->head, q->n * sizeof(*q->pkt));
+            q->head = 0;
+        } else {
+            int ncap = q->cap ? q->cap * 2 : 64;
+            AVPacket **np = realloc(q->pkt, ncap * sizeof(*np));
+            if (!np)
+                return AVERROR(ENOMEM);
+            q->pkt = np;
+            q->cap = ncap;
+        }
+    }
+    q->pkt[q->head + q->n++] = pkt;
+    return 0;
+}
+
+static AVPacket *queue_front(const PacketQueue *q)
+{
+    return q->n ? q->pkt[q->head] : NULL;
+}
+
+static AVPacket *queue_back(const PacketQueue *q)
+{
+    return q->n ? q->pkt[q->head + q->n - 1] : NULL;
+}
+
+static AVPacket *queue_pop(PacketQueue *q)
+{
+    AVPacket *p;
+    if (!q->n)
+        return NULL;
+    p = q->pkt[q->head++];
+    if (--q->n == 0)
+        q->head = 0;
+    return p;
+}
+
+static void queue_free(PacketQueue *q)
+{
+    AVPacket *p;
+    while ((p = queue_pop(q)))
+        av_packet_free(&p);
+    free(q->pkt);
+    memset(q, 0, sizeof(*q));
+}
+
+/* ---- the segmenter ---- */
+
+typedef struct SegmentFile {
+    AVFormatContext *oc;
+    char tmp[PATH_MAX];
+    char path[PATH_MAX];
+    char rel[PATH_MAX];
+    int64_t seq;
+    int64_t start;      /* timeline, master tb */
+    int64_t end;        /* greatest pts + duration written, master tb */
+    int discontinuity;
+    int64_t npackets;
+} SegmentFile;
+
+typedef struct Segmenter {
+    const SegmentOptions *opt;
+    AVFormatContext *ic;
+    int n;                          /* our streams */
+    int video, audio;               /* our index of each, or -1 */
+    int in_index[SEGMENT_MAX_STREAMS];
+    AVStream *ist[SEGMENT_MAX_STREAMS];
+    uint8_t *extradata[SEGMENT_MAX_STREAMS];  /* newest, for the next file */
+    int extradata_size[SEGMENT_MAX_STREAMS];
+    int64_t default_duration[SEGMENT_MAX_STREAMS];
+    AVRational master;              /* time base of the grid and records */
+    const AVOutputFormat *ofmt;
+
+    int started;
+    SegmentTimeline tl;
+    SegmentGrid grid;
+    SegmentFile *cur, *closing;
+    int64_t closing_end;            /* master tb */
+    int64_t seq;
+    PacketQueue early;              /* input audio before the first keyframe */
+    PacketQueue pending;            /* mapped audio waiting for the video */
+    int have_vdts;
+    int64_t vdts;                   /* last video dts written, video tb */
+    int force_cut, discontinuity;
+    int64_t dropped;
+    double progress_at;
+    char dir[PATH_MAX];
+    char error[256];
+} Segmenter;
+
+static int stopped(const Segmenter *sg)
+{
+    return sg->opt->stop && *sg->opt->stop;
+}
+
+static int interrupt_cb(void *opaque)
+{
+    return stopped(opaque);
+}
+
+static int is_bad_input(int err)
+{
+    return err == AVERROR_INVALIDDATA || err == AVERROR_EOF ||
+           err == AVERROR_DEMUXER_NOT_FOUND || err == AVERROR_STREAM_NOT_FOUND ||
+           err == AVERROR_PATCHWELCOME || err == AVERROR(EILSEQ);
+}
+
+static void set_error(Segmenter *sg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(Segmenter *sg, const char *fmt, ...)
+{
+    va_list ap;
+    if (sg->error[0])
+        return;
+    va_start(ap, fmt);
+    vsnprintf(sg->error, sizeof(sg->error), fmt, ap);
+    va_end(ap);
+    log_error("%s", sg->error);
+}
+
+static const char *input_name(const Segmenter *sg)
+{
+    const char *in = sg->opt->input;
+    return !in || !strcmp(in, "-") ? "standard input" : in;
+}
+
+static int64_t to_master(const Segmenter *sg, int i, int64_t ts, int rnd)
+{
+    return av_rescale_q_rnd(ts, sg->ist[i]->time_base, sg->master, rnd);
+}
+
+static double seconds(const Segmenter *sg, int64_t ts)
+{
+    return (double)ts * sg->master.num / sg->master.den;
+}
+
+static void file_abort(SegmentFile **fp)
+{
+    SegmentFile *f = *fp;
+    if (!f)
+        return;
+    if (f->oc) {
+        if (f->oc->pb)
+            avio_closep(&f->oc->pb);
+        avformat_free_context(f->oc);
+    }
+    if (f->tmp[0])
+        unlink(f->tmp);
+    free(f);
+    *fp = NULL;
+}
+
+static int file_open(Segmenter *sg, int64_t start)
+{
+    SegmentFile *f = calloc(1, sizeof(*f));
+    char url[PATH_MAX + 8], eb[AV_ERROR_MAX_STRING_SIZE];
+    int ret;
+
+    if (!f)
+        return AVERROR(ENOMEM);
+    f->seq = sg->seq;
+    f->start = start;
+    f->end = start;
+    f->discontinuity = sg->discontinuity;
+    snprintf(f->rel, sizeof(f->rel), "%s/%" PRId64 ".%s", sg->opt->stream, f->seq, SEGMENT_EXT);
+    if ((ret = record_join(f->path, sizeof(f->path), sg->opt->spool, f->rel)) < 0 ||
+        (ret = fs_tmpname(f->path, f->tmp, sizeof(f->tmp))) < 0) {
+        log_error("%s: path too long", f->rel);
+        goto fail;
+    }
+    if ((ret = avformat_alloc_output_context2(&f->oc, sg->ofmt, NULL, NULL)) < 0)
+        goto fail;
+    for (int i = 0; i < sg->n; i++) {
+        AVStream *ost = avformat_new_stream(f->oc, NULL);
+        if (!ost) {
+            ret = AVERROR(ENOMEM);
+            goto fail;
+        }
+        if ((ret = avcodec_parameters_copy(ost->codecpar, sg->ist[i]->codecpar)) < 0)
+            goto fail;
+        ost->codecpar->codec_tag = 0;
+        if (sg->extradata[i]) {
+            av_freep(&ost->codecpar->extradata);
+            ost->codecpar->extradata = av_mallocz(sg->extradata_size[i] + AV_INPUT_BUFFER_PADDING_SIZE);
+            if (!ost->codecpar->extradata) {
+                ret = AVERROR(ENOMEM);
+                goto fail;
+            }
+            memcpy(ost->codecpar->extradata, sg->extradata[i], sg->extradata_size[i]);
+            ost->codecpar->extradata_size = sg->extradata_size[i];
+        }
+        ost->time_base = sg->ist[i]->time_base;
+    }
+    /* Timestamps are ours, exactly: no shifting by the muxer. */
+    f->oc->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
+    snprintf(url, sizeof(url), "file:%s", f->tmp);
+    if ((ret = avio_open(&f->oc->pb, url, AVIO_FLAG_WRITE)) < 0) {
+        log_error("creating %s: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
+        f->tmp[0] = '\0'; /* not created: nothing to remove */
+        goto fail;
+    }
+    if ((ret = avformat_write_header(f->oc, NULL)) < 0) {
+        log_error("%s: writing the header: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
+        goto fail;
+    }
+    sg->cur = f;
+    sg->seq++;
+    sg->discontinuity = 0;
+    sg->force_cut = 0;
+    return 0;
+fail:
+    file_abort(&f);
+    return ret;
+}
+
+/* Write one of our packets (timeline timestamps, stream tb) to f; the
+ * packet is consumed. */
+static int file_write(Segmenter *sg, SegmentFile *f, AVPacket *pkt)
+{
+    int i = pkt->stream_index;
+    int64_t end = to_master(sg, i, pkt->pts + pkt->duration, AV_ROUND_UP);
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+    int ret;
+
+    if (end > f->end)
+        f->end = end;
+    f->npackets++;
+    av_packet_rescale_ts(pkt, sg->ist[i]->time_base, f->oc->streams[i]->time_base);
+    ret = av_interleaved_write_frame(f->oc, pkt);
+    av_packet_unref(pkt);
+    if (ret < 0)
+        log_error("%s: writing: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
+    return ret;
+}
+
+static json_t *stream_info(const Segmenter *sg, int i)
+{
+    const AVStream *st = sg->ist[i];
+    const AVCodecParameters *par = st->codecpar;
+    char sar[64], fps[64];
+
+    if (par->codec_type == AVMEDIA_TYPE_VIDEO) {
+        AVRational r = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+        AVRational s = par->sample_aspect_ratio;
+        json_t *v;
+        if (s.num <= 0 || s.den <= 0)
+            s = (AVRational){ 1, 1 };
+        av_reduce(&s.num, &s.den, s.num, s.den, INT_MAX);
+        snprintf(sar, sizeof(sar), "%d:%d", s.num, s.den);
+        v = json_pack("{s:s, s:i, s:i, s:s}", "codec", avcodec_get_name(par->codec_id),
+                      "width", par->width, "height", par->height, "sar", sar);
+        if (v && r.num > 0 && r.den > 0) {
+            av_reduce(&r.num, &r.den, r.num, r.den, INT_MAX);
+            snprintf(fps, sizeof(fps), "%d/%d", r.num, r.den);
+            json_object_set_new(v, "fps", json_string(fps));
+        }
+        return v;
+    }
+    return json_pack("{s:s, s:i, s:i}", "codec", avcodec_get_name(par->codec_id),
+                     "sample_rate", par->sample_rate, "channels", par->ch_layout.nb_channels);
+}
+
+/* Finish *fp: trailer, rename into place, record. end is where the
+ * segment ends on the timeline (master tb). */
+static int file_finish(Segmenter *sg, SegmentFile **fp, int64_t end)
+{
+    SegmentFile *f = *fp;
+    char eb[AV_ERROR_MAX_STRING_SIZE], tb[64];
+    json_t *rec = NULL;
+    int ret;
+
+    if ((ret = av_write_trailer(f->oc)) < 0) {
+        log_error("%s: writing the trailer: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
+        goto fail;
+    }
+    if (f->oc->pb->error < 0) {
+        ret = f->oc->pb->error;
+        log_error("writing %s: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
+        goto fail;
+    }
+    if ((ret = avio_closep(&f->oc->pb)) < 0) {
+        log_error("closing %s: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
+        goto fail;
+    }
+    if ((ret = fs_publish(f->tmp, f->path, 1)) < 0) {
+        log_error("renaming %s to %s: %s", f->tmp, f->path, log_averr(ret, eb, sizeof(eb)));
+        goto fail;
+    }
+    f->tmp[0] = '\0';
+    if (end < f->start)
+        end = f->start;
+    snprintf(tb, sizeof(tb), "%d/%d", sg->master.num, sg->master.den);
+    rec = record_new("segment", sg->opt->stream, f->seq);
+    if (!rec) {
+        ret = AVERROR(ENOMEM);
+        goto fail;
+    }
+    json_object_set_new(rec, "path", json_string(f->rel));
+    json_object_set_new(rec, "start", json_real(seconds(sg, f->start)));
+    json_object_set_new(rec, "duration", json_real(seconds(sg, end - f->start)));
+    json_object_set_new(rec, "discontinuity", json_boolean(f->discontinuity));
+    json_object_set_new(rec, "timebase", json_string(tb));
+    json_object_set_new(rec, "start_pts", json_integer(f->start));
+    json_object_set_new(rec, "duration_pts", json_integer(end - f->start));
+    if (sg->video >= 0)
+        json_object_set_new(rec, "video", stream_info(sg, sg->video));
+    if (sg->audio >= 0)
+        json_object_set_new(rec, "audio", stream_info(sg, sg->audio));
+    log_debug("segment %" PRId64 ": %s, %.3f s at %.3f%s", f->seq, f->rel,
+              seconds(sg, end - f->start), seconds(sg, f->start),
+              f->discontinuity ? ", discontinuity" : "");
+    ret = record_write(sg->opt->records, rec);
+    json_decref(rec);
+    if (ret == AVERROR(EPIPE))
+        log_error("standard output closed: stopping");
+    else if (ret < 0)
+        log_error("writing a record: %s", log_averr(ret, eb, sizeof(eb)));
+fail:
+    file_abort(fp);
+    return ret;
+}
+
+static int finish_closing(Segmenter *sg)
+{
+    if (!sg->closing)
+        return 0;
+    return file_finish(sg, &sg->closing, sg->closing_end);
+}
+
+/* Move queued audio where it belongs (see the top of the file). At the
+ * end of input (all) everything goes. */
+static int drain_audio(Segmenter *sg, int all)
+{
+    int a = sg->audio;
+    AVRational atb = sg->ist[a]->time_base;
+    AVRational vtb = sg->video >= 0 ? sg->ist[sg->video]->time_base : atb;
+    AVPacket *pkt;
+    int ret;
+
+    while ((pkt = queue_front(&sg->pending))) {
+        AVPacket *back = queue_back(&sg->pending);
+        if (sg->closing) {
+            if (av_compare_ts(pkt->pts, atb, sg->closing_end, sg->master) < 0) {
+                pkt = queue_pop(&sg->pending);
+                ret = file_write(sg, sg->closing, pkt);
+                av_packet_free(&pkt);
+                if (ret < 0)
+                    return ret;
+                continue;
+            }
+            if ((ret = finish_closing(sg)) < 0)
+                return ret;
+        }
+        if (all || (sg->have_vdts && av_compare_ts(pkt->pts, atb, sg->vdts, vtb) < 0) ||
+            av_compare_ts(back->pts - pkt->pts, atb, SEGMENT_AUDIO_LAG, (AVRational){ 1, 1 }) > 0) {
+            pkt = queue_pop(&sg->pending);
+            ret = file_write(sg, sg->cur, pkt);
+            av_packet_free(&pkt);
+            if (ret < 0)
+                return ret;
+            continue;
+        }
+        break;
+    }
+    return 0;
+}
+
+/* Start a new segment at pts (master tb) */
+static int cut(Segmenter *sg, int64_t pts)
+{
+    int ret;
+
+    if (sg->closing && (ret = finish_closing(sg)) < 0)
+        return ret;
+    if (sg->cur) {
+        /* queued audio before the cut belongs to the segment ending */
+        AVPacket *pkt;
+        while (sg->audio >= 0 && (pkt = queue_front(&sg->pending)) &&
+               av_compare_ts(pkt->pts, sg->ist[sg->audio]->time_base, pts, sg->master) < 0) {
+            pkt = queue_pop(&sg->pending);
+            ret = file_write(sg, sg->cur, pkt);
+            av_packet_free(&pkt);
+            if (ret < 0)
+                return ret;
+        }
+        sg->closing = sg->cur;
+        sg->closing_end = pts;
+        sg->cur = NULL;
+        /* Nothing can join it later without audio, or when the video is the
+         * only thing that cuts (audio-only input). */
+        if (sg->audio < 0 || sg->video < 0) {
+            if ((ret = finish_closing(sg)) < 0)
+                return ret;
+        }
+    }
+    if ((ret = file_open(sg, pts)) < 0)
+        return ret;
+    segment_grid_cut(&sg->grid, pts);
+    return 0;
+}
+
+static void show_progress(Segmenter *sg, int64_t pts)
+{
+    double t = seconds(sg, pts);
+    if (t - sg->progress_at >= 1 || t < sg->progress_at) {
+        sg->progress_at = t;
+        log_progress("segment %" PRId64 ", %.1f s", sg->seq > 0 ? sg->seq - 1 : 0, t);
+    }
+}
+
+/* A packet of ours with input timestamps: map it and route it. Consumes pkt. */
+static int process(Segmenter *sg, AVPacket *pkt)
+{
+    int i = pkt->stream_index;
+    int ret;
+
+    if (segment_timeline_map(&sg->tl, i, &pkt->dts, &pkt->pts, pkt->duration)) {
+        log_info("input timestamps jumped: the next segment is marked as a discontinuity");
+        sg->force_cut = 1;
+        sg->discontinuity = 1;
+    }
+    if (i == sg->video) {
+        int64_t p = pkt->pts;
+        if ((pkt->flags & AV_PKT_FLAG_KEY) && sg->cur && p > sg->cur->start &&
+            (sg->force_cut || segment_grid_due(&sg->grid, p))) {
+            if ((ret = cut(sg, p)) < 0)
+                return ret;
+        }
+        sg->vdts = pkt->dts;
+        sg->have_vdts = 1;
+        show_progress(sg, p);
+        if ((ret = file_write(sg, sg->cur, pkt)) < 0)
+            return ret;
+        if (sg->closing && av_compare_ts(sg->vdts, sg->ist[i]->time_base,
+                                         sg->closing_end + av_rescale_q(SEGMENT_AUDIO_LAG, (AVRational){ 1, 1 }, sg->master),
+                                         sg->master) >= 0 &&
+            (ret = finish_closing(sg)) < 0)
+            return ret;
+        return sg->audio >= 0 ? drain_audio(sg, 0) : 0;
+    }
+    /* audio */
+    if (sg->video < 0) {
+        int64_t p = pkt->pts;
+        if (sg->cur && p > sg->cur->start && (sg->force_cut || segment_grid_due(&sg->grid, p)) &&
+            (ret = cut(sg, p)) < 0)
+            return ret;
+        show_progress(sg, p);
+        return file_write(sg, sg->cur, pkt);
+    }
+    if (pkt->pts + pkt->duration <= 0) {
+        sg->dropped++; /* before the first keyframe */
+        av_packet_unref(pkt);
+        return 0;
+    }
+    {
+        AVPacket *q = av_packet_alloc();
+        if (!q)
+            return AVERROR(ENOMEM);
+        av_packet_move_ref(q, pkt);
+        if ((ret = queue_push(&sg->pending, q)) < 0) {
+            av_packet_free(&q);
+            return ret;
+        }
+    }
+    return drain_audio(sg, 0);
+}
+
+/* The first packet that can start the output: set the origin. */
+static int start(Segmenter *sg, AVPacket *pkt)
+{
+    AVRational tbs[SEGMENT_MAX_STREAMS];
+    int i = pkt->stream_index;
+    AVPacket *e;
+    int ret;
+
+    for (int k = 0; k < sg->n; k++)
+        tbs[k] = sg->ist[k]->time_base;
+    segment_timeline_init(&sg->tl, sg->n, tbs, pkt->pts, sg->ist[i]->time_base);
+    segment_grid_init(&sg->grid, sg->master, sg->opt->duration);
+    sg->started = 1;
+    if ((ret = file_open(sg, 0)) < 0)
+        return ret;
+    if ((ret = process(sg, pkt)) < 0)
+        return ret;
+    while ((e = queue_pop(&sg->early))) {
+        ret = process(sg, e);
+        av_packet_free(&e);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
+/* Keep the newest extradata a packet announces (a publisher that
+ * reconnected with new parameters); a change starts a new segment. */
+static int take_extradata(Segmenter *sg, AVPacket *pkt)
+{
+    int i = pkt->stream_index;
+    size_t size;
+    uint8_t *side = av_packet_get_side_data(pkt, AV_PKT_DATA_NEW_EXTRADATA, &size);
+    const AVCodecParameters *par = sg->ist[i]->codecpar;
+    const uint8_t *old = sg->extradata[i] ? sg->extradata[i] : par->extradata;
+    int oldsize = sg->extradata[i] ? sg->extradata_size[i] : par->extradata_size;
+
+    if (side && size > 0 && size < INT_MAX &&
+        ((int)size != oldsize || !old || memcmp(side, old, size))) {
+        uint8_t *copy = av_memdup(side, size);
+        if (!copy)
+            return AVERROR(ENOMEM);
+        av_free(sg->extradata[i]);
+        sg->extradata[i] = copy;
+        sg->extradata_size[i] = (int)size;
+        if (sg->started) {
+            log_info("%s parameters changed: starting a new segment",
+                     i == sg->video ? "video" : "audio");
+            sg->force_cut = 1;
+            sg->discontinuity = 1;
+        }
+    }
+    av_packet_free_side_data(pkt);
+    return 0;
+}
+
+static int open_input(Segmenter *sg)
+{
+    const SegmentOptions *opt = sg->opt;
+    AVDictionary *o = NULL;
+    char url[PATH_MAX + 8], eb[AV_ERROR_MAX_STRING_SIZE];
+    int ret;
+
+    if (!opt->input || !strcmp(opt->input, "-"))
+        av_strlcpy(url, "pipe:0", sizeof(url));
+    else
+        snprintf(url, sizeof(url), "file:%s", opt->input);
+    if (!(sg->ic = avformat_alloc_context()))
+        return AVERROR(ENOMEM);
+    sg->ic->interrupt_callback.callback = interrupt_cb;
+    sg->ic->interrupt_callback.opaque = sg;
+    av_dict_set(&o, "probesize", SEGMENT_PROBESIZE, 0);
+    av_dict_set(&o, "analyzeduration", SEGMENT_ANALYZEDURATION, 0);
+    av_dict_set(&o, "protocol_whitelist", "file,pipe", 0);
+    ret = avformat_open_input(&sg->ic, url, NULL, &o);
+    av_dict_free(&o);
+    if (ret < 0) {
+        if (ret == AVERROR_EXIT)
+            return ret;
+        if (is_bad_input(ret)) {
+            set_error(sg, "%s: not media that can be read (%s)", input_name(sg),
+                      ret == AVERROR_EOF ? "empty" : log_averr(ret, eb, sizeof(eb)));
+            return AVERROR_INVALIDDATA;
+        }
+        log_error("opening %s: %s", input_name(sg), log_averr(ret, eb, sizeof(eb)));
+        snprintf(sg->error, sizeof(sg->error), "cannot open the input");
+        return ret;
+    }
+    if ((ret = avformat_find_stream_info(sg->ic, NULL)) < 0) {
+        if (ret == AVERROR_EXIT)
+            return ret;
+        log_warn("%s: stream parameters incomplete: %s", input_name(sg),
+                 log_averr(ret, eb, sizeof(eb)));
+    }
+    return 0;
+}
+
+static int choose_streams(Segmenter *sg)
+{
+    static const enum AVMediaType types[2] = { AVMEDIA_TYPE_VIDEO, AVMEDIA_TYPE_AUDIO };
+    AVFormatContext *ic = sg->ic;
+
+    sg->video = sg->audio = -1;
+    for (int t = 0; t < 2; t++) {
+        int idx = av_find_best_stream(ic, types[t], -1, -1, NULL, 0);
+        AVStream *st;
+        if (idx < 0)
+            continue;
+        st = ic->streams[idx];
+        if (st->disposition & AV_DISPOSITION_ATTACHED_PIC)
+            continue;
+        if (st->codecpar->codec_id == AV_CODEC_ID_NONE)
+            continue;
+        if (avformat_query_codec(sg->ofmt, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1) {
+            set_error(sg, "%s: the %s codec %s cannot be segmented", input_name(sg),
+                      av_get_media_type_string(types[t]), avcodec_get_name(st->codecpar->codec_id));
+            return AVERROR_INVALIDDATA;
+        }
+        if (types[t] == AVMEDIA_TYPE_VIDEO) {
+            if (st->codecpar->width <= 0 || st->codecpar->height <= 0)
+                continue;
+            sg->video = sg->n;
+        } else {
+            if (st->codecpar->sample_rate <= 0)
+                continue;
+            sg->audio = sg->n;
+        }
+        sg->in_index[sg->n] = idx;
+        sg->ist[sg->n] = st;
+        sg->n++;
+    }
+    if (sg->n == 0) {
+        set_error(sg, "%s: no audio or video stream", input_name(sg));
+        return AVERROR_INVALIDDATA;
+    }
+    sg->master = sg->ist[sg->video >= 0 ? sg->video : sg->audio]->time_base;
+    for (int i = 0; i < sg->n; i++) {
+        AVStream *st = sg->ist[i];
+        if (i == sg->video) {
+            AVRational r = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+            if (r.num > 0 && r.den > 0)
+                sg->default_duration[i] = av_rescale_q(1, av_inv_q(r), st->time_base);
+            log_info("video: %s %dx%d, %.3f fps", avcodec_get_name(st->codecpar->codec_id),
+                     st->codecpar->width, st->codecpar->height, r.den ? av_q2d(r) : 0.0);
+        } else {
+            const AVCodecParameters *par = st->codecpar;
+            if (par->frame_size > 0)
+                sg->default_duration[i] = av_rescale_q(par->frame_size,
+                                                       (AVRational){ 1, par->sample_rate },
+                                                       st->time_base);
+            log_info("audio: %s %d Hz, %d channels", avcodec_get_name(par->codec_id),
+                     par->sample_rate, par->ch_layout.nb_channels);
+        }
+    }
+    return 0;
+}
+
+/* Our index of an input packet's stream, or -1. */
+static int our_stream(const Segmenter *sg, int idx)
+{
+    for (int i = 0; i < sg->n; i++)
+        if (sg->in_index[i] == idx)
+            return i;
+    return -1;
+}
+
+/* Fill in what the input left out; 0 when the packet is usable. */
+static int fix_packet(Segmenter *sg, AVPacket *pkt)
+{
+    if (pkt->dts == AV_NOPTS_VALUE)
+        pkt->dts = pkt->pts;
+    if (pkt->pts == AV_NOPTS_VALUE)
+        pkt->pts = pkt->dts;
+    if (pkt->pts == AV_NOPTS_VALUE)
+        return -1;
+    if (pkt->duration <= 0)
+        pkt->duration = sg->default_duration[pkt->stream_index];
+    if (pkt->duration < 0)
+        pkt->duration = 0;
+    return 0;
+}
+
+static int read_loop(Segmenter *sg)
+{
+    AVPacket *pkt = av_packet_alloc();
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+    int ret = 0;
+
+    if (!pkt)
+        return AVERROR(ENOMEM);
+    for (;;) {
+        int i;
+        if (stopped(sg)) {
+            ret = AVERROR_EXIT;
+            break;
+        }
+        ret = av_read_frame(sg->ic, pkt);
+        if (ret == AVERROR(EAGAIN))
+            continue;
+        if (ret == AVERROR_EOF) {
+            ret = 0;
+            break;
+        }
+        if (ret < 0) {
+            if (ret == AVERROR_EXIT || stopped(sg)) {
+                ret = AVERROR_EXIT;
+                break;
+            }
+            if (is_bad_input(ret)) {
+                set_error(sg, "%s: bad input: %s", input_name(sg), log_averr(ret, eb, sizeof(eb)));
+                ret = AVERROR_INVALIDDATA;
+            } else {
+                log_error("reading %s: %s", input_name(sg), log_averr(ret, eb, sizeof(eb)));
+                snprintf(sg->error, sizeof(sg->error), "read error");
+            }
+            break;
+        }
+        if (pkt->flags & AV_PKT_FLAG_CORRUPT) {
+            set_error(sg, "%s: truncated or corrupt input", input_name(sg));
+            av_packet_unref(pkt);
+            ret = AVERROR_INVALIDDATA;
+            break;
+        }
+        if ((i = our_stream(sg, pkt->stream_index)) < 0) {
+            av_packet_unref(pkt);
+            continue;
+        }
+        pkt->stream_index = i;
+        if ((ret = take_extradata(sg, pkt)) < 0)
+            break;
+        if (fix_packet(sg, pkt) < 0) {
+            sg->dropped++;
+            av_packet_unref(pkt);
+            continue;
+        }
+        if (!sg->started) {
+            if (i == sg->video && (pkt->flags & AV_PKT_FLAG_KEY)) {
+                ret = start(sg, pkt);
+            } else if (i == sg->video) {
+                sg->dropped++; /* cannot be decoded without its keyframe */
+            } else if (sg->video < 0) {
+                ret = start(sg, pkt);
+            } else {
+                AVPacket *q = av_packet_alloc();
+                if (q)
+                    av_packet_move_ref(q, pkt);
+                if (!q) {
+                    ret = AVERROR(ENOMEM);
+                } else if (sg->early.n >= SEGMENT_EARLY_MAX) {
+                    AVPacket *old = queue_pop(&sg->early);
+                    av_packet_free(&old);
+                    sg->dropped++;
+                }
+                if (q && (ret = queue_push(&sg->early, q)) < 0)
+                    av_packet_free(&q);
+            }
+            av_packet_unref(pkt);
+        } else {
+            ret = process(sg, pkt);
+        }
+        if (ret < 0)
+            break;
+    }
+    av_packet_free(&pkt);
+    return ret;
+}
+
+/* End of input (or of good input): publish what is complete. */
+static int finish(Segmenter *sg)
+{
+    int ret;
+
+    if (!sg->started) {
+        if (!sg->error[0])
+            set_error(sg, "%s: %s", input_name(sg),
+                      sg->video >= 0 ? "no video keyframe" : "no media data");
+        return AVERROR_INVALIDDATA;
+    }
+    if (sg->audio >= 0 && sg->video >= 0 && (ret = drain_audio(sg, 1)) < 0)
+        return ret;
+    if ((ret = finish_closing(sg)) < 0)
+        return ret;
+    if (sg->cur)
+        return file_finish(sg, &sg->cur, sg->cur->end);
+    return 0;
+}
+
+static int write_end(Segmenter *sg)
+{
+    json_t *rec = record_new("end", sg->opt->stream, sg->seq);
+    int ret;
+
+    if (!rec)
+        return AVERROR(ENOMEM);
+    if (sg->error[0])
+        json_object_set_new(rec, "error", json_string(sg->error));
+    ret = record_write(sg->opt->records, rec);
+    json_decref(rec);
+    return ret;
+}
+
+int segment_run(const SegmentOptions *opt)
+{
+    Segmenter sg = { .opt = opt, .video = -1, .audio = -1 };
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+    int ret, ret2;
+
+    if (!(sg.ofmt = av_guess_format(SEGMENT_EXT, NULL, NULL)))
+        return AVERROR_MUXER_NOT_FOUND;
+    if ((ret = record_join(sg.dir, sizeof(sg.dir), opt->spool, opt->stream)) < 0)
+        return ret;
+    if ((ret = fs_mkdirs(sg.dir, 0755)) < 0) {
+        log_error("creating %s: %s", sg.dir, log_averr(ret, eb, sizeof(eb)));
+        return ret;
+    }
+    ret = open_input(&sg);
+    if (ret >= 0)
+        ret = choose_streams(&sg);
+    if (ret >= 0)
+        ret = read_loop(&sg);
+    if (ret >= 0 || ret == AVERROR_INVALIDDATA || sg.error[0]) {
+        /* the good part is published, also after a fault */
+        if (ret != AVERROR_EXIT && ret != AVERROR(EPIPE) && (ret2 = finish(&sg)) < 0 &&
+            ret >= 0)
+            ret = ret2;
+    }
+    log_progress_end();
+    if (ret == AVERROR_EXIT)
+        snprintf(sg.error, sizeof(sg.error), "interrupted");
+    file_abort(&sg.closing);
+    file_abort(&sg.cur);
+    if (ret != AVERROR(EPIPE) && (ret2 = write_end(&sg)) < 0 && ret >= 0)
+        ret = ret2;
+    if (sg.dropped)
+        log_debug("%" PRId64 " packets dropped (before the first keyframe or without timestamps)",
+                  sg.dropped);
+    queue_free(&sg.early);
+    queue_free(&sg.pending);
+    for (int i = 0; i < SEGMENT_MAX_STREAMS; i++)
+        av_free(sg.extradata[i]);
+    avformat_close_input(&sg.ic);
+    return ret;
+}
