@@ -1,0 +1,171 @@
+/*
+ * live-transcode: segment records in, an H.264 ladder and AAC out — the
+ * map step of the pipeline. See live-transcode(1); the work is in
+ * lib/tcrun.c, lib/transcode.c, lib/ladder.c and lib/audio.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libavutil/error.h>
+
+#include "ladder.h"
+#include "live.h"
+#include "log.h"
+#include "parse.h"
+#include "tcrun.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: live-transcode [-hqv] [-C spool] [-l ladder] [-p preset] [--tune tune]\n"
+        "                      [-g seconds] [--passthrough auto|never] [-j jobs]\n"
+        "                      [-t threads] [-a audio-bitrate] [--keep] [file]\n"
+        "Reads segment records (live-pipe(5)) from file or standard input, writes one\n"
+        "MP4 file per rendition and one renditions record per segment on standard output.\n"
+        "  -C, --spool DIR         directory the records' paths are relative to (.)\n"
+        "  -l, --ladder LADDER     rungs SIZE:BITRATE,... (" LADDER_DEFAULT ")\n"
+        "  -p, --preset PRESET     libx264 preset (" TRANSCODE_DEFAULT_PRESET ")\n"
+        "      --tune TUNE         libx264 tune (none)\n"
+        "  -g, --gop SECONDS       key frame interval (2)\n"
+        "      --passthrough MODE  auto: copy the source into a rung of its size and\n"
+        "                          bit rate; never: always encode (auto)\n"
+        "  -j, --jobs N            segments transcoded at once (number of CPUs)\n"
+        "  -t, --threads N         threads per encoder and decoder (CPUs / jobs)\n"
+        "  -a, --audio-bitrate R   AAC bit rate when audio is encoded (128k)\n"
+        "      --keep              keep the input segment files\n"
+        "  -v, --verbose           more messages; -q, --quiet: fewer\n"
+        "  -h, --help              this help; --version: the version\n");
+}
+
+enum { OPT_TUNE = 256, OPT_PASSTHROUGH, OPT_KEEP, OPT_VERSION };
+
+static const struct option longopts[] = {
+    { "spool", required_argument, NULL, 'C' },
+    { "ladder", required_argument, NULL, 'l' },
+    { "preset", required_argument, NULL, 'p' },
+    { "tune", required_argument, NULL, OPT_TUNE },
+    { "gop", required_argument, NULL, 'g' },
+    { "passthrough", required_argument, NULL, OPT_PASSTHROUGH },
+    { "jobs", required_argument, NULL, 'j' },
+    { "threads", required_argument, NULL, 't' },
+    { "audio-bitrate", required_argument, NULL, 'a' },
+    { "keep", no_argument, NULL, OPT_KEEP },
+    { "verbose", no_argument, NULL, 'v' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+static int bad(const char *opt, const char *arg, const char *what)
+{
+    log_error("%s %s: %s", opt, arg, what);
+    usage(stderr);
+    return LIVE_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    TcrunOptions o = {
+        .t = {
+            .spool = ".",
+            .preset = TRANSCODE_DEFAULT_PRESET,
+            .gop = TRANSCODE_DEFAULT_GOP,
+            .passthrough = 1,
+            .audio_bitrate = TRANSCODE_DEFAULT_AUDIO_BITRATE,
+        },
+        .jobs = 0,
+    };
+    const char *ladder = LADDER_DEFAULT, *why = NULL, *name = "-";
+    FILE *in = stdin;
+    int c, status;
+
+    live_init(argv[0]);
+    while ((c = getopt_long(argc, argv, "C:l:p:g:j:t:a:vqh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'C':
+            o.t.spool = optarg;
+            break;
+        case 'l':
+            ladder = optarg;
+            break;
+        case 'p':
+            o.t.preset = optarg;
+            break;
+        case OPT_TUNE:
+            o.t.tune = optarg;
+            break;
+        case 'g':
+            if (parse_seconds(optarg, 0.1, 60, &o.t.gop) < 0)
+                return bad("-g", optarg, "a duration from 0.1 to 60 seconds");
+            break;
+        case OPT_PASSTHROUGH:
+            if (!strcmp(optarg, "auto"))
+                o.t.passthrough = 1;
+            else if (!strcmp(optarg, "never"))
+                o.t.passthrough = 0;
+            else
+                return bad("--passthrough", optarg, "auto or never");
+            break;
+        case 'j':
+            if (parse_int(optarg, 1, 64, &o.jobs) < 0)
+                return bad("-j", optarg, "a number from 1 to 64");
+            break;
+        case 't':
+            if (parse_int(optarg, 1, 64, &o.t.threads) < 0)
+                return bad("-t", optarg, "a number from 1 to 64");
+            break;
+        case 'a':
+            if (parse_bitrate(optarg, 16000, 512000, &o.t.audio_bitrate) < 0)
+                return bad("-a", optarg, "a bit rate from 16k to 512k");
+            break;
+        case OPT_KEEP:
+            o.keep = 1;
+            break;
+        case 'v':
+            log_more();
+            break;
+        case 'q':
+            log_less();
+            break;
+        case 'h':
+            usage(stdout);
+            return live_finish(LIVE_EXIT_OK);
+        case OPT_VERSION:
+            printf("live-transcode %s\n", LIVE_VERSION);
+            return live_finish(LIVE_EXIT_OK);
+        default:
+            usage(stderr);
+            return LIVE_EXIT_USAGE;
+        }
+    }
+    if (argc - optind > 1) {
+        usage(stderr);
+        return LIVE_EXIT_USAGE;
+    }
+    if (ladder_parse(ladder, &o.t.ladder, &why) < 0)
+        return bad("-l", ladder, why);
+    if (transcode_check(&o.t) < 0) {
+        usage(stderr);
+        return LIVE_EXIT_USAGE;
+    }
+    if (!o.jobs)
+        o.jobs = tcrun_default_jobs();
+    if (!o.t.threads) {
+        int cpus = tcrun_default_jobs();
+        o.t.threads = cpus / o.jobs > 1 ? cpus / o.jobs : 1;
+    }
+    if (argc - optind == 1 && strcmp(argv[optind], "-")) {
+        name = argv[optind];
+        if (!(in = fopen(name, "r"))) {
+            log_error("%s: %s", name, strerror(errno));
+            return LIVE_EXIT_FAILURE;
+        }
+    }
+    status = tcrun(&o, in, name, stdout);
+    if (in != stdin)
+        fclose(in);
+    return live_finish(status);
+}

@@ -1,0 +1,78 @@
+/*
+ * ladder.h: the bit-rate ladder of live-transcode — which renditions a
+ * segment gets, how large each is and what sample aspect ratio it signals.
+ *
+ * A ladder is written "1080p:5000k,720p:2800k,480p:1200k": rungs separated
+ * by commas, each SIZE:BITRATE. SIZE is either "Np" (N lines on the
+ * shorter side of the picture: the height of a landscape source, the
+ * width of a portrait one) or an explicit "WxH". BITRATE is what
+ * parse_bitrate() takes. Rungs are kept largest first, the order of the
+ * scaling cascade.
+ *
+ * Sizing (ladder_size) for an "Np" rung, from a source of W0 x H0 pixels
+ * with sample aspect ratio S, display aspect ratio D = W0*S / H0:
+ *  - N larger than the source's shorter side: the rung is skipped (never
+ *    upscaled);
+ *  - N equal to it: the source's own size and SAR (a passthrough
+ *    candidate);
+ *  - else square pixels with D exactly, if some even size exists whose
+ *    shorter side is within LADDER_SNAP_PERCENT below N (16:9 480p ->
+ *    832x468, 16:9 240p -> 416x234, 4:3 360p -> 480x360);
+ *  - else N lines exactly, the longer side the even number nearest to
+ *    N*D, and the SAR that makes the display aspect exactly D, reduced
+ *    (1366x768 at 720p -> 1280x720 with SAR 2049:2048).
+ * The display aspect ratio of every rung is therefore exactly the
+ * source's. An explicit WxH rung gets that size and the exact SAR.
+ */
+#ifndef LIVE_LADDER_H
+#define LIVE_LADDER_H
+
+#include <stdint.h>
+
+#include <libavutil/rational.h>
+
+#include "record.h"
+
+#define LADDER_MAX_RUNGS 16
+#define LADDER_DEFAULT "1080p:5000k,720p:2800k,480p:1200k"
+/* Largest picture side a rung may ask for. */
+#define LADDER_MAX_SIDE 8192
+/* How far below N (percent) a square-pixel size may be chosen. */
+#define LADDER_SNAP_PERCENT 3
+
+typedef struct LadderRung {
+    char id[RECORD_MAX_NAME + 1]; /* "720p" or "854x480": the rendition id */
+    int lines;                    /* N of "Np", or 0 */
+    int width, height;            /* explicit "WxH", or 0 */
+    int64_t bitrate;              /* bit/s, also maxrate */
+} LadderRung;
+
+typedef struct Ladder {
+    LadderRung rung[LADDER_MAX_RUNGS];
+    int n;
+} Ladder;
+
+/* The size a rung gets for one source. */
+typedef struct LadderSize {
+    int width, height;
+    AVRational sar;               /* reduced; 1:1 for square pixels */
+    int is_source;                /* same size and SAR as the source */
+} LadderSize;
+
+/*
+ * Parse a ladder string into *ladder, sorted largest first. Returns 0 or
+ * AVERROR(EINVAL) (syntax, odd or out-of-range size, duplicate id,
+ * too many rungs); *why (static) then says what is wrong.
+ */
+int ladder_parse(const char *s, Ladder *ladder, const char **why);
+
+/*
+ * Size a rung for a source of width x height with sample aspect ratio
+ * sar ({0,1} or {0,0} means unknown: square pixels). Returns 0 and fills
+ * *out, AVERROR(ERANGE) when the rung is larger than the source (skip
+ * it), AVERROR(EINVAL) for an impossible source size.
+ */
+int ladder_size(const LadderRung *rung, int width, int height, AVRational sar,
+                LadderSize *out);
+
+#endif

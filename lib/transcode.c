@@ -1,0 +1,890 @@
+/*
+ * transcode.c: one segment through the ladder — read once, decode once,
+ * scale in a cascade, encode every rung in its own thread. See
+ * transcode.h for the picture; audio is in audio.c, sizes in ladder.c.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+
+#include "audio.h"
+#include "codecs.h"
+#include "log.h"
+#include "mp4out.h"
+#include "record.h"
+#include "transcode.h"
+
+/* Frames waiting between two stages of the cascade. */
+#define QUEUE_CAP 4
+
+typedef struct FrameQueue {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    AVFrame *f[QUEUE_CAP];
+    int head, n;
+} FrameQueue;
+
+typedef struct Segment Segment;
+
+typedef struct Rung {
+    const LadderRung *lr;
+    LadderSize size;
+    int pass;                    /* the source's packets, copied */
+    char rel[PATH_MAX];          /* output path relative to the spool */
+    char path[PATH_MAX];
+    char codec[32];
+    Mp4Out *mp4;
+    /* encoded rungs only */
+    Segment *seg;
+    AVCodecContext *enc;
+    struct SwsContext *sws;
+    FrameQueue q;
+    int q_init;
+    struct Rung *next;           /* the next smaller encoded rung */
+    pthread_t thread;
+    int started;
+    int err;
+    int next_ended;
+    int64_t frames, keyframes;
+    AVPacket *pkt;
+} Rung;
+
+struct Segment {
+    const TranscodeOptions *o;
+    const char *rel;             /* the segment's path in the record */
+    char path[PATH_MAX];
+    AVFormatContext *in;
+    AVStream *vst, *ast;
+    AVPacket **vpk, **apk;
+    int nv, na, capv, capa;
+    double seconds;
+    AVRational fps;
+    int64_t start_pts;
+    int64_t *kf;                 /* pts of the source's key frames, sorted */
+    int nkf;
+    int follow_source_kf;        /* a rung is passed through: use its key frames */
+    int64_t gop_ticks, next_kf;
+    Rung rung[LADDER_MAX_RUNGS];
+    int nr;
+    Rung *first;                 /* head of the encoded cascade */
+    char audio_rel[PATH_MAX], audio_path[PATH_MAX];
+    AudioRendition audio;
+    int have_audio;
+    char error[512];
+};
+
+/* ---- frame queue ---------------------------------------------------- */
+
+static int queue_init(FrameQueue *q)
+{
+    memset(q, 0, sizeof(*q));
+    if (pthread_mutex_init(&q->lock, NULL))
+        return AVERROR(ENOMEM);
+    if (pthread_cond_init(&q->cond, NULL)) {
+        pthread_mutex_destroy(&q->lock);
+        return AVERROR(ENOMEM);
+    }
+    return 0;
+}
+
+static void queue_destroy(FrameQueue *q)
+{
+    while (q->n > 0) {
+        av_frame_free(&q->f[q->head]);
+        q->head = (q->head + 1) % QUEUE_CAP;
+        q->n--;
+    }
+    pthread_cond_destroy(&q->cond);
+    pthread_mutex_destroy(&q->lock);
+}
+
+/* Append f (taken over; NULL marks the end), waiting while the queue is full. */
+static void queue_push(FrameQueue *q, AVFrame *f)
+{
+    pthread_mutex_lock(&q->lock);
+    while (q->n == QUEUE_CAP)
+        pthread_cond_wait(&q->cond, &q->lock);
+    q->f[(q->head + q->n) % QUEUE_CAP] = f;
+    q->n++;
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+}
+
+static AVFrame *queue_pop(FrameQueue *q)
+{
+    AVFrame *f;
+    pthread_mutex_lock(&q->lock);
+    while (q->n == 0)
+        pthread_cond_wait(&q->cond, &q->lock);
+    f = q->f[q->head];
+    q->f[q->head] = NULL;
+    q->head = (q->head + 1) % QUEUE_CAP;
+    q->n--;
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+    return f;
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+static void seg_fail(Segment *s, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Remember the first error of a segment (thread-safe enough: the first
+ * writer wins, later ones only log). */
+static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void seg_fail(Segment *s, int err, const char *fmt, ...)
+{
+    char msg[384], eb[AV_ERROR_MAX_STRING_SIZE];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (err < 0)
+        log_error("%s: %s: %s", s->rel, msg, log_averr(err, eb, sizeof(eb)));
+    else
+        log_error("%s: %s", s->rel, msg);
+    pthread_mutex_lock(&fail_lock);
+    if (!s->error[0]) {
+        if (err < 0)
+            snprintf(s->error, sizeof(s->error), "%s: %s", msg, eb);
+        else
+            snprintf(s->error, sizeof(s->error), "%s", msg);
+    }
+    pthread_mutex_unlock(&fail_lock);
+}
+
+/* rel's directory + "/" + rel's name without its extension + "." + id + ext */
+static int rendition_path(const char *rel, const char *id, const char *ext, char *buf,
+                          size_t size)
+{
+    const char *slash = strrchr(rel, '/');
+    const char *base = slash ? slash + 1 : rel;
+    const char *dot = strrchr(base, '.');
+    int stem = dot && dot > base ? (int)(dot - rel) : (int)strlen(rel);
+    int n = snprintf(buf, size, "%.*s.%s%s", stem, rel, id, ext);
+    return n < 0 || (size_t)n >= size ? AVERROR(ENAMETOOLONG) : 0;
+}
+
+static int push_packet(AVPacket ***arr, int *n, int *cap, AVPacket *pkt)
+{
+    if (*n == *cap) {
+        int ncap = *cap ? *cap * 2 : 256;
+        AVPacket **a = realloc(*arr, (size_t)ncap * sizeof(*a));
+        if (!a)
+            return AVERROR(ENOMEM);
+        *arr = a;
+        *cap = ncap;
+    }
+    (*arr)[(*n)++] = pkt;
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- reading -------------------------------------------------------- */
+
+/* Open the segment file and keep all its packets in memory (a segment is
+ * seconds of media): the passthrough decision needs the bit rate first. */
+static int read_segment(Segment *s)
+{
+    AVPacket *pkt = NULL;
+    int ret, vi, ai;
+
+    if ((ret = avformat_open_input(&s->in, s->path, NULL, NULL)) < 0) {
+        seg_fail(s, ret, "cannot open");
+        return AVERROR_INVALIDDATA;
+    }
+    if ((ret = avformat_find_stream_info(s->in, NULL)) < 0) {
+        seg_fail(s, ret, "cannot read stream parameters");
+        return AVERROR_INVALIDDATA;
+    }
+    vi = av_find_best_stream(s->in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    ai = av_find_best_stream(s->in, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
+    s->vst = vi >= 0 ? s->in->streams[vi] : NULL;
+    s->ast = ai >= 0 ? s->in->streams[ai] : NULL;
+    if (!s->vst && !s->ast) {
+        seg_fail(s, 0, "neither video nor audio");
+        return AVERROR_INVALIDDATA;
+    }
+    for (;;) {
+        if (!pkt && !(pkt = av_packet_alloc()))
+            return AVERROR(ENOMEM);
+        ret = av_read_frame(s->in, pkt);
+        if (ret == AVERROR_EOF)
+            break;
+        if (ret < 0) {
+            av_packet_free(&pkt);
+            seg_fail(s, ret, "reading");
+            return AVERROR_INVALIDDATA;
+        }
+        if (s->vst && pkt->stream_index == vi) {
+            if (pkt->pts == AV_NOPTS_VALUE) {
+                av_packet_free(&pkt);
+                seg_fail(s, 0, "a video packet without a timestamp");
+                return AVERROR_INVALIDDATA;
+            }
+            ret = push_packet(&s->vpk, &s->nv, &s->capv, pkt);
+        } else if (s->ast && pkt->stream_index == ai) {
+            ret = push_packet(&s->apk, &s->na, &s->capa, pkt);
+        } else {
+            av_packet_unref(pkt);
+            continue;
+        }
+        if (ret < 0) {
+            av_packet_free(&pkt);
+            return ret;
+        }
+        pkt = NULL;
+    }
+    av_packet_free(&pkt);
+    if (s->vst && s->nv == 0) {
+        seg_fail(s, 0, "no video packets");
+        return AVERROR_INVALIDDATA;
+    }
+    return 0;
+}
+
+/* ---- planning ------------------------------------------------------- */
+
+static int source_fits(const Segment *s, const Rung *r, int64_t src_bitrate)
+{
+    const AVCodecParameters *par = s->vst->codecpar;
+    if (!s->o->passthrough || !r->size.is_source)
+        return 0;
+    if (par->codec_id != AV_CODEC_ID_H264)
+        return 0;
+    if (par->format != AV_PIX_FMT_YUV420P && par->format != AV_PIX_FMT_YUVJ420P)
+        return 0;
+    switch (par->profile) {
+    case FF_PROFILE_H264_BASELINE:
+    case FF_PROFILE_H264_CONSTRAINED_BASELINE:
+    case FF_PROFILE_H264_MAIN:
+    case FF_PROFILE_H264_HIGH:
+        break;
+    default:
+        return 0;
+    }
+    if (!(s->vpk[0]->flags & AV_PKT_FLAG_KEY))
+        return 0;
+    return src_bitrate <= r->lr->bitrate;
+}
+
+static int plan_video(Segment *s)
+{
+    const AVCodecParameters *par = s->vst->codecpar;
+    AVRational sar = s->vst->sample_aspect_ratio.num ? s->vst->sample_aspect_ratio
+                                                     : par->sample_aspect_ratio;
+    int64_t bytes = 0, end = INT64_MIN;
+    int64_t src_bitrate;
+    int i, ret, any_pass = 0;
+    Rung *prev = NULL;
+
+    s->fps = s->vst->avg_frame_rate.num > 0 ? s->vst->avg_frame_rate : s->vst->r_frame_rate;
+    if (s->fps.num <= 0 || s->fps.den <= 0)
+        s->fps = (AVRational){ 30, 1 };
+    s->start_pts = INT64_MAX;
+    if (!(s->kf = malloc((size_t)s->nv * sizeof(*s->kf))))
+        return AVERROR(ENOMEM);
+    for (i = 0; i < s->nv; i++) {
+        const AVPacket *p = s->vpk[i];
+        bytes += p->size;
+        if (p->flags & AV_PKT_FLAG_KEY)
+            s->kf[s->nkf++] = p->pts;
+        if (p->pts + p->duration > end)
+            end = p->pts + p->duration;
+    }
+    if (s->nkf == 0) {
+        seg_fail(s, 0, "no key frame in the video");
+        return AVERROR_INVALIDDATA;
+    }
+    qsort(s->kf, (size_t)s->nkf, sizeof(*s->kf), cmp_i64);
+    /* the segment starts at its (first) key frame; frames shown before it
+     * (leading pictures of an open GOP) are dropped */
+    s->start_pts = s->vpk[0]->flags & AV_PKT_FLAG_KEY ? s->vpk[0]->pts : s->kf[0];
+    if (s->seconds <= 0)
+        s->seconds = (end - s->start_pts) * av_q2d(s->vst->time_base);
+    src_bitrate = s->seconds > 0 ? (int64_t)(bytes * 8 / s->seconds) : INT64_MAX;
+    log_debug("%s: video %s %dx%d SAR %d:%d, %.3f s, %" PRId64 " bit/s", s->rel,
+              avcodec_get_name(par->codec_id), par->width, par->height, sar.num, sar.den,
+              s->seconds, src_bitrate);
+
+    for (i = 0; i < s->o->ladder.n; i++) {
+        Rung *r = &s->rung[s->nr];
+        memset(r, 0, sizeof(*r));
+        r->lr = &s->o->ladder.rung[i];
+        ret = ladder_size(r->lr, par->width, par->height, sar, &r->size);
+        if (ret == AVERROR(ERANGE)) {
+            log_debug("%s: %s skipped: larger than the source", s->rel, r->lr->id);
+            continue;
+        }
+        if (ret < 0) {
+            seg_fail(s, 0, "video size %dx%d not usable", par->width, par->height);
+            return AVERROR_INVALIDDATA;
+        }
+        if ((ret = rendition_path(s->rel, r->lr->id, ".mp4", r->rel, sizeof(r->rel))) < 0 ||
+            (ret = record_join(r->path, sizeof(r->path), s->o->spool, r->rel)) < 0)
+            return ret;
+        r->pass = source_fits(s, r, src_bitrate);
+        any_pass |= r->pass;
+        if (!r->pass) {
+            r->seg = s;
+            if (prev)
+                prev->next = r;
+            else
+                s->first = r;
+            prev = r;
+        }
+        s->nr++;
+    }
+    if (s->nr == 0) {
+        seg_fail(s, 0, "every rung is larger than the %dx%d source", par->width, par->height);
+        return AVERROR_INVALIDDATA;
+    }
+    s->follow_source_kf = any_pass;
+    s->gop_ticks = av_rescale_q(llround(s->o->gop * 1000000), (AVRational){ 1, 1000000 },
+                                s->vst->time_base);
+    if (s->gop_ticks <= 0)
+        s->gop_ticks = 1;
+    s->next_kf = s->start_pts;
+    return 0;
+}
+
+/* ---- passthrough ---------------------------------------------------- */
+
+static int write_passthrough(Segment *s, Rung *r)
+{
+    AVPacket *pkt = av_packet_alloc();
+    const AVCodecParameters *par = s->vst->codecpar;
+    int ret, i;
+
+    if (!pkt)
+        return AVERROR(ENOMEM);
+    if ((ret = mp4out_open(&r->mp4, r->path, par, s->vst->time_base)) < 0)
+        goto done;
+    for (i = 0; i < s->nv; i++) {
+        if ((ret = av_packet_ref(pkt, s->vpk[i])) < 0 || (ret = mp4out_write(r->mp4, pkt)) < 0)
+            goto done;
+    }
+    if (codecs_avc(par->extradata, (size_t)par->extradata_size, r->codec, sizeof(r->codec)) < 0)
+        codecs_avc(s->vpk[0]->data, (size_t)s->vpk[0]->size, r->codec, sizeof(r->codec));
+done:
+    if (ret < 0)
+        seg_fail(s, ret, "%s: writing", r->lr->id);
+    av_packet_free(&pkt);
+    return ret;
+}
+
+/* ---- encoded rungs -------------------------------------------------- */
+
+static int open_encoder(Segment *s, Rung *r, const AVCodecContext *dec)
+{
+    const TranscodeOptions *o = s->o;
+    const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
+    AVCodecParameters *par = NULL;
+    AVDictionary *opts = NULL;
+    AVCodecContext *c;
+    int ret, gop_frames;
+
+    if (!codec) {
+        seg_fail(s, AVERROR_ENCODER_NOT_FOUND, "libx264");
+        return AVERROR_ENCODER_NOT_FOUND;
+    }
+    if (!(c = r->enc = avcodec_alloc_context3(codec)) || !(r->pkt = av_packet_alloc()))
+        return AVERROR(ENOMEM);
+    c->width = r->size.width;
+    c->height = r->size.height;
+    c->sample_aspect_ratio = r->size.sar;
+    c->pix_fmt = AV_PIX_FMT_YUV420P;
+    c->time_base = s->vst->time_base;
+    c->framerate = s->fps;
+    c->color_primaries = dec->color_primaries;
+    c->color_trc = dec->color_trc;
+    c->colorspace = dec->colorspace;
+    c->chroma_sample_location = dec->chroma_sample_location;
+    c->color_range = AVCOL_RANGE_MPEG;
+    c->bit_rate = r->lr->bitrate;
+    c->rc_max_rate = r->lr->bitrate;
+    c->rc_buffer_size = (int)FFMIN(INT_MAX, r->lr->bitrate * TRANSCODE_BUFSIZE_SECONDS);
+    gop_frames = (int)FFMAX(1, llround(o->gop * av_q2d(s->fps)));
+    /* key frames are forced by timestamp (see decode_video); x264's own
+     * interval agrees with them, or is off when following the source */
+    c->gop_size = s->follow_source_kf ? (1 << 30) : gop_frames;
+    c->keyint_min = gop_frames;
+    c->thread_count = o->threads;
+    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER | AV_CODEC_FLAG_CLOSED_GOP;
+    av_dict_set(&opts, "preset", o->preset, 0);
+    if (o->tune)
+        av_dict_set(&opts, "tune", o->tune, 0);
+    av_dict_set(&opts, "forced-idr", "1", 0);
+    av_dict_set(&opts, "x264-params", "scenecut=0:open-gop=0", 0);
+    ret = avcodec_open2(c, codec, &opts);
+    av_dict_free(&opts);
+    if (ret < 0) {
+        seg_fail(s, ret, "%s: opening libx264", r->lr->id);
+        return ret;
+    }
+    if (codecs_avc(c->extradata, (size_t)c->extradata_size, r->codec, sizeof(r->codec)) < 0)
+        snprintf(r->codec, sizeof(r->codec), "avc1.640028");
+    if (!(par = avcodec_parameters_alloc()))
+        return AVERROR(ENOMEM);
+    if ((ret = avcodec_parameters_from_context(par, c)) >= 0)
+        ret = mp4out_open(&r->mp4, r->path, par, c->time_base);
+    avcodec_parameters_free(&par);
+    if (ret < 0)
+        seg_fail(s, ret, "%s: creating the rendition file", r->lr->id);
+    return ret;
+}
+
+static int drain_encoder(Rung *r)
+{
+    int ret;
+    for (;;) {
+        ret = avcodec_receive_packet(r->enc, r->pkt);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0)
+            return ret;
+        if (r->pkt->flags & AV_PKT_FLAG_KEY)
+            r->keyframes++;
+        r->frames++;
+        if ((ret = mp4out_write(r->mp4, r->pkt)) < 0)
+            return ret;
+    }
+}
+
+/* Scale f (taken over) to the rung's size; returns the frame to encode. */
+static int scale_frame(Rung *r, AVFrame **fp)
+{
+    AVFrame *f = *fp, *d;
+    int ret;
+
+    if (f->width == r->size.width && f->height == r->size.height &&
+        f->format == AV_PIX_FMT_YUV420P)
+        return 0;
+    r->sws = sws_getCachedContext(r->sws, f->width, f->height, f->format, r->size.width,
+                                  r->size.height, AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL,
+                                  NULL, NULL);
+    if (!r->sws)
+        return AVERROR(EINVAL);
+    if (!(d = av_frame_alloc()))
+        return AVERROR(ENOMEM);
+    d->width = r->size.width;
+    d->height = r->size.height;
+    d->format = AV_PIX_FMT_YUV420P;
+    if ((ret = av_frame_get_buffer(d, 0)) < 0 || (ret = av_frame_copy_props(d, f)) < 0) {
+        av_frame_free(&d);
+        return ret;
+    }
+    sws_scale(r->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, d->data,
+              d->linesize);
+    av_frame_free(fp);
+    *fp = d;
+    return 0;
+}
+
+static void end_next(Rung *r)
+{
+    if (r->next && !r->next_ended) {
+        queue_push(&r->next->q, NULL);
+        r->next_ended = 1;
+    }
+}
+
+/* The thread of one encoded rung: scale, hand on, encode, until the end. */
+static void *rung_main(void *arg)
+{
+    Rung *r = arg;
+    AVFrame *f;
+    int ret;
+
+    while ((f = queue_pop(&r->q))) {
+        if (r->err) {
+            av_frame_free(&f);
+            continue;
+        }
+        if ((ret = scale_frame(r, &f)) < 0)
+            goto fail;
+        f->sample_aspect_ratio = r->size.sar;
+        if (r->next) {
+            AVFrame *c = av_frame_clone(f);
+            if (!c) {
+                ret = AVERROR(ENOMEM);
+                goto fail;
+            }
+            queue_push(&r->next->q, c);
+        }
+        ret = avcodec_send_frame(r->enc, f);
+        av_frame_free(&f);
+        if (ret < 0 || (ret = drain_encoder(r)) < 0)
+            goto fail;
+        continue;
+    fail:
+        av_frame_free(&f);
+        seg_fail(r->seg, ret, "%s: encoding", r->lr->id);
+        r->err = ret;
+        end_next(r);
+    }
+    end_next(r);
+    if (!r->err) {
+        if ((ret = avcodec_send_frame(r->enc, NULL)) < 0 || (ret = drain_encoder(r)) < 0) {
+            seg_fail(r->seg, ret, "%s: flushing the encoder", r->lr->id);
+            r->err = ret;
+        }
+    }
+    return NULL;
+}
+
+/* ---- decoding ------------------------------------------------------- */
+
+static int is_source_kf(const Segment *s, int64_t pts)
+{
+    return bsearch(&pts, s->kf, (size_t)s->nkf, sizeof(*s->kf), cmp_i64) != NULL;
+}
+
+/* Hand a decoded frame (taken over) to the cascade, with its key-frame decision. */
+static void feed(Segment *s, AVFrame *f)
+{
+    int64_t pts = f->best_effort_timestamp;
+    int key;
+
+    if (pts == AV_NOPTS_VALUE)
+        pts = f->pts;
+    if (pts == AV_NOPTS_VALUE || pts < s->start_pts) {
+        av_frame_free(&f);
+        return;
+    }
+    if (s->follow_source_kf) {
+        key = is_source_kf(s, pts);
+    } else {
+        key = pts >= s->next_kf;
+        while (s->next_kf <= pts)
+            s->next_kf += s->gop_ticks;
+    }
+    f->pts = pts;
+    f->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    f->key_frame = key;
+    queue_push(&s->first->q, f);
+}
+
+static int decode_video(Segment *s, AVCodecContext *dec)
+{
+    AVFrame *f = NULL;
+    int ret = 0, i, frames = 0;
+
+    for (i = 0; i <= s->nv; i++) {
+        ret = avcodec_send_packet(dec, i < s->nv ? s->vpk[i] : NULL);
+        if (ret < 0 && ret != AVERROR(EAGAIN)) {
+            seg_fail(s, ret, "decoding video packet %d", i);
+            return AVERROR_INVALIDDATA;
+        }
+        for (;;) {
+            if (!f && !(f = av_frame_alloc()))
+                return AVERROR(ENOMEM);
+            ret = avcodec_receive_frame(dec, f);
+            if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+                break;
+            if (ret < 0) {
+                av_frame_free(&f);
+                seg_fail(s, ret, "decoding video");
+                return AVERROR_INVALIDDATA;
+            }
+            if (f->decode_error_flags)
+                log_warn("%s: a damaged video frame (concealed)", s->rel);
+            frames++;
+            feed(s, f);
+            f = NULL;
+        }
+    }
+    av_frame_free(&f);
+    if (frames == 0) {
+        seg_fail(s, 0, "no video frame could be decoded");
+        return AVERROR_INVALIDDATA;
+    }
+    return 0;
+}
+
+static int run_cascade(Segment *s)
+{
+    const AVCodec *dc = avcodec_find_decoder(s->vst->codecpar->codec_id);
+    AVCodecContext *dec = NULL;
+    Rung *r;
+    int ret, dret = 0;
+
+    if (!dc) {
+        seg_fail(s, 0, "no decoder for %s", avcodec_get_name(s->vst->codecpar->codec_id));
+        return AVERROR_INVALIDDATA;
+    }
+    if (!(dec = avcodec_alloc_context3(dc)))
+        return AVERROR(ENOMEM);
+    if ((ret = avcodec_parameters_to_context(dec, s->vst->codecpar)) < 0)
+        goto done;
+    dec->pkt_timebase = s->vst->time_base;
+    dec->thread_count = s->o->threads;
+    if ((ret = avcodec_open2(dec, dc, NULL)) < 0) {
+        seg_fail(s, ret, "opening the video decoder");
+        ret = AVERROR_INVALIDDATA;
+        goto done;
+    }
+    for (r = s->first; r; r = r->next) {
+        if ((ret = open_encoder(s, r, dec)) < 0)
+            goto done;
+    }
+    for (r = s->first; r; r = r->next) {
+        if ((ret = queue_init(&r->q)) < 0)
+            goto done;
+        r->q_init = 1;
+    }
+    for (r = s->first; r; r = r->next) {
+        if (pthread_create(&r->thread, NULL, rung_main, r)) {
+            ret = AVERROR(EAGAIN);
+            seg_fail(s, ret, "starting a thread");
+            break;
+        }
+        r->started = 1;
+    }
+    if (ret >= 0)
+        dret = decode_video(s, dec);
+    /* the end travels down the cascade: each rung passes it on */
+    if (s->first->started)
+        queue_push(&s->first->q, NULL);
+    for (r = s->first; r; r = r->next) {
+        if (r->started) {
+            pthread_join(r->thread, NULL);
+            r->started = 0;
+        } else if (r->q_init) {
+            end_next(r);
+        }
+        if (r->err && ret >= 0)
+            ret = r->err;
+    }
+    if (dret < 0)
+        ret = dret;
+done:
+    avcodec_free_context(&dec);
+    return ret;
+}
+
+/* ---- the record ----------------------------------------------------- */
+
+static json_t *ratio(AVRational q)
+{
+    char b[48];
+    snprintf(b, sizeof(b), "%d:%d", q.num, q.den);
+    return json_string(b);
+}
+
+static json_t *fraction(AVRational q)
+{
+    char b[48];
+    snprintf(b, sizeof(b), "%d/%d", q.num, q.den);
+    return json_string(b);
+}
+
+static json_t *new_record(const json_t *seg)
+{
+    json_t *rec = record_new("renditions", record_str(seg, "stream"),
+                             record_int(seg, "seq", 0));
+    const char *keys[] = { "start", "duration", "discontinuity" };
+    for (size_t i = 0; rec && i < sizeof(keys) / sizeof(keys[0]); i++) {
+        json_t *v = json_object_get(seg, keys[i]);
+        if (v)
+            json_object_set(rec, keys[i], v);
+    }
+    return rec;
+}
+
+static json_t *success_record(const Segment *s, const json_t *seg)
+{
+    json_t *rec = new_record(seg), *arr = json_array();
+    int i;
+
+    if (!rec || !arr) {
+        json_decref(rec);
+        json_decref(arr);
+        return NULL;
+    }
+    for (i = 0; i < s->nr; i++) {
+        const Rung *r = &s->rung[i];
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:o, s:I, s:s, s:b}",
+            "id", r->lr->id, "kind", "video", "path", r->rel,
+            "width", r->size.width, "height", r->size.height,
+            "sar", ratio(r->size.sar), "fps", fraction(s->fps),
+            "bandwidth", (json_int_t)r->lr->bitrate, "codec", r->codec,
+            "passthrough", r->pass));
+    }
+    if (s->have_audio)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i}",
+            "id", "audio", "kind", "audio", "path", s->audio_rel,
+            "codec", s->audio.codec, "bandwidth", (json_int_t)s->audio.bandwidth,
+            "sample_rate", s->audio.sample_rate, "channels", s->audio.channels));
+    json_object_set_new(rec, "renditions", arr);
+    return rec;
+}
+
+static json_t *failed_record(const Segment *s, const json_t *seg)
+{
+    json_t *rec = new_record(seg);
+    if (!rec)
+        return NULL;
+    json_object_set_new(rec, "failed", json_true());
+    json_object_set_new(rec, "error", json_string(s->error[0] ? s->error : "failed"));
+    json_object_set_new(rec, "renditions", json_array());
+    return rec;
+}
+
+/* ---- the segment ---------------------------------------------------- */
+
+static int segment_run(Segment *s)
+{
+    int ret, i;
+
+    if ((ret = read_segment(s)) < 0)
+        return ret;
+    if (s->vst && (ret = plan_video(s)) < 0)
+        return ret;
+    if (s->ast) {
+        if ((ret = rendition_path(s->rel, "audio", ".mp4", s->audio_rel,
+                                  sizeof(s->audio_rel))) < 0 ||
+            (ret = record_join(s->audio_path, sizeof(s->audio_path), s->o->spool,
+                               s->audio_rel)) < 0)
+            return ret;
+        ret = audio_rendition(s->ast, s->apk, s->na, s->seconds, s->o->audio_bitrate,
+                              s->audio_path, &s->audio);
+        if (ret < 0) {
+            seg_fail(s, ret, "audio");
+            return ret;
+        }
+        s->have_audio = 1;
+    }
+    for (i = 0; i < s->nr; i++) {
+        if (s->rung[i].pass && (ret = write_passthrough(s, &s->rung[i])) < 0)
+            return ret;
+    }
+    if (s->first && (ret = run_cascade(s)) < 0)
+        return ret;
+    /* publish all video renditions, or none */
+    for (i = 0; i < s->nr; i++) {
+        if ((ret = mp4out_close(&s->rung[i].mp4, 1)) < 0) {
+            seg_fail(s, ret, "%s: finishing the file", s->rung[i].lr->id);
+            while (--i >= 0)
+                unlink(s->rung[i].path);
+            return ret;
+        }
+    }
+    for (i = 0; i < s->nr; i++) {
+        const Rung *r = &s->rung[i];
+        log_debug("%s: %s %dx%d %s%s, %" PRId64 " frames, %" PRId64 " key frames", s->rel,
+                  r->lr->id, r->size.width, r->size.height, r->codec,
+                  r->pass ? " (passthrough)" : "", r->frames, r->keyframes);
+    }
+    return 0;
+}
+
+static void segment_free(Segment *s)
+{
+    int i;
+    for (i = 0; i < s->nr; i++) {
+        Rung *r = &s->rung[i];
+        mp4out_close(&r->mp4, 0);
+        avcodec_free_context(&r->enc);
+        av_packet_free(&r->pkt);
+        sws_freeContext(r->sws);
+        if (r->q_init)
+            queue_destroy(&r->q);
+    }
+    for (i = 0; i < s->nv; i++)
+        av_packet_free(&s->vpk[i]);
+    for (i = 0; i < s->na; i++)
+        av_packet_free(&s->apk[i]);
+    free(s->vpk);
+    free(s->apk);
+    free(s->kf);
+    avformat_close_input(&s->in);
+}
+
+int transcode_segment(const TranscodeOptions *o, const json_t *seg, json_t **out)
+{
+    Segment *s = calloc(1, sizeof(*s));
+    int ret;
+
+    *out = NULL;
+    if (!s)
+        return AVERROR(ENOMEM);
+    s->o = o;
+    s->rel = record_str(seg, "path");
+    s->seconds = record_num(seg, "duration", 0);
+    if (!s->rel || !record_path_ok(s->rel)) {
+        s->rel = "(no path)";
+        seg_fail(s, 0, "segment record without a valid \"path\"");
+        ret = AVERROR_INVALIDDATA;
+    } else if ((ret = record_join(s->path, sizeof(s->path), o->spool, s->rel)) < 0) {
+        seg_fail(s, ret, "path");
+    } else {
+        ret = segment_run(s);
+    }
+    if (ret < 0) {
+        if (s->have_audio)
+            unlink(s->audio_path);
+        if (!s->error[0])
+            seg_fail(s, ret, "failed");
+        *out = failed_record(s, seg);
+        /* read errors are bad input; ours (encoder, disk, memory) are not */
+        if (ret != AVERROR_INVALIDDATA && ret != AVERROR(ENOMEM))
+            log_debug("%s: runtime failure", s->rel);
+    } else {
+        *out = success_record(s, seg);
+    }
+    segment_free(s);
+    free(s);
+    if (!*out)
+        return AVERROR(ENOMEM);
+    return ret;
+}
+
+int transcode_check(const TranscodeOptions *o)
+{
+    const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
+    AVCodecContext *c;
+    AVDictionary *opts = NULL;
+    int ret;
+
+    if (!codec) {
+        log_error("libavcodec has no libx264 encoder");
+        return AVERROR_ENCODER_NOT_FOUND;
+    }
+    if (!(c = avcodec_alloc_context3(codec)))
+        return AVERROR(ENOMEM);
+    c->width = 64;
+    c->height = 64;
+    c->pix_fmt = AV_PIX_FMT_YUV420P;
+    c->time_base = (AVRational){ 1, 25 };
+    c->thread_count = 1;
+    av_dict_set(&opts, "preset", o->preset, 0);
+    if (o->tune)
+        av_dict_set(&opts, "tune", o->tune, 0);
+    ret = avcodec_open2(c, codec, &opts);
+    av_dict_free(&opts);
+    avcodec_free_context(&c);
+    if (ret < 0) {
+        log_error("libx264 refuses preset \"%s\"%s%s", o->preset, o->tune ? " or tune " : "",
+                  o->tune ? o->tune : "");
+        return AVERROR(EINVAL);
+    }
+    return 0;
+}
