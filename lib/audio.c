@@ -3,6 +3,7 @@
  * decoded, resampled (libswresample) and encoded to AAC once. See audio.h
  * for the priming and continuity rules.
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
@@ -254,6 +255,7 @@ static int encode_aac(const AVStream *st, AVPacket *const *pkts, int n, int64_t 
     out->channels = e.enc->ch_layout.nb_channels;
     out->bandwidth = bitrate;
     out->encoded = 1;
+    log_debug("%s: %s audio encoded to AAC, %" PRId64 " samples", path, dc->name, e.emitted);
 done:
     mp4out_close(&e.mp4, 0);
     avcodec_parameters_free(&opar);
