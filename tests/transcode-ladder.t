@@ -56,11 +56,11 @@ is "$(cat "$T/f1")" "1,I" "the first frame is an I (IDR) frame"
 is "$(ls "$T/spool/hd" | grep -c '\.nut$')" 0 "input segment files removed"
 
 # --- 1080p with --passthrough never: every rung encoded ----------------------
-segs "$T/hd.mp4" hd2 1 | head -1 > "$T/hd2.rec"
+segs "$T/hd.mp4" hd2 1 2>/dev/null | head -1 > "$T/hd2.rec"
 live-transcode -C "$T/spool" --passthrough never -l 1080p:5000k < "$T/hd2.rec" > "$T/hd2.out"
 is "$(rend "$T/hd2.out" 0 1080p passthrough)" false "--passthrough never encodes 1080p"
 # a source above the rung's bit rate is encoded too
-segs "$T/hd.mp4" hd3 1 | head -1 > "$T/hd3.rec"
+segs "$T/hd.mp4" hd3 1 2>/dev/null | head -1 > "$T/hd3.rec"
 live-transcode -C "$T/spool" -l 1080p:1000k < "$T/hd3.rec" > "$T/hd3.out"
 is "$(rend "$T/hd3.out" 0 1080p passthrough)" false "a source above the rung's bit rate is encoded"
 
