@@ -1,0 +1,170 @@
+/*
+ * live-ingest: the first stage of the pipeline. An RTMP server that takes
+ * published streams and writes each as FLV, or (with a URL) a puller of
+ * any libavformat source that writes FLV. See live-ingest(1).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <libavutil/error.h>
+
+#include "ingest.h"
+#include "live.h"
+#include "log.h"
+#include "parse.h"
+#include "pull.h"
+
+enum {
+    OPT_VERSION = 256,
+    OPT_MAX_CONNS,
+    OPT_MAX_MESSAGE,
+    OPT_QUEUE,
+    OPT_HANDSHAKE_TIMEOUT,
+    OPT_IDLE_TIMEOUT,
+    OPT_REALTIME,
+    OPT_RETRY,
+};
+
+static const struct option long_options[] = {
+    { "listen", required_argument, NULL, 'l' },
+    { "keys", required_argument, NULL, 'k' },
+    { "exec", required_argument, NULL, 'e' },
+    { "output-dir", required_argument, NULL, 'o' },
+    { "grace", required_argument, NULL, 'g' },
+    { "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+    { "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
+    { "queue", required_argument, NULL, OPT_QUEUE },
+    { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
+    { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+    { "realtime", no_argument, NULL, OPT_REALTIME },
+    { "retry", required_argument, NULL, OPT_RETRY },
+    { "verbose", no_argument, NULL, 'v' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: live-ingest [-vq] [-l ADDR:PORT] [-k KEYFILE] [-e CMD | -o DIR] [-g SECONDS]\n"
+        "       live-ingest [-vq] [--realtime] [--retry N] URL\n"
+        "\n"
+        "RTMP server: publishers send rtmp://HOST:PORT/APP/NAME?key=SECRET; each\n"
+        "stream is written as FLV to standard output (the first stream only), or:\n"
+        "  -e, --exec CMD          run sh -c CMD per stream, FLV on its stdin, LIVE_STREAM=NAME\n"
+        "  -o, --output-dir DIR    write DIR/NAME.flv (into a FIFO if one is there)\n"
+        "  -l, --listen ADDR:PORT  where to listen (default :1935)\n"
+        "  -k, --keys FILE         \"NAME SECRET\" lines, re-read on SIGHUP; without it\n"
+        "                          only loopback publishers are accepted\n"
+        "  -g, --grace SECONDS     wait this long for a publisher to return (default 10)\n"
+        "      --max-conns N       connections at once (default 256)\n"
+        "      --max-message BYTES largest RTMP message (default 8388608)\n"
+        "      --queue BYTES       FLV bytes waiting per stream before its publisher is\n"
+        "                          throttled (default 16777216)\n"
+        "      --handshake-timeout SECONDS  from connect to publish (default 10)\n"
+        "      --idle-timeout SECONDS       silence from a publisher (default 10)\n"
+        "Pull mode: read URL (srt://, rtsp://, rtmp://, http://, a file) and write FLV\n"
+        "to standard output, reconnecting when the source drops:\n"
+        "      --realtime          pace a file at its own speed\n"
+        "      --retry N           reconnect at most N times in a row (default 10; -1: forever)\n"
+        "  -v, --verbose / -q, --quiet / -h, --help / --version\n");
+}
+
+int main(int argc, char **argv)
+{
+    IngestOptions opt;
+    PullOptions popt;
+    long l;
+    int c, ret;
+
+    live_init(argv[0]);
+    ingest_options_default(&opt);
+    pull_options_default(&popt);
+    while ((c = getopt_long(argc, argv, "l:k:e:o:g:vqh", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            opt.listen = optarg;
+            break;
+        case 'k':
+            opt.keyfile = optarg;
+            break;
+        case 'e':
+            opt.exec_cmd = optarg;
+            break;
+        case 'o':
+            opt.out_dir = optarg;
+            break;
+        case 'g':
+            if (parse_seconds(optarg, 0, 86400, &opt.grace) < 0)
+                goto bad;
+            break;
+        case OPT_MAX_CONNS:
+            if (parse_int(optarg, 1, 100000, &opt.max_conns) < 0)
+                goto bad;
+            break;
+        case OPT_MAX_MESSAGE:
+            if (parse_long(optarg, 1024, 256 << 20, &l) < 0)
+                goto bad;
+            opt.limits.max_message_size = l;
+            if (opt.limits.max_pending < 2 * (uint32_t)l)
+                opt.limits.max_pending = 2 * (uint32_t)l;
+            break;
+        case OPT_QUEUE:
+            if (parse_long(optarg, 65536, 1L << 32, &l) < 0)
+                goto bad;
+            opt.max_queue = l;
+            break;
+        case OPT_HANDSHAKE_TIMEOUT:
+            if (parse_seconds(optarg, 0.1, 3600, &opt.handshake_timeout) < 0)
+                goto bad;
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (parse_seconds(optarg, 0.1, 3600, &opt.idle_timeout) < 0)
+                goto bad;
+            break;
+        case OPT_REALTIME:
+            popt.realtime = 1;
+            break;
+        case OPT_RETRY:
+            if (parse_int(optarg, -1, 1000000, &popt.retry) < 0)
+                goto bad;
+            break;
+        case 'v':
+            log_more();
+            break;
+        case 'q':
+            log_less();
+            break;
+        case 'h':
+            usage(stdout);
+            return live_finish(LIVE_EXIT_OK);
+        case OPT_VERSION:
+            printf("live-ingest %s\n", LIVE_VERSION);
+            return live_finish(LIVE_EXIT_OK);
+        default:
+            usage(stderr);
+            return LIVE_EXIT_USAGE;
+        }
+    }
+    if (argc - optind > 1 || (opt.exec_cmd && opt.out_dir)) {
+        log_error("%s", argc - optind > 1 ? "one URL at most" : "-e and -o exclude each other");
+        usage(stderr);
+        return LIVE_EXIT_USAGE;
+    }
+    if (optind < argc) {
+        popt.url = argv[optind];
+        ret = pull_run(&popt);
+        return live_finish(ret == AVERROR_INVALIDDATA ? LIVE_EXIT_BADINPUT
+                           : ret < 0 ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
+    }
+    ret = ingest_run(&opt);
+    return live_finish(ret < 0 ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
+
+bad:
+    log_error("invalid value for option -%c: '%s'", c < 256 ? c : '-', optarg);
+    usage(stderr);
+    return LIVE_EXIT_USAGE;
+}

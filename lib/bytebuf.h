@@ -1,0 +1,49 @@
+/*
+ * bytebuf.h: a growable byte queue with a hard size limit, used by the
+ * protocol encoders (AMF0, RTMP responses, FLV tags) and by live-ingest's
+ * per-connection and per-stream output queues.
+ *
+ * Bytes are appended at the end and consumed from the front. A failed
+ * append (over the limit, or out of memory) sets the sticky err field and
+ * drops that append, so an encoder can write a whole message and check
+ * once. Nothing here does I/O.
+ */
+#ifndef LIVE_BYTEBUF_H
+#define LIVE_BYTEBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ByteBuf {
+    uint8_t *data;
+    size_t off;  /* first unconsumed byte */
+    size_t len;  /* end of the bytes held */
+    size_t cap;
+    size_t max;  /* most bytes held at once; 0 = no limit */
+    int err;     /* 0, or the first AVERROR an append met */
+} ByteBuf;
+
+/* An empty buffer that holds at most max bytes (0: unlimited). */
+void bytebuf_init(ByteBuf *b, size_t max);
+void bytebuf_free(ByteBuf *b);
+
+static inline size_t bytebuf_size(const ByteBuf *b) { return b->len - b->off; }
+static inline const uint8_t *bytebuf_data(const ByteBuf *b) { return b->data + b->off; }
+
+/* Room for n more bytes. 0, AVERROR(ENOSPC) over the limit, AVERROR(ENOMEM). */
+int bytebuf_reserve(ByteBuf *b, size_t n);
+
+/* Appends; on failure b->err is set and nothing is appended. */
+void bytebuf_append(ByteBuf *b, const void *p, size_t n);
+void bytebuf_put8(ByteBuf *b, unsigned v);
+void bytebuf_put_be16(ByteBuf *b, unsigned v);
+void bytebuf_put_be24(ByteBuf *b, uint32_t v);
+void bytebuf_put_be32(ByteBuf *b, uint32_t v);
+void bytebuf_put_le32(ByteBuf *b, uint32_t v);
+
+/* Drop n bytes (at most bytebuf_size) from the front. */
+void bytebuf_consume(ByteBuf *b, size_t n);
+/* Forget everything held, keep the memory; err is cleared. */
+void bytebuf_reset(ByteBuf *b);
+
+#endif

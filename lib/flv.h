@@ -1,0 +1,90 @@
+/*
+ * flv.h: the FLV container as live-ingest writes it (header, onMetaData
+ * script tag, AVC/AAC sequence headers, media tags) and a bounded tag
+ * reader for tests and fuzzing. No I/O: tags are built in a ByteBuf.
+ *
+ *   header   "FLV" version(1)=1 flags(1: 4 audio, 1 video) offset(4)=9
+ *            PreviousTagSize0(4)=0
+ *   tag      type(1: 8 audio, 9 video, 18 script) size(3) timestamp(3)
+ *            timestamp_ext(1: bits 24-31) stream_id(3)=0, body(size),
+ *            PreviousTagSize(4) = 11 + size
+ *   video    frame_type:4 codec_id:4 [AVC: packet_type(1) cts(3, signed)]
+ *            Enhanced RTMP: bit 7 set = IsExHeader; frame_type:3 (bits
+ *            4-6) packet_type:4, then a FourCC ("hvc1", "av01", "vp09").
+ *   audio    format:4 rate:2 size:1 stereo:1 [AAC: packet_type(1)]
+ */
+#ifndef LIVE_FLV_H
+#define LIVE_FLV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytebuf.h"
+
+enum FlvTagType {
+    FLV_TAG_AUDIO = 8,
+    FLV_TAG_VIDEO = 9,
+    FLV_TAG_SCRIPT = 18,
+};
+
+#define FLV_HEADER_SIZE 13  /* with PreviousTagSize0 */
+#define FLV_TAG_OVERHEAD 15 /* tag header + PreviousTagSize */
+#define FLV_CODEC_AVC 7
+#define FLV_CODEC_HEVC_LEGACY 12 /* a non-standard extension some encoders use */
+#define FLV_AUDIO_AAC 10
+#define FLV_AUDIO_EX_HEADER 9     /* Enhanced RTMP v2 audio */
+
+/* Append the FLV header and PreviousTagSize0. */
+void flv_put_header(ByteBuf *b, int has_audio, int has_video);
+
+/* Append one whole tag, or nothing: 0, or AVERROR(ENOSPC) when b has no
+ * room (b->err untouched), AVERROR(EINVAL) for a body over 16 MiB. */
+int flv_put_tag(ByteBuf *b, int type, uint32_t timestamp, const uint8_t *body, size_t size);
+
+typedef struct FlvVideoInfo {
+    int enhanced;      /* Enhanced RTMP (IsExHeader) */
+    int frame_type;    /* 1 keyframe, 2 inter, 5 info/command */
+    int codec_id;      /* legacy codec id; 0 when enhanced */
+    uint32_t fourcc;   /* enhanced: e.g. 'hvc1' = 0x68766331 */
+    int packet_type;   /* AVC: 0 sequence header, 1 NALU, 2 end; enhanced: its PacketType */
+    int sequence_header;
+    int keyframe;
+} FlvVideoInfo;
+
+typedef struct FlvAudioInfo {
+    int format;        /* 10 AAC, 2 MP3, ...; 9 = Enhanced RTMP v2 */
+    int sequence_header;
+} FlvAudioInfo;
+
+/* Describe a video/audio tag body. 0, or AVERROR_INVALIDDATA when too short. */
+int flv_video_info(const uint8_t *body, size_t size, FlvVideoInfo *vi);
+int flv_audio_info(const uint8_t *body, size_t size, FlvAudioInfo *ai);
+
+/* From an onMetaData script body: whether it announces audio and video
+ * (audiocodecid/videocodecid, or the data rates), and the video codec id
+ * (-1 if absent; a FourCC number for Enhanced RTMP). 0 or
+ * AVERROR_INVALIDDATA. */
+int flv_metadata_info(const uint8_t *body, size_t size, int *has_audio, int *has_video,
+                      double *videocodecid);
+
+typedef struct FlvTag {
+    int type;
+    uint32_t timestamp; /* ms, with the extension byte */
+    const uint8_t *body;
+    uint32_t size;
+} FlvTag;
+
+/*
+ * Parse the header at p: 0 and *flags, *used = 13; AVERROR(EAGAIN) when
+ * len is short; AVERROR_INVALIDDATA when it is not FLV.
+ */
+int flv_read_header(const uint8_t *p, size_t len, int *flags, size_t *used);
+
+/*
+ * Parse one tag with its PreviousTagSize at p: 0 with *tag (pointing into
+ * p) and *used; AVERROR(EAGAIN) when len is short; AVERROR_INVALIDDATA
+ * when the body is over max_size or PreviousTagSize disagrees.
+ */
+int flv_read_tag(const uint8_t *p, size_t len, uint32_t max_size, FlvTag *tag, size_t *used);
+
+#endif

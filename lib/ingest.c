@@ -1,0 +1,1146 @@
+/*
+ * ingest.c: the RTMP server loop of live-ingest: sockets, timers, stream
+ * keys and output sinks around the rtmp.c state machine. See ingest.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <libavutil/error.h>
+
+#include "bytebuf.h"
+#include "flv.h"
+#include "fs.h"
+#include "ingest.h"
+#include "keys.h"
+#include "log.h"
+#include "parse.h"
+#include "record.h"
+#include "rtmp.h"
+
+extern char **environ;
+
+enum Kind { K_LISTEN, K_SIGNAL, K_CONN, K_SINK };
+
+typedef struct Handle {
+    enum Kind kind;
+} Handle;
+
+typedef struct Stream Stream;
+
+typedef struct Conn {
+    Handle h;
+    int fd;
+    RtmpConn *rtmp;
+    char peer[80];
+    int64_t started, last_read;
+    Stream *stream;        /* while it publishes */
+    int closing;           /* refused: flush, then close */
+    int shut;              /* SHUT_WR done */
+    int64_t close_at;
+    int paused;            /* not read: its stream's queue is full */
+    int64_t paused_since;
+    uint32_t events;       /* epoll interest */
+    int dead;
+    int have_ts;           /* timestamp mapping of this publishing session */
+    uint32_t last_raw;
+    int64_t last_t, offset;
+    struct Conn *next;
+} Conn;
+
+struct Stream {
+    Handle h;
+    char name[RECORD_MAX_NAME + 1];
+    Conn *publisher;       /* NULL while waiting for a reconnect */
+    int64_t grace_until;
+    int64_t published_at;
+    int ending;            /* gone for good: drain, then finish */
+    int fd;
+    int pollable;          /* fd can be in epoll */
+    int registered;        /* in epoll for EPOLLOUT */
+    int is_stdout;
+    pid_t child;
+    int is_file;
+    char path[PATH_MAX], tmp[PATH_MAX];
+    ByteBuf queue;
+    int header_written, media_written;
+    int64_t last_ts, last_a, last_v, last_wall;
+    uint8_t *seq[2];       /* last sequence headers: audio, video */
+    size_t seq_len[2];
+    int sessions;
+    int dead;
+    Stream *next;
+};
+
+typedef struct Child {
+    pid_t pid;
+    char name[RECORD_MAX_NAME + 1];
+} Child;
+
+typedef struct Server {
+    const IngestOptions *opt;
+    int ep, sfd, lfd;
+    Handle listen_h, signal_h;
+    Conn *conns;
+    int nconns;
+    Stream *streams;
+    Keys *keys;
+    int quit;
+    int64_t quit_deadline;
+    int stdout_used;
+    int stdout_flags;
+    int done;
+    int status;
+    Child *children;
+    int nchildren, cap_children;
+    int64_t last_refusal_log;
+    size_t hard_queue;
+} Server;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ingest_options_default(IngestOptions *opt)
+{
+    memset(opt, 0, sizeof(*opt));
+    opt->listen = ":1935";
+    opt->grace = 10;
+    opt->handshake_timeout = 10;
+    opt->idle_timeout = 10;
+    opt->max_conns = 256;
+    opt->max_queue = 16 << 20;
+    rtmp_limits_default(&opt->limits);
+}
+
+/* ---- epoll helpers -------------------------------------------------------- */
+
+static int ep_set(Server *s, int fd, Handle *h, uint32_t events, int op)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = h };
+    return epoll_ctl(s->ep, op, fd, &ev);
+}
+
+static void conn_update_events(Server *s, Conn *c)
+{
+    size_t pending;
+    uint32_t want = 0;
+
+    if (c->dead)
+        return;
+    rtmp_conn_output(c->rtmp, &pending);
+    if (!c->paused)
+        want |= EPOLLIN;
+    if (pending && !c->shut)
+        want |= EPOLLOUT;
+    if (want != c->events) {
+        ep_set(s, c->fd, &c->h, want, EPOLL_CTL_MOD);
+        c->events = want;
+    }
+}
+
+/* ---- children ----------------------------------------------------------- */
+
+static void child_add(Server *s, pid_t pid, const char *name)
+{
+    if (s->nchildren == s->cap_children) {
+        int cap = s->cap_children ? s->cap_children * 2 : 16;
+        Child *v = realloc(s->children, cap * sizeof(*v));
+        if (!v)
+            return; /* it is reaped all the same, only not named */
+        s->children = v;
+        s->cap_children = cap;
+    }
+    s->children[s->nchildren].pid = pid;
+    snprintf(s->children[s->nchildren].name, sizeof(s->children[0].name), "%s", name);
+    s->nchildren++;
+}
+
+/* Reap the children that have exited; with wait_ms, wait that long for
+ * all of them. */
+static void reap_children(Server *s, int wait_ms)
+{
+    int64_t until = now_ms() + wait_ms;
+    pid_t pid;
+    int st;
+
+    for (;;) {
+        pid = waitpid(-1, &st, WNOHANG);
+        if (pid <= 0) {
+            if (pid < 0 || s->nchildren == 0 || now_ms() >= until)
+                return;
+            usleep(20000);
+            continue;
+        }
+        const char *name = "?";
+        for (int i = 0; i < s->nchildren; i++) {
+            if (s->children[i].pid == pid) {
+                name = s->children[i].name;
+                break;
+            }
+        }
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            log_debug("%s: command exited", name);
+        else if (WIFEXITED(st))
+            log_warn("%s: command exited with status %d", name, WEXITSTATUS(st));
+        else if (WIFSIGNALED(st))
+            log_warn("%s: command killed by signal %d", name, WTERMSIG(st));
+        for (int i = 0; i < s->nchildren; i++) {
+            if (s->children[i].pid == pid) {
+                s->children[i] = s->children[--s->nchildren];
+                break;
+            }
+        }
+    }
+}
+
+/* ---- streams -------------------------------------------------------------- */
+
+static Stream *find_stream(Server *s, const char *name)
+{
+    for (Stream *st = s->streams; st; st = st->next)
+        if (!st->dead && !strcmp(st->name, name))
+            return st;
+    return NULL;
+}
+
+static int set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return AVERROR(errno);
+    return 0;
+}
+
+static int spawn_child(Server *s, Stream *st)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, def;
+    char *argv[] = { "sh", "-c", (char *)s->opt->exec_cmd, NULL };
+    char envname[RECORD_MAX_NAME + 16];
+    char **env;
+    int fds[2], n = 0, ret;
+    pid_t pid;
+
+    for (char **e = environ; *e; e++)
+        n++;
+    if (!(env = calloc(n + 2, sizeof(*env))))
+        return AVERROR(ENOMEM);
+    n = 0;
+    for (char **e = environ; *e; e++)
+        if (strncmp(*e, "LIVE_STREAM=", 12))
+            env[n++] = *e;
+    snprintf(envname, sizeof(envname), "LIVE_STREAM=%s", st->name);
+    env[n++] = envname;
+    env[n] = NULL;
+
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        ret = AVERROR(errno);
+        free(env);
+        return ret;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+    posix_spawnattr_init(&attr);
+    sigemptyset(&none);
+    sigemptyset(&def);
+    sigaddset(&def, SIGPIPE);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &def);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    ret = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    free(env);
+    close(fds[0]);
+    if (ret) {
+        close(fds[1]);
+        return AVERROR(ret);
+    }
+    fcntl(fds[1], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups; best effort */
+    set_nonblock(fds[1]);
+    st->fd = fds[1];
+    st->pollable = 1;
+    st->child = pid;
+    child_add(s, pid, st->name);
+    log_debug("%s: started sh -c '%s' (pid %ld)", st->name, s->opt->exec_cmd, (long)pid);
+    return 0;
+}
+
+static int open_file(Server *s, Stream *st)
+{
+    struct stat sb;
+    int n = snprintf(st->path, sizeof(st->path), "%s/%s.flv", s->opt->out_dir, st->name);
+
+    if (n < 0 || (size_t)n >= sizeof(st->path))
+        return AVERROR(ENAMETOOLONG);
+    if (stat(st->path, &sb) == 0 && S_ISFIFO(sb.st_mode)) {
+        /* Non-blocking open of a FIFO fails with ENXIO when nobody reads it. */
+        st->fd = open(st->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (st->fd < 0)
+            return AVERROR(errno);
+        st->pollable = 1;
+        fcntl(st->fd, F_SETPIPE_SZ, 1 << 20);
+        return 0;
+    }
+    if ((n = fs_tmpname(st->path, st->tmp, sizeof(st->tmp))) < 0)
+        return n;
+    st->fd = open(st->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (st->fd < 0)
+        return AVERROR(errno);
+    st->is_file = 1;
+    return 0;
+}
+
+static int open_stdout(Server *s, Stream *st)
+{
+    struct stat sb;
+
+    if (fstat(1, &sb) < 0)
+        return AVERROR(errno);
+    st->fd = 1;
+    st->is_stdout = 1;
+    if (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)) {
+        s->stdout_flags = fcntl(1, F_GETFL);
+        set_nonblock(1);
+        st->pollable = 1;
+    }
+    return 0;
+}
+
+static Stream *stream_new(Server *s, const char *name)
+{
+    Stream *st = calloc(1, sizeof(*st));
+    char err[AV_ERROR_MAX_STRING_SIZE];
+    int ret;
+
+    if (!st)
+        return NULL;
+    st->h.kind = K_SINK;
+    st->fd = -1;
+    snprintf(st->name, sizeof(st->name), "%s", name);
+    bytebuf_init(&st->queue, s->hard_queue);
+    if (s->opt->exec_cmd)
+        ret = spawn_child(s, st);
+    else if (s->opt->out_dir)
+        ret = open_file(s, st);
+    else
+        ret = open_stdout(s, st);
+    if (ret < 0) {
+        if (ret == AVERROR(ENXIO))
+            log_error("%s: nobody reads the FIFO %s", name, st->path);
+        else
+            log_error("%s: cannot open its output: %s", name, log_averr(ret, err, sizeof(err)));
+        bytebuf_free(&st->queue);
+        free(st);
+        return NULL;
+    }
+    if (st->is_stdout)
+        s->stdout_used = 1;
+    st->next = s->streams;
+    s->streams = st;
+    return st;
+}
+
+/* The stream has nothing left to write: close its output. */
+static void stream_finish(Server *s, Stream *st)
+{
+    char err[AV_ERROR_MAX_STRING_SIZE];
+    int ret;
+
+    if (st->dead)
+        return;
+    st->dead = 1;
+    if (st->registered)
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, st->fd, NULL);
+    if (st->is_stdout) {
+        if (s->stdout_flags >= 0 && st->pollable)
+            fcntl(1, F_SETFL, s->stdout_flags);
+        close(1);
+        s->done = 1;
+    } else if (st->fd >= 0) {
+        close(st->fd);
+    }
+    st->fd = -1;
+    if (st->is_file && (ret = fs_publish(st->tmp, st->path, 0)) < 0)
+        log_error("%s: %s", st->path, log_averr(ret, err, sizeof(err)));
+    log_info("%s: stream ended", st->name);
+}
+
+static void conn_close(Server *s, Conn *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The publisher is gone for good (or the output failed): end the output
+ * once the queue has drained. */
+static void stream_end(Server *s, Stream *st, int discard)
+{
+    if (st->dead)
+        return;
+    st->ending = 1;
+    if (discard)
+        bytebuf_reset(&st->queue);
+    if (st->publisher)
+        conn_close(s, st->publisher, LOG_LEVEL_DEBUG, "stream ended");
+    if (bytebuf_size(&st->queue) == 0)
+        stream_finish(s, st);
+}
+
+static void conn_resume(Server *s, Conn *c)
+{
+    if (!c->paused)
+        return;
+    c->paused = 0;
+    conn_update_events(s, c);
+}
+
+/* Write what the queue holds, as far as the consumer takes it. */
+static void stream_flush(Server *s, Stream *st)
+{
+    if (st->dead || st->fd < 0)
+        return;
+    while (bytebuf_size(&st->queue)) {
+        ssize_t n = write(st->fd, bytebuf_data(&st->queue), bytebuf_size(&st->queue));
+        if (n > 0) {
+            bytebuf_consume(&st->queue, n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            if (st->pollable && !st->registered) {
+                if (ep_set(s, st->fd, &st->h, EPOLLOUT, EPOLL_CTL_ADD) == 0)
+                    st->registered = 1;
+            }
+            break;
+        }
+        if (n < 0 && errno == EPIPE)
+            log_error("%s: the consumer went away", st->name);
+        else
+            log_error("%s: writing the output: %s", st->name, n < 0 ? strerror(errno) : "short write");
+        if (st->is_stdout)
+            s->status = AVERROR(errno);
+        stream_end(s, st, 1);
+        return;
+    }
+    if (bytebuf_size(&st->queue) == 0 && st->registered) {
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, st->fd, NULL);
+        st->registered = 0;
+    }
+    if (st->publisher && st->publisher->paused &&
+        bytebuf_size(&st->queue) <= s->opt->max_queue / 2)
+        conn_resume(s, st->publisher);
+    if (st->ending && bytebuf_size(&st->queue) == 0)
+        stream_finish(s, st);
+}
+
+/* The publisher left: wait grace seconds for it to come back. */
+static void stream_detach(Server *s, Stream *st)
+{
+    st->publisher = NULL;
+    if (st->ending || st->dead)
+        return;
+    st->grace_until = now_ms() + (int64_t)(s->opt->grace * 1000);
+    if (s->opt->grace <= 0)
+        stream_end(s, st, 0);
+    else
+        log_info("%s: publisher gone, waiting %g s for it to return", st->name, s->opt->grace);
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static void conn_close(Server *s, Conn *c, int level, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[256];
+
+    if (c->dead)
+        return;
+    c->dead = 1;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_msg(level, "%s%s%s: %s", c->peer, c->stream ? " " : "",
+            c->stream ? c->stream->name : "", msg);
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = -1;
+    s->nconns--;
+    if (c->stream) {
+        Stream *st = c->stream;
+        c->stream = NULL;
+        stream_detach(s, st);
+    }
+}
+
+/* Send what the protocol has queued. */
+static void conn_flush(Server *s, Conn *c)
+{
+    size_t len;
+    const uint8_t *p;
+
+    while (!c->dead && (p = rtmp_conn_output(c->rtmp, &len), len > 0)) {
+        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            rtmp_conn_sent(c->rtmp, n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        conn_close(s, c, LOG_LEVEL_DEBUG, "send: %s", strerror(errno));
+        return;
+    }
+    if (c->closing && len == 0 && !c->shut) {
+        shutdown(c->fd, SHUT_WR);
+        c->shut = 1;
+    }
+    conn_update_events(s, c);
+}
+
+static void conn_start_closing(Server *s, Conn *c)
+{
+    c->closing = 1;
+    c->close_at = now_ms() + 2000;
+    conn_flush(s, c);
+}
+
+static void refuse(Server *s, Conn *c, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void refuse(Server *s, Conn *c, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[256];
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_warn("%s: publish refused (%s): %s", c->peer, code, msg);
+    if (rtmp_conn_refuse_publish(c->rtmp, code, msg) < 0) {
+        conn_close(s, c, LOG_LEVEL_DEBUG, "refused");
+        return;
+    }
+    conn_start_closing(s, c);
+}
+
+static void on_publish(Server *s, Conn *c, const RtmpEvent *ev)
+{
+    const char *name = ev->name;
+    Stream *st;
+
+    if (!record_name_ok(name)) {
+        refuse(s, c, "NetStream.Publish.BadName",
+               "invalid stream name (want 1-64 of A-Z a-z 0-9 _ . -)");
+        return;
+    }
+    if (s->keys && !keys_check(s->keys, name, ev->key)) {
+        refuse(s, c, "NetStream.Publish.Denied", "%s: %s", name,
+               ev->key ? "wrong key" : "no key (add ?key=SECRET to the stream name)");
+        return;
+    }
+    st = find_stream(s, name);
+    if (st && st->publisher) {
+        refuse(s, c, "NetStream.Publish.BadName", "%s is already being published", name);
+        return;
+    }
+    if (st && st->ending) {
+        refuse(s, c, "NetStream.Publish.BadName", "%s is ending; publish again shortly", name);
+        return;
+    }
+    if (!st) {
+        if (s->stdout_used) {
+            refuse(s, c, "NetStream.Publish.BadName",
+                   "%s: this server writes one stream, to standard output", name);
+            return;
+        }
+        if (!(st = stream_new(s, name))) {
+            refuse(s, c, "NetStream.Publish.Failed", "%s: the server cannot open its output", name);
+            return;
+        }
+        log_info("%s: published by %s", name, c->peer);
+    } else {
+        log_info("%s: publisher back (%s), continuing the stream", name, c->peer);
+    }
+    st->publisher = c;
+    st->sessions++;
+    st->published_at = now_ms();
+    c->stream = st;
+    c->have_ts = 0;
+    if (rtmp_conn_accept_publish(c->rtmp) < 0)
+        conn_close(s, c, LOG_LEVEL_WARN, "%s", rtmp_conn_error(c->rtmp));
+}
+
+/* Map a publisher's 32-bit timestamp to the stream's output timeline:
+ * unwrapped, shifted after the previous session's last one on a
+ * reconnect, never backwards per media type. */
+static uint32_t map_ts(Conn *c, Stream *st, uint32_t raw, int type)
+{
+    int64_t *last = type == FLV_TAG_AUDIO ? &st->last_a : &st->last_v, out;
+
+    if (!c->have_ts) {
+        c->have_ts = 1;
+        c->last_t = raw;
+        if (st->media_written) {
+            int64_t gap = now_ms() - st->last_wall;
+            c->offset = st->last_ts + (gap > 1 ? gap : 1) - (int64_t)raw;
+        } else {
+            c->offset = 0;
+        }
+    } else {
+        c->last_t += (int32_t)(raw - c->last_raw);
+    }
+    c->last_raw = raw;
+    out = c->last_t + c->offset;
+    if (out < *last)
+        out = *last;
+    if (out < 0)
+        out = 0;
+    *last = out;
+    if (out > st->last_ts)
+        st->last_ts = out;
+    return (uint32_t)out;
+}
+
+static void write_header(Stream *st, int has_audio, int has_video)
+{
+    if (st->header_written)
+        return;
+    if (!has_audio && !has_video)
+        has_audio = has_video = 1;
+    flv_put_header(&st->queue, has_audio, has_video);
+    st->header_written = 1;
+}
+
+static void on_metadata(Server *s, Conn *c, const RtmpEvent *ev)
+{
+    Stream *st = c->stream;
+    int has_audio, has_video;
+    double vcodec;
+
+    if (!st || st->header_written)
+        return; /* the first one wins; libavformat does not like a second */
+    if (flv_metadata_info(ev->data, ev->size, &has_audio, &has_video, &vcodec) < 0) {
+        log_debug("%s: unreadable onMetaData ignored", st->name);
+        return;
+    }
+    if (vcodec == FLV_CODEC_HEVC_LEGACY || vcodec > 15) {
+        conn_close(s, c, LOG_LEVEL_ERROR,
+                   "videocodecid %.0f (Enhanced RTMP or HEVC) is not supported: publish H.264",
+                   vcodec);
+        return;
+    }
+    write_header(st, has_audio, has_video);
+    if (flv_put_tag(&st->queue, FLV_TAG_SCRIPT, 0, ev->data, ev->size) < 0)
+        log_warn("%s: onMetaData dropped: queue full", st->name);
+}
+
+static void on_media(Server *s, Conn *c, const RtmpEvent *ev)
+{
+    Stream *st = c->stream;
+    int type = ev->type == RTMP_EVENT_AUDIO ? FLV_TAG_AUDIO : FLV_TAG_VIDEO;
+    int seq = 0, idx = type == FLV_TAG_AUDIO ? 0 : 1;
+    uint32_t ts;
+
+    if (!st)
+        return;
+    if (type == FLV_TAG_VIDEO) {
+        FlvVideoInfo vi;
+        if (flv_video_info(ev->data, ev->size, &vi) < 0)
+            return;
+        if (vi.enhanced || vi.codec_id == FLV_CODEC_HEVC_LEGACY) {
+            char cc[5] = { vi.fourcc >> 24, vi.fourcc >> 16, vi.fourcc >> 8, vi.fourcc, 0 };
+            char what[64];
+            for (int i = 0; i < 4; i++)
+                if (cc[i] < 32 || cc[i] > 126)
+                    cc[i] = '?';
+            if (vi.enhanced)
+                snprintf(what, sizeof(what), "Enhanced RTMP (FourCC '%s')", cc);
+            else
+                snprintf(what, sizeof(what), "HEVC (FLV codec id 12)");
+            conn_close(s, c, LOG_LEVEL_ERROR, "%s video is not supported: publish H.264", what);
+            return;
+        }
+        seq = vi.sequence_header;
+    } else {
+        FlvAudioInfo ai;
+        if (flv_audio_info(ev->data, ev->size, &ai) < 0)
+            return;
+        if (ai.format == FLV_AUDIO_EX_HEADER) {
+            conn_close(s, c, LOG_LEVEL_ERROR, "Enhanced RTMP audio is not supported: publish AAC");
+            return;
+        }
+        seq = ai.sequence_header;
+    }
+    if (seq) {
+        uint8_t *copy;
+        if (st->seq[idx] && st->seq_len[idx] == ev->size &&
+            !memcmp(st->seq[idx], ev->data, ev->size))
+            return; /* the same again after a reconnect */
+        if ((copy = malloc(ev->size))) {
+            memcpy(copy, ev->data, ev->size);
+            free(st->seq[idx]);
+            st->seq[idx] = copy;
+            st->seq_len[idx] = ev->size;
+        }
+    }
+    ts = map_ts(c, st, ev->timestamp, type);
+    write_header(st, 1, 1);
+    if (flv_put_tag(&st->queue, type, ts, ev->data, ev->size) < 0) {
+        conn_close(s, c, LOG_LEVEL_ERROR, "the consumer is too slow: %zu bytes waiting",
+                   bytebuf_size(&st->queue));
+        return;
+    }
+    st->media_written = 1;
+    st->last_wall = now_ms();
+    if (bytebuf_size(&st->queue) > s->opt->max_queue && !c->paused) {
+        c->paused = 1;
+        c->paused_since = now_ms();
+        log_debug("%s: consumer slow, %zu bytes waiting: not reading the publisher",
+                  st->name, bytebuf_size(&st->queue));
+        conn_update_events(s, c);
+    }
+}
+
+static void on_event(Server *s, Conn *c, const RtmpEvent *ev)
+{
+    switch (ev->type) {
+    case RTMP_EVENT_CONNECT:
+        log_debug("%s: connect app \"%s\" tcUrl \"%s\"", c->peer, ev->app, ev->tc_url);
+        break;
+    case RTMP_EVENT_PUBLISH:
+        on_publish(s, c, ev);
+        break;
+    case RTMP_EVENT_UNPUBLISH:
+        if (c->stream) {
+            Stream *st = c->stream;
+            log_debug("%s: %s unpublished", c->peer, st->name);
+            c->stream = NULL;
+            stream_detach(s, st);
+        }
+        break;
+    case RTMP_EVENT_METADATA:
+        on_metadata(s, c, ev);
+        break;
+    case RTMP_EVENT_AUDIO:
+    case RTMP_EVENT_VIDEO:
+        on_media(s, c, ev);
+        break;
+    }
+}
+
+static void conn_read(Server *s, Conn *c)
+{
+    static uint8_t buf[1 << 16];
+    Stream *touched = NULL;
+
+    for (int round = 0; round < 4 && !c->dead && !c->paused; round++) {
+        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+        size_t off = 0;
+
+        if (n == 0) {
+            if (c->closing)
+                conn_close(s, c, LOG_LEVEL_DEBUG, "closed");
+            else
+                conn_close(s, c, c->stream ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "disconnected");
+            break;
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                conn_close(s, c, LOG_LEVEL_INFO, "recv: %s", strerror(errno));
+            break;
+        }
+        c->last_read = now_ms();
+        if (c->closing)
+            continue; /* refused: read and drop until the peer closes */
+        while (off < (size_t)n && !c->dead && !c->closing) {
+            RtmpEvent ev;
+            size_t used;
+            int r = rtmp_conn_feed(c->rtmp, buf + off, n - off, &used, &ev);
+            off += used;
+            if (r < 0) {
+                conn_flush(s, c);
+                conn_close(s, c, LOG_LEVEL_WARN, "protocol error: %s", rtmp_conn_error(c->rtmp));
+                break;
+            }
+            if (r > 0) {
+                on_event(s, c, &ev);
+                if (c->stream)
+                    touched = c->stream;
+            }
+        }
+    }
+    if (touched)
+        stream_flush(s, touched);
+    if (!c->dead)
+        conn_flush(s, c);
+}
+
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+            return 1;
+        return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
+    }
+    return 0;
+}
+
+static void format_peer(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+        snprintf(buf, size, "%s:%d", host, port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+        snprintf(buf, size, "[%s]:%d", host, port);
+    } else {
+        snprintf(buf, size, "?");
+    }
+}
+
+static void do_accept(Server *s)
+{
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        char peer[80];
+        Conn *c;
+        int one = 1;
+
+        if (fd < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                log_warn("accept: %s", strerror(errno));
+            return;
+        }
+        format_peer(&ss, peer, sizeof(peer));
+        if (s->quit) {
+            close(fd);
+            continue;
+        }
+        if (!s->keys && !is_loopback(&ss)) {
+            log_warn("%s: refused: without -k only loopback publishers are accepted", peer);
+            close(fd);
+            continue;
+        }
+        if (s->nconns >= s->opt->max_conns) {
+            int64_t now = now_ms();
+            if (now - s->last_refusal_log > 1000) {
+                log_warn("%s: refused: %d connections already", peer, s->nconns);
+                s->last_refusal_log = now;
+            }
+            close(fd);
+            continue;
+        }
+        if (!(c = calloc(1, sizeof(*c))) || !(c->rtmp = rtmp_conn_new(&s->opt->limits))) {
+            log_error("out of memory");
+            free(c);
+            close(fd);
+            continue;
+        }
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        c->h.kind = K_CONN;
+        c->fd = fd;
+        snprintf(c->peer, sizeof(c->peer), "%s", peer);
+        c->started = c->last_read = now_ms();
+        c->events = EPOLLIN;
+        if (ep_set(s, fd, &c->h, EPOLLIN, EPOLL_CTL_ADD) < 0) {
+            log_error("epoll: %s", strerror(errno));
+            rtmp_conn_free(&c->rtmp);
+            free(c);
+            close(fd);
+            continue;
+        }
+        c->next = s->conns;
+        s->conns = c;
+        s->nconns++;
+        log_debug("%s: connected", peer);
+    }
+}
+
+/* ---- timers and housekeeping --------------------------------------------- */
+
+static void check_timers(Server *s)
+{
+    int64_t now = now_ms();
+    int64_t hs = (int64_t)(s->opt->handshake_timeout * 1000);
+    int64_t idle = (int64_t)(s->opt->idle_timeout * 1000);
+
+    for (Conn *c = s->conns; c; c = c->next) {
+        if (c->dead)
+            continue;
+        if (c->closing) {
+            if (now >= c->close_at)
+                conn_close(s, c, LOG_LEVEL_DEBUG, "closed after refusal");
+        } else if (!c->stream) {
+            if (now - c->started > hs)
+                conn_close(s, c, LOG_LEVEL_WARN, "no publish within %g s: closed",
+                           s->opt->handshake_timeout);
+        } else if (c->paused) {
+            if (now - c->paused_since > idle)
+                conn_close(s, c, LOG_LEVEL_ERROR,
+                           "the consumer took nothing for %g s (%zu bytes waiting): publisher dropped",
+                           s->opt->idle_timeout, bytebuf_size(&c->stream->queue));
+        } else if (now - c->last_read > idle) {
+            conn_close(s, c, LOG_LEVEL_WARN, "silent for %g s: closed", s->opt->idle_timeout);
+        }
+    }
+    for (Stream *st = s->streams; st; st = st->next) {
+        if (st->dead || st->ending || st->publisher)
+            continue;
+        if (now >= st->grace_until) {
+            log_info("%s: publisher did not return within %g s", st->name, s->opt->grace);
+            stream_end(s, st, 0);
+        }
+    }
+}
+
+/* Free what died during this round of events. */
+static void sweep(Server *s)
+{
+    for (Conn **pc = &s->conns; *pc;) {
+        Conn *c = *pc;
+        if (c->dead) {
+            *pc = c->next;
+            rtmp_conn_free(&c->rtmp);
+            free(c);
+        } else {
+            pc = &c->next;
+        }
+    }
+    for (Stream **ps = &s->streams; *ps;) {
+        Stream *st = *ps;
+        if (st->dead) {
+            *ps = st->next;
+            bytebuf_free(&st->queue);
+            free(st->seq[0]);
+            free(st->seq[1]);
+            free(st);
+        } else {
+            ps = &st->next;
+        }
+    }
+}
+
+static void on_signal(Server *s)
+{
+    struct signalfd_siginfo si;
+    Keys *k;
+
+    while (read(s->sfd, &si, sizeof(si)) == sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGHUP:
+            if (!s->opt->keyfile)
+                break;
+            if (keys_load(s->opt->keyfile, &k) == 0) {
+                keys_free(&s->keys);
+                s->keys = k;
+                log_info("%s: %zu keys loaded", s->opt->keyfile, keys_count(k));
+            } else {
+                log_error("%s: keeping the keys in force", s->opt->keyfile);
+            }
+            break;
+        case SIGCHLD:
+            reap_children(s, 0);
+            break;
+        default:
+            if (!s->quit) {
+                log_info("signal %d: ending every stream", (int)si.ssi_signo);
+                s->quit = 1;
+                s->quit_deadline = now_ms() + 5000;
+                for (Stream *st = s->streams; st; st = st->next)
+                    stream_end(s, st, 0);
+            } else {
+                s->quit_deadline = 0; /* a second signal: do not wait */
+            }
+        }
+    }
+}
+
+static int open_listener(Server *s)
+{
+    char host[256], port_s[16], err[AV_ERROR_MAX_STRING_SIZE];
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST };
+    struct addrinfo *res, *ai;
+    int port, ret, fd = -1, one = 1;
+
+    if ((ret = parse_hostport(s->opt->listen, host, sizeof(host), &port)) < 0) {
+        log_error("-l %s: want ADDR:PORT", s->opt->listen);
+        return ret;
+    }
+    snprintf(port_s, sizeof(port_s), "%d", port);
+    hints.ai_family = host[0] ? AF_UNSPEC : AF_INET;
+    if ((ret = getaddrinfo(host[0] ? host : NULL, port_s, &hints, &res)) != 0) {
+        log_error("-l %s: %s", s->opt->listen, gai_strerror(ret));
+        return AVERROR(EINVAL);
+    }
+    ret = AVERROR(EADDRNOTAVAIL);
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+            break;
+        ret = AVERROR(errno);
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        log_error("listen on %s: %s", s->opt->listen, log_averr(ret, err, sizeof(err)));
+        return ret;
+    }
+    s->lfd = fd;
+    return 0;
+}
+
+int ingest_run(const IngestOptions *opt)
+{
+    Server s = { .opt = opt, .ep = -1, .sfd = -1, .lfd = -1, .stdout_flags = -1 };
+    struct epoll_event evs[64];
+    sigset_t mask, old;
+    int ret;
+
+    s.hard_queue = opt->max_queue + opt->limits.max_message_size + (1 << 20);
+    if (opt->keyfile) {
+        if ((ret = keys_load(opt->keyfile, &s.keys)) < 0)
+            return ret;
+        log_info("%s: %zu keys loaded", opt->keyfile, keys_count(s.keys));
+    } else {
+        log_warn("no key file (-k): accepting publishers from loopback addresses only");
+    }
+    if ((ret = open_listener(&s)) < 0)
+        goto end;
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, &old);
+    s.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    s.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (s.sfd < 0 || s.ep < 0) {
+        ret = AVERROR(errno);
+        log_error("epoll/signalfd: %s", strerror(errno));
+        goto end;
+    }
+    s.listen_h.kind = K_LISTEN;
+    s.signal_h.kind = K_SIGNAL;
+    ep_set(&s, s.lfd, &s.listen_h, EPOLLIN, EPOLL_CTL_ADD);
+    ep_set(&s, s.sfd, &s.signal_h, EPOLLIN, EPOLL_CTL_ADD);
+    log_info("listening on %s", opt->listen);
+
+    while (!s.done) {
+        int n;
+
+        if (s.quit) {
+            if (!s.streams || now_ms() >= s.quit_deadline)
+                break;
+        }
+        n = epoll_wait(s.ep, evs, 64, 100);
+        if (n < 0 && errno != EINTR) {
+            ret = AVERROR(errno);
+            log_error("epoll_wait: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            Handle *h = evs[i].data.ptr;
+            switch (h->kind) {
+            case K_LISTEN:
+                do_accept(&s);
+                break;
+            case K_SIGNAL:
+                on_signal(&s);
+                break;
+            case K_CONN: {
+                Conn *c = (Conn *)h;
+                if (c->dead)
+                    break;
+                if (evs[i].events & EPOLLOUT)
+                    conn_flush(&s, c);
+                if (!c->dead && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                    conn_read(&s, c);
+                break;
+            }
+            case K_SINK: {
+                Stream *st = (Stream *)h;
+                if (!st->dead)
+                    stream_flush(&s, st);
+                break;
+            }
+            }
+        }
+        check_timers(&s);
+        sweep(&s);
+        if (s.quit && s.lfd >= 0) {
+            close(s.lfd);
+            s.lfd = -1;
+        }
+    }
+    ret = s.status == AVERROR(EPIPE) ? 0 : s.status;
+
+end:
+    for (Conn *c = s.conns; c; c = c->next)
+        if (!c->dead)
+            conn_close(&s, c, LOG_LEVEL_DEBUG, "server stopping");
+    for (Stream *st = s.streams; st; st = st->next) {
+        if (!st->dead) {
+            if (bytebuf_size(&st->queue))
+                log_warn("%s: %zu bytes not written", st->name, bytebuf_size(&st->queue));
+            stream_finish(&s, st);
+        }
+    }
+    sweep(&s);
+    if (s.nchildren) {
+        log_debug("waiting for %d commands", s.nchildren);
+        reap_children(&s, 30000);
+    }
+    free(s.children);
+    keys_free(&s.keys);
+    if (s.lfd >= 0)
+        close(s.lfd);
+    if (s.sfd >= 0)
+        close(s.sfd);
+    if (s.ep >= 0)
+        close(s.ep);
+    return ret;
+}
