@@ -54,6 +54,7 @@ typedef struct Conn {
     int closing;           /* refused: flush, then close */
     int shut;              /* SHUT_WR done */
     int64_t close_at;
+    int published;         /* has published on this connection */
     int paused;            /* not read: its stream's queue is full */
     int64_t paused_since;
     uint32_t events;       /* epoll interest */
@@ -331,8 +332,6 @@ static int open_stdout(Server *s, Stream *st)
 static Stream *stream_new(Server *s, const char *name)
 {
     Stream *st = calloc(1, sizeof(*st));
-    char err[AV_ERROR_MAX_STRING_SIZE];
-    int ret;
 
     if (!st)
         return NULL;
@@ -340,26 +339,31 @@ static Stream *stream_new(Server *s, const char *name)
     st->fd = -1;
     snprintf(st->name, sizeof(st->name), "%s", name);
     bytebuf_init(&st->queue, s->hard_queue);
+    if (!s->opt->exec_cmd && !s->opt->out_dir)
+        s->stdout_used = 1;
+    st->next = s->streams;
+    s->streams = st;
+    return st;
+}
+
+/* Open the stream's output when it has its first bytes to write, so a
+ * publisher that is refused or sends nothing leaves no file or child. */
+static int stream_open_sink(Server *s, Stream *st)
+{
+    char err[AV_ERROR_MAX_STRING_SIZE];
+    int ret;
+
     if (s->opt->exec_cmd)
         ret = spawn_child(s, st);
     else if (s->opt->out_dir)
         ret = open_file(s, st);
     else
         ret = open_stdout(s, st);
-    if (ret < 0) {
-        if (ret == AVERROR(ENXIO))
-            log_error("%s: nobody reads the FIFO %s", name, st->path);
-        else
-            log_error("%s: cannot open its output: %s", name, log_averr(ret, err, sizeof(err)));
-        bytebuf_free(&st->queue);
-        free(st);
-        return NULL;
-    }
-    if (st->is_stdout)
-        s->stdout_used = 1;
-    st->next = s->streams;
-    s->streams = st;
-    return st;
+    if (ret == AVERROR(ENXIO))
+        log_error("%s: nobody reads the FIFO %s", st->name, st->path);
+    else if (ret < 0)
+        log_error("%s: cannot open its output: %s", st->name, log_averr(ret, err, sizeof(err)));
+    return ret;
 }
 
 /* The stream has nothing left to write: close its output. */
@@ -373,7 +377,7 @@ static void stream_finish(Server *s, Stream *st)
     st->dead = 1;
     if (st->registered)
         epoll_ctl(s->ep, EPOLL_CTL_DEL, st->fd, NULL);
-    if (st->is_stdout) {
+    if (!s->opt->exec_cmd && !s->opt->out_dir) {
         if (s->stdout_flags >= 0 && st->pollable)
             fcntl(1, F_SETFL, s->stdout_flags);
         close(1);
@@ -416,8 +420,16 @@ static void conn_resume(Server *s, Conn *c)
 /* Write what the queue holds, as far as the consumer takes it. */
 static void stream_flush(Server *s, Stream *st)
 {
-    if (st->dead || st->fd < 0)
+    if (st->dead)
         return;
+    if (st->fd < 0) {
+        if (bytebuf_size(&st->queue) == 0)
+            return;
+        if (stream_open_sink(s, st) < 0) {
+            stream_end(s, st, 1);
+            return;
+        }
+    }
     while (bytebuf_size(&st->queue)) {
         ssize_t n = write(st->fd, bytebuf_data(&st->queue), bytebuf_size(&st->queue));
         if (n > 0) {
@@ -585,6 +597,7 @@ static void on_publish(Server *s, Conn *c, const RtmpEvent *ev)
     st->sessions++;
     st->published_at = now_ms();
     c->stream = st;
+    c->published = 1;
     c->have_ts = 0;
     if (rtmp_conn_accept_publish(c->rtmp) < 0)
         conn_close(s, c, LOG_LEVEL_WARN, "%s", rtmp_conn_error(c->rtmp));
@@ -725,7 +738,8 @@ static void on_event(Server *s, Conn *c, const RtmpEvent *ev)
 {
     switch (ev->type) {
     case RTMP_EVENT_CONNECT:
-        log_debug("%s: connect app \"%s\" tcUrl \"%s\"", c->peer, ev->app, ev->tc_url);
+        log_debug("%s: %s handshake, connect app \"%s\" tcUrl \"%s\"", c->peer,
+                  rtmp_conn_digest(c->rtmp) ? "digest" : "plain", ev->app, ev->tc_url);
         break;
     case RTMP_EVENT_PUBLISH:
         on_publish(s, c, ev);
@@ -908,7 +922,7 @@ static void check_timers(Server *s)
         if (c->closing) {
             if (now >= c->close_at)
                 conn_close(s, c, LOG_LEVEL_DEBUG, "closed after refusal");
-        } else if (!c->stream) {
+        } else if (!c->stream && !c->published) {
             if (now - c->started > hs)
                 conn_close(s, c, LOG_LEVEL_WARN, "no publish within %g s: closed",
                            s->opt->handshake_timeout);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# live-ingest -g: a publisher killed (SIGKILL, no unpublish) and restarted
+# within the grace period continues the same output: one FLV, one header,
+# timestamps monotonic per stream, going on after a gap, never reset.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ingest.sh"
+plan 10
+
+make_av "$T/src.flv" 4 320x240 1 25 || { fail "make media"; exit 1; }
+start_ingest "$T/log" -g 2
+publish_bg "$T/src.flv" cam -re 2>/dev/null
+P1=$PUB_PID
+sleep 2
+kill -9 "$P1"
+wait "$P1" 2>/dev/null
+wait_for 5 grep -q "publisher gone" "$T/log"
+sleep 0.5
+ok "the publisher comes back within the grace period" publish "$T/src.flv" cam -re -t 1.5
+wait_exit "$INGEST_PID" 10
+wait "$INGEST_PID"
+is "$?" 0 "live-ingest ends after the grace period"
+like "$(cat "$T/log")" "cam: publisher back" "the reconnect continues the stream"
+is "$(grep -c 'stream ended' "$T/log")" 1 "the output ended once"
+
+packets "$T/out.flv" > "$T/pk"
+is "$(head -c 3 "$T/out.flv")" "FLV" "an FLV"
+read -r v a <<< "$(counts "$T/out.flv")"
+cmp_num "$v" -ge 55 "video from both sessions (got $v packets)"
+cmp_num "$v" -le 95 "the first session was cut short (got $v packets)"
+is "$(awk -F, '{ if ($3 < last[$1]) bad++; last[$1] = $3 } END { print bad + 0 }' "$T/pk")" 0 \
+    "dts never goes back, per stream"
+# The second session starts after the first one's end plus the time away
+# (>= 0.5 s), so the last timestamp is past about 2 + 0.5 + 1.5 s (in ms).
+last=$(awk -F, '$1 == 0 { d = $3 } END { print d }' "$T/pk")
+cmp_num "$last" -ge 3500 "timestamps go on after the gap (last video dts $last ms)"
+gap=$(awk -F, '$1 == 0 { if (p != "" && $3 - p > g) g = $3 - p; p = $3 } END { print g }' "$T/pk")
+cmp_num "$gap" -ge 500 "one gap of the time away ($gap ms), not a reset"
