@@ -44,12 +44,15 @@ PrintLastLog no
 MaxStartups 200:30:400
 MaxSessions 100
 LogLevel ERROR
+# bash sources ~/.bashrc for commands run by sshd unless it is nested
+# (SHLVL); keep the test hosts independent of the account's rc files.
+SetEnv SHLVL=1
 CONF
         bg /usr/sbin/sshd -D -e -f "$d/sshd-$i.conf" 2>>"$d/sshd-$i.log"
         SSH_PIDS+=($!)
         SSH_HOSTS=${SSH_HOSTS:+$SSH_HOSTS,}127.0.0.$((i + 1))
     done
-    SSH_CMD="ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=5 -i $d/user_key -p $port"
+    SSH_CMD="ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=5 -o KexAlgorithms=curve25519-sha256 -i $d/user_key -p $port"
     SSH_PORT=$port
     for i in $(seq 1 "$n"); do
         wait_for 10 $SSH_CMD "127.0.0.$((i + 1))" true </dev/null || return 1
