@@ -2,23 +2,27 @@
 // scripts/bench-scale. Each request has its own connection (no agent
 // pooling), so N requests are N clients arriving at once.
 //
-//   node tests/http-load.js URL N [SPREAD_MS]
+//   node tests/http-load.js URL N [SPREAD_MS [HOLD_MS]]
 //
 // SPREAD_MS spreads the starts evenly over that many milliseconds (0: all
-// at once). Prints one JSON object: {"n", "status": {CODE: count},
-// "cache": {HIT|MISS|...: count}, "retry_after": count of 429/503 answers
-// that carried Retry-After, "errors": count, "bytes", "ms"}.
+// at once). HOLD_MS: each client reads nothing of a 200 body for that
+// long (a slow viewer holding its connection). Prints one JSON object:
+// {"n", "status": {CODE: count}, "cache": {HIT|MISS|...: count},
+// "retry_after": count of 429/503 answers that carried Retry-After,
+// "retry_after_values": [distinct values], "errors": count, "bytes", "ms"}.
 'use strict';
 const http = require('http');
 
 const [url, nArg, spreadArg] = process.argv.slice(2);
 const n = parseInt(nArg, 10);
 const spread = parseInt(spreadArg || '0', 10);
+const hold = parseInt(process.argv[5] || '0', 10);
 if (!url || !(n > 0)) {
     process.stderr.write('usage: node http-load.js URL N [SPREAD_MS]\n');
     process.exit(2);
 }
-const out = { n, status: {}, cache: {}, retry_after: 0, errors: 0, bytes: 0, ms: 0 };
+const out = { n, status: {}, cache: {}, retry_after: 0, retry_after_values: [],
+              errors: 0, bytes: 0, ms: 0 };
 const t0 = Date.now();
 let left = n;
 
@@ -35,9 +39,17 @@ function one() {
         out.status[c] = (out.status[c] || 0) + 1;
         const cs = res.headers['x-cache-status'] || '-';
         out.cache[cs] = (out.cache[cs] || 0) + 1;
-        if ((c === 429 || c === 503) && res.headers['retry-after'] !== undefined)
+        const ra = res.headers['retry-after'];
+        if ((c === 429 || c === 503) && ra !== undefined) {
             out.retry_after++;
+            if (!out.retry_after_values.includes(ra))
+                out.retry_after_values.push(ra);
+        }
         res.on('data', (d) => { out.bytes += d.length; });
+        if (hold > 0 && c === 200) {
+            res.pause();
+            setTimeout(() => res.resume(), hold);
+        }
         res.on('end', done);
         res.on('error', () => { out.errors++; done(); });
     });
