@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v nginx >/dev/null || skip_all "needs nginx (scripts/deps)"
+command -v live-serve >/dev/null || skip_all "live-serve is not built"
 plan 28
 
 # --- the configuration ---------------------------------------------------

@@ -23,8 +23,8 @@ farm() { live-farm -v --ssh "$SSH_CMD" --remote-path "${REMOTE_PATH:-$LIVE_BIN}"
 
 # A 60 s 320x240 stream, 2 s GOP, cut into 10 s segments; the same
 # segments in three spools.
-make_av "$T/src.mp4" 60 320x240 2
-live-segment -s cam -d 10 -o "$T/one" < "$T/src.mp4" > "$T/segs" 2> "$T/seg.err"
+make_av "$T/src.mp4" 60 320x240 2 10
+live-segment -s cam -d 10 -o "$T/one" "$T/src.mp4" > "$T/segs" 2> "$T/seg.err"
 is "$(grep -c '"type":"segment"' "$T/segs")" 6 "live-segment cut 6 segments"
 cp -a "$T/one" "$T/three"
 cp -a "$T/one" "$T/kill"
