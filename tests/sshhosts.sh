@@ -66,6 +66,7 @@ sshhosts_kill() {
     all=$(_sshhosts_tree "$pid")
     kill -STOP $all 2>/dev/null
     kill -9 $all 2>/dev/null
+    wait "$pid" 2>/dev/null
 }
 
 _sshhosts_tree() {
