@@ -817,6 +817,12 @@ static int read_loop(Segmenter *sg)
             break;
         }
         ret = av_read_frame(sg->ic, pkt);
+        if (stopped(sg)) {
+            /* whatever the read returned, it was cut short by the signal */
+            av_packet_unref(pkt);
+            ret = AVERROR_EXIT;
+            break;
+        }
         if (ret == AVERROR(EAGAIN))
             continue;
         if (ret == AVERROR_EOF) {

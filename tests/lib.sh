@@ -116,12 +116,23 @@ wait_for() {
 # Media made by ffmpeg -f lavfi (real encoders, small sizes, fast).
 FFMPEG=${FFMPEG:-ffmpeg -hide_banner -loglevel error -nostdin -y}
 
+# _media_opts [SIZE [GOP [FPS]]] [--] [EXTRA...]: sets size, gop, fps (the
+# caller's locals) and the array _extra; "--" may come after any of them.
+_media_opts() {
+    local pos=()
+    while [ $# -gt 0 ] && [ "$1" != -- ] && [ ${#pos[@]} -lt 3 ]; do pos+=("$1"); shift; done
+    [ "${1:-}" = -- ] && shift
+    size=${pos[0]:-320x240} gop=${pos[1]:-2} fps=${pos[2]:-25}
+    _extra=("$@")
+}
+
 # make_av OUT SECONDS [SIZE [GOP_SECONDS [FPS]]] [-- EXTRA FFMPEG OUTPUT ARGS]
 # H.264 (fixed GOP, no scene cuts) + AAC stereo 48 kHz, container by OUT's extension.
 make_av() {
-    local out=$1 dur=$2 size=${3:-320x240} gop=${4:-2} fps=${5:-25}
-    shift $(( $# < 5 ? $# : 5 ))
-    [ "${1:-}" = -- ] && shift
+    local out=$1 dur=$2 size gop fps
+    shift 2
+    _media_opts "$@"
+    set -- ${_extra[@]+"${_extra[@]}"}
     $FFMPEG -f lavfi -i "testsrc2=size=$size:rate=$fps:duration=$dur" \
         -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=$dur" \
         -c:v libx264 -preset ultrafast -g $((gop * fps)) -keyint_min $((gop * fps)) \
@@ -130,9 +141,10 @@ make_av() {
 
 # make_video OUT SECONDS [SIZE [GOP_SECONDS [FPS]]] [-- EXTRA]: video only.
 make_video() {
-    local out=$1 dur=$2 size=${3:-320x240} gop=${4:-2} fps=${5:-25}
-    shift $(( $# < 5 ? $# : 5 ))
-    [ "${1:-}" = -- ] && shift
+    local out=$1 dur=$2 size gop fps
+    shift 2
+    _media_opts "$@"
+    set -- ${_extra[@]+"${_extra[@]}"}
     $FFMPEG -f lavfi -i "testsrc2=size=$size:rate=$fps:duration=$dur" \
         -c:v libx264 -preset ultrafast -g $((gop * fps)) -keyint_min $((gop * fps)) \
         -sc_threshold 0 -pix_fmt yuv420p "$@" "$out"
