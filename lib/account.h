@@ -134,6 +134,14 @@ int account_position_get(Account *a, int64_t user_id, const char *stream,
                          AccountPosition *pos);
 int account_position_set(Account *a, int64_t user_id, const char *stream,
                          double seconds);
+/* The same without waiting: 0 when queued (cb will be called once, from
+ * the writer thread, with the result: 0, ENOENT for no such user, or
+ * AVERROR_EXTERNAL), or EINVAL / ENOMEM at once (cb is not called).
+ * Writes are committed in batches, one transaction per batch (see
+ * account.c); account_close waits for the queued ones. */
+typedef void (*AccountWriteDone)(void *opaque, int ret);
+int account_position_set_async(Account *a, int64_t user_id, const char *stream,
+                               double seconds, AccountWriteDone cb, void *opaque);
 /* ... all of them ordered by stream: *pos malloc'ed, caller frees. */
 int account_position_list(Account *a, int64_t user_id, AccountPosition **pos, int *n);
 

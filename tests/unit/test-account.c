@@ -298,6 +298,18 @@ static void *login_worker(void *arg)
     return NULL;
 }
 
+static int async_done, async_errors;
+static pthread_mutex_t async_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_written(void *opaque, int ret)
+{
+    pthread_mutex_lock(&async_lock);
+    async_done++;
+    if (ret != (opaque ? AVERROR(ENOENT) : 0))
+        async_errors++;
+    pthread_mutex_unlock(&async_lock);
+}
+
 static void test_threads(Account *a)
 {
     pthread_t th[THREADS];
@@ -370,6 +382,25 @@ int main(void)
     test_rate_limit(a);
     test_positions(a);
     test_threads(a);
+
+    /* asynchronous writes: every callback runs, close waits for them */
+    {
+        AccountUser bob;
+        int i, queued = 0;
+        account_user_get(a, "bob", &bob);
+        for (i = 0; i < 500; i++)
+            queued += account_position_set_async(a, bob.id, "async", i, on_written, NULL) == 0;
+        queued += account_position_set_async(a, 987654, "async", 1, on_written, (void *)1) == 0;
+        is_int(account_position_set_async(a, bob.id, "a/b", 1, on_written, NULL), AVERROR(EINVAL),
+               "async: a bad name is refused at once");
+        is_int(queued, 501, "501 writes queued");
+        account_close(&a);
+        is_int(async_done, 501, "close waited for every callback");
+        is_int(async_errors, 0, "all committed (and the unknown user's got ENOENT)");
+        account_open(dbpath, &cfg, &a);
+        account_position_get(a, bob.id, "async", &p);
+        is_dbl(p.seconds, 499, 1e-9, "the last queued write is the one kept");
+    }
 
     /* user deletion cascades */
     account_user_get(a, "alice", &u);
