@@ -22,7 +22,13 @@ PROVE ?= prove
 PROVE_FLAGS ?= -j2
 TESTS ?= $(UNITS) $(SH_TESTS)
 
-all: $(PROGS) $(UNITS)
+all: $(PROGS) $(UNITS) $(BUILD)/www/.stamp
+
+# The player pages and the players from npm, served by live-serve from
+# $(BUILD)/www (found beside the program) or, installed, $(DATADIR)/www.
+$(BUILD)/www/.stamp: $(wildcard www/*) scripts/www-assets $(wildcard package-lock.json)
+	scripts/www-assets $(BUILD)/www
+	@touch $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -73,12 +79,13 @@ fuzz:
 lint-man:
 	mandoc -T lint -W warning $(MANPAGES)
 
-install: $(PROGS)
+install: $(PROGS) $(BUILD)/www/.stamp
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)
 	for p in $(PROGS); do cp -f $$p $(DESTDIR)$(BINDIR)/; chmod 755 $(DESTDIR)$(BINDIR)/$${p##*/}; done
 	for s in scripts/live-*; do [ -f "$$s" ] || continue; cp -f $$s $(DESTDIR)$(BINDIR)/; chmod 755 $(DESTDIR)$(BINDIR)/$${s##*/}; done
 	for m in $(MANPAGES); do s=$${m##*.}; cp -f $$m $(DESTDIR)$(MANDIR)/man$$s/; chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	if [ -d share ]; then cp -rf share/. $(DESTDIR)$(DATADIR)/; fi
+	if [ -d $(BUILD)/www ]; then mkdir -p $(DESTDIR)$(DATADIR)/www && cp -f $(BUILD)/www/* $(DESTDIR)$(DATADIR)/www/; fi
 
 uninstall:
 	for p in $(PROGS) scripts/live-*; do rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done

@@ -1,0 +1,162 @@
+/*
+ * live-serve: the HTTP origin of the pipeline. Serves live-package's
+ * output tree (DASH manifests, HLS playlists, CMAF segments) from files
+ * and the db's live-edge cache, the player page, /time and /metrics.
+ * See live-serve(1); the work is in lib/serve.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live.h"
+#include "log.h"
+#include "parse.h"
+#include "serve.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: live-serve [-vq] [-l ADDR:PORT] [-r ROOT] [-d DB] [-a FILE] [options]\n"
+        "Serve live-package's output tree over HTTP, with a player page.\n"
+        "\n"
+        "  -l, --listen ADDR:PORT      listen there (default :%d, every IPv4 address)\n"
+        "  -r, --root DIR              the tree to serve, live-package's OUT (default .)\n"
+        "  -d, --db FILE               the database (default %s; files only when absent)\n"
+        "      --no-db                 serve files only\n"
+        "      --assets DIR            player pages and scripts (default: found beside\n"
+        "                              the program, else %s/www)\n"
+        "  -a, --access-log FILE       access log, combined format (default - = stderr;\n"
+        "                              '' for none); reopened on SIGHUP\n"
+        "  -c, --max-connections N     open connections at most (default %d)\n"
+        "  -p, --max-per-ip N          connections from one address (default %d, 0 = no limit)\n"
+        "  -t, --timeout SECONDS       close connections idle this long (default %d)\n"
+        "  -H, --header-timeout SECONDS  time a client has to send a request head (default %d)\n"
+        "  -T, --threads N             event-loop threads (default: one per CPU)\n"
+        "  -W, --max-waiting N         requests waiting for segments at most (default 8192)\n"
+        "  -w, --max-wait SECONDS      longest wait for a segment (default 15)\n"
+        "  -m, --manifest-max-age SECONDS  Cache-Control max-age of live manifests (default 1)\n"
+        "  -D, --segment-duration SECONDS  assumed when the db does not say (default 10)\n"
+        "  -v, --verbose               more messages (repeat for more)\n"
+        "  -q, --quiet                 fewer messages\n"
+        "  -h, --help                  this help\n"
+        "      --version               print the version\n",
+        HTTP_DEFAULT_PORT, "live.db", LIVE_DATADIR, HTTP_DEFAULT_MAX_CONNECTIONS,
+        HTTP_DEFAULT_MAX_PER_IP, HTTP_DEFAULT_TIMEOUT, HTTP_DEFAULT_HEADER_TIMEOUT);
+}
+
+enum { OPT_VERSION = 256, OPT_ASSETS, OPT_NO_DB };
+
+static const struct option options[] = {
+    { "listen",            required_argument, NULL, 'l' },
+    { "root",              required_argument, NULL, 'r' },
+    { "db",                required_argument, NULL, 'd' },
+    { "no-db",             no_argument,       NULL, OPT_NO_DB },
+    { "assets",            required_argument, NULL, OPT_ASSETS },
+    { "access-log",        required_argument, NULL, 'a' },
+    { "max-connections",   required_argument, NULL, 'c' },
+    { "max-per-ip",        required_argument, NULL, 'p' },
+    { "timeout",           required_argument, NULL, 't' },
+    { "header-timeout",    required_argument, NULL, 'H' },
+    { "threads",           required_argument, NULL, 'T' },
+    { "max-waiting",       required_argument, NULL, 'W' },
+    { "max-wait",          required_argument, NULL, 'w' },
+    { "manifest-max-age",  required_argument, NULL, 'm' },
+    { "segment-duration",  required_argument, NULL, 'D' },
+    { "verbose",           no_argument,       NULL, 'v' },
+    { "quiet",             no_argument,       NULL, 'q' },
+    { "help",              no_argument,       NULL, 'h' },
+    { "version",           no_argument,       NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+int main(int argc, char **argv)
+{
+    static char host[256];
+    ServeConfig cfg;
+    double secs;
+    int c, n, nodb = 0;
+
+    live_init(argv[0]);
+    serve_config_defaults(&cfg);
+    cfg.db = "live.db";
+    while ((c = getopt_long(argc, argv, "l:r:d:a:c:p:t:H:T:W:w:m:D:vqh", options, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (parse_hostport(optarg, host, sizeof(host), &cfg.http.port) < 0)
+                goto bad;
+            cfg.http.host = host;
+            break;
+        case 'r': cfg.root = optarg; break;
+        case 'd': cfg.db = optarg; break;
+        case OPT_NO_DB: nodb = 1; break;
+        case OPT_ASSETS: cfg.assets = optarg; break;
+        case 'a': cfg.access_log = optarg; break;
+        case 'c':
+            if (parse_int(optarg, 1, 1000000, &n) < 0)
+                goto bad;
+            cfg.http.max_connections = n;
+            break;
+        case 'p':
+            if (parse_int(optarg, 0, 1000000, &n) < 0)
+                goto bad;
+            cfg.http.max_per_ip = n;
+            break;
+        case 't':
+            if (parse_seconds(optarg, 1, 86400, &secs) < 0)
+                goto bad;
+            cfg.http.timeout = (unsigned)secs;
+            break;
+        case 'H':
+            if (parse_seconds(optarg, 0, 86400, &secs) < 0)
+                goto bad;
+            cfg.http.header_timeout = (unsigned)secs;
+            break;
+        case 'T':
+            if (parse_int(optarg, 1, 256, &n) < 0)
+                goto bad;
+            cfg.http.threads = n;
+            break;
+        case 'W':
+            if (parse_int(optarg, 0, 1000000, &n) < 0)
+                goto bad;
+            cfg.max_waiting = n;
+            break;
+        case 'w':
+            if (parse_seconds(optarg, 0, 3600, &cfg.max_wait) < 0)
+                goto bad;
+            break;
+        case 'm':
+            if (parse_seconds(optarg, 0, 3600, &cfg.manifest_max_age) < 0)
+                goto bad;
+            break;
+        case 'D':
+            if (parse_seconds(optarg, 0.1, 3600, &cfg.default_duration) < 0)
+                goto bad;
+            break;
+        case 'v': log_more(); break;
+        case 'q': log_less(); break;
+        case 'h':
+            usage(stdout);
+            return live_finish(LIVE_EXIT_OK);
+        case OPT_VERSION:
+            printf("live-serve %s\n", LIVE_VERSION);
+            return live_finish(LIVE_EXIT_OK);
+        default:
+            usage(stderr);
+            return LIVE_EXIT_USAGE;
+        }
+        continue;
+bad:
+        log_error("invalid value for -%c: '%s'", c < 256 ? c : '-', optarg);
+        return LIVE_EXIT_USAGE;
+    }
+    if (optind < argc) {
+        log_error("unexpected argument '%s'", argv[optind]);
+        usage(stderr);
+        return LIVE_EXIT_USAGE;
+    }
+    if (nodb)
+        cfg.db = NULL;
+    return live_finish(serve_run(&cfg) < 0 ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
+}

@@ -1,0 +1,46 @@
+/*
+ * dbread.h: live-serve's read-only view of the database that
+ * live-package writes (see live-pipe(5) and DESIGN.md): the streams
+ * table (live or finished, the next sequence number, the segment
+ * duration) and the live-edge cache (edge_cache: the most recent
+ * segments of every rendition as blobs).
+ *
+ * Safe to call from any thread: connections come from a small pool.
+ * The database may not exist yet when live-serve starts, or may lack
+ * the tables; lookups then report "not there" (ENOENT) and the file
+ * is opened again later (at most once a second).
+ */
+#ifndef LIVE_DBREAD_H
+#define LIVE_DBREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct DbRead DbRead;
+
+typedef struct DbStream {
+    char name[72];
+    int live;                  /* state 'live' (else 'vod') */
+    double availability_start; /* unix seconds */
+    double segment_duration;   /* seconds */
+    int64_t next_seq;          /* the sequence number published next */
+    double updated;            /* unix seconds */
+} DbStream;
+
+/* path NULL: no database (every lookup is ENOENT). 0 or AVERROR(ENOMEM). */
+int dbread_new(const char *path, DbRead **out);
+void dbread_free(DbRead **d);
+
+/* One stream's row. 0, AVERROR(ENOENT) when unknown, or another AVERROR. */
+int dbread_stream(DbRead *d, const char *name, DbStream *out);
+
+/* Every stream, live first, then by name. *list is freed by the caller
+ * with free (NULL when *n is 0). 0 or AVERROR. */
+int dbread_streams(DbRead *d, DbStream **list, int *n);
+
+/* The edge-cache blob for path (relative to OUT, e.g. "cam1/720p/42.m4s").
+ * *data (freed by the caller with free), *len, *mtime (unix seconds).
+ * AVERROR(ENOENT) on a miss. */
+int dbread_edge(DbRead *d, const char *path, void **data, size_t *len, double *mtime);
+
+#endif

@@ -1,0 +1,987 @@
+/*
+ * http.c: live-serve's HTTP server on libmicrohttpd. See http.h.
+ *
+ * A request's life, in MHD's callbacks:
+ *   uri_log      request line parsed: HttpRequest allocated (raw target)
+ *   access       headers parsed: overload check, route lookup; bodies
+ *                collected; the route's handler runs (again after each
+ *                http_resume); it queues one reply through http_reply*()
+ *   completed    metrics and the access-log line; HttpRequest freed
+ * and a connection's: notify_connection STARTED/CLOSED keeps the count
+ * behind the 503 and a list for the request-head deadline, which a
+ * housekeeping thread enforces once a second by shutting the socket of
+ * a client that is too slow to send its request head (MHD's own timeout
+ * only catches inactivity, not one byte per second).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <libavutil/error.h>
+
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "path.h"
+
+typedef struct Route {
+    char *method;        /* NULL = any */
+    char *pattern;
+    size_t len;
+    int flags;
+    HttpHandler fn;
+    void *arg;
+} Route;
+
+typedef struct HttpHeader {
+    char *name, *value;
+    struct HttpHeader *next;
+} HttpHeader;
+
+/* One TCP connection, for the request-head deadline. */
+typedef struct Conn {
+    struct Conn *prev, *next;
+    MHD_socket fd;
+    _Atomic double head_start; /* when the current request head began */
+    atomic_int in_head;        /* between requests or reading a head */
+    int cut;                   /* already shut down (under the lock) */
+} Conn;
+
+struct HttpServer {
+    HttpConfig cfg;
+    struct MHD_Daemon *daemon;
+    Route *routes;
+    int nroutes;
+    int port;
+    unsigned overload_at;
+    atomic_uint conns;
+    atomic_int quiesced;
+
+    pthread_mutex_t lock;     /* conn list, stop */
+    pthread_cond_t cond;
+    Conn *conn_list;
+    pthread_t keeper;
+    int keeper_running, stop;
+};
+
+struct HttpRequest {
+    HttpServer *srv;
+    struct MHD_Connection *conn;
+    char *target;            /* raw request target */
+    char *path;              /* target up to '?' */
+    const char *query;       /* after '?', or "" */
+    const char *method;
+    const char *version;
+    char ip[INET6_ADDRSTRLEN];
+    double start;
+    int started;
+    int suspended;
+    const Route *route;
+    char *body;
+    size_t body_len, body_cap;
+    int body_too_big;
+    unsigned status;
+    uint64_t bytes;
+    int queued;
+    HttpHeader *headers;
+    void *data;
+    void (*data_free)(void *);
+};
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void http_config_defaults(HttpConfig *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->port = HTTP_DEFAULT_PORT;
+    cfg->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+    cfg->max_per_ip = HTTP_DEFAULT_MAX_PER_IP;
+    cfg->timeout = HTTP_DEFAULT_TIMEOUT;
+    cfg->header_timeout = HTTP_DEFAULT_HEADER_TIMEOUT;
+    cfg->max_body = HTTP_DEFAULT_MAX_BODY;
+    cfg->access_log_fd = 2;
+}
+
+/* ---- dates, ranges: pure helpers ---- */
+
+void http_format_date(double t, char *buf, size_t size)
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(buf, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+double http_parse_date(const char *s)
+{
+    struct tm tm;
+    const char *end;
+
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!end || *end)
+        return -1;
+    return (double)timegm(&tm);
+}
+
+/* Parse a decimal uint64 at *s; advances. -1 if none or overflow. */
+static int parse_u64(const char **s, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *p = *s;
+
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    *s = p;
+    *out = v;
+    return 0;
+}
+
+int http_parse_range(const char *value, uint64_t size, uint64_t *first, uint64_t *last)
+{
+    const char *p = value;
+    uint64_t a, b;
+
+    if (!p || strncasecmp(p, "bytes=", 6))
+        return 0;
+    p += 6;
+    while (*p == ' ')
+        p++;
+    if (strchr(p, ','))              /* several ranges: send the whole */
+        return 0;
+    if (*p == '-') {                 /* suffix: the last N bytes */
+        p++;
+        if (parse_u64(&p, &b) < 0)
+            return 0;
+        while (*p == ' ')
+            p++;
+        if (*p)
+            return 0;
+        if (b == 0 || size == 0)
+            return AVERROR(ERANGE);
+        *first = b >= size ? 0 : size - b;
+        *last = size - 1;
+        return 1;
+    }
+    if (parse_u64(&p, &a) < 0 || *p++ != '-')
+        return 0;
+    if (*p >= '0' && *p <= '9') {
+        if (parse_u64(&p, &b) < 0)
+            return 0;
+        if (b < a)
+            return 0;                /* invalid: ignore the header */
+    } else {
+        b = UINT64_MAX;
+    }
+    while (*p == ' ')
+        p++;
+    if (*p)
+        return 0;
+    if (a >= size)
+        return AVERROR(ERANGE);
+    *first = a;
+    *last = b >= size ? size - 1 : b;
+    return 1;
+}
+
+/* ---- requests ---- */
+
+const char *http_method(const HttpRequest *req) { return req->method ? req->method : ""; }
+const char *http_path(const HttpRequest *req) { return req->path; }
+const char *http_target(const HttpRequest *req) { return req->target; }
+const char *http_client_ip(const HttpRequest *req) { return req->ip; }
+HttpServer *http_request_server(const HttpRequest *req) { return req->srv; }
+struct MHD_Connection *http_connection(const HttpRequest *req) { return req->conn; }
+void *http_request_data(const HttpRequest *req) { return req->data; }
+
+int http_is_head(const HttpRequest *req)
+{
+    return req->method && !strcmp(req->method, MHD_HTTP_METHOD_HEAD);
+}
+
+const char *http_header(const HttpRequest *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_body(const HttpRequest *req, size_t *len)
+{
+    if (len)
+        *len = req->body_len;
+    return req->body ? req->body : "";
+}
+
+void http_set_request_data(HttpRequest *req, void *data, void (*free_fn)(void *))
+{
+    if (req->data && req->data_free && req->data != data)
+        req->data_free(req->data);
+    req->data = data;
+    req->data_free = free_fn;
+}
+
+int http_query(const HttpRequest *req, const char *key, char *buf, size_t size)
+{
+    size_t klen = strlen(key);
+    const char *p = req->query;
+
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n >= klen && !strncmp(p, key, klen) && (n == klen || p[klen] == '=')) {
+            const char *v = n == klen ? p + n : p + klen + 1;
+            size_t vlen = p + n - v;
+            if (vlen >= size)
+                return AVERROR(ENAMETOOLONG);
+            memcpy(buf, v, vlen);
+            buf[vlen] = '\0';
+            return path_decode_query(buf);
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return AVERROR(ENOENT);
+}
+
+int http_add_header(HttpRequest *req, const char *name, const char *value)
+{
+    HttpHeader *h = calloc(1, sizeof(*h));
+    if (!h || !(h->name = strdup(name)) || !(h->value = strdup(value))) {
+        if (h) {
+            free(h->name);
+            free(h);
+        }
+        return AVERROR(ENOMEM);
+    }
+    h->next = req->headers;
+    req->headers = h;
+    return 0;
+}
+
+static int has_header(const HttpRequest *req, const char *name)
+{
+    const HttpHeader *h;
+    for (h = req->headers; h; h = h->next)
+        if (!strcasecmp(h->name, name))
+            return 1;
+    return 0;
+}
+
+static void free_headers(HttpRequest *req)
+{
+    while (req->headers) {
+        HttpHeader *h = req->headers;
+        req->headers = h->next;
+        free(h->name);
+        free(h->value);
+        free(h);
+    }
+}
+
+void http_suspend(HttpRequest *req)
+{
+    req->suspended = 1;
+    MHD_suspend_connection(req->conn);
+}
+
+void http_resume(HttpRequest *req)
+{
+    MHD_resume_connection(req->conn);
+}
+
+/* ---- replies ---- */
+
+/* Add the pending and default headers, queue, account. Takes resp. */
+static int queue(HttpRequest *req, unsigned status, struct MHD_Response *resp,
+                 const char *type, const char *cache, uint64_t bytes)
+{
+    const HttpHeader *h;
+    enum MHD_Result r;
+
+    if (!resp)
+        return AVERROR(ENOMEM);
+    if (req->queued) {
+        MHD_destroy_response(resp);
+        return AVERROR(EINVAL);
+    }
+    for (h = req->headers; h; h = h->next)
+        MHD_add_response_header(resp, h->name, h->value);
+    if (type && !has_header(req, MHD_HTTP_HEADER_CONTENT_TYPE))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (cache && !has_header(req, MHD_HTTP_HEADER_CACHE_CONTROL))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+    if (!has_header(req, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    if (!has_header(req, "Access-Control-Expose-Headers"))
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                                "Content-Length, Content-Range, Date, ETag, Last-Modified, Retry-After");
+    r = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    free_headers(req);
+    if (r != MHD_YES)
+        return AVERROR(EIO);
+    req->queued = 1;
+    req->status = status;
+    req->bytes = http_is_head(req) ? 0 : bytes;
+    return 0;
+}
+
+int http_reply(HttpRequest *req, unsigned status, const char *type, const char *cache,
+               const void *data, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    return queue(req, status, resp, type, cache, len);
+}
+
+int http_reply_error(HttpRequest *req, unsigned status, const char *msg)
+{
+    char buf[256];
+    int n;
+
+    if (!msg)
+        msg = MHD_get_reason_phrase_for(status);
+    n = snprintf(buf, sizeof(buf), "%u %s\n", status, msg ? msg : "");
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        n = sizeof(buf) - 1;
+    return http_reply(req, status, "text/plain; charset=utf-8", "no-store", buf, n);
+}
+
+/* 1 if the If-None-Match list contains etag (weak comparison) or "*". */
+static int etag_matches(const char *list, const char *etag)
+{
+    size_t elen = strlen(etag);
+    const char *p = list;
+
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (*p == '*')
+            return 1;
+        if (!strncmp(p, "W/", 2))
+            p += 2;
+        if (!strncmp(p, etag, elen) && (p[elen] == ',' || p[elen] == ' ' || !p[elen]))
+            return 1;
+        while (*p && *p != ',')
+            p++;
+    }
+    return 0;
+}
+
+/*
+ * The shared part of file and blob replies: validators, 304, Range.
+ * Returns 1 when a 304/416 was queued (nothing more to do), 0 with
+ * [*off, *off + *len) to send and *status, or an AVERROR.
+ */
+static int conditional(HttpRequest *req, uint64_t size, double mtime, const char *etag,
+                       const char *type, const char *cache, unsigned *status,
+                       uint64_t *off, uint64_t *len)
+{
+    char lm[64], cr[96];
+    const char *inm = http_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *ims = http_header(req, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+    const char *range = http_header(req, MHD_HTTP_HEADER_RANGE);
+    const char *ifr = http_header(req, MHD_HTTP_HEADER_IF_RANGE);
+    uint64_t first, last;
+    int r, notmod = 0;
+
+    http_format_date(mtime, lm, sizeof(lm));
+    if ((r = http_add_header(req, MHD_HTTP_HEADER_ETAG, etag)) < 0 ||
+        (r = http_add_header(req, MHD_HTTP_HEADER_LAST_MODIFIED, lm)) < 0 ||
+        (r = http_add_header(req, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes")) < 0)
+        return r;
+    if (inm)
+        notmod = etag_matches(inm, etag);
+    else if (ims) {
+        double t = http_parse_date(ims);
+        notmod = t >= 0 && (double)(int64_t)mtime <= t;
+    }
+    if (notmod) {
+        r = http_reply(req, MHD_HTTP_NOT_MODIFIED, NULL, cache, "", 0);
+        return r < 0 ? r : 1;
+    }
+    *status = MHD_HTTP_OK;
+    *off = 0;
+    *len = size;
+    if (range && (!ifr || !strcmp(ifr, etag))) {
+        r = http_parse_range(range, size, &first, &last);
+        if (r == AVERROR(ERANGE)) {
+            snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
+            if ((r = http_add_header(req, MHD_HTTP_HEADER_CONTENT_RANGE, cr)) < 0)
+                return r;
+            r = http_reply(req, MHD_HTTP_RANGE_NOT_SATISFIABLE, "text/plain", "no-store", "", 0);
+            return r < 0 ? r : 1;
+        }
+        if (r == 1) {
+            snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)first,
+                     (unsigned long long)last, (unsigned long long)size);
+            if ((r = http_add_header(req, MHD_HTTP_HEADER_CONTENT_RANGE, cr)) < 0)
+                return r;
+            *status = MHD_HTTP_PARTIAL_CONTENT;
+            *off = first;
+            *len = last - first + 1;
+        }
+    }
+    (void)type;
+    return 0;
+}
+
+int http_reply_file(HttpRequest *req, int fd, const struct stat *st, const char *type,
+                    const char *cache)
+{
+    char etag[64];
+    unsigned status;
+    uint64_t off, len;
+    double mtime = st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9;
+    int r;
+
+    snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)st->st_size,
+             (unsigned long long)st->st_mtim.tv_sec * 1000000ULL + st->st_mtim.tv_nsec / 1000);
+    r = conditional(req, st->st_size, mtime, etag, type, cache, &status, &off, &len);
+    if (r != 0) {
+        close(fd);
+        return r < 0 ? r : 0;
+    }
+    if (len == 0) {
+        close(fd);
+        return http_reply(req, status, type, cache, "", 0);
+    }
+    /* MHD closes fd when the response is destroyed; it sends with sendfile. */
+    return queue(req, status, MHD_create_response_from_fd_at_offset64(len, fd, off),
+                 type, cache, len);
+}
+
+int http_reply_blob(HttpRequest *req, const void *data, size_t len, double mtime,
+                    const char *type, const char *cache)
+{
+    char etag[64];
+    unsigned status;
+    uint64_t off, n;
+    int r;
+
+    snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)len,
+             (unsigned long long)(mtime * 1e6));
+    r = conditional(req, len, mtime, etag, type, cache, &status, &off, &n);
+    if (r != 0)
+        return r < 0 ? r : 0;
+    return http_reply(req, status, type, cache, (const char *)data + off, n);
+}
+
+/* CORS preflight for any path without an OPTIONS route. */
+static int reply_preflight(HttpRequest *req)
+{
+    const char *want = http_header(req, "Access-Control-Request-Headers");
+    int r;
+
+    if ((r = http_add_header(req, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")) < 0 ||
+        (r = http_add_header(req, "Access-Control-Allow-Headers",
+                             want ? want : "Range, Content-Type")) < 0 ||
+        (r = http_add_header(req, "Access-Control-Max-Age", "86400")) < 0)
+        return r;
+    return http_reply(req, MHD_HTTP_NO_CONTENT, NULL, NULL, "", 0);
+}
+
+/* ---- the MHD callbacks ---- */
+
+static int method_ok(const Route *rt, const char *method)
+{
+    if (!rt->method)
+        return 1;
+    if (!strcmp(rt->method, method))
+        return 1;
+    return !strcmp(rt->method, MHD_HTTP_METHOD_GET) && !strcmp(method, MHD_HTTP_METHOD_HEAD);
+}
+
+static const Route *find_route(const HttpServer *srv, const char *method, const char *path,
+                               int *path_matched)
+{
+    int i;
+    *path_matched = 0;
+    for (i = 0; i < srv->nroutes; i++) {
+        const Route *rt = &srv->routes[i];
+        int match = rt->flags & HTTP_ROUTE_PREFIX ? !strncmp(path, rt->pattern, rt->len)
+                                                  : !strcmp(path, rt->pattern);
+        if (!match)
+            continue;
+        if (method_ok(rt, method))
+            return rt;
+        *path_matched = 1;
+    }
+    return NULL;
+}
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    HttpServer *srv = cls;
+    HttpRequest *req = calloc(1, sizeof(*req));
+    const union MHD_ConnectionInfo *ci;
+    char *q;
+
+    if (!req)
+        return NULL;
+    req->srv = srv;
+    req->conn = conn;
+    req->start = now_mono();
+    req->target = strdup(uri ? uri : "");
+    req->path = strdup(uri ? uri : "");
+    if (!req->target || !req->path) {
+        free(req->target);
+        free(req->path);
+        free(req);
+        return NULL;
+    }
+    q = strchr(req->path, '?');
+    if (q) {
+        *q = '\0';
+        req->query = req->target + (q - req->path) + 1;
+    } else {
+        req->query = "";
+    }
+    strcpy(req->ip, "-");
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->ip, sizeof(req->ip));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->ip, sizeof(req->ip));
+    }
+    return req;
+}
+
+static Conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static int reply_overload(HttpRequest *req)
+{
+    metrics_overload();
+    http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "2");
+    http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+    return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "overloaded, retry later");
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload, size_t *upload_size, void **con_cls)
+{
+    HttpServer *srv = cls;
+    HttpRequest *req = *con_cls;
+    int r, path_matched;
+
+    if (!req)
+        return MHD_NO;   /* out of memory in uri_log: drop the connection */
+    if (!req->started) {
+        Conn *c = conn_of(conn);
+        req->started = 1;
+        req->method = method;
+        req->version = version;
+        if (c)
+            atomic_store(&c->in_head, 0);
+        if (atomic_load(&srv->quiesced) || atomic_load(&srv->conns) >= srv->overload_at)
+            return reply_overload(req) < 0 ? MHD_NO : MHD_YES;
+        {
+            const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
+                http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+                return http_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, NULL) < 0 ? MHD_NO : MHD_YES;
+            }
+        }
+        /* Answer in a later call, after the body (if any): MHD keeps the
+         * connection alive only for replies queued once the request is
+         * fully read. */
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (req->body_too_big || req->queued)
+            return MHD_YES;
+        if (req->body_len + n > srv->cfg.max_body) {
+            req->body_too_big = 1;
+            return MHD_YES;
+        }
+        if (req->body_len + n + 1 > req->body_cap) {
+            size_t cap = (req->body_len + n + 1) * 2;
+            char *b = realloc(req->body, cap);
+            if (!b)
+                return MHD_NO;
+            req->body = b;
+            req->body_cap = cap;
+        }
+        memcpy(req->body + req->body_len, upload, n);
+        req->body_len += n;
+        req->body[req->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (req->queued)
+        return MHD_YES;
+    req->suspended = 0;
+    if (req->body_too_big) {
+        http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+        r = http_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, NULL);
+    } else if (!req->route && !(req->route = find_route(srv, method, req->path, &path_matched)) &&
+               strcmp(method, MHD_HTTP_METHOD_OPTIONS)) {
+        if (path_matched) {
+            http_add_header(req, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+            r = http_reply_error(req, MHD_HTTP_METHOD_NOT_ALLOWED, NULL);
+        } else {
+            r = http_reply_error(req, MHD_HTTP_NOT_FOUND, NULL);
+        }
+    } else if (!req->route) {
+        r = reply_preflight(req);
+    } else {
+        r = req->route->fn(req, req->route->arg);
+        if (r == HTTP_SUSPENDED)
+            return MHD_YES;
+    }
+    if (!req->queued) {
+        char err[AV_ERROR_MAX_STRING_SIZE];
+        log_error("%s %s: %s", method, req->target,
+                  r < 0 ? log_averr(r, err, sizeof(err)) : "the handler sent no reply");
+        r = http_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+    }
+    (void)url;
+    return r < 0 && !req->queued ? MHD_NO : MHD_YES;
+}
+
+/* Append s to the log line at *p (bounded by end), escaping what would
+ * break a combined-format line. */
+static char *log_str(char *p, char *end, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!s || !*s)
+        s = "-";
+    for (; *s && p + 4 < end; s++) {
+        unsigned char c = *s;
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        } else {
+            *p++ = c;
+        }
+    }
+    return p;
+}
+
+static void access_log(HttpServer *srv, HttpRequest *req, unsigned status)
+{
+    char line[4096], *p = line, *end = line + sizeof(line) - 2;
+    char date[64], bytes[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    const char *ref = NULL, *ua = NULL;
+
+    if (srv->cfg.access_log_fd < 0)
+        return;
+    if (req->started) {
+        ref = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER);
+        ua = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+    }
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    if (req->bytes)
+        snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)req->bytes);
+    else
+        strcpy(bytes, "-");
+    p += snprintf(p, end - p, "%s - - [%s] \"", req->ip, date);
+    p = log_str(p, end, req->method);
+    *p++ = ' ';
+    p = log_str(p, end, req->target);
+    *p++ = ' ';
+    p = log_str(p, end, req->version);
+    p += snprintf(p, end - p, "\" %u %s \"", status, bytes);
+    p = log_str(p, end, ref);
+    if (p + 3 < end) {
+        memcpy(p, "\" \"", 3);
+        p += 3;
+    }
+    p = log_str(p, end, ua);
+    *p++ = '"';
+    *p++ = '\n';
+    if (write(srv->cfg.access_log_fd, line, p - line) < 0)
+        (void)0;  /* a full disk must not stop serving */
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    HttpServer *srv = cls;
+    HttpRequest *req = *con_cls;
+    Conn *c = conn_of(conn);
+    unsigned status;
+
+    if (c) {   /* the next request's head starts now (keep-alive) */
+        atomic_store(&c->head_start, now_mono());
+        atomic_store(&c->in_head, 1);
+    }
+    if (!req)
+        return;
+    status = req->status;
+    if (!req->queued) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+        status = ci ? ci->http_status : 0;
+    }
+    if (status || req->started) {
+        metrics_response(status, req->bytes);
+        access_log(srv, req, status);
+    }
+    if (req->data && req->data_free)
+        req->data_free(req->data);
+    free_headers(req);
+    free(req->body);
+    free(req->target);
+    free(req->path);
+    free(req);
+    *con_cls = NULL;
+    (void)toe;
+}
+
+static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    HttpServer *srv = cls;
+    Conn *c;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        atomic_fetch_add(&srv->conns, 1);
+        metrics_connections(1);
+        c = calloc(1, sizeof(*c));
+        if (!c)
+            return;
+        c->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
+        c->in_head = 1;
+        c->head_start = now_mono();
+        pthread_mutex_lock(&srv->lock);
+        c->next = srv->conn_list;
+        if (c->next)
+            c->next->prev = c;
+        srv->conn_list = c;
+        pthread_mutex_unlock(&srv->lock);
+        *socket_context = c;
+        return;
+    }
+    atomic_fetch_sub(&srv->conns, 1);
+    metrics_connections(-1);
+    c = *socket_context;
+    if (!c)
+        return;
+    /* Unlinked before MHD closes the socket: the keeper never shuts an
+     * fd that was closed and reused. */
+    pthread_mutex_lock(&srv->lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conn_list = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&srv->lock);
+    free(c);
+    *socket_context = NULL;
+}
+
+/* Enforce the request-head deadline once a second. */
+static void *keeper_main(void *arg)
+{
+    HttpServer *srv = arg;
+    struct timespec ts;
+    Conn *c;
+
+    pthread_mutex_lock(&srv->lock);
+    while (!srv->stop) {
+        double now = now_mono();
+        for (c = srv->conn_list; c; c = c->next) {
+            if (!c->cut && c->fd != MHD_INVALID_SOCKET && atomic_load(&c->in_head) &&
+                now - atomic_load(&c->head_start) > srv->cfg.header_timeout) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->cut = 1;
+            }
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&srv->cond, &srv->lock, &ts);
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    /* Limits reached and clients going away are normal for a server. */
+    log_debug("libmicrohttpd: %s", buf);
+}
+
+/* Identity: handlers get the raw path and decode it themselves (path.h),
+ * so an encoded '/' or NUL can be told from a real one. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    return strlen(s);
+}
+
+/* ---- server ---- */
+
+int http_server_new(const HttpConfig *cfg, HttpServer **out)
+{
+    HttpServer *srv = calloc(1, sizeof(*srv));
+    if (!srv)
+        return AVERROR(ENOMEM);
+    srv->cfg = *cfg;
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->cond, NULL);
+    *out = srv;
+    return 0;
+}
+
+int http_route(HttpServer *srv, const char *method, const char *pattern, int flags,
+               HttpHandler fn, void *arg)
+{
+    Route *r = realloc(srv->routes, (srv->nroutes + 1) * sizeof(*r));
+    if (!r)
+        return AVERROR(ENOMEM);
+    srv->routes = r;
+    r += srv->nroutes;
+    memset(r, 0, sizeof(*r));
+    r->pattern = strdup(pattern);
+    r->method = method ? strdup(method) : NULL;
+    if (!r->pattern || (method && !r->method)) {
+        free(r->pattern);
+        free(r->method);
+        return AVERROR(ENOMEM);
+    }
+    r->len = strlen(pattern);
+    r->flags = flags;
+    r->fn = fn;
+    r->arg = arg;
+    srv->nroutes++;
+    return 0;
+}
+
+int http_server_start(HttpServer *srv)
+{
+    const HttpConfig *cfg = &srv->cfg;
+    struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *ai = NULL;
+    const union MHD_DaemonInfo *di;
+    char port[16];
+    unsigned threads = cfg->threads;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+                     MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    int r;
+
+    if (!threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 && n < 64 ? n : 2;
+    }
+    snprintf(port, sizeof(port), "%d", cfg->port);
+    hints.ai_family = cfg->host && cfg->host[0] ? AF_UNSPEC : AF_INET;
+    r = getaddrinfo(cfg->host && cfg->host[0] ? cfg->host : NULL, port, &hints, &ai);
+    if (r) {
+        log_error("%s: %s", cfg->host ? cfg->host : "", gai_strerror(r));
+        return AVERROR(EINVAL);
+    }
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    srv->overload_at = cfg->max_connections - (cfg->max_connections / 16 ? cfg->max_connections / 16 : 1);
+    if (!srv->overload_at)
+        srv->overload_at = 1;
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, access_cb, srv,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!srv->daemon) {
+        log_error("cannot listen on %s:%d (in use, or no permission)",
+                  cfg->host && cfg->host[0] ? cfg->host : "*", cfg->port);
+        return AVERROR(EADDRINUSE);
+    }
+    di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = di ? di->port : cfg->port;
+    if (cfg->header_timeout) {
+        if (pthread_create(&srv->keeper, NULL, keeper_main, srv) == 0)
+            srv->keeper_running = 1;
+    }
+    return 0;
+}
+
+int http_server_port(const HttpServer *srv)
+{
+    return srv->port;
+}
+
+unsigned http_server_connections(const HttpServer *srv)
+{
+    return atomic_load(&((HttpServer *)srv)->conns);
+}
+
+void http_server_quiesce(HttpServer *srv)
+{
+    atomic_store(&srv->quiesced, 1);
+}
+
+void http_server_free(HttpServer **psrv)
+{
+    HttpServer *srv = *psrv;
+    int i;
+
+    if (!srv)
+        return;
+    if (srv->keeper_running) {
+        pthread_mutex_lock(&srv->lock);
+        srv->stop = 1;
+        pthread_cond_signal(&srv->cond);
+        pthread_mutex_unlock(&srv->lock);
+        pthread_join(srv->keeper, NULL);
+    }
+    if (srv->daemon)
+        MHD_stop_daemon(srv->daemon);
+    for (i = 0; i < srv->nroutes; i++) {
+        free(srv->routes[i].method);
+        free(srv->routes[i].pattern);
+    }
+    free(srv->routes);
+    pthread_mutex_destroy(&srv->lock);
+    pthread_cond_destroy(&srv->cond);
+    free(srv);
+    *psrv = NULL;
+}

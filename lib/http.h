@@ -1,0 +1,149 @@
+/*
+ * http.h: the HTTP server of live-serve, on libmicrohttpd (MHD).
+ *
+ *   viewers / nginx edge --HTTP--> MHD (epoll, thread pool, limits)
+ *        --> route table (method + exact path or prefix, first match)
+ *        --> handler(HttpRequest *) --> http_reply*() --> access log
+ *
+ * MHD does the HTTP parsing, keep-alive, HEAD, sendfile and timeouts;
+ * this file adds what every route shares: a route table that other
+ * modules extend (http_route), request bodies collected whole, CORS
+ * headers and preflight, conditional and Range requests for files and
+ * blobs, 503 + Retry-After when the server is overloaded, request
+ * suspension for handlers that wait (http_suspend/http_resume), request
+ * counters for /metrics and a combined-format access log.
+ *
+ * The request path handed to handlers is the raw one from the request
+ * line (MHD's %-decoding is turned off): use path_normalize (path.h)
+ * to map it to a file, http_query for decoded query values.
+ */
+#ifndef LIVE_HTTP_H
+#define LIVE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+typedef struct HttpServer HttpServer;
+typedef struct HttpRequest HttpRequest;
+struct MHD_Connection;
+
+typedef struct HttpConfig {
+    const char *host;          /* listen address; NULL or "" = every IPv4 address */
+    int port;                  /* 0 = any free port (see http_server_port) */
+    unsigned threads;          /* event-loop threads; 0 = one per CPU */
+    unsigned max_connections;  /* open connections at most (MHD closes more at accept) */
+    unsigned max_per_ip;       /* from one client address; 0 = no limit */
+    unsigned timeout;          /* seconds a connection may stay idle or stall */
+    unsigned header_timeout;   /* seconds a client may take to send a request head; 0 = off */
+    size_t max_body;           /* largest request body accepted (413 beyond) */
+    int access_log_fd;         /* combined-format access log; -1 = none */
+} HttpConfig;
+
+/* Defaults used for fields left 0 by http_config_defaults. */
+#define HTTP_DEFAULT_PORT 8080
+#define HTTP_DEFAULT_MAX_CONNECTIONS 8192
+#define HTTP_DEFAULT_MAX_PER_IP 256
+#define HTTP_DEFAULT_TIMEOUT 30
+#define HTTP_DEFAULT_HEADER_TIMEOUT 10
+#define HTTP_DEFAULT_MAX_BODY (64 * 1024)
+
+void http_config_defaults(HttpConfig *cfg);
+
+/* A handler returns 0 once it has queued a reply with http_reply*(),
+ * HTTP_SUSPENDED after http_suspend (it is called again, with the same
+ * request, once http_resume is called), or a negative AVERROR (then a
+ * 500 is sent unless a reply was queued). */
+#define HTTP_SUSPENDED 1
+typedef int (*HttpHandler)(HttpRequest *req, void *arg);
+
+/* Route flags. */
+#define HTTP_ROUTE_EXACT  0
+#define HTTP_ROUTE_PREFIX 1    /* pattern is a prefix of the path */
+
+/* Create a server (not yet listening). 0 or AVERROR(ENOMEM). */
+int http_server_new(const HttpConfig *cfg, HttpServer **out);
+/* Stop if running, free. Accepts NULL. */
+void http_server_free(HttpServer **srv);
+
+/*
+ * Add a route: method ("GET" also answers HEAD; NULL = any method),
+ * pattern matched against the raw path (without query), exactly or as
+ * a prefix. Routes are tried in the order they were added; the first
+ * match wins, so add specific ones first. Unmatched requests get 404;
+ * OPTIONS requests without their own route get a CORS preflight reply.
+ * The strings are copied. Returns 0 or AVERROR(ENOMEM).
+ */
+int http_route(HttpServer *srv, const char *method, const char *pattern, int flags,
+               HttpHandler fn, void *arg);
+
+/* Bind and start serving. 0, or AVERROR(EADDRINUSE) etc. (logged). */
+int http_server_start(HttpServer *srv);
+/* The bound port (after start). */
+int http_server_port(const HttpServer *srv);
+/* Stop accepting new connections and answer new requests with 503. */
+void http_server_quiesce(HttpServer *srv);
+/* Connections open now. */
+unsigned http_server_connections(const HttpServer *srv);
+
+/* Request fields. Strings are owned by the request. */
+const char *http_method(const HttpRequest *req);
+const char *http_path(const HttpRequest *req);       /* raw, without "?query" */
+const char *http_target(const HttpRequest *req);     /* raw request target */
+const char *http_header(const HttpRequest *req, const char *name); /* NULL if absent */
+const char *http_client_ip(const HttpRequest *req);
+const char *http_body(const HttpRequest *req, size_t *len); /* NUL-terminated; "" if none */
+HttpServer *http_request_server(const HttpRequest *req);
+struct MHD_Connection *http_connection(const HttpRequest *req);
+/* 1 for HEAD requests (the body is not sent; replies are built as for GET). */
+int http_is_head(const HttpRequest *req);
+
+/* The decoded value of query parameter key into buf. 0, AVERROR(ENOENT)
+ * when absent, AVERROR(EINVAL) when malformed, AVERROR(ENAMETOOLONG). */
+int http_query(const HttpRequest *req, const char *key, char *buf, size_t size);
+
+/* A handler's own per-request data, kept across suspension; free_fn
+ * (may be NULL) is called when the request ends. */
+void *http_request_data(const HttpRequest *req);
+void http_set_request_data(HttpRequest *req, void *data, void (*free_fn)(void *));
+
+/* Add a header to the reply queued next (e.g. Set-Cookie, Retry-After).
+ * A handler's own Access-Control-* or Cache-Control header replaces the
+ * default. 0 or AVERROR(ENOMEM). */
+int http_add_header(HttpRequest *req, const char *name, const char *value);
+
+/* Reply with a copy of len bytes. type may be NULL (no Content-Type);
+ * cache is the Cache-Control value (NULL = none). 0 or AVERROR. */
+int http_reply(HttpRequest *req, unsigned status, const char *type, const char *cache,
+               const void *data, size_t len);
+/* Reply with a short text/plain message (status text when msg is NULL)
+ * and Cache-Control: no-store. */
+int http_reply_error(HttpRequest *req, unsigned status, const char *msg);
+/* Reply with a file, taking over fd (closed in every case): ETag and
+ * Last-Modified from st, 304 for If-None-Match / If-Modified-Since, 206
+ * for a single byte Range, 416 for an unsatisfiable one; sent with
+ * sendfile. */
+int http_reply_file(HttpRequest *req, int fd, const struct stat *st, const char *type,
+                    const char *cache);
+/* The same for data in memory (copied) with its modification time. */
+int http_reply_blob(HttpRequest *req, const void *data, size_t len, double mtime,
+                    const char *type, const char *cache);
+
+/* Suspend the request (from its handler, which then returns
+ * HTTP_SUSPENDED); http_resume, from any thread, has the handler called
+ * again. A suspended request must be resumed before the server stops. */
+void http_suspend(HttpRequest *req);
+void http_resume(HttpRequest *req);
+
+/* Parse one "bytes=" Range header against a size. Returns 1 with
+ * [*first, *last] for a satisfiable single range, 0 to send the whole
+ * (no or unsupported header: several ranges, other units, bad syntax),
+ * AVERROR(ERANGE) for an unsatisfiable one (416). Pure; unit-tested. */
+int http_parse_range(const char *value, uint64_t size, uint64_t *first, uint64_t *last);
+
+/* An HTTP date (RFC 9110 IMF-fixdate) for t into buf (at least 30 bytes);
+ * http_parse_date returns the time or -1. */
+void http_format_date(double t, char *buf, size_t size);
+double http_parse_date(const char *s);
+
+#endif

@@ -1,0 +1,262 @@
+/*
+ * origin.c: serving live-package's output tree. See origin.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <libavutil/error.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "origin.h"
+#include "path.h"
+#include "record.h"
+
+#define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+#define CACHE_OTHER "public, max-age=60"
+#define CACHE_VOD_MANIFEST "public, max-age=60"
+
+struct Origin {
+    OriginConfig cfg;
+    int rootfd;
+};
+
+/* Per-request state, kept across a wait. */
+typedef struct OriginReq {
+    char rel[PATH_MAX_URL + 1];
+    int outcome;              /* enum WaitOutcome */
+    double duration;          /* segment duration, for Retry-After */
+} OriginReq;
+
+enum Kind { KIND_OTHER, KIND_MANIFEST, KIND_INIT, KIND_SEGMENT };
+
+int origin_new(const OriginConfig *cfg, Origin **out)
+{
+    Origin *o = calloc(1, sizeof(*o));
+    if (!o)
+        return AVERROR(ENOMEM);
+    o->cfg = *cfg;
+    o->rootfd = open(cfg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (o->rootfd < 0) {
+        int err = errno;
+        log_error("%s: %s", cfg->root, strerror(err));
+        free(o);
+        return AVERROR(err);
+    }
+    *out = o;
+    return 0;
+}
+
+void origin_free(Origin **po)
+{
+    if (!*po)
+        return;
+    close((*po)->rootfd);
+    free(*po);
+    *po = NULL;
+}
+
+int origin_rootfd(const Origin *o)
+{
+    return o->rootfd;
+}
+
+/* Split "NAME/REND/FILE" (exactly three components). */
+static int split3(const char *rel, char *name, char *rend, const char **file)
+{
+    const char *a = strchr(rel, '/'), *b;
+    if (!a || !(b = strchr(a + 1, '/')) || strchr(b + 1, '/'))
+        return -1;
+    if (a - rel > RECORD_MAX_NAME || b - a - 1 > RECORD_MAX_NAME)
+        return -1;
+    memcpy(name, rel, a - rel);
+    name[a - rel] = '\0';
+    memcpy(rend, a + 1, b - a - 1);
+    rend[b - a - 1] = '\0';
+    *file = b + 1;
+    return 0;
+}
+
+/* The kind of a path; for segments also the stream and sequence number. */
+static enum Kind classify(const char *rel, char *name, int64_t *seq)
+{
+    char rend[RECORD_MAX_NAME + 1];
+    const char *file, *dot = strrchr(rel, '.');
+    size_t n;
+
+    if (dot && (!strcmp(dot, ".mpd") || !strcmp(dot, ".m3u8"))) {
+        const char *slash = strchr(rel, '/');
+        n = slash ? (size_t)(slash - rel) : 0;
+        if (n > RECORD_MAX_NAME)
+            n = 0;
+        memcpy(name, rel, n);
+        name[n] = '\0';
+        return KIND_MANIFEST;
+    }
+    if (split3(rel, name, rend, &file) < 0)
+        return KIND_OTHER;
+    if (!strcmp(file, "init.mp4"))
+        return KIND_INIT;
+    n = strspn(file, "0123456789");
+    if (n > 0 && n <= 18 && !strcmp(file + n, ".m4s")) {
+        *seq = strtoll(file, NULL, 10);
+        return KIND_SEGMENT;
+    }
+    return KIND_OTHER;
+}
+
+static double now_real(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Whether a missing segment is worth waiting for: the stream is live and
+ * seq is the next one (or the one after, for a player a little ahead).
+ * Without a db row, a tree being written: the previous segment is there
+ * and recent. Returns the wait in seconds, or 0.
+ */
+static double wait_time(Origin *o, const char *name, const char *rel, int64_t seq,
+                        OriginReq *or)
+{
+    DbStream s;
+    double dur = o->cfg.default_duration;
+
+    if (dbread_stream(o->cfg.db, name, &s) == 0) {
+        if (s.segment_duration > 0)
+            dur = s.segment_duration;
+        or->duration = dur;
+        if (!s.live || seq < s.next_seq || seq > s.next_seq + 1)
+            return 0;
+    } else {
+        char prev[PATH_MAX_URL + 32];
+        const char *slash = strrchr(rel, '/');
+        struct stat st;
+        or->duration = dur;
+        if (seq == 0 || !slash)
+            return 0;
+        snprintf(prev, sizeof(prev), "%.*s/%lld.m4s", (int)(slash - rel), rel,
+                 (long long)(seq - 1));
+        if (fstatat(o->rootfd, prev, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            now_real() - st.st_mtime > 2 * dur + 1)
+            return 0;
+    }
+    return dur < o->cfg.wait_max ? dur : o->cfg.wait_max;
+}
+
+static int reply_missing(HttpRequest *req, OriginReq *or, int segment)
+{
+    char ra[32];
+    if (segment) {
+        /* Back off for about half a segment before asking again. */
+        double d = or->duration > 0 ? or->duration / 2 : 1;
+        snprintf(ra, sizeof(ra), "%d", d < 1 ? 1 : (int)ceil(d));
+        http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    return http_reply_error(req, MHD_HTTP_NOT_FOUND, NULL);
+}
+
+static const char *manifest_cache(Origin *o, const char *name, char *buf, size_t size)
+{
+    DbStream s;
+    double age = o->cfg.manifest_max_age;
+
+    if (name[0] && dbread_stream(o->cfg.db, name, &s) == 0) {
+        if (!s.live)
+            return CACHE_VOD_MANIFEST;
+        if (s.segment_duration > 0 && s.segment_duration < age)
+            age = s.segment_duration;
+    }
+    if (age < 1) {
+        snprintf(buf, size, "no-cache");
+        return buf;
+    }
+    snprintf(buf, size, "public, max-age=%d", (int)age);
+    return buf;
+}
+
+int origin_handle(HttpRequest *req, void *arg)
+{
+    Origin *o = arg;
+    OriginReq *or = http_request_data(req);
+    char name[RECORD_MAX_NAME + 1], cache[64];
+    const char *type;
+    struct stat st;
+    enum Kind kind;
+    int64_t seq = -1;
+    int fd, r;
+
+    if (!or) {
+        char rel[PATH_MAX_URL + 1];
+        r = path_normalize(http_path(req), rel, sizeof(rel));
+        if (r == AVERROR(EPERM))
+            return http_reply_error(req, MHD_HTTP_FORBIDDEN, NULL);
+        if (r < 0)
+            return http_reply_error(req, MHD_HTTP_BAD_REQUEST, NULL);
+        if (!rel[0])
+            return http_reply_error(req, MHD_HTTP_NOT_FOUND, NULL);
+        if (!(or = calloc(1, sizeof(*or))))
+            return AVERROR(ENOMEM);
+        strcpy(or->rel, rel);
+        http_set_request_data(req, or, free);
+    }
+    kind = classify(or->rel, name, &seq);
+    type = path_content_type(or->rel);
+
+    if (kind == KIND_SEGMENT || kind == KIND_INIT) {
+        void *data;
+        size_t len;
+        double mtime;
+        if (dbread_edge(o->cfg.db, or->rel, &data, &len, &mtime) == 0) {
+            metrics_cache_hit();
+            r = http_reply_blob(req, data, len, mtime, type, CACHE_IMMUTABLE);
+            free(data);
+            return r;
+        }
+    }
+    for (;;) {
+        fd = path_open(o->rootfd, or->rel, &st);
+        if (fd >= 0) {
+            if (kind == KIND_SEGMENT || kind == KIND_INIT) {
+                metrics_cache_miss();
+                return http_reply_file(req, fd, &st, type, CACHE_IMMUTABLE);
+            }
+            if (kind == KIND_MANIFEST)
+                return http_reply_file(req, fd, &st, type,
+                                       manifest_cache(o, name, cache, sizeof(cache)));
+            return http_reply_file(req, fd, &st, type, CACHE_OTHER);
+        }
+        if (fd == AVERROR(EPERM) || fd == AVERROR(EACCES))
+            return http_reply_error(req, MHD_HTTP_FORBIDDEN, NULL);
+        if (fd != AVERROR(ENOENT))
+            return fd;
+        if (kind != KIND_SEGMENT || or->outcome != WAIT_NONE || !o->cfg.waiter)
+            return reply_missing(req, or, kind == KIND_SEGMENT);
+        {
+            double t = wait_time(o, name, or->rel, seq, or);
+            if (t <= 0)
+                return reply_missing(req, or, 1);
+            r = waiter_wait(o->cfg.waiter, req, or->rel, t, &or->outcome);
+        }
+        if (r == HTTP_SUSPENDED)
+            return r;
+        if (r == AVERROR(EAGAIN)) {
+            metrics_overload();
+            http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+            return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "too many waiting requests");
+        }
+        if (r < 0)
+            return reply_missing(req, or, 1);
+        or->outcome = WAIT_PUBLISHED;   /* landed meanwhile: open it again */
+    }
+}

@@ -1,0 +1,45 @@
+/*
+ * origin.h: live-serve's answer for the output tree of live-package
+ * (ROOT = live-package's OUT): manifests, playlists, init and media
+ * segments, with the caching, waiting and cache-lookup rules of a live
+ * origin.
+ *
+ *   NAME/manifest.mpd, NAME/master.m3u8, NAME/REND/index.m3u8
+ *       Cache-Control: max-age no longer than the update period
+ *   NAME/REND/init.mp4, NAME/REND/SEQ.m4s
+ *       immutable, a year; from the db's edge_cache when there,
+ *       else the file (sendfile)
+ *   NAME/REND/SEQ.m4s not there yet, stream live, SEQ next
+ *       waits for it (waiter.h) up to one segment duration; then
+ *       404, Cache-Control: no-store, Retry-After
+ *   anything else missing: 404 no-store; refused paths: 400/403
+ */
+#ifndef LIVE_ORIGIN_H
+#define LIVE_ORIGIN_H
+
+#include "dbread.h"
+#include "http.h"
+#include "waiter.h"
+
+typedef struct OriginConfig {
+    const char *root;            /* the directory served */
+    DbRead *db;                  /* borrowed; may have no database */
+    Waiter *waiter;              /* borrowed; NULL: never wait */
+    double manifest_max_age;     /* seconds, for live manifests (e.g. 1) */
+    double wait_max;             /* longest wait in seconds (cap on the segment duration) */
+    double default_duration;     /* segment duration when the db does not say */
+} OriginConfig;
+
+typedef struct Origin Origin;
+
+/* 0 or a negative AVERROR (the root cannot be opened: logged). */
+int origin_new(const OriginConfig *cfg, Origin **out);
+void origin_free(Origin **o);
+
+/* The route handler (arg: the Origin) for GET under "/". */
+int origin_handle(HttpRequest *req, void *arg);
+
+/* The root directory fd, for other modules that serve beneath it. */
+int origin_rootfd(const Origin *o);
+
+#endif

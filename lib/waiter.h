@@ -1,0 +1,60 @@
+/*
+ * waiter.h: requests that wait for a segment not published yet.
+ *
+ * A player asking for the next segment of a live stream a little early
+ * is not told 404 (it would retry, and thousands of players retrying
+ * at once are a storm); its request is suspended until the file lands:
+ *
+ *   request for ROOT/cam1/720p/43.m4s (missing, stream live, 43 is next)
+ *     --waiter_wait--> suspended, grouped with every other request for
+ *                      the same file; one inotify watch on cam1/720p/
+ *   live-package renames .43.m4s.tmp-... to 43.m4s
+ *     --IN_MOVED_TO--> ONE event resumes the whole group; each request
+ *                      then finds the file and is answered from it
+ *   nothing lands before the request's deadline
+ *     --timer--------> resumed as timed out: 404, no-store, Retry-After
+ *
+ * One thread sleeps in poll() on the inotify fd with the nearest
+ * deadline as its timeout: nothing polls the file system, and waiting
+ * requests cost no CPU.
+ */
+#ifndef LIVE_WAITER_H
+#define LIVE_WAITER_H
+
+#include "http.h"
+
+typedef struct Waiter Waiter;
+
+/* How a wait ended, written to the caller's outcome slot. */
+enum WaitOutcome {
+    WAIT_NONE = 0,      /* not waiting (yet) */
+    WAIT_PENDING,       /* suspended */
+    WAIT_PUBLISHED,     /* the file landed */
+    WAIT_TIMEOUT,       /* the deadline passed, or the server is stopping */
+};
+
+/* root: the served directory (absolute or relative to the cwd, kept);
+ * max: waiting requests at most (beyond, waiter_wait says EAGAIN).
+ * Starts the thread. 0 or a negative AVERROR (logged). */
+int waiter_new(const char *root, unsigned max, Waiter **out);
+/* Release every waiting request as timed out, stop the thread, free.
+ * Call before the HTTP server stops. Accepts NULL. */
+void waiter_free(Waiter **w);
+/* Release every waiting request as timed out (server stopping). */
+void waiter_release_all(Waiter *w);
+
+/*
+ * From a handler: wait for rel (a normalized path under root, whose
+ * directory exists) for at most timeout seconds. Returns HTTP_SUSPENDED
+ * (the handler returns it; it is called again with *outcome set to
+ * WAIT_PUBLISHED or WAIT_TIMEOUT), 0 when the file is already there
+ * (not suspended: serve it), AVERROR(EAGAIN) when too many requests wait,
+ * or another AVERROR (e.g. ENOENT: no such directory). outcome must stay
+ * valid until the request is resumed (the request's own data).
+ */
+int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, int *outcome);
+
+/* Requests waiting now. */
+unsigned waiter_count(Waiter *w);
+
+#endif

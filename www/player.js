@@ -1,0 +1,320 @@
+/*
+ * player.js: the player page of live-serve (/watch/NAME).
+ *
+ * Plays NAME's DASH manifest with dash.js where Media Source Extensions
+ * exist; otherwise the HLS playlists natively (Safari) or with hls.js.
+ * ?player=dash|hls|native forces one; ?t=SECONDS starts there, in
+ * seconds from the stream's start (the DVR window of a live stream, or
+ * anywhere in a finished one). Everything it loads comes from this
+ * server.
+ *
+ * Segment and manifest retries back off exponentially with jitter, so
+ * many players missing the same segment do not come back in step.
+ *
+ * window.livePlayer is the page's small API (tests, and the login and
+ * resume code): engine, name, video, position(), isLive(), qualities(),
+ * quality(), setQuality(id | 'auto'), seek(t), goLive().
+ */
+(function () {
+    'use strict';
+
+    const $ = (id) => document.getElementById(id);
+    const video = $('video');
+    const name = decodeURIComponent(location.pathname.replace(/^\/watch\//, ''));
+    const params = new URLSearchParams(location.search);
+    const startAt = parseFloat(params.get('t'));
+    const wanted = params.get('player');
+    const base = '/' + encodeURIComponent(name);
+    const mpdUrl = base + '/manifest.mpd';
+    const hlsUrl = base + '/master.m3u8';
+
+    /* Retry delay for attempt n (1, 2, ...): exponential, capped, with
+     * "equal jitter" (half fixed, half random). */
+    const RETRY_BASE_MS = 250, RETRY_CAP_MS = 8000;
+    function backoff(n) {
+        const d = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * Math.pow(2, n - 1));
+        return d / 2 + Math.random() * d / 2;
+    }
+
+    let engine = null;       /* 'dash' | 'hls' | 'native' */
+    let dash = null, hls = null;
+    let dragging = false;
+
+    document.title = name + ' — live';
+    $('title').textContent = name;
+
+    function status(msg, isError) {
+        const s = $('status');
+        s.textContent = msg;
+        s.className = 'status' + (isError ? ' error' : '');
+    }
+
+    function fmt(t) {
+        if (!isFinite(t))
+            return '--:--';
+        t = Math.max(0, Math.floor(t));
+        const h = Math.floor(t / 3600), m = Math.floor(t / 60) % 60, s = t % 60;
+        return (h ? h + ':' + String(m).padStart(2, '0') : m) + ':' + String(s).padStart(2, '0');
+    }
+
+    /* ---- engines ---- */
+
+    function startDash() {
+        engine = 'dash';
+        dash = dashjs.MediaPlayer().create();
+        const attempts = {};   /* url -> retries so far */
+        dash.updateSettings({
+            debug: { logLevel: dashjs.Debug.LOG_LEVEL_WARNING },
+            streaming: {
+                /* Buffer up to 10 s ahead, also while paused. */
+                buffer: { bufferTimeAtTopQuality: 10, bufferTimeAtTopQualityLongForm: 10,
+                          stableBufferTime: 10 },
+                /* dash.js retries at once; the interceptor below waits. */
+                retryAttempts: { MPD: 12, MediaSegment: 12, InitializationSegment: 12, other: 6 },
+                retryIntervals: { MPD: 10, MediaSegment: 10, InitializationSegment: 10, other: 10 },
+                abr: { autoSwitchBitrate: { video: true, audio: true } },
+            },
+        });
+        dash.addRequestInterceptor((req) => {
+            const url = req.url;
+            const n = attempts[url] || 0;
+            attempts[url] = n + 1;
+            setTimeout(() => { delete attempts[url]; }, 60000);
+            if (n === 0)
+                return Promise.resolve(req);
+            return new Promise((resolve) => setTimeout(() => resolve(req), backoff(n)));
+        });
+        const ev = dashjs.MediaPlayer.events;
+        dash.on(ev.STREAM_INITIALIZED, () => { fillQualities(); status(''); });
+        dash.on(ev.QUALITY_CHANGE_RENDERED, showQuality);
+        dash.on(ev.ERROR, (e) => {
+            const err = e && e.error;
+            status('Player: ' + (err && err.message ? err.message : 'error'), true);
+        });
+        dash.initialize(video, mpdUrl, true, isFinite(startAt) ? Math.max(0, startAt) : NaN);
+    }
+
+    function startHls() {
+        engine = 'hls';
+        /* hls.js backs off exponentially itself; the jitter is a random
+         * base delay for this player. */
+        const jitter = RETRY_BASE_MS * (1 + Math.random());
+        const policy = {
+            default: {
+                maxTimeToFirstByteMs: 10000, maxLoadTimeMs: 30000,
+                timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
+                errorRetry: { maxNumRetry: 12, retryDelayMs: jitter, maxRetryDelayMs: RETRY_CAP_MS,
+                              backoff: 'exponential' },
+            },
+        };
+        hls = new Hls({
+            maxBufferLength: 10,
+            startPosition: isFinite(startAt) ? Math.max(0, startAt) : -1,
+            fragLoadPolicy: policy,
+            playlistLoadPolicy: policy,
+            manifestLoadPolicy: policy,
+        });
+        hls.on(Hls.Events.MANIFEST_PARSED, () => {
+            fillQualities();
+            status('');
+            video.play().catch(() => {});
+        });
+        hls.on(Hls.Events.LEVEL_SWITCHED, showQuality);
+        hls.on(Hls.Events.ERROR, (_, data) => {
+            if (data.fatal)
+                status('Player: ' + data.details, true);
+        });
+        hls.loadSource(hlsUrl);
+        hls.attachMedia(video);
+    }
+
+    function startNative() {
+        engine = 'native';
+        video.src = hlsUrl;
+        video.addEventListener('loadedmetadata', () => {
+            if (isFinite(startAt))
+                video.currentTime = startAt;
+            status('');
+            video.play().catch(() => {});
+        }, { once: true });
+        fillQualities();
+    }
+
+    /* ---- qualities ---- */
+
+    function qualities() {
+        if (engine === 'dash' && dash)
+            return dash.getRepresentationsByType('video').map((r) => ({
+                id: r.id, height: r.height, width: r.width, bandwidth: r.bandwidth }));
+        if (engine === 'hls' && hls)
+            return hls.levels.map((l, i) => ({
+                id: String(i), height: l.height, width: l.width, bandwidth: l.bitrate }));
+        return [];
+    }
+
+    function quality() {
+        if (engine === 'dash' && dash) {
+            const r = dash.getCurrentRepresentationForType('video');
+            return r ? { id: r.id, height: r.height } : null;
+        }
+        if (engine === 'hls' && hls && hls.currentLevel >= 0) {
+            const l = hls.levels[hls.currentLevel];
+            return l ? { id: String(hls.currentLevel), height: l.height } : null;
+        }
+        return video.videoHeight ? { id: 'native', height: video.videoHeight } : null;
+    }
+
+    function setQuality(id) {
+        const auto = id === 'auto';
+        if (engine === 'dash' && dash) {
+            dash.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: auto } } } });
+            if (!auto)
+                dash.setRepresentationForTypeById('video', id, true);
+        } else if (engine === 'hls' && hls) {
+            hls.currentLevel = auto ? -1 : parseInt(id, 10);
+        }
+        $('quality').value = id;
+    }
+
+    function fillQualities() {
+        const sel = $('quality');
+        const list = qualities().sort((a, b) => b.height - a.height || b.bandwidth - a.bandwidth);
+        sel.length = 1;
+        for (const q of list) {
+            const o = document.createElement('option');
+            o.value = q.id;
+            o.textContent = (q.height ? q.height + 'p' : q.id) +
+                (q.bandwidth ? ' (' + Math.round(q.bandwidth / 1000) + ' kb/s)' : '');
+            sel.appendChild(o);
+        }
+        sel.disabled = list.length < 2;
+        showQuality();
+    }
+
+    function showQuality() {
+        const q = quality();
+        const sel = $('quality');
+        if (sel.options.length && q)
+            sel.options[0].textContent = 'Auto' + (q.height ? ' (' + q.height + 'p)' : '');
+    }
+
+    /* ---- live, DVR and the seek bar ---- */
+
+    function isLive() {
+        if (engine === 'dash' && dash)
+            return dash.isDynamic();
+        if (engine === 'hls' && hls) {
+            const l = hls.levels[hls.currentLevel >= 0 ? hls.currentLevel : 0];
+            return !!(l && l.details && l.details.live);
+        }
+        return video.duration === Infinity;
+    }
+
+    /* [start, end] the player can seek to, in stream seconds. */
+    function range() {
+        const s = video.seekable;
+        if (s && s.length)
+            return [s.start(0), s.end(s.length - 1)];
+        if (isFinite(video.duration))
+            return [0, video.duration];
+        return [0, 0];
+    }
+
+    function seek(t) {
+        const [a, b] = range();
+        video.currentTime = Math.min(Math.max(t, a), b);
+    }
+
+    function goLive() {
+        if (engine === 'dash' && dash)
+            dash.seekToOriginalLive();
+        else if (engine === 'hls' && hls && isFinite(hls.liveSyncPosition))
+            video.currentTime = hls.liveSyncPosition;
+        else
+            video.currentTime = range()[1];
+        video.play().catch(() => {});
+    }
+
+    function tick() {
+        const [a, b] = range();
+        const live = isLive();
+        const seekEl = $('seek');
+        seekEl.min = a;
+        seekEl.max = b;
+        if (!dragging)
+            seekEl.value = video.currentTime;
+        const behind = b - video.currentTime;
+        $('golive').hidden = !live;
+        $('golive').classList.toggle('on', live && behind < 15);
+        $('badge').textContent = live ? 'LIVE' : (engine ? 'finished' : '');
+        $('badge').className = 'badge' + (live ? ' live' : '');
+        $('clock').textContent = live
+            ? fmt(video.currentTime) + (behind >= 1 ? ' (−' + fmt(behind) + ')' : '')
+            : fmt(video.currentTime) + ' / ' + fmt(b);
+        $('play').textContent = video.paused ? '▶' : '❚❚';
+    }
+
+    /* ---- controls ---- */
+
+    $('play').addEventListener('click', () => {
+        if (video.paused)
+            video.play().catch(() => {});
+        else
+            video.pause();
+    });
+    $('mute').addEventListener('click', () => {
+        video.muted = !video.muted;
+        $('mute').textContent = video.muted ? '🔇' : '🔊';
+    });
+    $('golive').addEventListener('click', goLive);
+    $('quality').addEventListener('change', (e) => setQuality(e.target.value));
+    const seekEl = $('seek');
+    seekEl.addEventListener('input', () => { dragging = true; });
+    seekEl.addEventListener('change', () => { dragging = false; seek(parseFloat(seekEl.value)); });
+    document.addEventListener('keydown', (e) => {
+        if (e.target.tagName === 'INPUT' || e.target.tagName === 'SELECT')
+            return;
+        if (e.key === ' ') {
+            e.preventDefault();
+            $('play').click();
+        } else if (e.key === 'ArrowLeft') {
+            seek(video.currentTime - 10);
+        } else if (e.key === 'ArrowRight') {
+            seek(video.currentTime + 10);
+        }
+    });
+    video.addEventListener('timeupdate', tick);
+    video.addEventListener('waiting', () => status('Buffering…'));
+    video.addEventListener('playing', () => status(''));
+    setInterval(tick, 500);
+
+    /* ---- start ---- */
+
+    const hasMse = 'MediaSource' in window || 'ManagedMediaSource' in window;
+    const nativeHls = !!video.canPlayType('application/vnd.apple.mpegurl');
+    const hlsOk = typeof Hls !== 'undefined' && Hls.isSupported();
+    const dashOk = typeof dashjs !== 'undefined' && hasMse;
+    try {
+        if (wanted === 'native' || (!wanted && !hasMse && nativeHls))
+            startNative();
+        else if (wanted === 'hls' && hlsOk)
+            startHls();
+        else if (dashOk && wanted !== 'hls')
+            startDash();
+        else if (hlsOk)
+            startHls();
+        else if (nativeHls)
+            startNative();
+        else
+            status('This browser cannot play the stream (no Media Source Extensions, no HLS).', true);
+    } catch (e) {
+        status('Player: ' + e.message, true);
+    }
+
+    window.livePlayer = {
+        get engine() { return engine; },
+        name, video, isLive, qualities, quality, setQuality, seek, goLive, range,
+        position: () => video.currentTime,
+        dash: () => dash, hls: () => hls,
+    };
+})();
