@@ -68,7 +68,7 @@
             streaming: {
                 /* Buffer up to 10 s ahead, also while paused. */
                 buffer: { bufferTimeAtTopQuality: 10, bufferTimeAtTopQualityLongForm: 10,
-                          stableBufferTime: 10 },
+                          bufferTimeDefault: 10 },
                 /* dash.js retries at once; the interceptor below waits. */
                 retryAttempts: { MPD: 12, MediaSegment: 12, InitializationSegment: 12, other: 6 },
                 retryIntervals: { MPD: 10, MediaSegment: 10, InitializationSegment: 10, other: 10 },
