@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -93,17 +95,67 @@ int path_normalize(const char *raw, char *out, size_t size)
     return 0;
 }
 
+/* Where fd leads, from /proc/self/fd. 0 or -1. */
+static int fd_path(int fd, char *buf, size_t size)
+{
+    char link[64];
+    ssize_t n;
+
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    n = readlink(link, buf, size - 1);
+    if (n < 0 || (size_t)n >= size - 1)
+        return -1;
+    buf[n] = '\0';
+    return 0;
+}
+
+/*
+ * Without openat2 (kernels before 5.6, valgrind): open following links,
+ * then check that the file opened lies beneath the root. The check is
+ * on the opened file itself, so a link swapped meanwhile cannot fool it.
+ */
+static int open_checked(int rootfd, const char *rel)
+{
+    char root[4096], got[4096];
+    size_t n;
+    int fd = openat(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+    if (fd < 0)
+        return -1;
+    if (fd_path(rootfd, root, sizeof(root)) < 0 || fd_path(fd, got, sizeof(got)) < 0) {
+        close(fd);
+        errno = EPERM;
+        return -1;
+    }
+    n = strlen(root);
+    if (strncmp(got, root, n) || (got[n] != '/' && strcmp(root, "/"))) {
+        close(fd);
+        errno = EXDEV;
+        return -1;
+    }
+    return fd;
+}
+
+/* Set once openat2 turned out to be missing. */
+static atomic_int no_openat2;
+
 int path_open(int rootfd, const char *rel, struct stat *st)
 {
     struct open_how how = {
         .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
     };
-    int fd, err;
+    int fd = -1, err;
 
     if (!rel[0] || rel[0] == '/')
         return AVERROR(EPERM);
-    fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+    if (!atomic_load_explicit(&no_openat2, memory_order_relaxed)) {
+        fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+        if (fd < 0 && errno == ENOSYS)
+            atomic_store(&no_openat2, 1);
+    }
+    if (atomic_load_explicit(&no_openat2, memory_order_relaxed))
+        fd = open_checked(rootfd, rel);
     if (fd < 0) {
         err = errno;
         if (err == EXDEV || err == ELOOP)   /* escapes ROOT */
@@ -125,6 +177,11 @@ int path_open(int rootfd, const char *rel, struct stat *st)
     /* Reads are plain blocking sendfile/pread from here on. */
     fcntl(fd, F_SETFL, 0);
     return fd;
+}
+
+void path_use_openat2(int on)
+{
+    atomic_store(&no_openat2, !on);
 }
 
 static const struct {

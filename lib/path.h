@@ -14,7 +14,8 @@
  * control characters, hidden components (".name", which covers the
  * temporary files of fs_tmpname) and over-long paths. path_open then
  * opens with openat2(RESOLVE_BENEATH), so a symlink inside ROOT that
- * leads out of it is refused by the kernel too.
+ * leads out of it is refused by the kernel too (without openat2: the
+ * opened file's own path is checked to lie beneath ROOT).
  */
 #ifndef LIVE_PATH_H
 #define LIVE_PATH_H
@@ -47,6 +48,11 @@ int path_normalize(const char *raw, char *out, size_t size);
  * not exist, EPERM when refused (escape, not a regular file).
  */
 int path_open(int rootfd, const char *rel, struct stat *st);
+
+/* Use openat2 (1, the default where the kernel has it) or the fallback
+ * that checks where the opened file lies (0; also used automatically when
+ * openat2 is missing, e.g. under valgrind). For the tests. */
+void path_use_openat2(int on);
 
 /* The Content-Type for a file name by its extension; never NULL. */
 const char *path_content_type(const char *name);
