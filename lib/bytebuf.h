@@ -28,7 +28,12 @@ void bytebuf_init(ByteBuf *b, size_t max);
 void bytebuf_free(ByteBuf *b);
 
 static inline size_t bytebuf_size(const ByteBuf *b) { return b->len - b->off; }
-static inline const uint8_t *bytebuf_data(const ByteBuf *b) { return b->data + b->off; }
+/* Never NULL: an empty buffer that never held anything gives "" (NULL + 0
+ * would be undefined behaviour, and so would memcpy from NULL). */
+static inline const uint8_t *bytebuf_data(const ByteBuf *b)
+{
+    return b->data ? b->data + b->off : (const uint8_t *)"";
+}
 
 /* Room for n more bytes. 0, AVERROR(ENOSPC) over the limit, AVERROR(ENOMEM). */
 int bytebuf_reserve(ByteBuf *b, size_t n);
