@@ -393,6 +393,7 @@ static void stream_finish(Server *s, Stream *st)
 
 static void conn_close(Server *s, Conn *c, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+static void stream_flush(Server *s, Stream *st);
 
 /* The publisher is gone for good (or the output failed): end the output
  * once the queue has drained. */
@@ -407,6 +408,8 @@ static void stream_end(Server *s, Stream *st, int discard)
         conn_close(s, st->publisher, LOG_LEVEL_DEBUG, "stream ended");
     if (bytebuf_size(&st->queue) == 0)
         stream_finish(s, st);
+    else
+        stream_flush(s, st); /* opens the output if it never was; finishes when drained */
 }
 
 static void conn_resume(Server *s, Conn *c)

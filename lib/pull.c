@@ -136,6 +136,9 @@ static int open_output(Pull *p)
     if ((ret = avio_open(&p->oc->pb, "pipe:1", AVIO_FLAG_WRITE)) < 0)
         return ret;
     p->oc->flags |= AVFMT_FLAG_FLUSH_PACKETS;
+    /* Interleave by DTS across streams (FLV wants that), but never hold
+     * a packet more than a second for a stream that went quiet. */
+    p->oc->max_interleave_delta = 1000000;
     av_dict_set(&opts, "flvflags", "no_duration_filesize", 0);
     ret = avformat_write_header(p->oc, &opts);
     av_dict_free(&opts);
@@ -236,7 +239,7 @@ static int copy_packets(Pull *p)
         pkt->stream_index = p->out_index[k];
         pkt->pos = -1;
         p->packets++;
-        if ((ret = av_write_frame(p->oc, pkt)) < 0) {
+        if ((ret = av_interleaved_write_frame(p->oc, pkt)) < 0) {
             av_packet_unref(pkt);
             log_error("writing FLV: %s", log_averr(ret, err, sizeof(err)));
             ret = AVERROR(EPIPE);
@@ -291,7 +294,11 @@ int pull_run(const PullOptions *o)
         if (quit_signal || !network)
             break;
         if (o->retry >= 0 && failures >= o->retry) {
-            log_error("%s: giving up after %d reconnects", o->url, failures);
+            /* The output ends cleanly if the source ever gave us something. */
+            log_msg(p.packets ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR,
+                    "%s: no more input after %d reconnects", o->url, failures);
+            if (p.packets)
+                ret = AVERROR_EOF;
             break;
         }
         /* exponential backoff with jitter */

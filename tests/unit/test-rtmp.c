@@ -478,7 +478,7 @@ static void test_limits(void)
     Got g = { 0 };
     RtmpConn *c;
     ByteBuf b;
-    uint8_t v[4], payload[256] = { 0 };
+    uint8_t v[4], payload[1024] = { 0 };
     RtmpLimits lim;
 
     bytebuf_init(&b, 0);
