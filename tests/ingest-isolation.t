@@ -12,8 +12,8 @@ make_video "$T/big.flv" 4 640x480 1 25 -- -b:v 8M -maxrate 8M -bufsize 1M || { f
 
 # "stuck" reads nothing for 4 s; "fine" reads at once.
 mkdir -p "$T/got"
-start_ingest "$T/log" -g 0.3 --queue 65536 --idle-timeout 1 -e \
-    "[ \"\$LIVE_STREAM\" = stuck ] && sleep 2.5; cat > '$T/got/'\"\$LIVE_STREAM\".flv"
+start_ingest "$T/log" -g 0.3 --queue 65536 --idle-timeout 2 -e \
+    "[ \"\$LIVE_STREAM\" = stuck ] && sleep 4; cat > '$T/got/'\"\$LIVE_STREAM\".flv"
 publish_bg "$T/big.flv" stuck 2>/dev/null
 STUCK=$PUB_PID
 wait_for 5 grep -q "stuck: published" "$T/log"
@@ -22,7 +22,7 @@ wait_for 5 test -s "$T/got/fine.flv"
 wait_for 5 grep -q "fine: stream ended" "$T/log"
 is "$(counts "$T/got/fine.flv")" "$(counts "$T/src.flv")" "its output is complete and on time"
 wait_for 5 grep -q "the consumer took nothing" "$T/log"
-like "$(cat "$T/log")" "stuck: the consumer took nothing for 1 s \([0-9]+ bytes waiting\): publisher dropped" \
+like "$(cat "$T/log")" "stuck: the consumer took nothing for 2 s \([0-9]+ bytes waiting\): publisher dropped" \
     "the stalled stream's publisher is dropped with an error"
 wait "$STUCK"
 kill "$INGEST_PID"

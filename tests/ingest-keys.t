@@ -47,5 +47,5 @@ ok "after SIGHUP the new key works" publish "$T/src.flv" "cam3?key=newkey"
 printf 'cam3 newkey extra-field\n' > "$T/keys"
 kill -HUP "$INGEST_PID"
 wait_for 5 grep -q "keeping the keys in force" "$T/log"
-sleep 0.5 # let cam3's grace pass so the NAME is free again
+wait_for 10 grep -q "cam3: stream ended" "$T/log" # the NAME is free again
 ok "a broken key file on SIGHUP keeps the keys in force" publish "$T/src.flv" "cam3?key=newkey"
