@@ -30,7 +30,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: live-segment [-vq] [-s NAME] [-o SPOOL] [-d SECONDS] [FILE]\n"
+            "usage: live-segment [-cvq] [-s NAME] [-o SPOOL] [-d SECONDS] [FILE]\n"
             "Cut media from FILE (default: standard input) into segments that start\n"
             "on video keyframes, write them to SPOOL/NAME/SEQ." SEGMENT_EXT " and print one\n"
             "JSON record per segment, then an end record (live-pipe(5)).\n"
@@ -38,6 +38,7 @@ static void usage(FILE *f)
             "  -s, --stream NAME     stream name (default: $LIVE_STREAM, else \"" DEFAULT_STREAM "\")\n"
             "  -o, --spool DIR       spool directory (default: .)\n"
             "  -d, --duration SECS   target segment duration (default: 10; 2.5, 500ms, 1m)\n"
+            "  -c, --continue        go on after the segments already in SPOOL/NAME\n"
             "  -v, --verbose         more messages (repeat for more)\n"
             "  -q, --quiet           fewer messages\n"
             "  -h, --help            this help\n"
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "stream", required_argument, NULL, 's' },
+        { "continue", no_argument, NULL, 'c' },
         { "spool", required_argument, NULL, 'o' },
         { "duration", required_argument, NULL, 'd' },
         { "verbose", no_argument, NULL, 'v' },
@@ -82,8 +84,11 @@ int main(int argc, char **argv)
     live_init(argv[0]);
     if (!opt.stream || !*opt.stream)
         opt.stream = DEFAULT_STREAM;
-    while ((c = getopt_long(argc, argv, "s:o:d:vqh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "cs:o:d:vqh", longopts, NULL)) != -1) {
         switch (c) {
+        case 'c':
+            opt.resume = 1;
+            break;
         case 's':
             opt.stream = optarg;
             break;

@@ -18,9 +18,11 @@
  * pts, whatever the interleaving of the input, and records come out in
  * sequence order.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +34,7 @@
 
 #include "fs.h"
 #include "log.h"
+#include "parse.h"
 #include "record.h"
 #include "segment.h"
 
@@ -228,6 +231,8 @@ typedef struct Segmenter {
     const AVOutputFormat *ofmt;
 
     int started;
+    int64_t base_ts;                /* where the timeline starts (--continue) ... */
+    AVRational base_tb;             /* ... in this time base */
     SegmentTimeline tl;
     SegmentGrid grid;
     SegmentFile *cur, *closing;
@@ -628,12 +633,16 @@ static int start(Segmenter *sg, AVPacket *pkt)
     AVPacket *e;
     int ret;
 
+    /* the first packet's stream has the master time base */
+    int64_t base = av_rescale_q_rnd(sg->base_ts, sg->base_tb, sg->master, AV_ROUND_UP);
+
     for (int k = 0; k < sg->n; k++)
         tbs[k] = sg->ist[k]->time_base;
-    segment_timeline_init(&sg->tl, sg->n, tbs, pkt->pts, sg->ist[i]->time_base);
+    segment_timeline_init(&sg->tl, sg->n, tbs, pkt->pts - base, sg->ist[i]->time_base);
     segment_grid_init(&sg->grid, sg->master, sg->opt->duration);
+    segment_grid_cut(&sg->grid, base);
     sg->started = 1;
-    if ((ret = file_open(sg, 0)) < 0)
+    if ((ret = file_open(sg, base)) < 0)
         return ret;
     if ((ret = process(sg, pkt)) < 0)
         return ret;
@@ -927,21 +936,123 @@ static int write_end(Segmenter *sg)
     return ret;
 }
 
+/* --continue: find the last segment in the stream's directory and where
+ * it ends; the next one follows it. Stale temporary files are removed. */
+static int resume_stream(Segmenter *sg)
+{
+    AVFormatContext *ic = NULL;
+    AVPacket *pkt = NULL;
+    char path[PATH_MAX], url[PATH_MAX + 8], eb[AV_ERROR_MAX_STRING_SIZE], num[32];
+    struct dirent *de;
+    int64_t last = -1, end = INT64_MIN;
+    int64_t prev[SEGMENT_MAX_STREAMS] = { AV_NOPTS_VALUE, AV_NOPTS_VALUE };
+    int64_t step[SEGMENT_MAX_STREAMS] = { 0, 0 };
+    DIR *d;
+    int ret, n;
+
+    path[0] = '\0';
+    if (!(d = opendir(sg->dir)))
+        return AVERROR(errno);
+    n = 0;
+    while ((de = readdir(d))) {
+        const char *dot = strchr(de->d_name, '.');
+        long v, pid;
+        int used = 0;
+
+        /* a segment's temporary file whose writer is gone: ".SEQ.mp4.tmp-PID-N"
+         * (not other stages' files, which may be in use) */
+        if (sscanf(de->d_name, ".%31[0-9]." SEGMENT_EXT ".tmp-%ld-%*u%n", num, &pid, &used) == 2 &&
+            used > 0 && !de->d_name[used] && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+            if (record_join(path, sizeof(path), sg->dir, de->d_name) == 0 && unlink(path) == 0)
+                n++;
+            continue;
+        }
+        if (!dot || strcmp(dot + 1, SEGMENT_EXT) || dot == de->d_name ||
+            (size_t)(dot - de->d_name) >= sizeof(num))
+            continue;
+        memcpy(num, de->d_name, dot - de->d_name);
+        num[dot - de->d_name] = '\0';
+        if (num[0] == '+' || num[0] == '-' || parse_long(num, 0, LONG_MAX - 1, &v) < 0)
+            continue;
+        if (v > last)
+            last = v;
+    }
+    closedir(d);
+    if (n > 0)
+        log_info("%s: removed %d temporary files left by an earlier run", sg->dir, n);
+    if (last < 0) {
+        log_info("%s: no segments yet: starting at 0", sg->dir);
+        return 0;
+    }
+    snprintf(num, sizeof(num), "%ld.%s", (long)last, SEGMENT_EXT);
+    if ((ret = record_join(path, sizeof(path), sg->dir, num)) < 0)
+        goto fail;
+    snprintf(url, sizeof(url), "file:%s", path);
+    if ((ret = avformat_open_input(&ic, url, NULL, NULL)) < 0)
+        goto fail;
+    if (!ic->nb_streams || !(pkt = av_packet_alloc())) {
+        ret = ic->nb_streams ? AVERROR(ENOMEM) : AVERROR_INVALIDDATA;
+        goto fail;
+    }
+    sg->base_tb = ic->streams[0]->time_base;
+    while ((ret = av_read_frame(ic, pkt)) >= 0) {
+        int si = pkt->stream_index;
+        if (si < SEGMENT_MAX_STREAMS && pkt->pts != AV_NOPTS_VALUE) {
+            /* the last packet of a track may come without a duration:
+             * take the step before it */
+            int64_t dur = pkt->duration > 0 ? pkt->duration : step[si];
+            int64_t e = av_rescale_q_rnd(pkt->pts + dur, ic->streams[si]->time_base,
+                                         sg->base_tb, AV_ROUND_UP);
+            if (e > end)
+                end = e;
+            if (pkt->dts != AV_NOPTS_VALUE && prev[si] != AV_NOPTS_VALUE && pkt->dts > prev[si])
+                step[si] = pkt->dts - prev[si];
+            prev[si] = pkt->dts;
+        }
+        av_packet_unref(pkt);
+    }
+    if (ret != AVERROR_EOF)
+        goto fail;
+    if (end == INT64_MIN) {
+        ret = AVERROR_INVALIDDATA;
+        goto fail;
+    }
+    sg->seq = last + 1;
+    sg->base_ts = end;
+    sg->discontinuity = 1;
+    log_info("continuing after %s: segment %" PRId64 " at %.3f s", path, sg->seq,
+             (double)end * sg->base_tb.num / sg->base_tb.den);
+    ret = 0;
+fail:
+    if (ret < 0) {
+        log_error("--continue: reading %s: %s", path, log_averr(ret, eb, sizeof(eb)));
+        snprintf(sg->error, sizeof(sg->error), "cannot continue after segment %ld", (long)last);
+        if (ret == AVERROR_INVALIDDATA)
+            ret = AVERROR_EXTERNAL; /* the spool is broken, not the input */
+    }
+    av_packet_free(&pkt);
+    avformat_close_input(&ic);
+    return ret;
+}
+
 int segment_run(const SegmentOptions *opt)
 {
-    Segmenter sg = { .opt = opt, .video = -1, .audio = -1 };
+    Segmenter sg = { .opt = opt, .video = -1, .audio = -1, .base_tb = { 1, 1 } };
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret, ret2;
 
     if (!(sg.ofmt = av_guess_format(SEGMENT_EXT, NULL, NULL)))
-        return AVERROR_MUXER_NOT_FOUND;
-    if ((ret = record_join(sg.dir, sizeof(sg.dir), opt->spool, opt->stream)) < 0)
-        return ret;
-    if ((ret = fs_mkdirs(sg.dir, 0755)) < 0) {
+        ret = AVERROR_MUXER_NOT_FOUND;
+    else
+        ret = record_join(sg.dir, sizeof(sg.dir), opt->spool, opt->stream);
+    if (ret >= 0 && (ret = fs_mkdirs(sg.dir, 0755)) < 0) {
         log_error("creating %s: %s", sg.dir, log_averr(ret, eb, sizeof(eb)));
-        return ret;
+        snprintf(sg.error, sizeof(sg.error), "cannot create the spool directory");
     }
-    ret = open_input(&sg);
+    if (ret >= 0 && opt->resume)
+        ret = resume_stream(&sg);
+    if (ret >= 0)
+        ret = open_input(&sg);
     if (ret >= 0)
         ret = choose_streams(&sg);
     if (ret >= 0)

@@ -105,6 +105,10 @@ typedef struct SegmentOptions {
     const char *spool;      /* the spool directory */
     double duration;        /* target segment duration, seconds, > 0 */
     FILE *records;          /* where records go (stdout) */
+    /* Continue the stream already in SPOOL/NAME: numbering after the
+     * highest SEQ there, the timeline after that segment's end, the first
+     * new segment marked as a discontinuity. */
+    int resume;
     /* Set (to the signal number) by a signal handler to stop at once: the
      * segment in progress is removed, not published. May be NULL. */
     volatile sig_atomic_t *stop;

@@ -3,9 +3,10 @@
 # that reconnected: one FLV header, then the second session's tags from 0,
 # with its own metadata and sequence headers) gives continuous, monotonic
 # output timestamps and one discontinuity flag, on the segment after the
-# jump; a 32-bit millisecond wrap stays continuous too.
+# jump; a 32-bit millisecond wrap stays continuous too; a second run with
+# --continue goes on after the first run's segments.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 20
 
 # flv_shift MS: add MS (mod 2^32) to every tag timestamp of the FLV on stdin
 flv_shift() {
@@ -67,3 +68,18 @@ for s in 0 1; do
     ffprobe -v error -select_streams v -show_entries packet=dts_time -of csv=p=0 "$T/sp/w/$s.mp4"
 done | awk 'NR > 1 && ($1 - prev > 0.041 || $1 <= prev) { n++ } { prev = $1 } END { print n + 0 }' > "$T/wn"
 is "$(cat "$T/wn")" 0 "video dts step by one frame throughout"
+
+# --continue: a new run (the publisher came back after live-segment ended)
+# goes on after the segments already there, leaving other stages' files
+# and live temporary files alone
+touch "$T/sp/w/.1.720p.mp4.tmp-1-0" "$T/sp/w/1.720p.mp4" "$T/sp/w/.2.mp4.tmp-999999999-0"
+live-segment -c -s w -o "$T/sp" < "$T/b.flv" > "$T/crec" 2> "$T/cerr"
+is "$?" 0 "--continue: exit 0"
+is "$(jq -r 'select(.type == "segment") | "\(.seq)/\(.discontinuity)"' "$T/crec" | tr '\n' ' ')" "2/true 3/false " \
+   "numbering goes on at 2; the first new segment is a discontinuity"
+cmp_num "$(jq -r 'select(.seq == 2) | .start' "$T/crec" | head -1)" '>=' 13.013 "it starts where segment 1 ended (13.013 s) ..."
+cmp_num "$(jq -r 'select(.seq == 2) | .start' "$T/crec" | head -1)" '<=' 13.015 "... within a millisecond"
+is "$(ffprobe -v error -select_streams v -read_intervals '%+#1' -show_entries packet=flags -of csv=p=0 \
+      "$T/sp/w/2.mp4" | tr -d '\n')" "K_" "and on a keyframe"
+is "$(ls -A "$T/sp/w" | tr '\n' ' ')" ".1.720p.mp4.tmp-1-0 0.mp4 1.720p.mp4 1.mp4 2.mp4 3.mp4 " \
+   "a dead run's segment temporary file is removed, other files are kept"
