@@ -11,11 +11,11 @@
 
 #include <jansson.h>
 #include <libavutil/error.h>
-#include <microhttpd.h>
 #include <sodium.h>
 
 #include "account.h"
 #include "api.h"
+#include "http.h"
 #include "log.h"
 #include "parse.h"
 
@@ -275,6 +275,13 @@ static int do_position(Account *acct, const ApiRequest *req, ApiResponse *resp,
     }
     if (body_seconds(req, &seconds) < 0)
         return reply_error(resp, 400, "expected {\"seconds\": 0 to 1e9}");
+    if (req->defer_write) {
+        resp->write.pending = 1;
+        resp->write.user_id = u.id;
+        snprintf(resp->write.stream, sizeof(resp->write.stream), "%s", stream);
+        resp->write.seconds = seconds;
+        return reply(resp, 204, NULL);
+    }
     ret = account_position_set(acct, u.id, stream, seconds);
     if (ret == AVERROR(ENOENT))    /* the user was deleted meanwhile */
         return reply_error(resp, 401, "not logged in");
@@ -331,39 +338,71 @@ int api_handle(Account *acct, const ApiRequest *req, ApiResponse *resp)
     return reply_error(resp, 404, "no such API");
 }
 
-/* ---- libmicrohttpd ---------------------------------------------------- */
+/* ---- live-serve's HTTP server ----------------------------------------- */
 
-#define API_CONN_TAG 0x61706921u   /* "api!" */
-
-typedef struct ApiConn {
-    uint32_t tag;
-    int too_large;
-    size_t len;
-    char body[API_MAX_BODY];
-} ApiConn;
-
-/* The client's address as text; behind a proxy on loopback, the last
- * address X-Forwarded-For names (the one that proxy saw). */
-static void client_ip(struct MHD_Connection *conn, char *buf, size_t size)
+/* Percent-decode a path (no '+' rule) into out. 0, or AVERROR(EINVAL)
+ * for a bad escape or an encoded NUL, AVERROR(ENAMETOOLONG). */
+static int decode_path(const char *raw, char *out, size_t size)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    const char *xff, *last;
+    size_t n = 0;
+
+    for (; *raw; raw++) {
+        int c = (unsigned char)*raw;
+        if (c == '%') {
+            int h = hexval(raw[1]), l = h < 0 ? -1 : hexval(raw[2]);
+            if (h < 0 || l < 0 || (h == 0 && l == 0))
+                return AVERROR(EINVAL);
+            c = h << 4 | l;
+            raw += 2;
+        }
+        if (n + 1 >= size)
+            return AVERROR(ENAMETOOLONG);
+        out[n++] = (char)c;
+    }
+    out[n] = 0;
+    return 0;
+}
+
+/* The value of the cookie name in a Cookie header into out ("" when
+ * absent or too long). */
+static void cookie_value(const char *header, const char *name, char *out, size_t size)
+{
+    size_t nlen = strlen(name);
+    const char *p = header;
+
+    *out = 0;
+    while (p && *p) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        if (!strncmp(p, name, nlen) && p[nlen] == '=') {
+            size_t len = strcspn(p + nlen + 1, ";");
+            if (len < size) {
+                memcpy(out, p + nlen + 1, len);
+                out[len] = 0;
+                while (len > 0 && out[len - 1] == ' ')
+                    out[--len] = 0;
+            }
+            return;
+        }
+        p = strchr(p, ';');
+    }
+}
+
+/* The client's address; behind a proxy on loopback (an edge on the same
+ * host), the last address its X-Forwarded-For names. */
+static void client_ip(HttpRequest *hr, char *buf, size_t size)
+{
+    const char *ip = http_client_ip(hr), *xff, *last;
+    struct in6_addr a6;
+    struct in_addr a4;
     int loopback = 0;
 
-    *buf = 0;
-    if (sa && sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, buf, size);
-        loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-    } else if (sa && sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, buf, size);
-        loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-    }
-    xff = loopback ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For")
-                   : NULL;
+    snprintf(buf, size, "%s", ip ? ip : "");
+    if (inet_pton(AF_INET, buf, &a4) == 1)
+        loopback = (ntohl(a4.s_addr) >> 24) == 127;
+    else if (inet_pton(AF_INET6, buf, &a6) == 1)
+        loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+    xff = loopback ? http_header(hr, "X-Forwarded-For") : NULL;
     if (xff && *xff) {
         last = strrchr(xff, ',');
         last = last ? last + 1 : xff;
@@ -374,93 +413,93 @@ static void client_ip(struct MHD_Connection *conn, char *buf, size_t size)
     }
 }
 
-static enum MHD_Result queue(struct MHD_Connection *conn, ApiResponse *r)
-{
-    struct MHD_Response *mr;
-    enum MHD_Result ret;
-    char num[16];
-    size_t len = r->body ? strlen(r->body) : 0;
+/* A position write in flight: the request waits suspended until the
+ * writer thread has committed it (request data, freed with the request). */
+typedef struct ApiPending {
+    HttpRequest *hr;
+    int done, ret;
+    char cookie[sizeof(((ApiResponse *)0)->cookie)];
+} ApiPending;
 
-    mr = MHD_create_response_from_buffer(len, r->body, MHD_RESPMEM_MUST_FREE);
-    if (!mr)
-        return MHD_NO;
-    r->body = NULL;   /* owned by the response now */
-    if (len)
-        MHD_add_response_header(mr, "Content-Type", "application/json");
-    MHD_add_response_header(mr, "Cache-Control", "no-store");
-    if (r->cookie[0])
-        MHD_add_response_header(mr, "Set-Cookie", r->cookie);
-    if (r->retry_after) {
-        snprintf(num, sizeof(num), "%d", r->retry_after);
-        MHD_add_response_header(mr, "Retry-After", num);
-    }
-    if (r->allow)
-        MHD_add_response_header(mr, "Allow", r->allow);
-    ret = MHD_queue_response(conn, r->status, mr);
-    MHD_destroy_response(mr);
-    return ret;
+static void write_done(void *opaque, int ret)
+{
+    ApiPending *p = opaque;
+
+    p->ret = ret;
+    p->done = 1;
+    http_resume(p->hr);
 }
 
-int api_mhd(Account *acct, struct MHD_Connection *conn, const char *url,
-            const char *method, const char *upload_data, size_t *upload_data_size,
-            void **req_cls)
+/* Called again after the write: answer with its result. */
+static int finish_write(HttpRequest *hr, ApiPending *p)
 {
-    ApiConn *c = *req_cls;
+    if (p->ret == AVERROR(ENOENT))
+        return http_reply_error(hr, 401, "not logged in");
+    if (p->ret < 0)
+        return http_reply_error(hr, 500, "saving the position failed");
+    if (p->cookie[0])
+        http_add_header(hr, "Set-Cookie", p->cookie);
+    return http_reply(hr, 204, NULL, "no-store", "", 0);
+}
+
+static int api_http(HttpRequest *hr, void *arg)
+{
+    Account *acct = arg;
+    ApiPending *p = http_request_data(hr);
     ApiRequest req = { 0 };
     ApiResponse resp;
-    const char *proto;
-    char ip[INET6_ADDRSTRLEN + 1];
-    enum MHD_Result ret;
+    char path[1100], token[ACCOUNT_TOKEN_LEN + 2], ip[64], num[16];
+    const char *proto = http_header(hr, "X-Forwarded-Proto");
+    int ret;
 
-    if (!c) {
-        if (!(c = calloc(1, sizeof(*c))))
-            return MHD_NO;
-        c->tag = API_CONN_TAG;
-        *req_cls = c;
-        return MHD_YES;
+    if (p)
+        return finish_write(hr, p);
+    if (decode_path(http_path(hr), path, sizeof(path)) < 0)
+        return http_reply_error(hr, 404, "no such API");
+    req.body = http_body(hr, &req.body_len);
+    if (req.body_len > API_MAX_BODY)
+        return http_reply_error(hr, 413, "request body too large");
+    cookie_value(http_header(hr, "Cookie"), API_COOKIE, token, sizeof(token));
+    client_ip(hr, ip, sizeof(ip));
+    req.method = http_method(hr);
+    req.path = path;
+    req.token = token[0] ? token : NULL;
+    req.content_type = http_header(hr, "Content-Type");
+    req.ip = ip[0] ? ip : NULL;
+    req.https = proto && !strcasecmp(proto, "https");
+    req.defer_write = 1;
+    api_handle(acct, &req, &resp);
+    if (resp.write.pending) {
+        if (!(p = calloc(1, sizeof(*p)))) {
+            api_response_clear(&resp);
+            return AVERROR(ENOMEM);
+        }
+        p->hr = hr;
+        memcpy(p->cookie, resp.cookie, sizeof(p->cookie));
+        http_set_request_data(hr, p, free);
+        http_suspend(hr);   /* before the write can finish and resume it */
+        ret = account_position_set_async(acct, resp.write.user_id, resp.write.stream,
+                                         resp.write.seconds, write_done, p);
+        if (ret < 0)
+            write_done(p, ret);
+        api_response_clear(&resp);
+        return HTTP_SUSPENDED;
     }
-    if (*upload_data_size) {
-        if (c->len + *upload_data_size > sizeof(c->body))
-            c->too_large = 1;
-        else
-            memcpy(c->body + c->len, upload_data, *upload_data_size);
-        if (!c->too_large)
-            c->len += *upload_data_size;
-        *upload_data_size = 0;
-        return MHD_YES;
+    if (resp.cookie[0])
+        http_add_header(hr, "Set-Cookie", resp.cookie);
+    if (resp.retry_after) {
+        snprintf(num, sizeof(num), "%d", resp.retry_after);
+        http_add_header(hr, "Retry-After", num);
     }
-    if (c->too_large) {
-        memset(&resp, 0, sizeof(resp));
-        reply_error(&resp, 413, "request body too large");
-    } else {
-        client_ip(conn, ip, sizeof(ip));
-        proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
-        req.method = method;
-        req.path = url;
-        req.token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, API_COOKIE);
-        req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-        req.body = c->body;
-        req.body_len = c->len;
-        req.ip = ip[0] ? ip : NULL;
-        req.https = proto && !strcasecmp(proto, "https");
-        api_handle(acct, &req, &resp);
-    }
-    sodium_memzero(c->body, c->len);
-    free(c);
-    *req_cls = NULL;
-    ret = queue(conn, &resp);
+    if (resp.allow)
+        http_add_header(hr, "Allow", resp.allow);
+    ret = http_reply(hr, resp.status, resp.body ? "application/json" : NULL, "no-store",
+                     resp.body ? resp.body : "", resp.body ? strlen(resp.body) : 0);
     api_response_clear(&resp);
     return ret;
 }
 
-int api_mhd_completed(void **req_cls)
+int api_routes(Account *acct, HttpServer *srv)
 {
-    ApiConn *c = *req_cls;
-
-    if (!c || c->tag != API_CONN_TAG)
-        return 0;
-    sodium_memzero(c->body, c->len);
-    free(c);
-    *req_cls = NULL;
-    return 1;
+    return http_route(srv, NULL, API_PREFIX, HTTP_ROUTE_PREFIX, api_http, acct);
 }

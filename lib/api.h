@@ -17,7 +17,7 @@
  * writes only their own positions: the user is always the session's.
  *
  * api_handle is I/O-free (request in, response out) so it can be tested
- * without a server; api_mhd adapts it to a libmicrohttpd access handler.
+ * without a server; api_routes hooks it into live-serve (http.h).
  */
 #ifndef LIVE_API_H
 #define LIVE_API_H
@@ -40,6 +40,7 @@ typedef struct ApiRequest {
     size_t body_len;
     const char *ip;           /* the client, for rate limiting; or NULL */
     int https;                /* came over TLS (Secure cookies) */
+    int defer_write;          /* a position write is left to the caller (resp->write) */
 } ApiRequest;
 
 typedef struct ApiResponse {
@@ -48,6 +49,12 @@ typedef struct ApiResponse {
     char cookie[160];         /* a Set-Cookie value, or "" */
     int retry_after;          /* seconds for Retry-After, or 0 */
     const char *allow;        /* the Allow header with 405, or NULL */
+    struct {                  /* with defer_write: the write to do, then answer 204 */
+        int pending;
+        int64_t user_id;
+        char stream[ACCOUNT_STREAM_MAX + 1];
+        double seconds;
+    } write;
 } ApiResponse;
 
 /* Whether a path belongs to the API (starts with API_PREFIX or is "/api"). */
@@ -58,20 +65,9 @@ int api_match(const char *path);
 int api_handle(Account *acct, const ApiRequest *req, ApiResponse *resp);
 void api_response_clear(ApiResponse *resp);
 
-/*
- * The libmicrohttpd side, for live-serve's access handler: call
- * api_mhd for every request api_match accepts, with the handler's own
- * arguments; it collects the body in *req_cls, answers, and returns the
- * handler's result; *req_cls is NULL again once the answer is queued.
- * From the daemon's MHD_OPTION_NOTIFY_COMPLETED callback call
- * api_mhd_completed(req_cls) (it ignores what it did not allocate, by a
- * tag) so that the state of an aborted upload is freed too.
- */
-struct MHD_Connection;
-int api_mhd(Account *acct, struct MHD_Connection *conn, const char *url,
-            const char *method, const char *upload_data, size_t *upload_data_size,
-            void **req_cls);
-/* 1 if *req_cls is API state (and was freed and cleared), else 0. */
-int api_mhd_completed(void **req_cls);
+/* Add the API's routes (any method under API_PREFIX) to live-serve's
+ * server; acct is borrowed and must outlive srv. 0 or AVERROR(ENOMEM). */
+struct HttpServer;
+int api_routes(Account *acct, struct HttpServer *srv);
 
 #endif
