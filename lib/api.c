@@ -503,3 +503,19 @@ int api_routes(Account *acct, HttpServer *srv)
 {
     return http_route(srv, NULL, API_PREFIX, HTTP_ROUTE_PREFIX, api_http, acct);
 }
+
+static int api_off(HttpRequest *hr, void *arg)
+{
+    http_add_header(hr, "Retry-After", "60");
+    return http_reply(hr, 503, "application/json", "no-store",
+                      "{\"error\":\"accounts unavailable\"}", 32);
+}
+
+int api_start(const char *db, HttpServer *srv, Account **acct)
+{
+    if (account_open(db, NULL, acct) < 0) {   /* the reason is logged */
+        log_warn("%s: login and resume are off; video is served as usual", db);
+        return http_route(srv, NULL, API_PREFIX, HTTP_ROUTE_PREFIX, api_off, NULL);
+    }
+    return api_routes(*acct, srv);
+}

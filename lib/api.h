@@ -70,4 +70,10 @@ void api_response_clear(ApiResponse *resp);
 struct HttpServer;
 int api_routes(Account *acct, struct HttpServer *srv);
 
+/* For live-serve: open the accounts in the database at db (creating its
+ * tables) into *acct and add the routes. When it cannot be opened
+ * (read-only, say) the API answers 503 and the rest of the server works:
+ * *acct stays NULL and 0 is returned. Close *acct after the server. */
+int api_start(const char *db, struct HttpServer *srv, Account **acct);
+
 #endif

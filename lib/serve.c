@@ -14,6 +14,7 @@
 
 #include <libavutil/error.h>
 
+#include "api.h"
 #include "dbread.h"
 #include "log.h"
 #include "origin.h"
@@ -79,6 +80,7 @@ int serve_run(const ServeConfig *cfg)
     Origin *origin = NULL;
     Site *site = NULL;
     HttpServer *srv = NULL;
+    Account *acct = NULL;
     OriginConfig oc;
     sigset_t sigs, old;
     int r, sig, logfd = -1;
@@ -115,6 +117,7 @@ int serve_run(const ServeConfig *cfg)
         (r = site_new(c.root, c.assets, db, &site)) < 0 ||
         (r = http_server_new(&c.http, &srv)) < 0 ||
         (r = site_routes(site, srv)) < 0 ||
+        (c.db && (r = api_start(c.db, srv, &acct)) < 0) ||   /* login and resume */
         /* more routes (e.g. /api/) go here, before the catch-all */
         (r = http_route(srv, "GET", "/", HTTP_ROUTE_PREFIX, origin_handle, origin)) < 0 ||
         (r = http_server_start(srv)) < 0)
@@ -148,6 +151,7 @@ end:
     waiter_free(&waiter);
     http_server_free(&srv);
     site_free(&site);
+    account_close(&acct);
     origin_free(&origin);
     dbread_free(&db);
     if (logfd > STDERR_FILENO)

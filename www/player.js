@@ -22,7 +22,7 @@
     const video = $('video');
     const name = decodeURIComponent(location.pathname.replace(/^\/watch\//, ''));
     const params = new URLSearchParams(location.search);
-    const startAt = parseFloat(params.get('t'));
+    let startAt = parseFloat(params.get('t'));
     const wanted = params.get('player');
     const base = '/' + encodeURIComponent(name);
     const mpdUrl = base + '/manifest.mpd';
@@ -290,25 +290,27 @@
 
     /* ---- start ---- */
 
-    const hasMse = 'MediaSource' in window || 'ManagedMediaSource' in window;
-    const nativeHls = !!video.canPlayType('application/vnd.apple.mpegurl');
-    const hlsOk = typeof Hls !== 'undefined' && Hls.isSupported();
-    const dashOk = typeof dashjs !== 'undefined' && hasMse;
-    try {
-        if (wanted === 'native' || (!wanted && !hasMse && nativeHls))
-            startNative();
-        else if (wanted === 'hls' && hlsOk)
-            startHls();
-        else if (dashOk && wanted !== 'hls')
-            startDash();
-        else if (hlsOk)
-            startHls();
-        else if (nativeHls)
-            startNative();
-        else
-            status('This browser cannot play the stream (no Media Source Extensions, no HLS).', true);
-    } catch (e) {
-        status('Player: ' + e.message, true);
+    function start() {
+        const hasMse = 'MediaSource' in window || 'ManagedMediaSource' in window;
+        const nativeHls = !!video.canPlayType('application/vnd.apple.mpegurl');
+        const hlsOk = typeof Hls !== 'undefined' && Hls.isSupported();
+        const dashOk = typeof dashjs !== 'undefined' && hasMse;
+        try {
+            if (wanted === 'native' || (!wanted && !hasMse && nativeHls))
+                startNative();
+            else if (wanted === 'hls' && hlsOk)
+                startHls();
+            else if (dashOk && wanted !== 'hls')
+                startDash();
+            else if (hlsOk)
+                startHls();
+            else if (nativeHls)
+                startNative();
+            else
+                status('This browser cannot play the stream (no Media Source Extensions, no HLS).', true);
+        } catch (e) {
+            status('Player: ' + e.message, true);
+        }
     }
 
     window.livePlayer = {
@@ -317,4 +319,14 @@
         position: () => video.currentTime,
         dash: () => dash, hls: () => hls,
     };
+
+    /* The login and resume code (resume.js) picks the start time: ?t=,
+     * else a logged-in viewer's saved position. */
+    if (window.liveResume)
+        window.liveResume.startTime().then((t) => {
+            if (t !== null && isFinite(t))
+                startAt = t;
+        }, () => {}).finally(start);
+    else
+        start();
 })();

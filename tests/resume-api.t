@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The login and resume API of live-serve (lib/api.c) over real HTTP, on a
+# real db: sessions and cookies, forged/expired/logged-out cookies, users
+# confined to their own positions, rate limits, odd names, a restart.
+. "$(dirname "$0")/lib.sh"
+
+DB=$T/live.db
+mkdir -p "$T/www"
+echo 'alice pw' | live-resume -d "$DB" user add alice
+echo 'bob pw' | live-resume -d "$DB" user add bob
+ODD=$'Zo\xc3\xab "Z"; O\'Brien \xe5\x90\x8d'
+printf '%s\n' 'p&ss="w"; %' | live-resume -d "$DB" user add "$ODD"
+
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+start_serve() {
+    bg live-serve -q -l 127.0.0.1:$PORT -r "$T/www" -d "$DB" -a '' 2>>"$T/serve.err"
+    SERVE=$!
+    wait_for 10 curl -sf -o /dev/null "$URL/time"
+}
+start_serve || { echo "Bail out! live-serve did not start"; cat "$T/serve.err" >&2; exit 1; }
+
+# http METHOD PATH [curl args...]: prints the status; headers in $T/h, body in $T/b.
+http() {
+    local m=$1 p=$2; shift 2
+    curl -s -o "$T/b" -D "$T/h" -w '%{http_code}' -X "$m" -H "Content-Type: ${CT:-application/json}" \
+        "$@" "$URL$p"
+}
+json() { printf '%s' "$1" | jq -c -n --arg u "$1" --arg p "$2" '{user: $u, password: $p}'; }
+login() { http POST /api/login --data-binary "$(json "$1" "$2")" "${@:3}"; }
+cookie_of() { sed -n 's/^Set-Cookie: live_session=\([^;]*\);.*/\1/ip' "$T/h" | tr -d '\r'; }
+sessions() { sqlite3 "$DB" 'SELECT count(*) FROM sessions'; }
+
+# wrong password
+is "$(login alice wrong)" 401 "wrong password: 401"
+is "$(grep -ci '^set-cookie' "$T/h")" 0 "no cookie"
+is "$(sessions)" 0 "no session created"
+is "$(login nobody x)" 401 "unknown user: 401"
+
+# login
+is "$(login alice 'alice pw')" 200 "login: 200"
+set_cookie=$(grep -i '^set-cookie' "$T/h" | tr -d '\r')
+like "$set_cookie" '; HttpOnly' "cookie is HttpOnly"
+like "$set_cookie" '; SameSite=Strict' "cookie is SameSite=Strict"
+like "$set_cookie" '; Path=/(;|$)' "cookie Path=/"
+like "$set_cookie" 'Max-Age=2592000' "cookie lasts 30 days"
+A=$(cookie_of)
+is "${#A}" 43 "43-character token"
+is "$(sessions)" 1 "one session"
+is "$(sqlite3 "$DB" "SELECT count(*) FROM sessions WHERE token_hash = CAST('$A' AS BLOB)")" 0 \
+    "token not stored in clear"
+is "$(http GET /api/me -b "live_session=$A")" 200 "me: 200"
+is "$(jq -r .user "$T/b")" alice "me: alice"
+like "$(grep -i '^cache-control' "$T/h")" 'no-store' "no-store"
+is "$(http GET /api/me)" 401 "no cookie: 401"
+F=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+is "$(http GET /api/me -b "live_session=$F")" 401 "forged cookie: 401"
+is "$(http GET /api/me -b "live_session=${A%?}x")" 401 "altered cookie: 401"
+is "$(http GET /api/me -b "live_session=../../etc")" 401 "garbage cookie: 401"
+
+# expiry: a second session made old in the db
+login alice 'alice pw' >/dev/null; E=$(cookie_of)
+is "$(http GET /api/me -b "live_session=$E")" 200 "second session works"
+sqlite3 "$DB" "UPDATE sessions SET expires = 1000 WHERE created = (SELECT max(created) FROM sessions)"
+is "$(http GET /api/me -b "live_session=$E")" 401 "expired cookie: 401"
+is "$(sessions)" 1 "expired session deleted"
+is "$(http GET /api/me -b "live_session=$A")" 200 "the other session still works"
+
+# positions: only one's own
+is "$(http GET /api/position/vod -b "live_session=$A")" 404 "no position yet: 404"
+is "$(http PUT /api/position/vod -b "live_session=$A" --data-binary '{"seconds":20.5}')" 204 "PUT: 204"
+is "$(http GET /api/position/vod -b "live_session=$A")" 200 "GET: 200"
+is "$(jq -r .seconds "$T/b")" 20.5 "seconds back"
+is "$(live-resume -d "$DB" get alice vod)" 20.5 "the CLI sees it"
+is "$(http POST /api/position/vod -b "live_session=$A" -H 'Content-Type: text/plain;charset=UTF-8' \
+      --data-binary '{"seconds":21}')" 204 "POST text/plain (sendBeacon's form): 204"
+is "$(http PUT /api/position/vod --data-binary '{"seconds":1}')" 401 "PUT without a session: 401"
+is "$(http PUT /api/position/vod -b "live_session=$A" --data-binary '{"seconds":-3}')" 400 "negative: 400"
+login bob 'bob pw' >/dev/null; B=$(cookie_of)
+is "$(http GET /api/position/vod -b "live_session=$B")" 404 "bob has no position for vod"
+is "$(http PUT /api/position/vod -b "live_session=$B" --data-binary '{"seconds":5}')" 204 "bob saves his"
+is "$(live-resume -d "$DB" get alice vod)" 21 "alice's untouched"
+is "$(live-resume -d "$DB" get bob vod)" 5 "bob's stored as his"
+
+# logout
+is "$(http POST /api/logout -b "live_session=$B")" 204 "logout: 204"
+like "$(grep -i '^set-cookie' "$T/h")" 'live_session=; .*Max-Age=0' "cookie cleared"
+is "$(http GET /api/me -b "live_session=$B")" 401 "logged-out cookie: 401"
+is "$(http PUT /api/position/vod -b "live_session=$B" --data-binary '{"seconds":9}')" 401 \
+    "logged-out cookie cannot write"
+is "$(live-resume -d "$DB" get bob vod)" 5 "and did not"
+
+# names with quotes, semicolons, non-ASCII: verbatim both ways
+is "$(login "$ODD" 'p&ss="w"; %')" 200 "login with an odd name (JSON)"
+O=$(cookie_of)
+http GET /api/me -b "live_session=$O" >/dev/null
+is "$(jq -r .user "$T/b")" "$ODD" "me returns the name verbatim"
+is "$(CT=application/x-www-form-urlencoded http POST /api/login \
+      --data-urlencode "user=$ODD" --data-urlencode 'password=p&ss="w"; %')" 200 \
+    "login with the odd name as a form"
+STREAM=$'caf\xc3\xa9 "1"; x\'y'
+ENC=$(jq -rn --arg s "$STREAM" '$s|@uri')
+is "$(http PUT "/api/position/$ENC" -b "live_session=$O" --data-binary 12.5)" 204 "odd stream name"
+is "$(live-resume -d "$DB" list "$ODD" | cut -f1,2)" "$STREAM	12.5" "stored verbatim (CLI)"
+http GET "/api/position/$ENC" -b "live_session=$O" >/dev/null
+is "$(jq -r .stream "$T/b")" "$STREAM" "returned verbatim (API)"
+is "$(sqlite3 "$DB" 'SELECT count(*) FROM users')" 3 "tables intact"
+
+# methods, sizes, unknown paths
+is "$(http GET /api/login)" 405 "GET /api/login: 405"
+is "$(http GET /api/nothing -b "live_session=$A")" 404 "unknown API: 404"
+head -c 5000 /dev/zero | tr '\0' 1 > "$T/big"
+is "$(http PUT /api/position/vod -b "live_session=$A" --data-binary @"$T/big")" 413 "over 4 KiB: 413"
+
+# rate limits: per account (5, then 1 per 12 s), per address (20, then 1 per 3 s)
+for i in 1 2 3 4; do login bob wrong >/dev/null; done
+is "$(login bob wrong)" 401 "5th wrong attempt on bob: still 401"
+is "$(login bob 'bob pw' --interface 127.0.0.7)" 429 "6th, right password, another address: 429"
+like "$(grep -i '^retry-after' "$T/h" | tr -d '\r')" '^Retry-After: ([1-9]|1[0-2])$' "Retry-After"
+is "$(grep -ci '^set-cookie' "$T/h")" 0 "no cookie when limited"
+n=0 start=$(date +%s.%N)
+while [ $n -lt 60 ] && [ "$(login "guess$n" x --interface 127.0.0.9)" = 401 ]; do n=$((n + 1)); done
+took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+is "$(cat "$T/b")" '{"error":"too many login attempts"}' "one address: limited after $n attempts"
+cmp_num $n -ge 20 "not before its burst of 20"
+cmp_num $n '<=' "$(awk -v t="$took" 'BEGIN { print 21 + t / 3 }')" "nor after the 1 every 3 s refilled in $took s"
+is "$(login alice 'alice pw' --interface 127.0.0.10)" 200 "another address: not limited"
+
+# a restart: sessions and positions are in the db
+kill "$SERVE"; wait "$SERVE" 2>/dev/null
+start_serve
+is "$(http GET /api/position/vod -b "live_session=$A")" 200 "after a restart the session holds"
+is "$(jq -r .seconds "$T/b")" 21 "and the position"
+done_testing
