@@ -575,7 +575,9 @@ static int process(Segmenter *sg, AVPacket *pkt)
     int ret;
 
     if (segment_timeline_map(&sg->tl, i, &pkt->dts, &pkt->pts, pkt->duration)) {
-        log_info("input timestamps jumped: the next segment is marked as a discontinuity");
+        log_info("%s timestamps jumped by %+.3f s: made continuous; the next segment is "
+                 "marked as a discontinuity", i == sg->video ? "video" : "audio",
+                 -(double)sg->tl.event_delta * sg->tl.event_tb.num / sg->tl.event_tb.den);
         sg->force_cut = 1;
         sg->discontinuity = 1;
     }
