@@ -85,10 +85,15 @@ int segment_timeline_map(SegmentTimeline *tl, int i, int64_t *dts, int64_t *pts,
         int64_t delta = 0;
         int joined = 0;
         /* The same event as another stream's latest jump? Take its
-         * adjustment when that keeps this stream going forward. */
+         * adjustment (so the streams stay in sync) when that continues
+         * this stream too; if it would not even pass this stream's last
+         * dts (the streams did not end together), start right after its
+         * last packet instead. */
         if (tl->event > 0 && t->event != tl->event) {
             delta = av_rescale_q(tl->event_delta, tl->event_tb, t->tb);
-            joined = d + delta > t->last_dts && continues(t, d + delta);
+            joined = continues(t, d + delta);
+            if (joined && d + delta <= t->last_dts)
+                delta = t->last_end - d;
         }
         if (!joined) {
             /* A new discontinuity: continue where this stream left off. */

@@ -102,6 +102,24 @@ static void test_timeline(void)
     is_int(feed(&tl, 1, 0, 1024, &out), 0, "audio restarting too joins the same discontinuity");
     is_int(out, 20 * 48000, "audio in sync with the video (same adjustment)");
 
+    /* the video restarts first; the audio's old session had run 21 ms
+     * longer: it joins the same discontinuity, right after its last packet */
+    segment_timeline_init(&tl, 2, tbs, 0, ms);
+    for (int64_t t = 0; t < 10000; t += 40)
+        feed(&tl, 0, t, 40, &out);
+    for (int64_t s = 0; s < 10 * 48000 + 1008; s += 1024)
+        feed(&tl, 1, s, 1024, &out);
+    jumps = feed(&tl, 0, 0, 40, &out);
+    is_int(jumps, 1, "video restarts: a discontinuity");
+    is_int(out, 10000, "video continues at 10.000");
+    {
+        int64_t aend = 0;
+        for (int64_t s = 0; s < 10 * 48000 + 1008; s += 1024)
+            aend = s + 1024;
+        is_int(feed(&tl, 1, 0, 1024, &out), 0, "audio overlapping by a frame: the same discontinuity");
+        is_int(out, aend, "audio continues right after its last packet");
+    }
+
     /* a 32-bit millisecond wrap (FLV): exactly continuous */
     {
         int64_t wrap = INT64_C(1) << 32;
