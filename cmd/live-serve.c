@@ -37,6 +37,7 @@ static void usage(FILE *f)
         "  -w, --max-wait SECONDS      longest wait for a segment (default 15)\n"
         "  -m, --manifest-max-age SECONDS  Cache-Control max-age of live manifests (default 1)\n"
         "  -D, --segment-duration SECONDS  assumed when the db does not say (default 10)\n"
+        "  -M, --memory-cache MB       segments kept in memory (default 256; 0: none)\n"
         "  -v, --verbose               more messages (repeat for more)\n"
         "  -q, --quiet                 fewer messages\n"
         "  -h, --help                  this help\n"
@@ -63,6 +64,7 @@ static const struct option options[] = {
     { "max-wait",          required_argument, NULL, 'w' },
     { "manifest-max-age",  required_argument, NULL, 'm' },
     { "segment-duration",  required_argument, NULL, 'D' },
+    { "memory-cache",      required_argument, NULL, 'M' },
     { "verbose",           no_argument,       NULL, 'v' },
     { "quiet",             no_argument,       NULL, 'q' },
     { "help",              no_argument,       NULL, 'h' },
@@ -80,7 +82,7 @@ int main(int argc, char **argv)
     live_init(argv[0]);
     serve_config_defaults(&cfg);
     cfg.db = "live.db";
-    while ((c = getopt_long(argc, argv, "l:r:d:a:c:p:t:H:T:W:w:m:D:vqh", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:r:d:a:c:p:t:H:T:W:w:m:D:M:vqh", options, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (parse_hostport(optarg, host, sizeof(host), &cfg.http.port) < 0)
@@ -133,6 +135,11 @@ int main(int argc, char **argv)
         case 'D':
             if (parse_seconds(optarg, 0.1, 3600, &cfg.default_duration) < 0)
                 goto bad;
+            break;
+        case 'M':
+            if (parse_int(optarg, 0, 1 << 20, &n) < 0)
+                goto bad;
+            cfg.memory_cache = (size_t)n << 20;
             break;
         case 'v': log_more(); break;
         case 'q': log_less(); break;

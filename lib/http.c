@@ -446,18 +446,26 @@ static int conditional(HttpRequest *req, uint64_t size, double mtime, const char
     return 0;
 }
 
-int http_reply_file(HttpRequest *req, int fd, const struct stat *st, const char *type,
-                    const char *cache)
+void http_file_etag(const struct stat *st, char *buf, size_t size)
 {
-    char etag[64];
+    snprintf(buf, size, "\"%llx-%llx\"", (unsigned long long)st->st_size,
+             (unsigned long long)st->st_mtim.tv_sec * 1000000ULL + st->st_mtim.tv_nsec / 1000);
+}
+
+void http_blob_etag(size_t len, double mtime, char *buf, size_t size)
+{
+    snprintf(buf, size, "\"%llx-%llx\"", (unsigned long long)len,
+             (unsigned long long)(mtime * 1e6));
+}
+
+int http_reply_fd(HttpRequest *req, int fd, uint64_t size, double mtime, const char *etag,
+                  const char *type, const char *cache)
+{
     unsigned status;
     uint64_t off, len;
-    double mtime = st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9;
     int r;
 
-    snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)st->st_size,
-             (unsigned long long)st->st_mtim.tv_sec * 1000000ULL + st->st_mtim.tv_nsec / 1000);
-    r = conditional(req, st->st_size, mtime, etag, type, cache, &status, &off, &len);
+    r = conditional(req, size, mtime, etag, type, cache, &status, &off, &len);
     if (r != 0) {
         close(fd);
         return r < 0 ? r : 0;
@@ -471,6 +479,16 @@ int http_reply_file(HttpRequest *req, int fd, const struct stat *st, const char 
                  type, cache, len);
 }
 
+int http_reply_file(HttpRequest *req, int fd, const struct stat *st, const char *type,
+                    const char *cache)
+{
+    char etag[64];
+
+    http_file_etag(st, etag, sizeof(etag));
+    return http_reply_fd(req, fd, st->st_size, st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9,
+                         etag, type, cache);
+}
+
 int http_reply_blob(HttpRequest *req, const void *data, size_t len, double mtime,
                     const char *type, const char *cache)
 {
@@ -479,12 +497,35 @@ int http_reply_blob(HttpRequest *req, const void *data, size_t len, double mtime
     uint64_t off, n;
     int r;
 
-    snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)len,
-             (unsigned long long)(mtime * 1e6));
+    http_blob_etag(len, mtime, etag, sizeof(etag));
     r = conditional(req, len, mtime, etag, type, cache, &status, &off, &n);
     if (r != 0)
         return r < 0 ? r : 0;
     return http_reply(req, status, type, cache, (const char *)data + off, n);
+}
+
+int http_reply_shared(HttpRequest *req, const void *data, size_t len, double mtime,
+                      const char *etag, const char *type, const char *cache,
+                      void (*release)(void *), void *arg)
+{
+    struct MHD_Response *resp;
+    unsigned status;
+    uint64_t off, n;
+    int r;
+
+    r = conditional(req, len, mtime, etag, type, cache, &status, &off, &n);
+    if (r != 0) {
+        release(arg);
+        return r < 0 ? r : 0;
+    }
+    /* MHD calls release when it destroys the response (also on failure). */
+    resp = MHD_create_response_from_buffer_with_free_callback_cls(n, (char *)data + off,
+                                                                  release, arg);
+    if (!resp) {
+        release(arg);
+        return AVERROR(ENOMEM);
+    }
+    return queue(req, status, resp, type, cache, n);
 }
 
 /* CORS preflight for any path without an OPTIONS route. */
@@ -923,6 +964,9 @@ int http_server_start(HttpServer *srv)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096,
+        /* Per connection: request head and MHD's bookkeeping; MHD clears
+         * it for every request, so it is not larger than it must be. */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
         MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv,

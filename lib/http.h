@@ -125,9 +125,27 @@ int http_reply_error(HttpRequest *req, unsigned status, const char *msg);
  * sendfile. */
 int http_reply_file(HttpRequest *req, int fd, const struct stat *st, const char *type,
                     const char *cache);
+/* The same for fd at a given size, modification time and ETag (e.g. a
+ * dup of a cached fd). */
+int http_reply_fd(HttpRequest *req, int fd, uint64_t size, double mtime, const char *etag,
+                  const char *type, const char *cache);
 /* The same for data in memory (copied) with its modification time. */
 int http_reply_blob(HttpRequest *req, const void *data, size_t len, double mtime,
                     const char *type, const char *cache);
+
+/* The same for shared data that must live until the response is sent:
+ * no copy is made; release(arg) is called once the data is no longer
+ * needed (also at once on 304, 416 or failure). etag is the entity tag
+ * to send (quoted). */
+int http_reply_shared(HttpRequest *req, const void *data, size_t len, double mtime,
+                      const char *etag, const char *type, const char *cache,
+                      void (*release)(void *), void *arg);
+
+/* The ETag http_reply_file sends for a file with this stat, and the one
+ * http_reply_blob sends for len bytes modified at mtime, into buf
+ * (at least 48 bytes). */
+void http_file_etag(const struct stat *st, char *buf, size_t size);
+void http_blob_etag(size_t len, double mtime, char *buf, size_t size);
 
 /* Suspend the request (from its handler, which then returns
  * HTTP_SUSPENDED); http_resume, from any thread, has the handler called

@@ -15,7 +15,7 @@
 
 static atomic_uint_fast64_t requests[STATUS_MAX - STATUS_MIN + 1];
 static atomic_uint_fast64_t bytes_sent;
-static atomic_uint_fast64_t cache_hits, cache_misses;
+static atomic_uint_fast64_t cache_hits, cache_misses, memory_hits;
 static atomic_int_fast64_t waiting;
 static atomic_uint_fast64_t waits_published, waits_timeout;
 static atomic_int_fast64_t connections;
@@ -32,6 +32,11 @@ void metrics_response(unsigned status, uint64_t bytes)
 void metrics_cache_hit(void)
 {
     atomic_fetch_add_explicit(&cache_hits, 1, memory_order_relaxed);
+}
+
+void metrics_memory_hit(void)
+{
+    atomic_fetch_add_explicit(&memory_hits, 1, memory_order_relaxed);
 }
 
 void metrics_cache_miss(void)
@@ -101,7 +106,10 @@ int metrics_render(char **out, size_t *len)
             "# HELP live_serve_cache_hits_total Segments answered from the db's live-edge cache.\n"
             "# TYPE live_serve_cache_hits_total counter\n"
             "live_serve_cache_hits_total %llu\n"
-            "# HELP live_serve_cache_misses_total Segments answered from files.\n"
+            "# HELP live_serve_memory_hits_total Segments answered from live-serve's memory cache.\n"
+            "# TYPE live_serve_memory_hits_total counter\n"
+            "live_serve_memory_hits_total %llu\n"
+            "# HELP live_serve_cache_misses_total Segments read from files.\n"
             "# TYPE live_serve_cache_misses_total counter\n"
             "live_serve_cache_misses_total %llu\n"
             "# HELP live_serve_waiting_requests Requests waiting for a segment to be published.\n"
@@ -123,6 +131,7 @@ int metrics_render(char **out, size_t *len)
             "live_serve_streams{state=\"vod\"} %u\n",
             (unsigned long long)atomic_load(&bytes_sent),
             (unsigned long long)atomic_load(&cache_hits),
+            (unsigned long long)atomic_load(&memory_hits),
             (unsigned long long)atomic_load(&cache_misses),
             (long long)atomic_load(&waiting),
             (unsigned long long)atomic_load(&waits_published),

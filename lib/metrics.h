@@ -17,6 +17,8 @@ void metrics_response(unsigned status, uint64_t bytes);
 /* A segment or init answered from the db's live-edge cache / from a file. */
 void metrics_cache_hit(void);
 void metrics_cache_miss(void);
+/* ... and from live-serve's memory cache (memcache.h). */
+void metrics_memory_hit(void);
 /* Requests waiting for a segment: +1 when one starts, -1 when it ends;
  * how a wait ended (released by publication, or timed out). */
 void metrics_waiting(int delta);

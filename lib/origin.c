@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@
 #define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
 #define CACHE_OTHER "public, max-age=60"
 #define CACHE_VOD_MANIFEST "public, max-age=60"
+/* Objects up to this size are kept in memory and sent with one write;
+ * larger ones go out with sendfile, which copies less. */
+#define SMALL_OBJECT (64 * 1024)
 
 struct Origin {
     OriginConfig cfg;
@@ -185,6 +189,102 @@ static const char *manifest_cache(Origin *o, const char *name, char *buf, size_t
     return buf;
 }
 
+static void release_entry(void *e)
+{
+    memcache_unref(e);
+}
+
+/* Reply from a memory-cache entry (the reference is passed on). */
+static int reply_entry(HttpRequest *req, MemEntry *e, const char *type)
+{
+    int fd = memcache_fd(e);
+
+    if (fd >= 0) {        /* a large object: sendfile from a dup */
+        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        size_t len = memcache_len(e);
+        double mtime = memcache_mtime(e);
+        char etag[64];
+        snprintf(etag, sizeof(etag), "%s", memcache_etag(e));
+        memcache_unref(e);
+        if (dfd < 0)
+            return AVERROR(errno);
+        return http_reply_fd(req, dfd, len, mtime, etag, type, CACHE_IMMUTABLE);
+    }
+    return http_reply_shared(req, memcache_data(e), memcache_len(e), memcache_mtime(e),
+                             memcache_etag(e), type, CACHE_IMMUTABLE, release_entry, e);
+}
+
+/* Read a small immutable file whole into the memory cache; closes fd on
+ * success. NULL (fd left open) when it could not be read. */
+static MemEntry *read_entry(Origin *o, const char *key, int fd, const struct stat *st)
+{
+    char etag[64];
+    size_t got = 0, len = st->st_size;
+    char *buf = malloc(len ? len : 1);
+    MemEntry *e;
+
+    if (!buf)
+        return NULL;
+    while (got < len) {
+        ssize_t n = pread(fd, buf + got, len - got, got);
+        if (n <= 0) {
+            free(buf);
+            return NULL;
+        }
+        got += n;
+    }
+    http_file_etag(st, etag, sizeof(etag));
+    e = memcache_put(o->cfg.mem, key, buf, len, st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9,
+                     etag, st->st_dev, st->st_ino);
+    if (e)
+        close(fd);
+    return e;
+}
+
+/* A db blob into the memory cache: in memory when small, else in a
+ * memfd so that it goes out with sendfile. data is taken over. */
+static MemEntry *blob_entry(Origin *o, const char *key, void *data, size_t len, double mtime)
+{
+    char etag[64];
+    int fd;
+
+    http_blob_etag(len, mtime, etag, sizeof(etag));
+    if (len <= SMALL_OBJECT)
+        return memcache_put(o->cfg.mem, key, data, len, mtime, etag, 0, 0);
+    fd = memfd_create("live-serve-segment", MFD_CLOEXEC);
+    if (fd >= 0) {
+        size_t got = 0;
+        while (got < len) {
+            ssize_t n = write(fd, (char *)data + got, len - got);
+            if (n <= 0)
+                break;
+            got += n;
+        }
+        if (got == len) {
+            free(data);
+            return memcache_put_fd(o->cfg.mem, key, fd, len, mtime, etag, 0, 0);
+        }
+        close(fd);
+    }
+    return memcache_put(o->cfg.mem, key, data, len, mtime, etag, 0, 0);
+}
+
+/* A cache hit is stale when it came from a file that is no longer the
+ * one at its path (the stream was restarted, or the segment left the
+ * DVR window). */
+static int entry_stale(Origin *o, const char *rel, const MemEntry *e)
+{
+    unsigned long long dev, ino;
+    struct stat st;
+
+    memcache_origin(e, &dev, &ino);
+    if (!ino)
+        return 0;
+    if (fstatat(o->rootfd, rel, &st, 0) < 0)
+        return 1;
+    return st.st_ino != ino || st.st_dev != dev;
+}
+
 int origin_handle(HttpRequest *req, void *arg)
 {
     Origin *o = arg;
@@ -214,21 +314,40 @@ int origin_handle(HttpRequest *req, void *arg)
     type = path_content_type(or->rel);
 
     if (kind == KIND_SEGMENT || kind == KIND_INIT) {
+        MemEntry *e;
         void *data;
         size_t len;
         double mtime;
+
+        if (o->cfg.mem && (e = memcache_get(o->cfg.mem, or->rel))) {
+            if (!entry_stale(o, or->rel, e)) {
+                metrics_memory_hit();
+                return reply_entry(req, e, type);
+            }
+            memcache_unref(e);
+            memcache_remove(o->cfg.mem, or->rel);
+        }
         if (dbread_edge(o->cfg.db, or->rel, &data, &len, &mtime) == 0) {
             metrics_cache_hit();
-            r = http_reply_blob(req, data, len, mtime, type, CACHE_IMMUTABLE);
-            free(data);
-            return r;
+            if (!o->cfg.mem) {
+                r = http_reply_blob(req, data, len, mtime, type, CACHE_IMMUTABLE);
+                free(data);
+                return r;
+            }
+            if (!(e = blob_entry(o, or->rel, data, len, mtime)))
+                return AVERROR(ENOMEM);
+            return reply_entry(req, e, type);
         }
     }
     for (;;) {
         fd = path_open(o->rootfd, or->rel, &st);
         if (fd >= 0) {
             if (kind == KIND_SEGMENT || kind == KIND_INIT) {
+                MemEntry *e;
                 metrics_cache_miss();
+                if (o->cfg.mem && (size_t)st.st_size <= SMALL_OBJECT &&
+                    (e = read_entry(o, or->rel, fd, &st)))
+                    return reply_entry(req, e, type);
                 return http_reply_file(req, fd, &st, type, CACHE_IMMUTABLE);
             }
             if (kind == KIND_MANIFEST)

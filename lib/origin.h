@@ -7,8 +7,8 @@
  *   NAME/manifest.mpd, NAME/master.m3u8, NAME/REND/index.m3u8
  *       Cache-Control: max-age no longer than the update period
  *   NAME/REND/init.mp4, NAME/REND/SEQ.m4s
- *       immutable, a year; from the db's edge_cache when there,
- *       else the file (sendfile)
+ *       immutable, a year; from memory (memcache.h) once read, else
+ *       from the db's edge_cache when there, else the file
  *   NAME/REND/SEQ.m4s not there yet, stream live, SEQ next
  *       waits for it (waiter.h) up to one segment duration; then
  *       404, Cache-Control: no-store, Retry-After
@@ -19,12 +19,14 @@
 
 #include "dbread.h"
 #include "http.h"
+#include "memcache.h"
 #include "waiter.h"
 
 typedef struct OriginConfig {
     const char *root;            /* the directory served */
     DbRead *db;                  /* borrowed; may have no database */
     Waiter *waiter;              /* borrowed; NULL: never wait */
+    MemCache *mem;               /* borrowed; NULL: no memory cache */
     double manifest_max_age;     /* seconds, for live manifests (e.g. 1) */
     double wait_max;             /* longest wait in seconds (cap on the segment duration) */
     double default_duration;     /* segment duration when the db does not say */

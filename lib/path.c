@@ -174,8 +174,8 @@ int path_open(int rootfd, const char *rel, struct stat *st)
         close(fd);
         return AVERROR(err);
     }
-    /* Reads are plain blocking sendfile/pread from here on. */
-    fcntl(fd, F_SETFL, 0);
+    /* O_NONBLOCK stays: it kept open() from blocking on a FIFO and
+     * changes nothing for a regular file. */
     return fd;
 }
 

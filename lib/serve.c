@@ -17,6 +17,7 @@
 #include "api.h"
 #include "dbread.h"
 #include "log.h"
+#include "memcache.h"
 #include "origin.h"
 #include "serve.h"
 #include "site.h"
@@ -31,6 +32,7 @@ void serve_config_defaults(ServeConfig *cfg)
     cfg->max_wait = 15;
     cfg->manifest_max_age = 1;
     cfg->default_duration = 10;
+    cfg->memory_cache = (size_t)256 << 20;
 }
 
 /* Open the access log as fd (reopened on SIGHUP onto the same number). */
@@ -79,6 +81,7 @@ int serve_run(const ServeConfig *cfg)
     Waiter *waiter = NULL;
     Origin *origin = NULL;
     Site *site = NULL;
+    MemCache *mem = NULL;
     HttpServer *srv = NULL;
     Account *acct = NULL;
     OriginConfig oc;
@@ -105,11 +108,13 @@ int serve_run(const ServeConfig *cfg)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
 
-    if ((r = dbread_new(c.db, &db)) < 0 ||
+    if ((c.memory_cache && (r = memcache_new(c.memory_cache, &mem)) < 0) ||
+        (r = dbread_new(c.db, &db)) < 0 ||
         (r = waiter_new(c.root, c.max_waiting, &waiter)) < 0)
         goto end;
     oc = (OriginConfig){
         .root = c.root, .db = db, .waiter = waiter,
+        .mem = mem,
         .manifest_max_age = c.manifest_max_age, .wait_max = c.max_wait,
         .default_duration = c.default_duration,
     };
@@ -154,6 +159,7 @@ end:
     account_close(&acct);
     origin_free(&origin);
     dbread_free(&db);
+    memcache_free(&mem);
     if (logfd > STDERR_FILENO)
         close(logfd);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -21,6 +21,7 @@ typedef struct ServeConfig {
     double max_wait;             /* seconds, cap on one wait */
     double manifest_max_age;     /* seconds */
     double default_duration;     /* segment duration when the db has no row */
+    size_t memory_cache;         /* bytes of segments kept in memory (0: none) */
 } ServeConfig;
 
 void serve_config_defaults(ServeConfig *cfg);

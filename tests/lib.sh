@@ -93,12 +93,17 @@ done_testing() {
 # bg CMD ARGS...: start in the background, killed at exit; sets $! as usual.
 bg() { "$@" & _bg_pids+=($!); }
 
-# free_port: a TCP port on loopback that nothing listens on now.
+# free_port: a TCP port on loopback that no socket uses now, in any state,
+# below the kernel's ephemeral range (so no client connection can take it
+# between this check and the server's bind, and no TIME-WAIT left by one
+# blocks the bind).
 free_port() {
-    local p
+    local p lo hi
+    read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+    [ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
     for _ in $(seq 50); do
-        p=$(( (RANDOM << 1 | RANDOM & 1) % 30000 + 20000 ))
-        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+        p=$(( (RANDOM << 1 | RANDOM & 1) % (lo - 10000) + 10000 ))
+        if ! ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
     done
     return 1
 }

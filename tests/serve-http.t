@@ -4,7 +4,7 @@
 # the live-edge cache, the access log, the command line.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
-plan 59
+plan 64
 
 R=$T/out
 mkdir -p "$R/cam1/720p" "$R/cam1/audio" "$R/old/480p"
@@ -86,6 +86,22 @@ like "$h" "Content-Type: video/iso.segment" "edge-cache segment type"
 curl -s -o "$T/got" "$URL/cam1/720p/4.m4s"
 ok "edge-cache bytes" cmp -s "$T/got" "$T/cached"
 like "$(hdr -r 0-9 "$URL/cam1/720p/4.m4s")" "Content-Range: bytes 0-9/3000" "Range on a cached blob"
+
+# The memory cache: small segments are kept after the first request; a
+# file replaced at the same path (a restarted stream) is not served stale.
+head -c 10000 /dev/urandom > "$R/cam1/720p/2.m4s"
+curl -s -o /dev/null "$URL/cam1/720p/2.m4s"
+curl -s -o "$T/got" "$URL/cam1/720p/2.m4s"
+ok "small segment served (twice)" cmp -s "$T/got" "$R/cam1/720p/2.m4s"
+like "$(curl -s "$URL/metrics")" 'live_serve_memory_hits_total [1-9]' "the second from memory"
+head -c 10000 /dev/urandom > "$T/new"
+publish "$T/new" "$R/cam1/720p/2.m4s"
+curl -s -o "$T/got" "$URL/cam1/720p/2.m4s"
+ok "a replaced file is served new, not from memory" cmp -s "$T/got" "$T/new"
+rm "$R/cam1/720p/2.m4s"
+like "$(hdr "$URL/cam1/720p/2.m4s")" "^HTTP/1.1 404" "a removed file is not served from memory"
+curl -s -o "$T/got" "$URL/cam1/720p/4.m4s"
+ok "edge-cache segment again (from memory)" cmp -s "$T/got" "$T/cached"
 
 h=$(hdr "$URL/cam1/720p/99.m4s")
 like "$h" "^HTTP/1.1 404" "missing segment: 404 at once (not next)"
