@@ -7,7 +7,7 @@
 
 command -v parallel >/dev/null && command -v rsync >/dev/null && [ -x /usr/sbin/sshd ] \
     || skip_all "needs GNU parallel, rsync and sshd (scripts/deps)"
-plan 20
+plan 21
 
 live-farm -h > "$T/help"
 is "$?" 0 "-h exits 0"
@@ -47,10 +47,18 @@ is "$?" 0 "one host: exit 0"
 note "one host: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 is "$(grep -c '"type":"renditions"' "$T/one.out")" 6 "one host: 6 renditions records"
 
-# Three hosts.
+# Three hosts, the records arriving one every 1.2 s as from a live
+# live-segment: the first renditions record must come out while the input
+# is still arriving, not at its end.
 t0=$(date +%s.%N)
-farm -C "$T/three" -S "$SSH_HOSTS" < "$T/segs" > "$T/three.out" 2> "$T/three.err"
-is "$?" 0 "three hosts: exit 0"
+( while IFS= read -r line; do printf '%s\n' "$line"; sleep 1.2; done < "$T/segs"; touch "$T/input-ended" ) \
+    | farm -C "$T/three" -S "$SSH_HOSTS" 2> "$T/three.err" \
+    | while IFS= read -r line; do
+          [ -s "$T/three.out" ] || { [ -e "$T/input-ended" ] && echo late || echo early; } > "$T/first"
+          printf '%s\n' "$line" >> "$T/three.out"
+      done
+is "${PIPESTATUS[1]}" 0 "three hosts: exit 0"
+is "$(cat "$T/first")" early "records flow out while the input is still coming"
 note "three hosts: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 is "$(grep -c '"type":"renditions"' "$T/three.out")" 6 "three hosts: 6 renditions records"
 is "$(tail -n 1 "$T/three.out" | jq -r '.type + " " + (.seq | tostring)')" "end 6" \
