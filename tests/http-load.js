@@ -10,6 +10,8 @@
 // {"n", "status": {CODE: count}, "cache": {HIT|MISS|...: count},
 // "retry_after": count of 429/503 answers that carried Retry-After,
 // "retry_after_values": [distinct values], "errors": count, "bytes", "ms"}.
+// With LOAD_READY=FILE in the environment, FILE is created once every
+// request has been sent.
 'use strict';
 const http = require('http');
 
@@ -25,6 +27,7 @@ const out = { n, status: {}, cache: {}, retry_after: 0, retry_after_values: [],
               errors: 0, bytes: 0, ms: 0 };
 const t0 = Date.now();
 let left = n;
+let sent = 0;
 
 function done() {
     if (--left === 0) {
@@ -52,6 +55,10 @@ function one() {
         }
         res.on('end', done);
         res.on('error', () => { out.errors++; done(); });
+    });
+    req.on('finish', () => {
+        if (++sent === n && process.env.LOAD_READY)
+            require('fs').writeFileSync(process.env.LOAD_READY, '');
     });
     req.setTimeout(60000, () => req.destroy(new Error('timeout')));
     req.on('error', () => { out.errors++; done(); });
