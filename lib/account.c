@@ -126,6 +126,7 @@ struct Account {
     pthread_cond_t done_cond;   /* waiting callers: some write is done */
     PosWrite *q_head, **q_tail;
     int q_stop;
+    int q_busy;                 /* the writer holds a batch */
     pthread_t writer;
     int writer_started;
 
@@ -886,6 +887,7 @@ static void *writer_main(void *arg)
         batch = a->q_head;
         a->q_head = NULL;
         a->q_tail = &a->q_head;
+        a->q_busy = 1;
         pthread_mutex_unlock(&a->q_lock);
         commit_batch(a, batch);
         waiting = NULL;
@@ -904,8 +906,8 @@ static void *writer_main(void *arg)
             next = w->next;
             w->done = 1;
         }
-        if (waiting)
-            pthread_cond_broadcast(&a->done_cond);
+        a->q_busy = 0;
+        pthread_cond_broadcast(&a->done_cond);
     }
     pthread_mutex_unlock(&a->q_lock);
     return NULL;
@@ -922,6 +924,16 @@ static void enqueue(Account *a, PosWrite *w)
     *a->q_tail = w;
     a->q_tail = &w->next;
     pthread_cond_signal(&a->q_cond);
+}
+
+void account_flush(Account *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->q_lock);
+    while (a->q_head || a->q_busy)
+        pthread_cond_wait(&a->done_cond, &a->q_lock);
+    pthread_mutex_unlock(&a->q_lock);
 }
 
 int account_position_set(Account *a, int64_t user_id, const char *stream, double seconds)

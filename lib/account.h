@@ -142,6 +142,9 @@ int account_position_set(Account *a, int64_t user_id, const char *stream,
 typedef void (*AccountWriteDone)(void *opaque, int ret);
 int account_position_set_async(Account *a, int64_t user_id, const char *stream,
                                double seconds, AccountWriteDone cb, void *opaque);
+/* Wait until every write queued so far is committed and its callback has
+ * returned (a server calls it before it stops; a NULL a is fine). */
+void account_flush(Account *a);
 /* ... all of them ordered by stream: *pos malloc'ed, caller frees. */
 int account_position_list(Account *a, int64_t user_id, AccountPosition **pos, int *n);
 

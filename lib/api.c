@@ -168,11 +168,13 @@ static int do_login(Account *acct, const ApiRequest *req, ApiResponse *resp)
     }
     ret = account_login(acct, user, pw, req->ip, token, &u, &wait);
     sodium_memzero(pw, sizeof(pw));
+    if (!account_valid_user_name(user))   /* not logged as it came */
+        snprintf(user, sizeof(user), "(an invalid name)");
     if (ret == AVERROR(EAGAIN)) {
         resp->retry_after = (int)ceil(wait);
         if (resp->retry_after < 1)
             resp->retry_after = 1;
-        log_info("login rate-limited: user '%s' from %s", user, req->ip ? req->ip : "?");
+        log_debug("login rate-limited: user '%s' from %s", user, req->ip ? req->ip : "?");
         return reply_error(resp, 429, "too many login attempts");
     }
     if (ret == AVERROR(EACCES)) {

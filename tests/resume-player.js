@@ -89,16 +89,18 @@ const playTo = (page, t) => page.waitForFunction(
         await page.goto('about:blank');   // pagehide -> sendBeacon
         await ctx.close();
 
-        // 4. bob has no position for that stream and starts at 0.
+        // 4. bob (logged in through the API, before any page played) has
+        // no position for that stream and starts at 0.
         ctx = await browser.newContext();
         await ctx.addInitScript(FIRST_PLAYING);
+        out.bob_login = (await (await ctx.request.post(base + '/api/login',
+            { data: { user: 'bob', password: 'bob pw' } })).json()).user;
         page = await ctx.newPage();
         await page.goto(watch);
-        out.bob_login = await login(page, 'bob', 'bob pw');
         out.bob_position_status = await page.evaluate(async (u) => (await fetch(u)).status,
                                                       '/api/position/' + encodeURIComponent(stream));
-        await page.goto(watch);
         out.bob_started = (await startedAt(page)).first;
+        out.bob_shown = await page.textContent('#account-user');
 
         // 5. ?t=30 plays from 30 s (bob is logged in: ?t wins over a position).
         await page.goto(watch + '?t=30');

@@ -394,8 +394,12 @@ int main(void)
         is_int(account_position_set_async(a, bob.id, "a/b", 1, on_written, NULL), AVERROR(EINVAL),
                "async: a bad name is refused at once");
         is_int(queued, 501, "501 writes queued");
+        account_flush(a);
+        is_int(async_done, 501, "flush waited for every callback");
+        for (i = 0; i < 50; i++)
+            queued += account_position_set_async(a, bob.id, "async", 499, on_written, NULL) == 0;
         account_close(&a);
-        is_int(async_done, 501, "close waited for every callback");
+        is_int(async_done, 551, "close waited for every callback");
         is_int(async_errors, 0, "all committed (and the unknown user's got ENOENT)");
         account_open(dbpath, &cfg, &a);
         account_position_get(a, bob.id, "async", &p);
