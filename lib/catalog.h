@@ -1,0 +1,125 @@
+/*
+ * catalog.h: live-package's tables in the shared database (db.h) — the
+ * index of what is published under OUT/ — and the read helpers live-serve
+ * uses. live-package is the only writer.
+ *
+ *   streams(name PK, state 'live'|'vod', availability_start (unix s),
+ *           segment_duration (longest seen, s), next_seq, updated)
+ *   segments(stream, seq, start, duration, gap, discontinuity, published,
+ *            + period, period_start, msn, dseq, expired;  PK(stream, seq))
+ *       gap: the segment was given up (never arrived in time); expired:
+ *       when it left the DVR window (unix s; NULL while listed) — its
+ *       files are deleted a grace period later, then the rows.
+ *   segment_files(stream, seq, rendition, size, + t, d;  PK(stream, seq, rendition))
+ *       t, d: tfdt and duration in the rendition's timescale.
+ *   edge_cache(path PK 'NAME/REND/SEQ.m4s' or 'NAME/REND/init.mp4',
+ *              stream, seq (NULL for init), rendition, data, mtime)
+ *       the bytes of the last --cache-seconds of every rendition.
+ *   renditions(stream, id, kind 'video'|'audio', codec, width, height,
+ *              sar, fps, sample_rate, channels, timescale, bandwidth
+ *              (declared by live-transcode);  PK(stream, id))
+ *   package_pending(stream, seq, record, received, done;  PK(stream, seq))
+ *       records read but not yet published (the reorder buffer), so a
+ *       restarted live-package publishes them; done = published, spool
+ *       files not yet removed.
+ *
+ * The columns after "+" are additions to the contract in COMMON.md /
+ * live-package(1); they are added with ALTER TABLE when another program
+ * created the table first. All functions return 0 or a negative AVERROR
+ * (AVERROR_EXTERNAL for a database error, logged).
+ */
+#ifndef LIVE_CATALOG_H
+#define LIVE_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "manifest.h"
+
+typedef struct CatalogStream {
+    char name[72];
+    char state[8];              /* "live" or "vod" */
+    double availability_start;
+    double segment_duration;
+    int64_t next_seq;
+    double updated;
+} CatalogStream;
+
+typedef struct CatalogRendition {
+    char id[72];
+    int kind;                   /* CMAF_VIDEO or CMAF_AUDIO */
+    char codec[32];
+    int width, height, sar_num, sar_den, fps_num, fps_den;
+    int sample_rate, channels;
+    uint32_t timescale;
+    int64_t bandwidth;
+} CatalogRendition;
+
+/* One row of segments. */
+typedef struct CatalogSegment {
+    int64_t seq;
+    double start, duration;
+    int gap, discontinuity;
+    double published;
+    int64_t period;
+    double period_start;
+    int64_t msn, dseq;
+} CatalogSegment;
+
+/* Create the tables (and missing columns). */
+int catalog_init(sqlite3 *db);
+
+/* 0 with *s filled, AVERROR(ENOENT) when there is no such stream. */
+int catalog_stream_get(sqlite3 *db, const char *name, CatalogStream *s);
+int catalog_stream_put(sqlite3 *db, const CatalogStream *s);
+/* Every stream; *list malloc'd (free), *n. */
+int catalog_stream_list(sqlite3 *db, CatalogStream **list, int *n);
+
+int catalog_rendition_put(sqlite3 *db, const char *stream, const CatalogRendition *r);
+/* Video renditions (tallest first), then audio; *list malloc'd (free). */
+int catalog_rendition_list(sqlite3 *db, const char *stream, CatalogRendition **list, int *n);
+
+int catalog_segment_put(sqlite3 *db, const char *stream, const CatalogSegment *s);
+/* The segment row with the highest seq: 0, or AVERROR(ENOENT). */
+int catalog_segment_last(sqlite3 *db, const char *stream, CatalogSegment *s);
+int catalog_file_put(sqlite3 *db, const char *stream, int64_t seq, const char *rendition,
+                     int64_t size, int64_t t, int64_t d);
+
+/* Mark segments ending at or before end as having left the window at now. */
+int catalog_expire(sqlite3 *db, const char *stream, double end, double now);
+/* Seqs of segments that expired at or before when (ascending); *seqs malloc'd. */
+int catalog_expired(sqlite3 *db, const char *stream, double when, int64_t **seqs, int *n);
+/* Remove a segment's rows (segments, segment_files, edge_cache). */
+int catalog_segment_delete(sqlite3 *db, const char *stream, int64_t seq);
+
+/* Insert or replace one edge-cache entry (seq < 0: an init segment). */
+int catalog_edge_put(sqlite3 *db, const char *path, const char *stream, int64_t seq,
+                     const char *rendition, const void *data, size_t len, double mtime);
+/* Remove the stream's media rows with seq < min_seq. */
+int catalog_edge_trim(sqlite3 *db, const char *stream, int64_t min_seq);
+/* For live-serve: the cached bytes of path ('NAME/REND/SEQ.m4s').
+ * 0 with *data (malloc'd, caller frees), *len and *mtime (may be NULL);
+ * AVERROR(ENOENT) when not cached. */
+int catalog_edge_get(sqlite3 *db, const char *path, void **data, size_t *len, double *mtime);
+
+/* The reorder buffer (package_pending). */
+int catalog_pending_put(sqlite3 *db, const char *stream, int64_t seq, const char *record,
+                        double received);
+int catalog_pending_done(sqlite3 *db, const char *stream, int64_t seq);
+int catalog_pending_delete(sqlite3 *db, const char *stream, int64_t seq);
+/* Call fn for every pending record, oldest stream/seq first; fn's
+ * negative return stops the walk and is returned. */
+int catalog_pending_each(sqlite3 *db,
+                         int (*fn)(void *opaque, const char *stream, int64_t seq,
+                                   const char *record, int done),
+                         void *opaque);
+
+/* Everything a manifest of stream name lists now: listed segments (not a
+ * gap, not expired) and every rendition's files. dynamic is set from
+ * the stream's state; window and utc_timing are left to the caller.
+ * Free with manifest_free. AVERROR(ENOENT) for an unknown stream. */
+int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m);
+
+#endif

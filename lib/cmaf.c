@@ -1,0 +1,790 @@
+/*
+ * cmaf.c: reading a rendition file into a CMAF fragment and writing the
+ * init and media segments. See cmaf.h for the boxes and the timing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavformat/avformat.h>
+#include <libavutil/error.h>
+
+#include "cmaf.h"
+#include "log.h"
+
+/* ---- a growable byte buffer with big-endian writers and boxes ---- */
+
+typedef struct Buf {
+    uint8_t *p;
+    size_t len, cap;
+    int err;                    /* sticky: AVERROR(ENOMEM) once allocation failed */
+} Buf;
+
+static void buf_need(Buf *b, size_t n)
+{
+    if (b->err || b->len + n <= b->cap)
+        return;
+    size_t ncap = b->cap ? b->cap : 1024;
+    while (ncap < b->len + n)
+        ncap *= 2;
+    uint8_t *np = realloc(b->p, ncap);
+    if (!np) {
+        b->err = AVERROR(ENOMEM);
+        return;
+    }
+    b->p = np;
+    b->cap = ncap;
+}
+
+static void put_bytes(Buf *b, const void *d, size_t n)
+{
+    buf_need(b, n);
+    if (b->err)
+        return;
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+}
+
+static void put8(Buf *b, unsigned v)
+{
+    uint8_t c = (uint8_t)v;
+    put_bytes(b, &c, 1);
+}
+
+static void put16(Buf *b, unsigned v)
+{
+    uint8_t c[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+    put_bytes(b, c, 2);
+}
+
+static void put24(Buf *b, uint32_t v)
+{
+    uint8_t c[3] = { (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+    put_bytes(b, c, 3);
+}
+
+static void put32(Buf *b, uint32_t v)
+{
+    uint8_t c[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+    put_bytes(b, c, 4);
+}
+
+static void put64(Buf *b, uint64_t v)
+{
+    put32(b, (uint32_t)(v >> 32));
+    put32(b, (uint32_t)v);
+}
+
+static void put_zero(Buf *b, size_t n)
+{
+    while (n--)
+        put8(b, 0);
+}
+
+static void set32(Buf *b, size_t at, uint32_t v)
+{
+    if (b->err || at + 4 > b->len)
+        return;
+    b->p[at] = (uint8_t)(v >> 24);
+    b->p[at + 1] = (uint8_t)(v >> 16);
+    b->p[at + 2] = (uint8_t)(v >> 8);
+    b->p[at + 3] = (uint8_t)v;
+}
+
+/* Start a box: returns its offset; box_end writes the size there. */
+static size_t box_begin(Buf *b, const char *type)
+{
+    size_t at = b->len;
+    put32(b, 0);
+    put_bytes(b, type, 4);
+    return at;
+}
+
+static size_t fullbox_begin(Buf *b, const char *type, unsigned version, uint32_t flags)
+{
+    size_t at = box_begin(b, type);
+    put8(b, version);
+    put24(b, flags);
+    return at;
+}
+
+static void box_end(Buf *b, size_t at)
+{
+    set32(b, at, (uint32_t)(b->len - at));
+}
+
+static void put_matrix(Buf *b)
+{
+    static const uint32_t m[9] = { 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000 };
+    for (int i = 0; i < 9; i++)
+        put32(b, m[i]);
+}
+
+/* ---- codec configuration ---- */
+
+/* Next NAL unit in an Annex B buffer from *pos: sets *nal and *nal_len
+ * (without start code), advances *pos. 0 when there is none. */
+static int annexb_next(const uint8_t *buf, size_t len, size_t *pos, const uint8_t **nal,
+                       size_t *nal_len)
+{
+    size_t i = *pos, s;
+
+    /* find a start code 00 00 01 */
+    while (i + 3 <= len && !(buf[i] == 0 && buf[i + 1] == 0 && buf[i + 2] == 1))
+        i++;
+    if (i + 3 > len)
+        return 0;
+    s = i + 3;
+    i = s;
+    while (i + 3 <= len && !(buf[i] == 0 && buf[i + 1] == 0 && (buf[i + 2] == 1 ||
+                             (buf[i + 2] == 0 && i + 3 < len && buf[i + 3] == 1))))
+        i++;
+    if (i + 3 > len)
+        i = len;
+    *nal = buf + s;
+    *nal_len = i - s;
+    while (*nal_len > 0 && (*nal)[*nal_len - 1] == 0 && i < len)
+        (*nal_len)--; /* trailing zero of a 4-byte start code */
+    *pos = i;
+    return 1;
+}
+
+static int is_annexb(const uint8_t *p, size_t n)
+{
+    return n >= 4 && p[0] == 0 && p[1] == 0 && (p[2] == 1 || (p[2] == 0 && p[3] == 1));
+}
+
+int cmaf_avcc_from_annexb(const uint8_t *buf, size_t len, uint8_t **avcc, size_t *avcc_size)
+{
+    const uint8_t *nal, *sps = NULL, *pps = NULL;
+    size_t pos = 0, nal_len, sps_len = 0, pps_len = 0;
+    Buf b = { 0 };
+
+    while (annexb_next(buf, len, &pos, &nal, &nal_len)) {
+        if (nal_len == 0)
+            continue;
+        if ((nal[0] & 0x1f) == 7 && !sps && nal_len >= 4) {
+            sps = nal;
+            sps_len = nal_len;
+        } else if ((nal[0] & 0x1f) == 8 && !pps) {
+            pps = nal;
+            pps_len = nal_len;
+        }
+    }
+    if (!sps || !pps || sps_len > 0xffff || pps_len > 0xffff)
+        return AVERROR_INVALIDDATA;
+    put8(&b, 1);
+    put8(&b, sps[1]);                   /* profile_idc */
+    put8(&b, sps[2]);                   /* constraint flags */
+    put8(&b, sps[3]);                   /* level_idc */
+    put8(&b, 0xff);                     /* 4-byte NAL lengths */
+    put8(&b, 0xe1);                     /* one SPS */
+    put16(&b, (unsigned)sps_len);
+    put_bytes(&b, sps, sps_len);
+    put8(&b, 1);                        /* one PPS */
+    put16(&b, (unsigned)pps_len);
+    put_bytes(&b, pps, pps_len);
+    if (b.err) {
+        free(b.p);
+        return b.err;
+    }
+    *avcc = b.p;
+    *avcc_size = b.len;
+    return 0;
+}
+
+int cmaf_codec_string(int kind, const uint8_t *c, size_t n, char *buf, size_t size)
+{
+    if (kind == CMAF_VIDEO) {
+        if (n < 7 || c[0] != 1)
+            return AVERROR_INVALIDDATA;
+        snprintf(buf, size, "avc1.%02x%02x%02x", c[1], c[2], c[3]);
+        return 0;
+    }
+    if (n < 2)
+        return AVERROR_INVALIDDATA;
+    int aot = c[0] >> 3;
+    if (aot == 31)
+        aot = 32 + (((c[0] & 7) << 3) | (c[1] >> 5));
+    if (aot == 0)
+        return AVERROR_INVALIDDATA;
+    snprintf(buf, size, "mp4a.40.%d", aot);
+    return 0;
+}
+
+/* ADTS header length at p, or 0 when p does not start with one. */
+static size_t adts_header(const uint8_t *p, size_t n)
+{
+    if (n < 7 || p[0] != 0xff || (p[1] & 0xf6) != 0xf0)
+        return 0;
+    return (p[1] & 1) ? 7 : 9;
+}
+
+/* AudioSpecificConfig from an ADTS header. */
+static int asc_from_adts(const uint8_t *p, uint8_t asc[2])
+{
+    unsigned aot = ((p[2] >> 6) & 3) + 1, sfi = (p[2] >> 2) & 0xf;
+    unsigned chan = ((p[2] & 1) << 2) | (p[3] >> 6);
+    if (sfi > 12)
+        return AVERROR_INVALIDDATA;
+    asc[0] = (uint8_t)((aot << 3) | (sfi >> 1));
+    asc[1] = (uint8_t)(((sfi & 1) << 7) | (chan << 3));
+    return 0;
+}
+
+/* ---- reading a rendition file ---- */
+
+typedef struct Pkt {
+    int64_t pts, duration;
+    uint32_t size;
+    int key;
+} Pkt;
+
+void cmaf_track_clear(CmafTrack *t)
+{
+    free(t->config);
+    t->config = NULL;
+    t->config_size = 0;
+}
+
+void cmaf_fragment_free(CmafFragment **fp)
+{
+    CmafFragment *f = *fp;
+    if (!f)
+        return;
+    cmaf_track_clear(&f->track);
+    free(f->samples);
+    free(f->data);
+    free(f);
+    *fp = NULL;
+}
+
+/* Append one packet's payload to data in the fragment's form: H.264 as
+ * 4-byte-length NAL units without AUD/SPS/PPS (those live in avcC), or kept
+ * as is when already length-prefixed; AAC without ADTS header. */
+static int append_payload(Buf *data, const CmafTrack *t, int annexb, const AVPacket *pkt,
+                          uint32_t *size)
+{
+    size_t before = data->len;
+
+    if (t->kind == CMAF_VIDEO && annexb) {
+        const uint8_t *nal;
+        size_t pos = 0, nal_len;
+        while (annexb_next(pkt->data, pkt->size, &pos, &nal, &nal_len)) {
+            int type = nal_len ? nal[0] & 0x1f : 0;
+            if (nal_len == 0 || type == 9 || type == 7 || type == 8)
+                continue;
+            put32(data, (uint32_t)nal_len);
+            put_bytes(data, nal, nal_len);
+        }
+    } else if (t->kind == CMAF_AUDIO && adts_header(pkt->data, pkt->size)) {
+        size_t h = adts_header(pkt->data, pkt->size);
+        put_bytes(data, pkt->data + h, pkt->size - h);
+    } else {
+        put_bytes(data, pkt->data, pkt->size);
+    }
+    if (data->err)
+        return data->err;
+    *size = (uint32_t)(data->len - before);
+    return 0;
+}
+
+/* Fill the track description from the stream (and the first packet when
+ * the configuration is in-band). */
+static int track_setup(CmafTrack *t, const AVStream *st, const AVPacket *first, int *annexb)
+{
+    const AVCodecParameters *par = st->codecpar;
+    int ret;
+
+    *annexb = 0;
+    if (t->kind == CMAF_VIDEO) {
+        AVRational sar = par->sample_aspect_ratio.num ? par->sample_aspect_ratio
+                                                      : st->sample_aspect_ratio;
+        AVRational fps = st->avg_frame_rate.num ? st->avg_frame_rate : st->r_frame_rate;
+        t->timescale = CMAF_VIDEO_TIMESCALE;
+        t->width = par->width;
+        t->height = par->height;
+        t->sar_num = sar.num > 0 && sar.den > 0 ? sar.num : 1;
+        t->sar_den = sar.num > 0 && sar.den > 0 ? sar.den : 1;
+        if (fps.num > 0 && fps.den > 0 && fps.num / fps.den < 1000) {
+            t->fps_num = fps.num;
+            t->fps_den = fps.den;
+        }
+        if (par->extradata_size >= 7 && par->extradata[0] == 1) {
+            if (!(t->config = malloc(par->extradata_size)))
+                return AVERROR(ENOMEM);
+            memcpy(t->config, par->extradata, par->extradata_size);
+            t->config_size = par->extradata_size;
+            if ((t->config[4] & 3) != 3 && first && is_annexb(first->data, first->size))
+                *annexb = 1;
+        } else {
+            *annexb = 1;
+            ret = AVERROR_INVALIDDATA;
+            if (par->extradata_size > 0)
+                ret = cmaf_avcc_from_annexb(par->extradata, par->extradata_size, &t->config,
+                                            &t->config_size);
+            if (ret < 0 && first)
+                ret = cmaf_avcc_from_annexb(first->data, first->size, &t->config,
+                                            &t->config_size);
+            if (ret < 0)
+                return ret;
+        }
+    } else {
+        t->sample_rate = par->sample_rate;
+        t->channels = par->ch_layout.nb_channels;
+        t->timescale = (uint32_t)par->sample_rate;
+        if (par->extradata_size >= 2) {
+            if (!(t->config = malloc(par->extradata_size)))
+                return AVERROR(ENOMEM);
+            memcpy(t->config, par->extradata, par->extradata_size);
+            t->config_size = par->extradata_size;
+        } else if (first && adts_header(first->data, first->size)) {
+            if (!(t->config = malloc(2)))
+                return AVERROR(ENOMEM);
+            t->config_size = 2;
+            if ((ret = asc_from_adts(first->data, t->config)) < 0)
+                return ret;
+        } else {
+            return AVERROR_INVALIDDATA;
+        }
+    }
+    return cmaf_codec_string(t->kind, t->config, t->config_size, t->codec, sizeof(t->codec));
+}
+
+/* Turn the packets' timestamps into sample durations, offsets and tfdt. */
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void retime(CmafFragment *f, const Pkt *pk, int n, double start, double duration,
+                   int64_t *pts_sorted)
+{
+    const int64_t ts = f->track.timescale;
+    int64_t s = llrint(start * ts), e = llrint((start + duration) * ts);
+    int64_t nominal = 0;
+
+    if (f->track.kind == CMAF_VIDEO) {
+        /* Decode times are the presentation times in increasing order
+         * (fixed frame rate, so this holds for any B-frame pattern and
+         * needs no dts from the container); the offsets put each sample
+         * back at its own presentation time. */
+        int64_t *sorted = pts_sorted;
+        for (int i = 0; i < n; i++) {
+            int64_t d = i + 1 < n ? sorted[i + 1] - sorted[i] : 0;
+            if (i + 1 < n && d > 0)
+                nominal = d;
+            f->samples[i].cto = (int32_t)(pk[i].pts - sorted[i]);
+            f->samples[i].duration = d > 0 ? (uint32_t)d : 0;
+        }
+        if (nominal <= 0 && f->track.fps_num > 0)
+            nominal = av_rescale(ts, f->track.fps_den, f->track.fps_num);
+        if (nominal <= 0)
+            nominal = pk[n - 1].duration > 0 ? pk[n - 1].duration : ts / 25;
+        f->tfdt = s;
+        /* The last sample runs to the record's end, unless that disagrees
+         * with the frame duration by more than a frame. */
+        int64_t last = e - (s + sorted[n - 1] - sorted[0]);
+        if (duration <= 0 || last <= 0 || last > 2 * nominal)
+            last = nominal;
+        f->samples[n - 1].duration = (uint32_t)last;
+        for (int i = 0; i < n - 1; i++)
+            if (f->samples[i].duration == 0)
+                f->samples[i].duration = (uint32_t)nominal;
+    } else {
+        int64_t shift = 0;
+        if (llabs(pk[0].pts - s) > 2 * ts)
+            shift = s - pk[0].pts;
+        f->tfdt = pk[0].pts + shift;
+        for (int i = 0; i < n; i++) {
+            int64_t d = i + 1 < n ? pk[i + 1].pts - pk[i].pts : pk[i].duration;
+            if (d <= 0)
+                d = pk[i].duration > 0 ? pk[i].duration : 1024;
+            f->samples[i].duration = (uint32_t)d;
+            f->samples[i].cto = 0;
+        }
+    }
+    f->duration = 0;
+    for (int i = 0; i < n; i++)
+        f->duration += f->samples[i].duration;
+}
+
+int cmaf_read(const char *path, double start, double duration, CmafFragment **out)
+{
+    AVFormatContext *fmt = NULL;
+    AVPacket *pkt = NULL;
+    CmafFragment *f = NULL;
+    Pkt *pk = NULL;
+    int64_t *sorted = NULL;
+    Buf data = { 0 };
+    int n = 0, cap = 0, idx = -1, annexb = 0, ret;
+    AVStream *st;
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+
+    if ((ret = avformat_open_input(&fmt, path, NULL, NULL)) < 0) {
+        log_error("%s: cannot open: %s", path, log_averr(ret, eb, sizeof(eb)));
+        return ret;
+    }
+    for (unsigned i = 0; i < fmt->nb_streams; i++) {
+        enum AVCodecID id = fmt->streams[i]->codecpar->codec_id;
+        if (id == AV_CODEC_ID_H264 || id == AV_CODEC_ID_AAC) {
+            idx = (int)i;
+            break;
+        }
+    }
+    if (idx < 0) {
+        log_error("%s: no H.264 or AAC stream", path);
+        ret = AVERROR_INVALIDDATA;
+        goto end;
+    }
+    st = fmt->streams[idx];
+    if ((st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !st->codecpar->width) ||
+        (st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO && !st->codecpar->sample_rate)) {
+        if ((ret = avformat_find_stream_info(fmt, NULL)) < 0)
+            goto end;
+    }
+    if (!(f = calloc(1, sizeof(*f))) || !(pkt = av_packet_alloc())) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    f->track.kind = st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ? CMAF_VIDEO : CMAF_AUDIO;
+    if (f->track.kind == CMAF_AUDIO && st->codecpar->sample_rate <= 0) {
+        ret = AVERROR_INVALIDDATA;
+        goto end;
+    }
+    for (;;) {
+        ret = av_read_frame(fmt, pkt);
+        if (ret == AVERROR_EOF)
+            break;
+        if (ret < 0) {
+            log_error("%s: read: %s", path, log_averr(ret, eb, sizeof(eb)));
+            goto end;
+        }
+        if (pkt->stream_index != idx || pkt->size <= 0) {
+            av_packet_unref(pkt);
+            continue;
+        }
+        if (n == 0 && (ret = track_setup(&f->track, st, pkt, &annexb)) < 0) {
+            log_error("%s: no usable codec configuration", path);
+            goto end;
+        }
+        if (n == cap) {
+            int ncap = cap ? cap * 2 : 256;
+            Pkt *np = realloc(pk, ncap * sizeof(*pk));
+            if (!np) {
+                ret = AVERROR(ENOMEM);
+                goto end;
+            }
+            pk = np;
+            cap = ncap;
+        }
+        AVRational tb = { 1, (int)f->track.timescale };
+        int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+        if (pts == AV_NOPTS_VALUE) {
+            log_error("%s: packet without timestamps", path);
+            ret = AVERROR_INVALIDDATA;
+            goto end;
+        }
+        pk[n].pts = av_rescale_q(pts, st->time_base, tb);
+        pk[n].duration = av_rescale_q(pkt->duration, st->time_base, tb);
+        pk[n].key = !!(pkt->flags & AV_PKT_FLAG_KEY);
+        if ((ret = append_payload(&data, &f->track, annexb, pkt, &pk[n].size)) < 0)
+            goto end;
+        n++;
+        av_packet_unref(pkt);
+    }
+    if (n == 0) {
+        log_error("%s: no samples", path);
+        ret = AVERROR_INVALIDDATA;
+        goto end;
+    }
+    if (f->track.kind == CMAF_VIDEO && !pk[0].key)
+        log_warn("%s: does not start with a keyframe", path);
+    if (!(f->samples = calloc(n, sizeof(*f->samples)))) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    f->nb_samples = n;
+    for (int i = 0; i < n; i++) {
+        f->samples[i].size = pk[i].size;
+        f->samples[i].key = f->track.kind == CMAF_AUDIO || pk[i].key;
+    }
+    if (!(sorted = malloc(n * sizeof(*sorted)))) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    for (int i = 0; i < n; i++)
+        sorted[i] = pk[i].pts;
+    qsort(sorted, n, sizeof(*sorted), cmp_i64);
+    retime(f, pk, n, start, duration, sorted);
+    f->data = data.p;
+    f->data_size = data.len;
+    data.p = NULL;
+    *out = f;
+    f = NULL;
+    ret = 0;
+end:
+    free(data.p);
+    free(sorted);
+    free(pk);
+    av_packet_free(&pkt);
+    cmaf_fragment_free(&f);
+    avformat_close_input(&fmt);
+    return ret;
+}
+
+/* ---- writing ---- */
+
+static void write_ftyp(Buf *b, const char *type, const char *major, const char *const *compat)
+{
+    size_t at = box_begin(b, type);
+    put_bytes(b, major, 4);
+    put32(b, 0);
+    for (; *compat; compat++)
+        put_bytes(b, *compat, 4);
+    box_end(b, at);
+}
+
+static void write_esds(Buf *b, const CmafTrack *t)
+{
+    /* ES_Descriptor(3) { DecoderConfigDescriptor(4) { DecoderSpecificInfo(5) }
+     * SLConfigDescriptor(6) }, each with a 4-byte length as mp4 muxers do. */
+    size_t asc = t->config_size;
+    size_t dsi = 5 + asc, dcd = 5 + 13 + dsi, es = 5 + 3 + dcd + 5 + 1;
+    size_t at = fullbox_begin(b, "esds", 0, 0);
+    put8(b, 3);
+    put32(b, 0x80808000u | (uint32_t)(es - 5));
+    put16(b, 1);                        /* ES_ID */
+    put8(b, 0);
+    put8(b, 4);
+    put32(b, 0x80808000u | (uint32_t)(dcd - 5));
+    put8(b, 0x40);                      /* MPEG-4 audio */
+    put8(b, 0x15);                      /* audio stream */
+    put24(b, 0);                        /* buffer size */
+    put32(b, 0);                        /* max bitrate */
+    put32(b, 0);                        /* avg bitrate */
+    put8(b, 5);
+    put32(b, 0x80808000u | (uint32_t)asc);
+    put_bytes(b, t->config, asc);
+    put8(b, 6);
+    put32(b, 0x80808001u);
+    put8(b, 2);
+    box_end(b, at);
+}
+
+static void write_stsd(Buf *b, const CmafTrack *t)
+{
+    size_t at = fullbox_begin(b, "stsd", 0, 0), e, c;
+    put32(b, 1);
+    if (t->kind == CMAF_VIDEO) {
+        e = box_begin(b, "avc1");
+        put_zero(b, 6);
+        put16(b, 1);                    /* data_reference_index */
+        put_zero(b, 16);
+        put16(b, (unsigned)t->width);
+        put16(b, (unsigned)t->height);
+        put32(b, 0x00480000);
+        put32(b, 0x00480000);
+        put32(b, 0);
+        put16(b, 1);                    /* frame_count */
+        put_zero(b, 32);                /* compressorname */
+        put16(b, 0x18);
+        put16(b, 0xffff);
+        c = box_begin(b, "avcC");
+        put_bytes(b, t->config, t->config_size);
+        box_end(b, c);
+        c = box_begin(b, "pasp");
+        put32(b, (uint32_t)t->sar_num);
+        put32(b, (uint32_t)t->sar_den);
+        box_end(b, c);
+        box_end(b, e);
+    } else {
+        e = box_begin(b, "mp4a");
+        put_zero(b, 6);
+        put16(b, 1);
+        put_zero(b, 8);
+        put16(b, (unsigned)(t->channels > 0 ? t->channels : 2));
+        put16(b, 16);
+        put32(b, 0);
+        put32(b, t->sample_rate <= 0xffff ? (uint32_t)t->sample_rate << 16 : 0);
+        write_esds(b, t);
+        box_end(b, e);
+    }
+    box_end(b, at);
+}
+
+int cmaf_write_init(const CmafTrack *t, uint8_t **out, size_t *len)
+{
+    static const char *const compat[] = { "iso6", "cmfc", "mp41", "dash", NULL };
+    Buf b = { 0 };
+    size_t moov, trak, mdia, minf, stbl, at;
+    int video = t->kind == CMAF_VIDEO;
+
+    if (!t->config || !t->config_size)
+        return AVERROR_INVALIDDATA;
+    write_ftyp(&b, "ftyp", "iso6", compat);
+    moov = box_begin(&b, "moov");
+
+    at = fullbox_begin(&b, "mvhd", 0, 0);
+    put32(&b, 0);                       /* creation, modification */
+    put32(&b, 0);
+    put32(&b, 1000);                    /* timescale */
+    put32(&b, 0);                       /* duration: fragmented */
+    put32(&b, 0x00010000);              /* rate */
+    put16(&b, 0x0100);                  /* volume */
+    put_zero(&b, 10);
+    put_matrix(&b);
+    put_zero(&b, 24);
+    put32(&b, 2);                       /* next_track_ID */
+    box_end(&b, at);
+
+    trak = box_begin(&b, "trak");
+    at = fullbox_begin(&b, "tkhd", 0, 3);
+    put32(&b, 0);
+    put32(&b, 0);
+    put32(&b, 1);                       /* track_ID */
+    put32(&b, 0);
+    put32(&b, 0);                       /* duration */
+    put_zero(&b, 8);
+    put16(&b, 0);                       /* layer */
+    put16(&b, 0);                       /* alternate_group */
+    put16(&b, video ? 0 : 0x0100);
+    put16(&b, 0);
+    put_matrix(&b);
+    if (video) {
+        /* display size: width scaled by the sample aspect ratio */
+        uint64_t dw = (uint64_t)t->width * (uint64_t)t->sar_num / (uint64_t)t->sar_den;
+        put32(&b, (uint32_t)(dw << 16));
+        put32(&b, (uint32_t)t->height << 16);
+    } else {
+        put32(&b, 0);
+        put32(&b, 0);
+    }
+    box_end(&b, at);
+
+    mdia = box_begin(&b, "mdia");
+    at = fullbox_begin(&b, "mdhd", 0, 0);
+    put32(&b, 0);
+    put32(&b, 0);
+    put32(&b, t->timescale);
+    put32(&b, 0);
+    put16(&b, 0x55c4);                  /* language "und" */
+    put16(&b, 0);
+    box_end(&b, at);
+    at = fullbox_begin(&b, "hdlr", 0, 0);
+    put32(&b, 0);
+    put_bytes(&b, video ? "vide" : "soun", 4);
+    put_zero(&b, 12);
+    put_bytes(&b, video ? "Video" : "Audio", 6); /* with its NUL */
+    box_end(&b, at);
+
+    minf = box_begin(&b, "minf");
+    if (video) {
+        at = fullbox_begin(&b, "vmhd", 0, 1);
+        put_zero(&b, 8);
+    } else {
+        at = fullbox_begin(&b, "smhd", 0, 0);
+        put_zero(&b, 4);
+    }
+    box_end(&b, at);
+    size_t dinf = box_begin(&b, "dinf");
+    size_t dref = fullbox_begin(&b, "dref", 0, 0);
+    put32(&b, 1);
+    at = fullbox_begin(&b, "url ", 0, 1);
+    box_end(&b, at);
+    box_end(&b, dref);
+    box_end(&b, dinf);
+
+    stbl = box_begin(&b, "stbl");
+    write_stsd(&b, t);
+    static const char *const empty[] = { "stts", "stsc", "stco" };
+    for (int i = 0; i < 3; i++) {
+        at = fullbox_begin(&b, empty[i], 0, 0);
+        put32(&b, 0);
+        box_end(&b, at);
+    }
+    at = fullbox_begin(&b, "stsz", 0, 0);
+    put32(&b, 0);
+    put32(&b, 0);
+    box_end(&b, at);
+    box_end(&b, stbl);
+    box_end(&b, minf);
+    box_end(&b, mdia);
+    box_end(&b, trak);
+
+    size_t mvex = box_begin(&b, "mvex");
+    at = fullbox_begin(&b, "trex", 0, 0);
+    put32(&b, 1);                       /* track_ID */
+    put32(&b, 1);                       /* default_sample_description_index */
+    put32(&b, 0);
+    put32(&b, 0);
+    put32(&b, 0);
+    box_end(&b, at);
+    box_end(&b, mvex);
+    box_end(&b, moov);
+    if (b.err) {
+        free(b.p);
+        return b.err;
+    }
+    *out = b.p;
+    *len = b.len;
+    return 0;
+}
+
+/* sample_flags: a sync sample depends on nothing; others are non-sync. */
+#define FLAGS_SYNC    0x02000000u
+#define FLAGS_NONSYNC 0x01010000u
+
+int cmaf_write_segment(const CmafFragment *f, uint32_t seqno, uint8_t **out, size_t *len)
+{
+    static const char *const compat[] = { "msdh", "msix", "cmfs", NULL };
+    int video = f->track.kind == CMAF_VIDEO;
+    uint32_t trun_flags = 0x000001 | 0x000100 | 0x000200 | (video ? 0x000400 | 0x000800 : 0);
+    size_t moof, traf, at, offset_at;
+    Buf b = { 0 };
+
+    write_ftyp(&b, "styp", "msdh", compat);
+    moof = box_begin(&b, "moof");
+    at = fullbox_begin(&b, "mfhd", 0, 0);
+    put32(&b, seqno);
+    box_end(&b, at);
+    traf = box_begin(&b, "traf");
+    at = fullbox_begin(&b, "tfhd", 0, 0x020000); /* default-base-is-moof */
+    put32(&b, 1);
+    box_end(&b, at);
+    at = fullbox_begin(&b, "tfdt", 1, 0);
+    put64(&b, (uint64_t)(f->tfdt > 0 ? f->tfdt : 0));
+    box_end(&b, at);
+    at = fullbox_begin(&b, "trun", 1, trun_flags);
+    put32(&b, (uint32_t)f->nb_samples);
+    offset_at = b.len;
+    put32(&b, 0);                       /* data_offset, patched below */
+    for (int i = 0; i < f->nb_samples; i++) {
+        const CmafSample *s = &f->samples[i];
+        put32(&b, s->duration);
+        put32(&b, s->size);
+        if (video) {
+            put32(&b, s->key ? FLAGS_SYNC : FLAGS_NONSYNC);
+            put32(&b, (uint32_t)s->cto);
+        }
+    }
+    box_end(&b, at);
+    box_end(&b, traf);
+    box_end(&b, moof);
+    set32(&b, offset_at, (uint32_t)(b.len - moof + 8));
+    if (f->data_size + 8 > UINT32_MAX) {
+        free(b.p);
+        return AVERROR(EFBIG);
+    }
+    put32(&b, (uint32_t)(f->data_size + 8));
+    put_bytes(&b, "mdat", 4);
+    put_bytes(&b, f->data, f->data_size);
+    if (b.err) {
+        free(b.p);
+        return b.err;
+    }
+    *out = b.p;
+    *len = b.len;
+    return 0;
+}

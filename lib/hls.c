@@ -1,0 +1,115 @@
+/*
+ * hls.c: writing the HLS master and media playlists. See hls.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include <libavutil/bprint.h>
+#include <libavutil/error.h>
+
+#include "hls.h"
+#include "mpd.h"
+
+static int finish(AVBPrint *bp, char **out)
+{
+    if (!av_bprint_is_complete(bp)) {
+        av_bprint_finalize(bp, NULL);
+        return AVERROR(ENOMEM);
+    }
+    return av_bprint_finalize(bp, out) < 0 ? AVERROR(ENOMEM) : 0;
+}
+
+int hls_write_master(const Manifest *m, char **out)
+{
+    const ManifestRendition *audio = NULL;
+    int nvideo = 0;
+    AVBPrint bp;
+
+    for (int i = 0; i < m->nb_renditions; i++) {
+        if (m->renditions[i].kind == CMAF_AUDIO && !audio)
+            audio = &m->renditions[i];
+        nvideo += m->renditions[i].kind == CMAF_VIDEO;
+    }
+    av_bprint_init(&bp, 1024, AV_BPRINT_SIZE_UNLIMITED);
+    av_bprintf(&bp, "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    if (audio && nvideo)
+        av_bprintf(&bp, "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"%s\",LANGUAGE=\"und\","
+                        "DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"%d\",URI=\"%s/index.m3u8\"\n",
+                   audio->id, audio->channels > 0 ? audio->channels : 2, audio->id);
+    for (int i = 0; i < m->nb_renditions; i++) {
+        const ManifestRendition *r = &m->renditions[i];
+        int64_t bw = r->bandwidth, avg = r->avg_bandwidth;
+        if (r->kind != CMAF_VIDEO)
+            continue;
+        if (audio) {
+            bw += audio->bandwidth;
+            avg += audio->avg_bandwidth;
+        }
+        av_bprintf(&bp, "#EXT-X-STREAM-INF:BANDWIDTH=%lld", (long long)(bw > 0 ? bw : 1));
+        if (avg > 0)
+            av_bprintf(&bp, ",AVERAGE-BANDWIDTH=%lld", (long long)avg);
+        av_bprintf(&bp, ",RESOLUTION=%dx%d,CODECS=\"%s%s%s\"", r->width, r->height, r->codec,
+                   audio ? "," : "", audio ? audio->codec : "");
+        if (r->fps_num > 0 && r->fps_den > 0)
+            av_bprintf(&bp, ",FRAME-RATE=%.3f", (double)r->fps_num / r->fps_den);
+        if (audio)
+            av_bprintf(&bp, ",AUDIO=\"audio\"");
+        av_bprintf(&bp, "\n%s/index.m3u8\n", r->id);
+    }
+    if (audio && !nvideo) {
+        av_bprintf(&bp, "#EXT-X-STREAM-INF:BANDWIDTH=%lld",
+                   (long long)(audio->bandwidth > 0 ? audio->bandwidth : 1));
+        if (audio->avg_bandwidth > 0)
+            av_bprintf(&bp, ",AVERAGE-BANDWIDTH=%lld", (long long)audio->avg_bandwidth);
+        av_bprintf(&bp, ",CODECS=\"%s\"\n%s/index.m3u8\n", audio->codec, audio->id);
+    }
+    return finish(&bp, out);
+}
+
+int hls_write_media(const Manifest *m, int ri, char **out)
+{
+    const ManifestRendition *r;
+    double maxd = m->segment_duration;
+    int first = -1;
+    AVBPrint bp;
+
+    if (ri < 0 || ri >= m->nb_renditions)
+        return AVERROR(EINVAL);
+    r = &m->renditions[ri];
+    for (int i = 0; i < m->nb_segments; i++) {
+        const ManifestFile *f = &r->files[i];
+        if (f->t < 0)
+            continue;
+        if (first < 0)
+            first = i;
+        if ((double)f->d / r->timescale > maxd)
+            maxd = (double)f->d / r->timescale;
+    }
+    av_bprint_init(&bp, 4096, AV_BPRINT_SIZE_UNLIMITED);
+    av_bprintf(&bp, "#EXTM3U\n#EXT-X-VERSION:7\n");
+    av_bprintf(&bp, "#EXT-X-TARGETDURATION:%ld\n", lround(maxd) > 0 ? lround(maxd) : 1L);
+    av_bprintf(&bp, "#EXT-X-MEDIA-SEQUENCE:%lld\n",
+               (long long)(first >= 0 ? m->segments[first].msn : 0));
+    av_bprintf(&bp, "#EXT-X-DISCONTINUITY-SEQUENCE:%lld\n",
+               (long long)(first >= 0 ? m->segments[first].dseq : 0));
+    if (!m->dynamic)
+        av_bprintf(&bp, "#EXT-X-PLAYLIST-TYPE:VOD\n");
+    av_bprintf(&bp, "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n");
+    for (int i = first < 0 ? m->nb_segments : first; i < m->nb_segments; i++) {
+        const ManifestSegment *s = &m->segments[i];
+        const ManifestFile *f = &r->files[i];
+        char when[40];
+        if (f->t < 0)
+            continue;
+        if (i > first && s->discontinuity)
+            av_bprintf(&bp, "#EXT-X-DISCONTINUITY\n");
+        mpd_format_time(m->availability_start + (double)f->t / r->timescale, when, sizeof(when));
+        av_bprintf(&bp, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when);
+        av_bprintf(&bp, "#EXTINF:%.5f,\n%lld.m4s\n", (double)f->d / r->timescale,
+                   (long long)s->seq);
+    }
+    if (!m->dynamic)
+        av_bprintf(&bp, "#EXT-X-ENDLIST\n");
+    return finish(&bp, out);
+}

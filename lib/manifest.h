@@ -1,0 +1,58 @@
+/*
+ * manifest.h: what a DASH manifest and the HLS playlists of one stream
+ * say, as plain data. catalog.c fills it from the database; mpd.c and
+ * hls.c turn it into text. Nothing here does I/O.
+ */
+#ifndef LIVE_MANIFEST_H
+#define LIVE_MANIFEST_H
+
+#include <stdint.h>
+
+#include "cmaf.h"
+
+/* One published (listed) segment of the stream, in sequence order. */
+typedef struct ManifestSegment {
+    int64_t seq;
+    double start, duration;     /* seconds on the stream timeline */
+    int discontinuity;          /* the record said so, or a gap precedes it */
+    int64_t period;             /* seq that began its period (a gap starts one) */
+    double period_start;        /* start of that period's first segment */
+    int64_t msn;                /* HLS media sequence number */
+    int64_t dseq;               /* HLS discontinuity sequence number */
+} ManifestSegment;
+
+/* One rendition's file of one segment (t < 0: none). */
+typedef struct ManifestFile {
+    int64_t t, d;               /* tfdt and duration, in the track's timescale */
+    int64_t size;               /* bytes of SEQ.m4s */
+} ManifestFile;
+
+typedef struct ManifestRendition {
+    char id[72];
+    int kind;                   /* CMAF_VIDEO or CMAF_AUDIO */
+    char codec[32];
+    int width, height, sar_num, sar_den, fps_num, fps_den;
+    int sample_rate, channels;
+    uint32_t timescale;
+    int64_t bandwidth;          /* peak segment bit rate (declared one until measured) */
+    int64_t avg_bandwidth;      /* average bit rate over the listed segments */
+    ManifestFile *files;        /* [nb_segments] of the Manifest */
+} ManifestRendition;
+
+typedef struct Manifest {
+    char name[72];
+    int dynamic;                /* live: dynamic MPD, sliding playlists */
+    double availability_start;  /* unix seconds: stream time 0 */
+    double publish_time;        /* unix seconds */
+    double window;              /* DVR window (timeShiftBufferDepth), seconds */
+    double segment_duration;    /* nominal (longest seen) segment duration */
+    const char *utc_timing;     /* UTCTiming URL, e.g. "/time" (borrowed) */
+    ManifestSegment *segments;
+    int nb_segments;
+    ManifestRendition *renditions; /* video first (tallest first), then audio */
+    int nb_renditions;
+} Manifest;
+
+void manifest_free(Manifest *m);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * mpd.c: writing the DASH manifest. See mpd.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavutil/bprint.h>
+#include <libavutil/error.h>
+
+#include "mpd.h"
+
+void mpd_format_time(double t, char *buf, unsigned size)
+{
+    time_t sec = (time_t)floor(t);
+    int ms = (int)lround((t - (double)sec) * 1000);
+    struct tm tm;
+
+    if (ms >= 1000) {
+        sec++;
+        ms -= 1000;
+    }
+    gmtime_r(&sec, &tm);
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+static void put_duration(AVBPrint *bp, const char *attr, double s)
+{
+    av_bprintf(bp, " %s=\"PT%.3fS\"", attr, s < 0 ? 0 : s);
+}
+
+/* Index of the first rendition of kind, or -1. */
+static int first_of(const Manifest *m, int kind)
+{
+    for (int i = 0; i < m->nb_renditions; i++)
+        if (m->renditions[i].kind == kind)
+            return i;
+    return -1;
+}
+
+/* The SegmentTimeline of segments [a, b) from rendition r's files. */
+static void put_timeline(AVBPrint *bp, const ManifestRendition *r, int a, int b)
+{
+    int64_t next = -1;
+    int i = a;
+
+    av_bprintf(bp, "        <SegmentTimeline>\n");
+    while (i < b) {
+        const ManifestFile *f = &r->files[i];
+        int j = i + 1, rep = 0;
+        if (f->t < 0) {
+            i++;
+            continue;
+        }
+        while (j < b && r->files[j].t >= 0 && r->files[j].d == f->d &&
+               r->files[j].t == r->files[j - 1].t + r->files[j - 1].d) {
+            j++;
+            rep++;
+        }
+        av_bprintf(bp, "          <S");
+        if (f->t != next)
+            av_bprintf(bp, " t=\"%lld\"", (long long)f->t);
+        av_bprintf(bp, " d=\"%lld\"", (long long)f->d);
+        if (rep)
+            av_bprintf(bp, " r=\"%d\"", rep);
+        av_bprintf(bp, "/>\n");
+        next = r->files[j - 1].t + r->files[j - 1].d;
+        i = j;
+    }
+    av_bprintf(bp, "        </SegmentTimeline>\n");
+}
+
+static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a, int b,
+                               double period_media_start)
+{
+    int first = first_of(m, kind);
+    const ManifestRendition *r0;
+    int maxw = 0, maxh = 0;
+
+    if (first < 0)
+        return;
+    r0 = &m->renditions[first];
+    for (int i = 0; i < m->nb_renditions; i++) {
+        const ManifestRendition *r = &m->renditions[i];
+        if (r->kind == kind && r->width > maxw)
+            maxw = r->width;
+        if (r->kind == kind && r->height > maxh)
+            maxh = r->height;
+    }
+    if (kind == CMAF_VIDEO) {
+        av_bprintf(bp, "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\""
+                       " segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"%d\""
+                       " maxHeight=\"%d\"", maxw, maxh);
+        if (r0->fps_num > 0)
+            av_bprintf(bp, " maxFrameRate=\"%d/%d\"", r0->fps_num, r0->fps_den);
+        av_bprintf(bp, ">\n");
+    } else {
+        av_bprintf(bp, "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\""
+                       " segmentAlignment=\"true\" startWithSAP=\"1\" lang=\"und\">\n");
+    }
+    av_bprintf(bp, "      <SegmentTemplate timescale=\"%u\" initialization=\"$RepresentationID$/"
+                   "init.mp4\" media=\"$RepresentationID$/$Number$.m4s\" startNumber=\"%lld\"",
+               r0->timescale, (long long)m->segments[a].seq);
+    av_bprintf(bp, " presentationTimeOffset=\"%lld\">\n",
+               (long long)llrint(period_media_start * r0->timescale));
+    put_timeline(bp, r0, a, b);
+    av_bprintf(bp, "      </SegmentTemplate>\n");
+    for (int i = 0; i < m->nb_renditions; i++) {
+        const ManifestRendition *r = &m->renditions[i];
+        if (r->kind != kind)
+            continue;
+        av_bprintf(bp, "      <Representation id=\"%s\" bandwidth=\"%lld\" codecs=\"%s\"", r->id,
+                   (long long)(r->bandwidth > 0 ? r->bandwidth : 1), r->codec);
+        if (kind == CMAF_VIDEO) {
+            av_bprintf(bp, " width=\"%d\" height=\"%d\"", r->width, r->height);
+            if (r->fps_num > 0) {
+                if (r->fps_den == 1)
+                    av_bprintf(bp, " frameRate=\"%d\"", r->fps_num);
+                else
+                    av_bprintf(bp, " frameRate=\"%d/%d\"", r->fps_num, r->fps_den);
+            }
+            av_bprintf(bp, " sar=\"%d:%d\"/>\n", r->sar_num, r->sar_den);
+        } else {
+            av_bprintf(bp, " audioSamplingRate=\"%d\">\n", r->sample_rate);
+            av_bprintf(bp, "        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:"
+                           "23003:3:audio_channel_configuration:2011\" value=\"%d\"/>\n",
+                       r->channels > 0 ? r->channels : 2);
+            av_bprintf(bp, "      </Representation>\n");
+        }
+    }
+    av_bprintf(bp, "    </AdaptationSet>\n");
+}
+
+int mpd_write(const Manifest *m, char **out)
+{
+    AVBPrint bp;
+    char when[40];
+    double first = m->nb_segments ? m->segments[0].start : 0, end = first, maxd = 0;
+    double minbuf;
+
+    for (int i = 0; i < m->nb_segments; i++) {
+        const ManifestSegment *s = &m->segments[i];
+        if (s->start + s->duration > end)
+            end = s->start + s->duration;
+        if (s->duration > maxd)
+            maxd = s->duration;
+    }
+    if (maxd <= 0)
+        maxd = m->segment_duration > 0 ? m->segment_duration : 1;
+    minbuf = ceil(m->segment_duration > 0 ? m->segment_duration : maxd);
+
+    av_bprint_init(&bp, 4096, AV_BPRINT_SIZE_UNLIMITED);
+    av_bprintf(&bp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    av_bprintf(&bp, "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\""
+                    " profiles=\"urn:mpeg:dash:profile:isoff-live:2011,"
+                    "urn:mpeg:dash:profile:cmaf:2019\"");
+    if (m->dynamic) {
+        av_bprintf(&bp, " type=\"dynamic\"");
+        mpd_format_time(m->availability_start, when, sizeof(when));
+        av_bprintf(&bp, " availabilityStartTime=\"%s\"", when);
+        mpd_format_time(m->publish_time, when, sizeof(when));
+        av_bprintf(&bp, " publishTime=\"%s\"", when);
+        put_duration(&bp, "minimumUpdatePeriod", m->segment_duration > 0 ? m->segment_duration : maxd);
+        put_duration(&bp, "timeShiftBufferDepth", m->window);
+        put_duration(&bp, "suggestedPresentationDelay", 3 * maxd);
+    } else {
+        av_bprintf(&bp, " type=\"static\"");
+        put_duration(&bp, "mediaPresentationDuration", end - first);
+    }
+    put_duration(&bp, "maxSegmentDuration", maxd);
+    put_duration(&bp, "minBufferTime", minbuf);
+    av_bprintf(&bp, ">\n");
+
+    for (int a = 0; a < m->nb_segments;) {
+        int b = a + 1;
+        while (b < m->nb_segments && m->segments[b].period == m->segments[a].period)
+            b++;
+        /* The media time at the start of the period: a live stream keeps
+         * the stream timeline; a static one presents from its first
+         * listed segment at 0. */
+        double pstart = m->segments[a].period_start;
+        if (!m->dynamic && a == 0)
+            pstart = m->segments[0].start;
+        av_bprintf(&bp, "  <Period id=\"p%lld\"", (long long)m->segments[a].period);
+        put_duration(&bp, "start", m->dynamic ? pstart : pstart - first);
+        av_bprintf(&bp, ">\n");
+        put_adaptation_set(&bp, m, CMAF_VIDEO, a, b, pstart);
+        put_adaptation_set(&bp, m, CMAF_AUDIO, a, b, pstart);
+        av_bprintf(&bp, "  </Period>\n");
+        a = b;
+    }
+    if (m->nb_segments == 0)
+        av_bprintf(&bp, "  <Period id=\"p0\" start=\"PT0S\"/>\n");
+    if (m->dynamic && m->utc_timing && *m->utc_timing) {
+        av_bprintf(&bp, "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"");
+        for (const char *c = m->utc_timing; *c; c++) {
+            switch (*c) {
+            case '&': av_bprintf(&bp, "&amp;"); break;
+            case '<': av_bprintf(&bp, "&lt;"); break;
+            case '>': av_bprintf(&bp, "&gt;"); break;
+            case '"': av_bprintf(&bp, "&quot;"); break;
+            default: av_bprint_chars(&bp, *c, 1);
+            }
+        }
+        av_bprintf(&bp, "\"/>\n");
+    }
+    av_bprintf(&bp, "</MPD>\n");
+    if (!av_bprint_is_complete(&bp)) {
+        av_bprint_finalize(&bp, NULL);
+        return AVERROR(ENOMEM);
+    }
+    return av_bprint_finalize(&bp, out) < 0 ? AVERROR(ENOMEM) : 0;
+}

@@ -1,0 +1,897 @@
+/*
+ * package.c: the publish loop of live-package. See package.h for the
+ * order of operations that makes it crash-safe.
+ *
+ * A reader thread turns the input into records and queues them; the main
+ * thread owns the database and the output tree, and wakes up for records,
+ * for reorder timeouts and once a second for window housekeeping.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+#include <libavutil/mem.h>
+
+#include "catalog.h"
+#include "cmaf.h"
+#include "db.h"
+#include "fs.h"
+#include "hls.h"
+#include "log.h"
+#include "mpd.h"
+#include "package.h"
+#include "record.h"
+
+#define MAX_RENDITIONS 16
+
+typedef struct Pending {
+    int64_t seq;
+    json_t *rec;                /* "renditions" or "end" record (owned) */
+} Pending;
+
+typedef struct Stream {
+    char name[72];
+    int64_t next_seq;           /* the next seq to publish */
+    Pending *pend;              /* sorted by seq */
+    int npend, cap;
+    double wait_since;          /* when the head of pend started waiting (0: not) */
+    int finished;
+} Stream;
+
+typedef struct Package {
+    const PackageOptions *o;
+    sqlite3 *db;
+    Stream *streams;
+    int nstreams;
+    int bad;                    /* bad input seen: exit 3 */
+    double last_housekeeping;
+
+    /* reader thread -> main thread */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    json_t **queue;
+    int qlen, qcap;
+    int eof, read_err;
+    FILE *in;
+} Package;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+long package_gaps_due(long long next_seq, long long lowest, double waited, double timeout,
+                      int force)
+{
+    if (lowest < 0 || lowest <= next_seq)
+        return 0;
+    if (!force && waited < timeout)
+        return 0;
+    return (long)(lowest - next_seq);
+}
+
+/* ---- reader thread ---- */
+
+static void *reader_main(void *arg)
+{
+    Package *p = arg;
+    RecordReader *rr = record_reader_new(p->in, p->o->input);
+    int err = 0;
+
+    for (;;) {
+        json_t *rec = NULL;
+        int ret = rr ? record_read(rr, &rec) : AVERROR(ENOMEM);
+        if (ret == AVERROR_INVALIDDATA) {
+            pthread_mutex_lock(&p->mu);
+            p->bad = 1;
+            pthread_mutex_unlock(&p->mu);
+            continue;
+        }
+        if (ret < 0) {
+            if (ret != AVERROR_EOF)
+                err = ret;
+            break;
+        }
+        pthread_mutex_lock(&p->mu);
+        if (p->qlen == p->qcap) {
+            int ncap = p->qcap ? 2 * p->qcap : 64;
+            json_t **nq = realloc(p->queue, ncap * sizeof(*nq));
+            if (!nq) {
+                pthread_mutex_unlock(&p->mu);
+                json_decref(rec);
+                err = AVERROR(ENOMEM);
+                break;
+            }
+            p->queue = nq;
+            p->qcap = ncap;
+        }
+        p->queue[p->qlen++] = rec;
+        pthread_cond_signal(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    record_reader_free(&rr);
+    pthread_mutex_lock(&p->mu);
+    p->eof = 1;
+    p->read_err = err;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* ---- paths and files ---- */
+
+static int out_path(const Package *p, char *buf, size_t size, const char *stream,
+                    const char *rend, const char *file)
+{
+    int n = rend ? snprintf(buf, size, "%s/%s/%s/%s", p->o->out, stream, rend, file)
+                 : snprintf(buf, size, "%s/%s/%s", p->o->out, stream, file);
+    return n < 0 || (size_t)n >= size ? AVERROR(ENAMETOOLONG) : 0;
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+    int ret = fs_write_atomic(path, data, len, 0);
+    if (ret < 0) {
+        char eb[AV_ERROR_MAX_STRING_SIZE];
+        log_error("%s: cannot write: %s", path, log_averr(ret, eb, sizeof(eb)));
+    }
+    return ret;
+}
+
+/* Regenerate manifest.mpd, master.m3u8 and every index.m3u8 of a stream.
+ * Media playlists first, so the master never names a missing one. */
+static int write_manifests(Package *p, const char *name)
+{
+    Manifest m;
+    char path[4096];
+    char *text = NULL;
+    int ret;
+
+    if ((ret = catalog_manifest_load(p->db, name, &m)) < 0)
+        return ret;
+    m.window = p->o->window;
+    m.utc_timing = p->o->utc_timing;
+    m.publish_time = now_s();
+    for (int i = 0; i < m.nb_renditions && ret >= 0; i++) {
+        if ((ret = hls_write_media(&m, i, &text)) < 0 ||
+            (ret = out_path(p, path, sizeof(path), name, m.renditions[i].id, "index.m3u8")) < 0)
+            break;
+        ret = write_file(path, text, strlen(text));
+        av_freep(&text);
+    }
+    if (ret >= 0 && m.nb_renditions > 0 && (ret = hls_write_master(&m, &text)) >= 0) {
+        if ((ret = out_path(p, path, sizeof(path), name, NULL, "master.m3u8")) >= 0)
+            ret = write_file(path, text, strlen(text));
+        av_freep(&text);
+    }
+    if (ret >= 0 && (ret = mpd_write(&m, &text)) >= 0) {
+        if ((ret = out_path(p, path, sizeof(path), name, NULL, "manifest.mpd")) >= 0)
+            ret = write_file(path, text, strlen(text));
+        av_freep(&text);
+    }
+    manifest_free(&m);
+    return ret;
+}
+
+/* Remove the spool files a record names (unless --keep). */
+static void remove_spool(Package *p, const json_t *rec)
+{
+    const json_t *rends = json_object_get(rec, "renditions"), *r;
+    size_t i;
+
+    if (p->o->keep || !json_is_array(rends))
+        return;
+    json_array_foreach(rends, i, r) {
+        const char *rel = record_str(r, "path");
+        char path[4096];
+        if (!rel || !record_path_ok(rel) || record_join(path, sizeof(path), p->o->spool, rel) < 0)
+            continue;
+        if (unlink(path) < 0 && errno != ENOENT)
+            log_warn("%s: cannot remove: %s", path, strerror(errno));
+    }
+}
+
+/* ---- streams ---- */
+
+static Stream *stream_get(Package *p, const char *name)
+{
+    CatalogStream cs;
+    Stream *s;
+
+    for (int i = 0; i < p->nstreams; i++)
+        if (!strcmp(p->streams[i].name, name))
+            return &p->streams[i];
+    s = realloc(p->streams, (p->nstreams + 1) * sizeof(*s));
+    if (!s)
+        return NULL;
+    p->streams = s;
+    s = &p->streams[p->nstreams++];
+    memset(s, 0, sizeof(*s));
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    if (catalog_stream_get(p->db, name, &cs) == 0)
+        s->next_seq = cs.next_seq;
+    return s;
+}
+
+/* Take rec into the stream's reorder buffer (a new reference is kept).
+ * 0, or 1 when it was a duplicate and dropped. */
+static int stream_add(Stream *s, int64_t seq, json_t *rec)
+{
+    int at = s->npend;
+
+    for (int i = 0; i < s->npend; i++) {
+        if (s->pend[i].seq == seq)
+            return 1;
+        if (s->pend[i].seq > seq) {
+            at = i;
+            break;
+        }
+    }
+    if (s->npend == s->cap) {
+        int ncap = s->cap ? 2 * s->cap : 16;
+        Pending *np = realloc(s->pend, ncap * sizeof(*np));
+        if (!np)
+            return AVERROR(ENOMEM);
+        s->pend = np;
+        s->cap = ncap;
+    }
+    memmove(&s->pend[at + 1], &s->pend[at], (s->npend - at) * sizeof(*s->pend));
+    s->pend[at].seq = seq;
+    s->pend[at].rec = json_incref(rec);
+    s->npend++;
+    return 0;
+}
+
+static void stream_pop(Stream *s)
+{
+    json_decref(s->pend[0].rec);
+    memmove(&s->pend[0], &s->pend[1], (s->npend - 1) * sizeof(*s->pend));
+    s->npend--;
+}
+
+/* The row a new segment (or gap) seq follows. */
+static void next_row(sqlite3 *db, const char *name, int64_t seq, double start, int gap,
+                     int discontinuity, CatalogSegment *row)
+{
+    CatalogSegment prev;
+    int have = catalog_segment_last(db, name, &prev) == 0;
+    int gap_before = have && (prev.gap || prev.seq != seq - 1);
+
+    memset(row, 0, sizeof(*row));
+    row->seq = seq;
+    row->start = start;
+    row->gap = gap;
+    row->published = now_s();
+    if (gap) {
+        row->period = have ? prev.period : seq;
+        row->period_start = have ? prev.period_start : start;
+        row->msn = have ? prev.msn : -1;
+        row->dseq = have ? prev.dseq : 0;
+        return;
+    }
+    row->discontinuity = discontinuity || gap_before;
+    row->period = !have || gap_before ? seq : prev.period;
+    row->period_start = !have || gap_before ? start : prev.period_start;
+    row->msn = have ? prev.msn + 1 : 0;
+    row->dseq = have ? prev.dseq + (row->discontinuity ? 1 : 0) : 0;
+}
+
+/* Make sure the stream has its row; new live streams get their
+ * availabilityStartTime here: the wall clock at which the first
+ * published segment ends. */
+static int ensure_stream(Package *p, const char *name, double end, CatalogStream *cs)
+{
+    int ret = catalog_stream_get(p->db, name, cs);
+    if (ret == AVERROR(ENOENT)) {
+        memset(cs, 0, sizeof(*cs));
+        snprintf(cs->name, sizeof(cs->name), "%s", name);
+        snprintf(cs->state, sizeof(cs->state), "%s", p->o->vod ? "vod" : "live");
+        cs->availability_start = now_s() - end;
+        cs->updated = now_s();
+        return 0;
+    }
+    return ret;
+}
+
+static int publish_gap(Package *p, Stream *s, int64_t seq, const char *why)
+{
+    CatalogStream cs;
+    CatalogSegment row, prev;
+    double start = 0;
+    int ret;
+
+    if (catalog_segment_last(p->db, s->name, &prev) == 0)
+        start = prev.start + prev.duration;
+    log_warn("%s: segment %lld %s; published as a gap", s->name, (long long)seq, why);
+    if ((ret = db_begin(p->db)) < 0)
+        return ret;
+    if ((ret = ensure_stream(p, s->name, start, &cs)) < 0)
+        goto fail;
+    next_row(p->db, s->name, seq, start, 1, 0, &row);
+    if ((ret = catalog_segment_put(p->db, s->name, &row)) < 0)
+        goto fail;
+    cs.next_seq = seq + 1;
+    cs.updated = now_s();
+    if ((ret = catalog_stream_put(p->db, &cs)) < 0 ||
+        (ret = catalog_pending_delete(p->db, s->name, seq)) < 0 ||
+        (ret = db_commit(p->db)) < 0)
+        goto fail;
+    s->next_seq = seq + 1;
+    return 0;
+fail:
+    db_rollback(p->db);
+    return ret;
+}
+
+/* Check a record's renditions against the ones the stream has: every
+ * established rendition must be there (else the seq becomes a gap, so no
+ * manifest lists a file that does not exist). Fills ids/paths/declared
+ * bandwidths; *n renditions to use. */
+typedef struct RendIn {
+    const char *id, *path, *kind;
+    int64_t bandwidth;
+} RendIn;
+
+static int pick_renditions(Package *p, const char *name, const json_t *rec, RendIn *in, int *n,
+                           const char **why)
+{
+    const json_t *arr = json_object_get(rec, "renditions"), *r;
+    CatalogRendition *have = NULL;
+    int nhave = 0, ret;
+    size_t i;
+
+    *n = 0;
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        *why = "has no renditions";
+        return AVERROR_INVALIDDATA;
+    }
+    json_array_foreach(arr, i, r) {
+        const char *id = record_str(r, "id"), *path = record_str(r, "path");
+        if (!record_name_ok(id) || !record_path_ok(path)) {
+            *why = "has a rendition without a valid id or path";
+            return AVERROR_INVALIDDATA;
+        }
+        if (*n == MAX_RENDITIONS) {
+            *why = "has too many renditions";
+            return AVERROR_INVALIDDATA;
+        }
+        for (int k = 0; k < *n; k++)
+            if (!strcmp(in[k].id, id)) {
+                *why = "names a rendition twice";
+                return AVERROR_INVALIDDATA;
+            }
+        in[*n].id = id;
+        in[*n].path = path;
+        in[*n].kind = record_str(r, "kind");
+        in[*n].bandwidth = record_int(r, "bandwidth", 0);
+        (*n)++;
+    }
+    if ((ret = catalog_rendition_list(p->db, name, &have, &nhave)) < 0)
+        return ret;
+    for (int k = 0; k < nhave; k++) {
+        int found = 0;
+        for (int j = 0; j < *n; j++)
+            found |= !strcmp(in[j].id, have[k].id);
+        if (!found) {
+            *why = "lacks a rendition the stream has";
+            free(have);
+            return AVERROR_INVALIDDATA;
+        }
+    }
+    if (nhave > 0) {
+        /* keep only the established ones */
+        int m = 0;
+        for (int j = 0; j < *n; j++) {
+            int found = 0;
+            for (int k = 0; k < nhave; k++)
+                found |= !strcmp(in[j].id, have[k].id);
+            if (found)
+                in[m++] = in[j];
+            else
+                log_warn("%s: rendition %s appeared mid-stream; ignored", name, in[j].id);
+        }
+        *n = m;
+    }
+    free(have);
+    return 0;
+}
+
+static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec)
+{
+    CmafFragment *frag[MAX_RENDITIONS] = { 0 };
+    uint8_t *seg[MAX_RENDITIONS] = { 0 }, *init[MAX_RENDITIONS] = { 0 };
+    size_t seg_len[MAX_RENDITIONS] = { 0 }, init_len[MAX_RENDITIONS] = { 0 };
+    RendIn in[MAX_RENDITIONS];
+    CatalogStream cs;
+    CatalogSegment row;
+    const char *why = NULL;
+    double start = record_num(rec, "start", -1), duration = record_num(rec, "duration", -1);
+    double now = now_s(), end;
+    char path[4096], rel[1024], file[32];
+    int n = 0, ret, in_tx = 0;
+
+    if (record_bool(rec, "failed")) {
+        const char *err = record_str(rec, "error");
+        char buf[512];
+        snprintf(buf, sizeof(buf), "failed upstream (%s)", err ? err : "no reason given");
+        remove_spool(p, rec);
+        return publish_gap(p, s, seq, buf);
+    }
+    if (start < 0 || duration <= 0 || !isfinite(start) || !isfinite(duration)) {
+        p->bad = 1;
+        return publish_gap(p, s, seq, "has no valid start and duration");
+    }
+    if ((ret = pick_renditions(p, s->name, rec, in, &n, &why)) < 0) {
+        if (ret != AVERROR_INVALIDDATA)
+            return ret;
+        p->bad = 1;
+        return publish_gap(p, s, seq, why);
+    }
+    end = start + duration;
+
+    /* 1. read and write the files */
+    for (int i = 0; i < n; i++) {
+        if ((ret = record_join(path, sizeof(path), p->o->spool, in[i].path)) < 0 ||
+            (ret = cmaf_read(path, start, duration, &frag[i])) < 0) {
+            why = "has an unreadable rendition file";
+            goto gap;
+        }
+        if (in[i].kind && strcmp(in[i].kind, frag[i]->track.kind == CMAF_VIDEO ? "video" : "audio")) {
+            log_error("%s: holds %s, the record says %s", path,
+                      frag[i]->track.kind == CMAF_VIDEO ? "video" : "audio", in[i].kind);
+            why = "has a rendition of the wrong kind";
+            goto gap;
+        }
+        if ((ret = cmaf_write_segment(frag[i], (uint32_t)(seq + 1), &seg[i], &seg_len[i])) < 0 ||
+            (ret = cmaf_write_init(&frag[i]->track, &init[i], &init_len[i])) < 0)
+            goto end;
+    }
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if ((ret = out_path(p, path, sizeof(path), s->name, in[i].id, "")) < 0 ||
+            (ret = fs_mkdirs(path, 0755)) < 0) {
+            log_error("%s: cannot create the directory", path);
+            goto end;
+        }
+        if ((ret = out_path(p, path, sizeof(path), s->name, in[i].id, "init.mp4")) < 0)
+            goto end;
+        if (stat(path, &st) < 0 && (ret = write_file(path, init[i], init_len[i])) < 0)
+            goto end;
+        snprintf(file, sizeof(file), "%lld.m4s", (long long)seq);
+        if ((ret = out_path(p, path, sizeof(path), s->name, in[i].id, file)) < 0 ||
+            (ret = write_file(path, seg[i], seg_len[i])) < 0)
+            goto end;
+    }
+
+    /* 2. the database, in one transaction */
+    if ((ret = db_begin(p->db)) < 0)
+        goto end;
+    in_tx = 1;
+    if ((ret = ensure_stream(p, s->name, end, &cs)) < 0)
+        goto end;
+    if (!p->o->vod && !strcmp(cs.state, "vod") && cs.next_seq > 0) {
+        log_info("%s: finished stream continues live", s->name);
+        snprintf(cs.state, sizeof(cs.state), "live");
+    }
+    next_row(p->db, s->name, seq, start, 0, record_bool(rec, "discontinuity"), &row);
+    row.duration = duration;
+    if ((ret = catalog_segment_put(p->db, s->name, &row)) < 0)
+        goto end;
+    for (int i = 0; i < n; i++) {
+        const CmafTrack *t = &frag[i]->track;
+        CatalogRendition cr = { 0 };
+        snprintf(cr.id, sizeof(cr.id), "%s", in[i].id);
+        cr.kind = t->kind;
+        snprintf(cr.codec, sizeof(cr.codec), "%s", t->codec);
+        cr.width = t->width;
+        cr.height = t->height;
+        cr.sar_num = t->sar_num;
+        cr.sar_den = t->sar_den;
+        cr.fps_num = t->fps_num;
+        cr.fps_den = t->fps_den;
+        cr.sample_rate = t->sample_rate;
+        cr.channels = t->channels;
+        cr.timescale = t->timescale;
+        cr.bandwidth = in[i].bandwidth;
+        if ((ret = catalog_rendition_put(p->db, s->name, &cr)) < 0 ||
+            (ret = catalog_file_put(p->db, s->name, seq, in[i].id, (int64_t)seg_len[i],
+                                    frag[i]->tfdt, frag[i]->duration)) < 0)
+            goto end;
+        snprintf(rel, sizeof(rel), "%s/%s/%lld.m4s", s->name, in[i].id, (long long)seq);
+        if ((ret = catalog_edge_put(p->db, rel, s->name, seq, in[i].id, seg[i], seg_len[i],
+                                    now)) < 0)
+            goto end;
+        snprintf(rel, sizeof(rel), "%s/%s/init.mp4", s->name, in[i].id);
+        if ((ret = catalog_edge_put(p->db, rel, s->name, -1, in[i].id, init[i], init_len[i],
+                                    now)) < 0)
+            goto end;
+    }
+    if ((ret = catalog_edge_trim(p->db, s->name, end - p->o->cache_seconds)) < 0)
+        goto end;
+    if (strcmp(cs.state, "vod") && (ret = catalog_expire(p->db, s->name, end - p->o->window,
+                                                        now)) < 0)
+        goto end;
+    cs.next_seq = seq + 1;
+    if (duration > cs.segment_duration)
+        cs.segment_duration = duration;
+    cs.updated = now;
+    if ((ret = catalog_stream_put(p->db, &cs)) < 0 ||
+        (ret = catalog_pending_done(p->db, s->name, seq)) < 0 ||
+        (ret = db_commit(p->db)) < 0)
+        goto end;
+    in_tx = 0;
+    s->next_seq = seq + 1;
+
+    /* 3. manifests, 4. spool */
+    if ((ret = write_manifests(p, s->name)) < 0)
+        goto end;
+    log_debug("%s: published segment %lld (%.3f s at %.3f)", s->name, (long long)seq, duration,
+              start);
+    remove_spool(p, rec);
+    ret = catalog_pending_delete(p->db, s->name, seq);
+    goto end;
+gap:
+    p->bad = 1;
+    ret = publish_gap(p, s, seq, why);
+end:
+    if (in_tx)
+        db_rollback(p->db);
+    for (int i = 0; i < MAX_RENDITIONS; i++) {
+        cmaf_fragment_free(&frag[i]);
+        free(seg[i]);
+        free(init[i]);
+    }
+    return ret;
+}
+
+static int finalize(Package *p, Stream *s)
+{
+    CatalogStream cs;
+    int ret;
+
+    s->finished = 1;
+    if ((ret = db_begin(p->db)) < 0)
+        return ret;
+    if ((ret = catalog_stream_get(p->db, s->name, &cs)) < 0) {
+        db_rollback(p->db);
+        log_info("%s: ended without segments", s->name);
+        return catalog_pending_delete(p->db, s->name, s->next_seq) < 0 ? AVERROR_EXTERNAL : 0;
+    }
+    snprintf(cs.state, sizeof(cs.state), "vod");
+    cs.updated = now_s();
+    if ((ret = catalog_stream_put(p->db, &cs)) < 0 ||
+        (ret = catalog_pending_delete(p->db, s->name, s->next_seq)) < 0 ||
+        (ret = db_commit(p->db)) < 0) {
+        db_rollback(p->db);
+        return ret;
+    }
+    log_info("%s: finished: %lld segments, now video on demand", s->name,
+             (long long)cs.next_seq);
+    return write_manifests(p, s->name);
+}
+
+/* Publish what can be published; force: the input has ended, so missing
+ * segments will not come. */
+static int stream_advance(Package *p, Stream *s, int force)
+{
+    int ret;
+
+    while (s->npend > 0) {
+        Pending *h = &s->pend[0];
+        const char *type = record_str(h->rec, "type");
+        if (h->seq < s->next_seq) {
+            stream_pop(s);
+            continue;
+        }
+        if (h->seq == s->next_seq) {
+            if (!strcmp(type, "end"))
+                ret = finalize(p, s);
+            else
+                ret = publish_segment(p, s, h->seq, h->rec);
+            stream_pop(s);
+            s->wait_since = 0;
+            if (ret < 0)
+                return ret;
+            continue;
+        }
+        if (s->wait_since == 0)
+            s->wait_since = now_s();
+        long gaps = package_gaps_due(s->next_seq, h->seq, now_s() - s->wait_since,
+                                     p->o->timeout, force);
+        if (gaps == 0)
+            return 0;
+        for (long i = 0; i < gaps; i++) {
+            char why[64];
+            snprintf(why, sizeof(why), "did not arrive within %g s", p->o->timeout);
+            if ((ret = publish_gap(p, s, s->next_seq, why)) < 0)
+                return ret;
+        }
+        s->wait_since = 0;
+    }
+    s->wait_since = 0;
+    return 0;
+}
+
+/* A record from the input (or from the database after a restart). */
+static int take_record(Package *p, json_t *rec, int from_db)
+{
+    const char *type = record_str(rec, "type"), *name = record_str(rec, "stream");
+    int64_t seq = record_int(rec, "seq", -1);
+    Stream *s;
+    int ret;
+
+    if (strcmp(type, "renditions") && strcmp(type, "end")) {
+        log_debug("%s: skipping a %s record", name, type);
+        return 0;
+    }
+    if (!(s = stream_get(p, name)))
+        return AVERROR(ENOMEM);
+    if (seq < s->next_seq) {
+        log_warn("%s: segment %lld was published already; record ignored", name,
+                 (long long)seq);
+        if (from_db) {
+            remove_spool(p, rec);
+            catalog_pending_delete(p->db, name, seq);
+        }
+        return 0;
+    }
+    if (!from_db) {
+        char *text = json_dumps(rec, JSON_COMPACT);
+        if (!text)
+            return AVERROR(ENOMEM);
+        ret = catalog_pending_put(p->db, name, seq, text, now_s());
+        free(text);
+        if (ret < 0)
+            return ret;
+    }
+    if ((ret = stream_add(s, seq, rec)) == 1)
+        log_warn("%s: segment %lld arrived twice; second record ignored", name, (long long)seq);
+    return ret < 0 ? ret : 0;
+}
+
+static int restore_pending(void *opaque, const char *stream, int64_t seq, const char *text,
+                           int done)
+{
+    Package *p = opaque;
+    json_error_t jerr;
+    json_t *rec = json_loads(text, 0, &jerr);
+    const char *why;
+    int ret = 0;
+
+    (void)done;
+    if (!rec || record_validate(rec, &why) < 0) {
+        log_warn("%s: pending record %lld unreadable; dropped", stream, (long long)seq);
+        json_decref(rec);
+        return catalog_pending_delete(p->db, stream, seq);
+    }
+    ret = take_record(p, rec, 1);
+    json_decref(rec);
+    return ret;
+}
+
+/* Delete the files of segments that left the window more than the grace
+ * period ago, then their rows. */
+static int housekeeping(Package *p)
+{
+    CatalogStream *list = NULL;
+    double now = now_s();
+    int n = 0, ret;
+
+    p->last_housekeeping = now;
+    if ((ret = catalog_stream_list(p->db, &list, &n)) < 0)
+        return ret;
+    for (int i = 0; i < n && ret >= 0; i++) {
+        CatalogRendition *rl = NULL;
+        int64_t *seqs = NULL;
+        int nr = 0, ns = 0;
+        if ((ret = catalog_expired(p->db, list[i].name, now - p->o->grace, &seqs, &ns)) < 0 ||
+            ns == 0 || (ret = catalog_rendition_list(p->db, list[i].name, &rl, &nr)) < 0) {
+            free(seqs);
+            continue;
+        }
+        for (int k = 0; k < ns; k++) {
+            char path[4096], file[32];
+            snprintf(file, sizeof(file), "%lld.m4s", (long long)seqs[k]);
+            for (int j = 0; j < nr; j++)
+                if (out_path(p, path, sizeof(path), list[i].name, rl[j].id, file) == 0 &&
+                    unlink(path) < 0 && errno != ENOENT)
+                    log_warn("%s: cannot remove: %s", path, strerror(errno));
+        }
+        if ((ret = db_begin(p->db)) >= 0) {
+            for (int k = 0; k < ns && ret >= 0; k++)
+                ret = catalog_segment_delete(p->db, list[i].name, seqs[k]);
+            if (ret >= 0)
+                ret = db_commit(p->db);
+            if (ret < 0)
+                db_rollback(p->db);
+        }
+        log_debug("%s: removed %d segments that left the window", list[i].name, ns);
+        free(seqs);
+        free(rl);
+    }
+    free(list);
+    return ret;
+}
+
+/* After a restart: leftover temporary files go, manifests are rewritten
+ * from the database (a crash may have come between commit and rename). */
+static int recover(Package *p)
+{
+    CatalogStream *list = NULL;
+    int n = 0, ret;
+
+    if ((ret = catalog_stream_list(p->db, &list, &n)) < 0)
+        return ret;
+    for (int i = 0; i < n && ret >= 0; i++) {
+        CatalogRendition *rl = NULL;
+        char path[4096];
+        int nr = 0;
+        if (out_path(p, path, sizeof(path), list[i].name, NULL, "") == 0)
+            fs_clean_tmp(path);
+        if (catalog_rendition_list(p->db, list[i].name, &rl, &nr) == 0)
+            for (int j = 0; j < nr; j++)
+                if (out_path(p, path, sizeof(path), list[i].name, rl[j].id, "") == 0)
+                    fs_clean_tmp(path);
+        free(rl);
+        if (nr > 0)
+            ret = write_manifests(p, list[i].name);
+    }
+    free(list);
+    return ret;
+}
+
+/* The earliest reorder deadline, or 0 for none. */
+static double next_deadline(const Package *p)
+{
+    double d = 0;
+    for (int i = 0; i < p->nstreams; i++) {
+        const Stream *s = &p->streams[i];
+        if (s->wait_since > 0 && (d == 0 || s->wait_since + p->o->timeout < d))
+            d = s->wait_since + p->o->timeout;
+    }
+    return d;
+}
+
+int package_run(const PackageOptions *o)
+{
+    Package *p = calloc(1, sizeof(*p));
+    pthread_t th;
+    int started = 0, ret;
+
+    if (!p)
+        return AVERROR(ENOMEM);
+    p->o = o;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (!strcmp(o->input, "-"))
+        p->in = stdin;
+    else if (!(p->in = fopen(o->input, "r"))) {
+        log_error("%s: %s", o->input, strerror(errno));
+        ret = AVERROR(errno);
+        goto end;
+    }
+    if ((ret = fs_mkdirs(o->out, 0755)) < 0) {
+        log_error("%s: cannot create the output directory", o->out);
+        goto end;
+    }
+    if ((ret = db_open(o->db_path, 0, &p->db)) < 0 || (ret = catalog_init(p->db)) < 0 ||
+        (ret = recover(p)) < 0 || (ret = catalog_pending_each(p->db, restore_pending, p)) < 0)
+        goto end;
+    for (int i = 0; i < p->nstreams && ret >= 0; i++)
+        ret = stream_advance(p, &p->streams[i], 0);
+    if (ret < 0 || (ret = housekeeping(p)) < 0)
+        goto end;
+    if ((ret = pthread_create(&th, NULL, reader_main, p)) != 0) {
+        ret = AVERROR(ret);
+        goto end;
+    }
+    started = 1;
+
+    for (;;) {
+        json_t **batch;
+        int nbatch, eof;
+
+        pthread_mutex_lock(&p->mu);
+        while (p->qlen == 0 && !p->eof) {
+            double now = now_s(), d = next_deadline(p), wake = now + 1.0;
+            struct timespec ts;
+            if (d > 0 && d < wake)
+                wake = d + 0.001;
+            if (wake <= now)
+                break;
+            ts.tv_sec = (time_t)wake;
+            ts.tv_nsec = (long)((wake - (double)ts.tv_sec) * 1e9);
+            if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT)
+                break;
+        }
+        batch = p->queue;
+        nbatch = p->qlen;
+        eof = p->eof && p->qlen == 0;
+        p->queue = NULL;
+        p->qlen = p->qcap = 0;
+        pthread_mutex_unlock(&p->mu);
+
+        for (int i = 0; i < nbatch; i++) {
+            if (ret >= 0)
+                ret = take_record(p, batch[i], 0);
+            json_decref(batch[i]);
+        }
+        free(batch);
+        if (ret < 0)
+            break;
+        for (int i = 0; i < p->nstreams && ret >= 0; i++)
+            ret = stream_advance(p, &p->streams[i], 0);
+        if (ret >= 0 && now_s() - p->last_housekeeping >= 1.0)
+            ret = housekeeping(p);
+        if (ret < 0 || eof)
+            break;
+    }
+    if (ret >= 0) {
+        /* End of input: streams that ended (or everything with --vod)
+         * give up what is missing and are finalized. */
+        for (int i = 0; i < p->nstreams && ret >= 0; i++) {
+            Stream *s = &p->streams[i];
+            int ended = o->vod;
+            for (int k = 0; k < s->npend; k++)
+                ended |= !strcmp(record_str(s->pend[k].rec, "type"), "end");
+            if (!ended) {
+                if (s->npend)
+                    log_warn("%s: input ended with %d segments waiting for %lld; kept for"
+                             " the next run", s->name, s->npend, (long long)s->next_seq);
+                continue;
+            }
+            ret = stream_advance(p, s, 1);
+            if (ret >= 0 && o->vod && !s->finished)
+                ret = finalize(p, s);
+        }
+    }
+    if (ret >= 0)
+        ret = housekeeping(p);
+    if (ret >= 0 && p->read_err < 0) {
+        char eb[AV_ERROR_MAX_STRING_SIZE];
+        log_error("%s: read error: %s", o->input, log_averr(p->read_err, eb, sizeof(eb)));
+        ret = p->read_err;
+    }
+    if (ret >= 0 && p->bad)
+        ret = AVERROR_INVALIDDATA;
+end:
+    if (started) {
+        int reading;
+        pthread_mutex_lock(&p->mu);
+        reading = !p->eof;
+        pthread_mutex_unlock(&p->mu);
+        if (reading) {
+            /* Failed with the reader still blocked in a read: leave it
+             * (and what it touches) to the process exit. */
+            pthread_detach(th);
+            db_close(&p->db);
+            return ret;
+        }
+        pthread_join(th, NULL);
+    }
+    for (int i = 0; i < p->qlen; i++)
+        json_decref(p->queue[i]);
+    free(p->queue);
+    for (int i = 0; i < p->nstreams; i++) {
+        while (p->streams[i].npend)
+            stream_pop(&p->streams[i]);
+        free(p->streams[i].pend);
+    }
+    free(p->streams);
+    db_close(&p->db);
+    if (p->in && p->in != stdin)
+        fclose(p->in);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
+    return ret;
+}
