@@ -405,10 +405,16 @@ int catalog_edge_put(sqlite3 *db, const char *path, const char *stream, int64_t 
     return step_done(db, st);
 }
 
-int catalog_edge_trim(sqlite3 *db, const char *stream, int64_t min_seq)
+int catalog_edge_trim(sqlite3 *db, const char *stream, double end)
 {
-    return delete_where_seq(db, "DELETE FROM edge_cache WHERE stream = ? AND seq < ?", stream,
-                            min_seq);
+    sqlite3_stmt *st;
+
+    if (db_prepare(db, "DELETE FROM edge_cache WHERE stream = ?1 AND seq IN (SELECT seq FROM"
+                       " segments WHERE stream = ?1 AND start + duration <= ?2)", &st) < 0)
+        return AVERROR_EXTERNAL;
+    sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 2, end);
+    return step_done(db, st);
 }
 
 int catalog_edge_get(sqlite3 *db, const char *path, void **data, size_t *len, double *mtime)

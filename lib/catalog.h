@@ -97,8 +97,9 @@ int catalog_segment_delete(sqlite3 *db, const char *stream, int64_t seq);
 /* Insert or replace one edge-cache entry (seq < 0: an init segment). */
 int catalog_edge_put(sqlite3 *db, const char *path, const char *stream, int64_t seq,
                      const char *rendition, const void *data, size_t len, double mtime);
-/* Remove the stream's media rows with seq < min_seq. */
-int catalog_edge_trim(sqlite3 *db, const char *stream, int64_t min_seq);
+/* Remove the stream's media rows of segments that end at or before end
+ * (stream seconds): the cache keeps what ends after it. */
+int catalog_edge_trim(sqlite3 *db, const char *stream, double end);
 /* For live-serve: the cached bytes of path ('NAME/REND/SEQ.m4s').
  * 0 with *data (malloc'd, caller frees), *len and *mtime (may be NULL);
  * AVERROR(ENOENT) when not cached. */

@@ -187,6 +187,12 @@ int mpd_write(const Manifest *m, char **out)
             pstart = m->segments[0].start;
         av_bprintf(&bp, "  <Period id=\"p%lld\"", (long long)m->segments[a].period);
         put_duration(&bp, "start", m->dynamic ? pstart : pstart - first);
+        /* A period lasts until the next one starts (so across the gap);
+         * the last one of a static MPD until the end. */
+        if (b < m->nb_segments)
+            put_duration(&bp, "duration", m->segments[b].period_start - pstart);
+        else if (!m->dynamic)
+            put_duration(&bp, "duration", end - pstart);
         av_bprintf(&bp, ">\n");
         put_adaptation_set(&bp, m, CMAF_VIDEO, a, b, pstart);
         put_adaptation_set(&bp, m, CMAF_AUDIO, a, b, pstart);

@@ -156,7 +156,9 @@ static int write_manifests(Package *p, const char *name)
     char *text = NULL;
     int ret;
 
-    if ((ret = catalog_manifest_load(p->db, name, &m)) < 0)
+    if ((ret = out_path(p, path, sizeof(path), name, NULL, "")) < 0 ||
+        (ret = fs_mkdirs(path, 0755)) < 0 ||
+        (ret = catalog_manifest_load(p->db, name, &m)) < 0)
         return ret;
     m.window = p->o->window;
     m.utc_timing = p->o->utc_timing;
@@ -611,7 +613,10 @@ static int stream_advance(Package *p, Stream *s, int force)
             return 0;
         for (long i = 0; i < gaps; i++) {
             char why[64];
-            snprintf(why, sizeof(why), "did not arrive within %g s", p->o->timeout);
+            if (force)
+                snprintf(why, sizeof(why), "never arrived before the input ended");
+            else
+                snprintf(why, sizeof(why), "did not arrive within %g s", p->o->timeout);
             if ((ret = publish_gap(p, s, s->next_seq, why)) < 0)
                 return ret;
         }

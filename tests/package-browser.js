@@ -6,6 +6,7 @@
 //                     network once the top rendition plays, note the
 //                     switch down, then unthrottle and play to the end
 //                     at 8x speed;
+//           dash-end  play SRC to the end at 2x (across periods and gaps);
 //           hls-vod   the same for hls.js without the throttling;
 //           dash-live play a dynamic MPD for SECONDS, note latency.
 'use strict';
@@ -80,7 +81,11 @@ async function main() {
             out.playing = await until(page, () => V.currentTime > 0.5 && !V.paused, null, 30000);
             out.dynamic = await page.evaluate(() => P.isDynamic());
             out.duration = await page.evaluate(() => P.duration());
-            if (scenario === 'dash-vod') {
+            if (scenario === 'dash-end') {
+                await page.evaluate(() => P.setPlaybackRate(2));
+                out.ended = await until(page, () => L.ended === true, null, 30000);
+                out.time = await page.evaluate(() => V.currentTime);
+            } else if (scenario === 'dash-vod') {
                 const top = await page.evaluate(() => P.getRepresentationsByType('video')
                     .map((r) => r.bandwidth).reduce((a, b) => Math.max(a, b), 0));
                 out.top_reached = await until(page, (t) => {

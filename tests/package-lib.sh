@@ -10,12 +10,12 @@
 make_ladder() {
     local spool=$1 name=$2 dur=$3 seg=$4 what=${5:-av} fps=${6:-25}
     local gop=$((seg * fps)) v=() a=() in=()
-    local x264=(-c:v libx264 -preset superfast -bf 2 -g "$gop" -keyint_min "$gop"
+    local x264=(-c:v libx264 -preset ultrafast -bf 2 -g "$gop" -keyint_min "$gop"
                 -sc_threshold 0 -pix_fmt yuv420p -force_key_frames "expr:gte(t,n_forced*$seg)")
     local cut=(-f segment -segment_time "$seg" -reset_timestamps 0 -segment_format nut)
     mkdir -p "$spool/$name"
     if [ "$what" != a ]; then
-        in+=(-f lavfi -i "testsrc2=size=640x360:rate=$fps:duration=$dur")
+        in+=(-f lavfi -i "testsrc2=size=426x240:rate=$fps:duration=$dur")
         v=(-filter_complex "[0:v]split=3[a][b][c];[a]scale=426:240,setsar=1[v0];[b]scale=320:180,setsar=1[v1];[c]scale=256:144,setsar=1[v2]"
            -map '[v0]' "${x264[@]}" -b:v 500k -maxrate 500k -bufsize 1000k "${cut[@]}" "$spool/$name/%d.240p.nut"
            -map '[v1]' "${x264[@]}" -b:v 250k -maxrate 250k -bufsize 500k "${cut[@]}" "$spool/$name/%d.180p.nut"
