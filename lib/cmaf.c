@@ -8,6 +8,7 @@
 
 #include <libavformat/avformat.h>
 #include <libavutil/error.h>
+#include <libavutil/rational.h>
 
 #include "cmaf.h"
 #include "log.h"
@@ -382,6 +383,14 @@ static void retime(CmafFragment *f, const Pkt *pk, int n, double start, double d
             nominal = av_rescale(ts, f->track.fps_den, f->track.fps_num);
         if (nominal <= 0)
             nominal = pk[n - 1].duration > 0 ? pk[n - 1].duration : ts / 25;
+        /* The frame rate is the stream's own frame duration (a short
+         * file's average frame rate from the container is not exact). */
+        if (nominal > 0) {
+            int num, den;
+            av_reduce(&num, &den, ts, nominal, 1 << 20);
+            f->track.fps_num = num;
+            f->track.fps_den = den;
+        }
         f->tfdt = s;
         /* The last sample runs to the record's end, unless that disagrees
          * with the frame duration by more than a frame. */
