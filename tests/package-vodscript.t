@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# scripts/live-vod: a recording through the real live-segment |
+# live-transcode | live-package --vod, with progress on stderr.
+. "$(dirname "$0")/lib.sh"
+plan 8
+
+make_av "$T/talk.mp4" 6 320x240 2 25 || { fail "make media"; exit 1; }
+mkdir -p "$T/tmp"
+TMPDIR=$T/tmp live-vod -d 2 "$T/talk.mp4" "$T/vod" -- -l 240p:300k -p ultrafast -j 1 2> "$T/err"
+is "$?" 0 "live-vod exits 0"
+like "$(cat "$T/err")" 'live-vod: talk: 6 of 6 s \(100%\)' "progress on stderr"
+O=$T/vod/talk
+like "$(cat "$O/manifest.mpd")" 'type="static" mediaPresentationDuration="PT6\.[0-9]*S"' "static MPD of 6 s"
+is "$(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 "$O/master.m3u8" | grep . | sort -u | paste -sd' ')" \
+    "aac h264,320,240" "ffprobe: the 240p rung (source size kept) and AAC through HLS"
+like "$(tail -1 "$O/240p/index.m3u8")" 'EXT-X-ENDLIST' "ENDLIST"
+is "$(sqlite3 "$T/vod/live.db" "SELECT name, state, next_seq FROM streams")" "talk|vod|3" "indexed in OUTDIR/live.db"
+is "$(ls -A "$T/tmp" | wc -l)" 0 "the spool is removed"
+live-vod "$T/missing.mp4" "$T/vod2" 2> /dev/null
+is "$?" 3 "an unreadable input: exit 3"
