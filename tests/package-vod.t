@@ -20,7 +20,7 @@ is "$(sizes "$O/manifest.mpd" | sort)" "$(sort <<< "$want")" "ffprobe: MPD has e
 is "$(sizes "$O/master.m3u8" | sort)" "$(sort <<< "$want")" "ffprobe: master.m3u8 has every rendition with its size"
 like "$(cat "$O/manifest.mpd")" 'type="static".*mediaPresentationDuration="PT60.000S"' "static MPD, 60 s"
 like "$(grep -c '<Representation' "$O/manifest.mpd")" '^4$' "four Representations"
-like "$(cat "$O/master.m3u8")" 'BANDWIDTH=[0-9]+,AVERAGE-BANDWIDTH=[0-9]+,RESOLUTION=426x240,CODECS="avc1\.64[0-9a-f]{4},mp4a\.40\.2",FRAME-RATE=25\.000,AUDIO="audio"' \
+like "$(cat "$O/master.m3u8")" 'BANDWIDTH=[0-9]+,AVERAGE-BANDWIDTH=[0-9]+,RESOLUTION=426x240,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2",FRAME-RATE=25\.000,AUDIO="audio"' \
     "master: variant attributes from the streams"
 like "$(cat "$O/master.m3u8")" 'EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio".*URI="audio/index.m3u8"' "master: audio group"
 like "$(tail -1 "$O/240p/index.m3u8")" '^#EXT-X-ENDLIST$' "media playlist ends with ENDLIST"
