@@ -28,7 +28,7 @@ is "$(counts "$T/re.flv" | cut -d' ' -f1)" "50" "a live-paced publish (-re, 2 s)
 if command -v live-segment >/dev/null 2>&1; then
     live-segment -s cam1 -o "$T/spool-file" < "$T/src.flv" > "$T/rec-file" 2>/dev/null
     PORT=$(free_port)
-    bg sh -c "live-ingest -q -l 127.0.0.1:$PORT -g 0.5 | live-segment -s cam1 -o '$T/spool-rtmp' > '$T/rec-rtmp'"
+    bg sh -c "live-ingest -q -l 127.0.0.1:$PORT -g 0.5 2>/dev/null | live-segment -q -s cam1 -o '$T/spool-rtmp' > '$T/rec-rtmp'"
     SEG_PID=$!
     wait_for 5 listening "$PORT"
     publish "$T/src.flv" "cam1"

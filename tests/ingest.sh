@@ -12,12 +12,21 @@ PORT=$(free_port)
 listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
 # start_ingest LOG [ARGS...]: stdout of live-ingest goes to $OUT (default $T/out.flv).
+# free_port's range overlaps the ephemeral ports of other tests' outgoing
+# connections, so a failed bind is retried on another port.
 start_ingest() {
-    local log=$1
+    local log=$1 try
     shift
-    bg live-ingest -l "127.0.0.1:$PORT" "$@" > "${OUT:-$T/out.flv}" 2> "$log"
-    INGEST_PID=$!
-    wait_for 5 listening "$PORT" || diag "live-ingest did not listen on $PORT"
+    for try in 1 2 3 4 5; do
+        bg live-ingest -l "127.0.0.1:$PORT" "$@" > "${OUT:-$T/out.flv}" 2> "$log"
+        INGEST_PID=$!
+        wait_for 5 eval "listening $PORT || ! kill -0 $INGEST_PID" 
+        listening "$PORT" && kill -0 "$INGEST_PID" 2>/dev/null && return 0
+        kill "$INGEST_PID" 2>/dev/null
+        PORT=$(free_port)
+    done
+    diag "live-ingest did not start: $(cat "$log")"
+    return 1
 }
 
 # publish FILE NAME [EXTRA INPUT ARGS...]: exit status of ffmpeg.
