@@ -112,6 +112,7 @@ typedef struct Server {
     int nchildren, cap_children;
     int64_t last_refusal_log;
     size_t hard_queue;
+    int dirty;             /* a connection or stream died: sweep */
 } Server;
 
 static int64_t now_ms(void)
@@ -375,6 +376,7 @@ static void stream_finish(Server *s, Stream *st)
     if (st->dead)
         return;
     st->dead = 1;
+    s->dirty = 1;
     if (st->registered)
         epoll_ctl(s->ep, EPOLL_CTL_DEL, st->fd, NULL);
     if (!s->opt->exec_cmd && !s->opt->out_dir) {
@@ -491,6 +493,7 @@ static void conn_close(Server *s, Conn *c, int level, const char *fmt, ...)
     if (c->dead)
         return;
     c->dead = 1;
+    s->dirty = 1;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
@@ -791,6 +794,8 @@ static void conn_read(Server *s, Conn *c)
         c->last_read = now_ms();
         if (c->closing)
             continue; /* refused: read and drop until the peer closes */
+        if ((size_t)n < sizeof(buf))
+            round = 4; /* drained: epoll says when there is more; saves an EAGAIN */
         while (off < (size_t)n && !c->dead && !c->closing) {
             RtmpEvent ev;
             size_t used;
@@ -951,6 +956,9 @@ static void check_timers(Server *s)
 /* Free what died during this round of events. */
 static void sweep(Server *s)
 {
+    if (!s->dirty)
+        return;
+    s->dirty = 0;
     for (Conn **pc = &s->conns; *pc;) {
         Conn *c = *pc;
         if (c->dead) {
@@ -1054,6 +1062,7 @@ int ingest_run(const IngestOptions *opt)
     Server s = { .opt = opt, .ep = -1, .sfd = -1, .lfd = -1, .stdout_flags = -1 };
     struct epoll_event evs[64];
     sigset_t mask, old;
+    int64_t last_timers = 0;
     int ret;
 
     s.hard_queue = opt->max_queue + opt->limits.max_message_size + (1 << 20);
@@ -1126,7 +1135,12 @@ int ingest_run(const IngestOptions *opt)
             }
             }
         }
-        check_timers(&s);
+        /* Timers every 100 ms, not on every event: O(connections) each. */
+        int64_t now = now_ms();
+        if (now - last_timers >= 100 || s.quit) {
+            check_timers(&s);
+            last_timers = now;
+        }
         sweep(&s);
         if (s.quit && s.lfd >= 0) {
             close(s.lfd);

@@ -556,11 +556,17 @@ static int on_data(RtmpConn *c, const uint8_t *p, size_t len, RtmpEvent *ev)
 
 /* ---- messages ----------------------------------------------------------- */
 
+/* Buffers up to this size stay with their chunk stream for the next
+ * message; larger ones are freed after use. */
+#define KEEP_BUFFER (256 * 1024)
+
 static void release_message(RtmpConn *c, ChunkStream *cs)
 {
-    free(cs->msg);
-    cs->msg = NULL;
-    cs->msg_cap = 0;
+    if (cs->msg_cap > KEEP_BUFFER) {
+        free(cs->msg);
+        cs->msg = NULL;
+        cs->msg_cap = 0;
+    }
     if (cs->active)
         c->pending -= cs->length;
     cs->active = 0;
@@ -753,7 +759,13 @@ static int grow_message(ChunkStream *cs, uint32_t n)
 
     if (want <= cs->msg_cap)
         return 0;
-    cap = cs->msg_cap ? cs->msg_cap : 4096;
+    /* Up to KEEP_BUFFER the declared length is taken at once (one
+     * allocation per chunk stream in the steady state); beyond, the
+     * buffer follows the bytes that actually arrive. */
+    if (cs->length <= KEEP_BUFFER)
+        cap = cs->length > 4096 ? cs->length : 4096;
+    else
+        cap = cs->msg_cap ? cs->msg_cap : KEEP_BUFFER;
     while (cap < want)
         cap = cap > UINT32_MAX / 2 ? UINT32_MAX : cap * 2;
     if (cap > cs->length)
