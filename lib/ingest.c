@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -422,6 +423,77 @@ static void conn_resume(Server *s, Conn *c)
     conn_update_events(s, c);
 }
 
+/* Writing the output failed with errno err: end the stream. */
+static void stream_fail(Server *s, Stream *st, int err)
+{
+    if (err == EPIPE)
+        log_error("%s: the consumer went away", st->name);
+    else
+        log_error("%s: writing the output: %s", st->name, strerror(err));
+    if (st->is_stdout)
+        s->status = AVERROR(err);
+    stream_end(s, st, 1);
+}
+
+static void stream_want_out(Server *s, Stream *st)
+{
+    if (st->pollable && !st->registered &&
+        ep_set(s, st->fd, &st->h, EPOLLOUT, EPOLL_CTL_ADD) == 0)
+        st->registered = 1;
+}
+
+/*
+ * Write one FLV tag. When nothing waits in the queue it goes straight
+ * from the message to the output (writev, no copy), and only what the
+ * consumer does not take now is queued. 0, AVERROR(ENOSPC) when the
+ * queue is full, or another AVERROR after the stream failed (ended).
+ */
+static int stream_put_tag(Server *s, Stream *st, int type, uint32_t ts,
+                          const uint8_t *body, size_t size)
+{
+    uint8_t h[11], t[4];
+    struct iovec iov[3];
+    size_t total = size + FLV_TAG_OVERHEAD, skip;
+    ssize_t n;
+    int ret;
+
+    if (bytebuf_size(&st->queue) || st->dead || size > 0xffffff)
+        return flv_put_tag(&st->queue, type, ts, body, size);
+    if (st->fd < 0 && (ret = stream_open_sink(s, st)) < 0) {
+        stream_end(s, st, 1);
+        return ret;
+    }
+    h[0] = type;
+    h[1] = size >> 16, h[2] = size >> 8, h[3] = size;
+    h[4] = ts >> 16, h[5] = ts >> 8, h[6] = ts, h[7] = ts >> 24;
+    h[8] = h[9] = h[10] = 0;
+    t[0] = (size + 11) >> 24, t[1] = (size + 11) >> 16, t[2] = (size + 11) >> 8, t[3] = size + 11;
+    iov[0] = (struct iovec){ h, 11 };
+    iov[1] = (struct iovec){ (void *)body, size };
+    iov[2] = (struct iovec){ t, 4 };
+    do
+        n = writev(st->fd, iov, 3);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)total)
+        return 0;
+    if (n < 0 && errno != EAGAIN) {
+        stream_fail(s, st, errno);
+        return AVERROR(EPIPE);
+    }
+    /* Queue the rest. */
+    skip = n > 0 ? (size_t)n : 0;
+    for (int i = 0; i < 3; i++) {
+        if (skip >= iov[i].iov_len) {
+            skip -= iov[i].iov_len;
+            continue;
+        }
+        bytebuf_append(&st->queue, (uint8_t *)iov[i].iov_base + skip, iov[i].iov_len - skip);
+        skip = 0;
+    }
+    stream_want_out(s, st);
+    return st->queue.err ? AVERROR(ENOSPC) : 0;
+}
+
 /* Write what the queue holds, as far as the consumer takes it. */
 static void stream_flush(Server *s, Stream *st)
 {
@@ -444,21 +516,14 @@ static void stream_flush(Server *s, Stream *st)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN) {
-            if (st->pollable && !st->registered) {
-                if (ep_set(s, st->fd, &st->h, EPOLLOUT, EPOLL_CTL_ADD) == 0)
-                    st->registered = 1;
-            }
+            stream_want_out(s, st);
             break;
         }
-        if (n < 0 && errno == EPIPE)
-            log_error("%s: the consumer went away", st->name);
-        else
-            log_error("%s: writing the output: %s", st->name, n < 0 ? strerror(errno) : "short write");
-        if (st->is_stdout)
-            s->status = AVERROR(errno);
-        stream_end(s, st, 1);
+        stream_fail(s, st, n < 0 ? errno : EIO);
         return;
     }
+    if (bytebuf_size(&st->queue) == 0 && st->queue.cap > (256 << 10))
+        bytebuf_free(&st->queue); /* a burst is over: give its memory back */
     if (bytebuf_size(&st->queue) == 0 && st->registered) {
         epoll_ctl(s->ep, EPOLL_CTL_DEL, st->fd, NULL);
         st->registered = 0;
@@ -671,13 +736,14 @@ static void on_metadata(Server *s, Conn *c, const RtmpEvent *ev)
     write_header(st, has_audio, has_video);
     if (flv_put_tag(&st->queue, FLV_TAG_SCRIPT, 0, ev->data, ev->size) < 0)
         log_warn("%s: onMetaData dropped: queue full", st->name);
+    stream_flush(s, st);
 }
 
 static void on_media(Server *s, Conn *c, const RtmpEvent *ev)
 {
     Stream *st = c->stream;
     int type = ev->type == RTMP_EVENT_AUDIO ? FLV_TAG_AUDIO : FLV_TAG_VIDEO;
-    int seq = 0, idx = type == FLV_TAG_AUDIO ? 0 : 1;
+    int seq = 0, idx = type == FLV_TAG_AUDIO ? 0 : 1, ret;
     uint32_t ts;
 
     if (!st)
@@ -723,12 +789,20 @@ static void on_media(Server *s, Conn *c, const RtmpEvent *ev)
         }
     }
     ts = map_ts(c, st, ev->timestamp, type);
-    write_header(st, 1, 1);
-    if (flv_put_tag(&st->queue, type, ts, ev->data, ev->size) < 0) {
+    if (!st->header_written) {
+        write_header(st, 1, 1);
+        stream_flush(s, st);
+        if (st->dead || st->ending)
+            return;
+    }
+    ret = stream_put_tag(s, st, type, ts, ev->data, ev->size);
+    if (ret == AVERROR(ENOSPC)) {
         conn_close(s, c, LOG_LEVEL_ERROR, "the consumer is too slow: %zu bytes waiting",
                    bytebuf_size(&st->queue));
         return;
     }
+    if (ret < 0)
+        return; /* the stream failed and ended, its publisher with it */
     st->media_written = 1;
     st->last_wall = now_ms();
     if (bytebuf_size(&st->queue) > s->opt->max_queue && !c->paused) {

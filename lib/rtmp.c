@@ -558,7 +558,7 @@ static int on_data(RtmpConn *c, const uint8_t *p, size_t len, RtmpEvent *ev)
 
 /* Buffers up to this size stay with their chunk stream for the next
  * message; larger ones are freed after use. */
-#define KEEP_BUFFER (256 * 1024)
+#define KEEP_BUFFER (64 * 1024)
 
 static void release_message(RtmpConn *c, ChunkStream *cs)
 {

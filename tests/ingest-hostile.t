@@ -6,7 +6,7 @@
 # unaffected, and the server survives (also under make SANITIZE=1).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 16
+plan 18
 
 make_av "$T/src.flv" 3 || { fail "make media"; exit 1; }
 mkdir -p "$T/out"
@@ -35,25 +35,33 @@ raw_send "02000000ffffff0900000000"
 ok "a message of 16 MiB - 1 (over the 8 MiB limit): closed" raw_closed 3
 like "$(cat "$T/log")" "message of 16777215 bytes over the limit" "message size: reason logged"
 
-raw_open; raw_handshake
 storm=
 zeros=$(printf '00%.0s' $(seq 1 128))
 # fmt 0 headers on csids 64.. (2-byte basic header), each opening a 4096-byte
 # message with its first 128-byte chunk.
 for i in $(seq 0 60); do storm+="00$(printf %02x "$i")0000000010000900000000$zeros"; done
+raw_open; raw_handshake
 raw_send "$storm"
 ok "a chunk stream id storm: closed" raw_closed 3
 like "$(cat "$T/log")" "more than 32 chunk streams" "csid storm: reason logged"
 
 # Enhanced RTMP: a video tag with IsExHeader and FourCC hvc1 (a sequence start).
+bytes="$(publish_hex hevc)$(msg_hex 06 09 01000000 "9068766331$(printf '01%.0s' $(seq 1 40))")"
 raw_open; raw_handshake
-raw_publish hevc
-raw_msg 06 09 01000000 "9068766331$(printf '01%.0s' $(seq 1 40))"
+raw_send "$bytes"
 ok "Enhanced RTMP HEVC video: connection closed" raw_closed 3
 like "$(cat "$T/log")" "Enhanced RTMP \(FourCC 'hvc1'\) video is not supported" \
     "Enhanced RTMP: refused clearly"
 sleep 0.6
-is "$(ls "$T/out" | grep -c hevc)" 0 "nothing is written for the refused HEVC stream"
+is "$(ls -A "$T/out" | grep -c hevc)" 0 "nothing is written for the refused HEVC stream"
+
+# Enhanced RTMP announced in onMetaData (videocodecid = FourCC 'hvc1' as a number).
+bytes="$(publish_hex hevc2)$(msg_hex 04 12 01000000 "$(amf_str @setDataFrame)$(amf_str onMetaData)0800000001$(amf_key videocodecid)0041da1d98cc400000000009")"
+raw_open; raw_handshake
+raw_send "$bytes"
+ok "Enhanced RTMP in onMetaData: connection closed" raw_closed 3
+like "$(cat "$T/log")" "hevc2: videocodecid 1752589105 \(Enhanced RTMP or HEVC\) is not supported" \
+    "Enhanced RTMP metadata: refused clearly"
 
 wait "$GOOD"
 is "$?" 0 "the concurrent good publisher succeeds"

@@ -4,7 +4,7 @@
 # timestamps, and live-ingest | live-segment cuts it as the file is cut.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 9
+plan 12
 
 make_av "$T/src.flv" 20 320x240 2 25 || { fail "make media"; exit 1; }
 
@@ -23,6 +23,15 @@ OUT=$T/re.flv start_ingest "$T/log2" -g 0.5
 publish "$T/src.flv" "cam2" -re -t 2 >/dev/null 2>&1
 wait_exit "$INGEST_PID" 10
 is "$(counts "$T/re.flv" | cut -d' ' -f1)" "50" "a live-paced publish (-re, 2 s) arrives whole"
+
+# ffmpeg checks the server's digest (S1) and signature (S2) only when it
+# plays: a playing ffmpeg gets past the handshake, then is refused.
+PORT=$(free_port)
+start_ingest "$T/log3" -v
+ffmpeg -hide_banner -v debug -nostdin -i "rtmp://127.0.0.1:$PORT/live/x" -f null - > "$T/play.err" 2>&1
+unlike "$(cat "$T/play.err")" "validating failed|Signature mismatch" "ffmpeg validates the server's digest and signature"
+like "$(cat "$T/log3")" "digest handshake, connect" "and goes on to connect"
+like "$(cat "$T/log3")" "play: this server only takes publishers" "playing is refused"
 
 # live-ingest | live-segment cuts as the file is cut.
 if command -v live-segment >/dev/null 2>&1; then

@@ -79,12 +79,14 @@ raw_handshake() {
 }
 raw_send() { (hx "$1" >&3) 2>/dev/null; } # a subshell: SIGPIPE must not end the test
 # raw_msg CSID(hex, <40) TYPE(hex) SID(8 hex, little endian) PAYLOAD(hex): fmt 0, one chunk.
-raw_msg() { raw_send "$1000000$(printf %06x $((${#4} / 2)))$2$3$4"; }
+msg_hex() { printf '%s000000%06x%s%s%s' "$1" $((${#4} / 2)) "$2" "$3" "$4"; }
+raw_msg() { raw_send "$(msg_hex "$@")"; }
 raw_closed() { timeout "$1" cat <&3 > /dev/null 2>&1; local r=$?; exec 3<&-; return $r; }
-# raw_publish NAME: connect, createStream, publish on stream 1 (chunk size 4096 first).
-raw_publish() {
-    raw_msg 02 01 00000000 00001000
-    raw_msg 03 14 00000000 "$(amf_str connect)003ff000000000000003$(amf_key app)$(amf_str live)$(amf_key tcUrl)$(amf_str "rtmp://127.0.0.1/live")000009"
-    raw_msg 03 14 00000000 "$(amf_str createStream)00400000000000000005"
-    raw_msg 08 14 01000000 "$(amf_str publish)00000000000000000005$(amf_str "$1")$(amf_str live)"
+# publish_hex NAME: the bytes of Set Chunk Size 4096, connect, createStream
+# and publish NAME on stream 1 (made before connecting: forks take time).
+publish_hex() {
+    msg_hex 02 01 00000000 00001000
+    msg_hex 03 14 00000000 "$(amf_str connect)003ff000000000000003$(amf_key app)$(amf_str live)$(amf_key tcUrl)$(amf_str "rtmp://127.0.0.1/live")000009"
+    msg_hex 03 14 00000000 "$(amf_str createStream)00400000000000000005"
+    msg_hex 08 14 01000000 "$(amf_str publish)00000000000000000005$(amf_str "$1")$(amf_str live)"
 }
