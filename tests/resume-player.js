@@ -10,6 +10,10 @@ const { chromium } = require(path.join(process.env.TOP || path.join(__dirname, '
 // static one) whose clock starts LIVE_AGO seconds before it is opened.
 const [base, stream, liveDir] = process.argv.slice(2);
 const fs = require('fs');
+const { execFileSync } = require('child_process');
+const DB = process.env.DB;   // the db live-serve uses (for the expiry check)
+const ODD = process.env.ODD_USER;
+const sql = (q) => execFileSync('sqlite3', [DB, q]).toString().trim();
 const watch = base + '/watch/' + encodeURIComponent(stream);
 const out = {};
 const log = (...a) => process.stderr.write('# ' + a.join(' ') + '\n');
@@ -47,6 +51,35 @@ const playTo = (page, t) => page.waitForFunction(
         // playwright gives every launch a fresh temporary profile
     });
     try {
+        // 0. The form in the browser: a wrong password is refused and
+        // makes no session; an odd name logs in and is shown verbatim; a
+        // forged or an expired cookie is not logged in.
+        if (DB && ODD) {
+            const c0 = await browser.newContext();
+            const p0 = await c0.newPage();
+            await p0.goto(watch);
+            await p0.waitForSelector('#login-user');
+            await p0.fill('#login-user', 'alice');
+            await p0.fill('#login-password', 'wrong');
+            await p0.click('#login button[type=submit]');
+            await p0.waitForFunction(() => document.getElementById('login-error').textContent !== '');
+            out.wrong_error = await p0.textContent('#login-error');
+            out.wrong_sessions = sql('SELECT count(*) FROM sessions');
+            out.odd_shown = await login(p0, ODD, 'odd pw');
+            out.odd_me = await p0.evaluate(async () => (await (await fetch('/api/me')).json()).user);
+            sql("UPDATE sessions SET expires = 1000");
+            await p0.reload();
+            await p0.waitForSelector('#login-user');
+            out.expired_me = await p0.evaluate(async () => (await fetch('/api/me')).status);
+            await c0.clearCookies();
+            await c0.addCookies([{ name: 'live_session', url: base,
+                                   value: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }]);
+            await p0.reload();
+            await p0.waitForSelector('#login-user');
+            out.forged_me = await p0.evaluate(async () => (await fetch('/api/me')).status);
+            await c0.close();
+        }
+
         // 1. alice logs in, plays to about 20 s, logs out.
         let ctx = await browser.newContext();
         await ctx.addInitScript(FIRST_PLAYING);

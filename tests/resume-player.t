@@ -24,18 +24,26 @@ mv "$ROOT/cam/manifest.mpd" "$ROOT/cam/static.mpd"
 echo 'alice pw' | live-resume -d "$DB" user add alice
 echo 'bob pw' | live-resume -d "$DB" user add bob
 live-resume -d "$DB" set bob cam 3
+ODD=$'Zo\xc3\xab "Z"; O\'Brien \xe5\x90\x8d'
+echo 'odd pw' | live-resume -d "$DB" user add "$ODD"
 
 PORT=$(free_port)
 bg live-serve -q -l 127.0.0.1:$PORT -r "$ROOT" -d "$DB" -a '' 2>"$T/serve.err"
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$PORT/time" \
     || { echo "Bail out! live-serve did not start"; cat "$T/serve.err" >&2; exit 1; }
 
-node "$TOP/tests/resume-player.js" "http://127.0.0.1:$PORT" vod "$ROOT/cam" > "$T/out.json" 2> "$T/node.err"
+DB=$DB ODD_USER=$ODD node "$TOP/tests/resume-player.js" "http://127.0.0.1:$PORT" vod "$ROOT/cam" > "$T/out.json" 2> "$T/node.err"
 status=$?
 r() { jq -r "$1" "$T/out.json"; }
 is "$status" 0 "the browser run completed"
 [ "$status" = 0 ] || { diag "$(r .error)"; cat "$T/node.err" >&2; }
 
+like "$(r .wrong_error)" 'Wrong user or password' "a wrong password in the form: refused"
+is "$(r .wrong_sessions)" 0 "and no session made"
+is "$(r .odd_shown)" "$ODD" "a name with quotes, ; and non-ASCII logs in, shown verbatim"
+is "$(r .odd_me)" "$ODD" "and /api/me returns it verbatim"
+is "$(r .expired_me)" 401 "an expired session: 401, the form again"
+is "$(r .forged_me)" 401 "a forged cookie: 401"
 is "$(r .alice_login)" alice "alice logs in with the form"
 cmp_num "$(r .alice_at_logout)" '>=' 20 "she played to about 20 s"
 is "$(r .me_after_logout)" 401 "logged out: /api/me is 401"
