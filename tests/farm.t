@@ -7,7 +7,7 @@
 
 command -v parallel >/dev/null && command -v rsync >/dev/null && [ -x /usr/sbin/sshd ] \
     || skip_all "needs GNU parallel, rsync and sshd (scripts/deps)"
-plan 21
+plan 26
 
 live-farm -h > "$T/help"
 is "$?" 0 "-h exits 0"
@@ -109,5 +109,22 @@ ok "killed host: output matches the one-host run" cmp -s "$T/one.sum" "$T/kill.s
     || diag "$(diff "$T/one.sum" "$T/kill.sum")"
 is "$(find "$T/kill" -name '*.nut' -o -name '.farm*' | wc -l)" 0 \
     "killed host: nothing temporary left behind"
+
+# A segment live-transcode cannot decode is an answer, not a host
+# failure: a failed record, exit 3, no retry. A segment no host can take
+# (nothing listens on 127.0.0.9) gets a failed record too, exit 1.
+mkdir -p "$T/bad/cam"
+head -c 30000 /dev/urandom > "$T/bad/cam/0.mp4"
+sed -n 1p "$T/segs" > "$T/bad.seg"
+farm -C "$T/bad" -S 127.0.0.2 --joblog "$T/bad.log" < "$T/bad.seg" > "$T/bad.out" 2> "$T/bad.err"
+is "$?" 3 "undecodable segment: exit 3"
+is "$(jq -r '.failed' "$T/bad.out")" true "undecodable segment: a failed record"
+is "$(awk 'NR > 1' "$T/bad.log" | wc -l)" 1 "undecodable segment: tried once"
+mkdir -p "$T/nohost/cam"
+cp "$T/one/cam/0.240p.mp4" "$T/nohost/cam/0.mp4"
+farm -C "$T/nohost" -S 127.0.0.9 --retries 2 < "$T/bad.seg" > "$T/nohost.out" 2> "$T/nohost.err"
+is "$?" 1 "no host reachable: exit 1"
+is "$(jq -r '[.seq, .failed] | @tsv' "$T/nohost.out")" "$(printf '0\ttrue')" \
+    "no host reachable: the segment gets a failed record, so live-package can move on"
 
 done_testing
