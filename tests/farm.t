@@ -7,7 +7,7 @@
 
 command -v parallel >/dev/null && command -v rsync >/dev/null && [ -x /usr/sbin/sshd ] \
     || skip_all "needs GNU parallel, rsync and sshd (scripts/deps)"
-plan 26
+plan 29
 
 live-farm -h > "$T/help"
 is "$?" 0 "-h exits 0"
@@ -109,6 +109,14 @@ ok "killed host: output matches the one-host run" cmp -s "$T/one.sum" "$T/kill.s
     || diag "$(diff "$T/one.sum" "$T/kill.sum")"
 is "$(find "$T/kill" -name '*.nut' -o -name '.farm*' | wc -l)" 0 \
     "killed host: nothing temporary left behind"
+
+# The records flow on into live-package, which restores the order: the
+# out-of-order output of the killed-host run becomes one VOD of 60 s.
+live-package -q -C "$T/kill" -o "$T/out" --db "$T/live.db" --vod < "$T/kill.out" 2> "$T/package.err"
+is "$?" 0 "live-package takes the farm's records"
+is "$(ls "$T/out/cam/240p" | grep -c '\.m4s$')" 6 "six segments published"
+dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$T/out/cam/manifest.mpd" 2>/dev/null)
+cmp_num "${dur:-0}" ">=" 59.5 "the manifest covers the 60 s stream ($dur s)"
 
 # A segment live-transcode cannot decode is an answer, not a host
 # failure: a failed record, exit 3, no retry. A segment no host can take
