@@ -177,6 +177,7 @@ const playTo = (page, t) => page.waitForFunction(
                 .replace('type="static"', `type="dynamic" availabilityStartTime="${ast}" ` +
                          `publishTime="${ast}" timeShiftBufferDepth="PT20S" minimumUpdatePeriod="PT60S"`)
                 .replace(/mediaPresentationDuration="[^"]*"/, '')
+                .replace(/(<Period[^>]*?) duration="[^"]*"/, '$1')
                 .replace('</MPD>', '<UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-iso:2014" ' +
                          'value="/time"/></MPD>'));
             const astMs = Date.parse(ast);

@@ -10,15 +10,27 @@
 DB=$T/live.db
 ROOT=$T/out
 SEG=2
-mkdir -p "$ROOT/vod"
-# 64 s in DASH, 2 s segments: a VOD, and the same segments as a live
-# stream (its dynamic MPD is written by resume-player.js when it opens it).
-$FFMPEG -f lavfi -i "testsrc2=size=320x240:rate=25:duration=64" \
-    -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=64" \
-    -c:v libx264 -preset ultrafast -g $((SEG * 25)) -keyint_min $((SEG * 25)) -sc_threshold 0 \
-    -pix_fmt yuv420p -c:a aac -ac 2 -b:a 64k \
-    -f dash -seg_duration $SEG -use_template 1 -use_timeline 0 "$ROOT/vod/manifest.mpd" \
-    || { echo "Bail out! could not make the media"; exit 1; }
+# 64 s in 2 s segments: a VOD, and the same segments as a live stream
+# (resume-player.js writes its dynamic MPD, 40 s old, when it opens it).
+# The VOD is made by the pipeline when it is built (live-vod:
+# live-segment | live-transcode | live-package --vod), else by ffmpeg's
+# DASH muxer.
+mkdir -p "$ROOT"
+if command -v live-package >/dev/null && command -v live-vod >/dev/null; then
+    make_av "$T/src.mp4" 64 320x240 $SEG 25 || { echo "Bail out! no source"; exit 1; }
+    live-vod -s vod -d $SEG --db "$DB" "$T/src.mp4" "$ROOT" -- -l 240p:300k -p ultrafast \
+        > /dev/null 2> "$T/vod.err" || { echo "Bail out! live-vod failed"; cat "$T/vod.err" >&2; exit 1; }
+    note "the VOD comes from the pipeline (live-vod)"
+else
+    mkdir -p "$ROOT/vod"
+    $FFMPEG -f lavfi -i "testsrc2=size=320x240:rate=25:duration=64" \
+        -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=64" \
+        -c:v libx264 -preset ultrafast -g $((SEG * 25)) -keyint_min $((SEG * 25)) -sc_threshold 0 \
+        -pix_fmt yuv420p -c:a aac -ac 2 -b:a 64k \
+        -f dash -seg_duration $SEG -use_template 1 -use_timeline 0 "$ROOT/vod/manifest.mpd" \
+        || { echo "Bail out! could not make the media"; exit 1; }
+    note "no live-package: the VOD comes from ffmpeg's DASH muxer"
+fi
 cp -r "$ROOT/vod" "$ROOT/cam"
 mv "$ROOT/cam/manifest.mpd" "$ROOT/cam/static.mpd"
 echo 'alice pw' | live-resume -d "$DB" user add alice
