@@ -48,7 +48,8 @@ exec 4<&-
 cmp_num $((t1 - t0)) -le 3000 "a trickling handshake is closed by the timeout too: $((t1 - t0)) ms"
 
 # A publisher that goes silent after publish.
-raw_open; raw_handshake; raw_publish quiet
+bytes=$(publish_hex quiet)
+raw_open; raw_handshake; raw_send "$bytes"
 ok "a publisher silent after publish is closed" raw_closed 5
 like "$(cat "$T/log")" "silent for 1 s: closed" "the reason is logged"
 
