@@ -538,6 +538,7 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
         goto end;
     log_debug("%s: published segment %lld (%.3f s at %.3f)", s->name, (long long)seq, duration,
               start);
+    log_progress("%s: segment %lld published, %.1f s of media", s->name, (long long)seq, end);
     remove_spool(p, rec);
     ret = catalog_pending_delete(p->db, s->name, seq);
     goto end;
@@ -859,6 +860,7 @@ int package_run(const PackageOptions *o)
                 ret = finalize(p, s);
         }
     }
+    log_progress_end();
     if (ret >= 0)
         ret = housekeeping(p);
     if (ret >= 0 && p->read_err < 0) {

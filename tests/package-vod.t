@@ -4,10 +4,12 @@
 # renditions, spool cleanup and the live-edge cache in the database.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/package-lib.sh"
-plan 22
+plan 25
 
 make_ladder "$T/spool" cam1 60 2 || { fail "make ladder"; exit 1; }
-{ ladder_records "$T/spool" cam1 60 2; echo '{"type":"end","stream":"cam1","seq":30}'; } > "$T/recs"
+# segment 10 says the input's timestamps jumped there
+{ ladder_records "$T/spool" cam1 60 2 | sed '/"seq":10,/s/"discontinuity":false/"discontinuity":true/'
+  echo '{"type":"end","stream":"cam1","seq":30}'; } > "$T/recs"
 ok "live-package --vod exits 0" \
     live-package -q -C "$T/spool" -o "$T/out" --db "$T/live.db" --vod "$T/recs"
 O=$T/out/cam1
@@ -24,6 +26,9 @@ like "$(cat "$O/master.m3u8")" 'BANDWIDTH=[0-9]+,AVERAGE-BANDWIDTH=[0-9]+,RESOLU
     "master: variant attributes from the streams"
 like "$(cat "$O/master.m3u8")" 'EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio".*URI="audio/index.m3u8"' "master: audio group"
 like "$(tail -1 "$O/240p/index.m3u8")" '^#EXT-X-ENDLIST$' "media playlist ends with ENDLIST"
+is "$(grep -c '^#EXT-X-DISCONTINUITY$' "$O/audio/index.m3u8")" 1 "the record's discontinuity: one EXT-X-DISCONTINUITY"
+like "$(grep -B3 '^10\.m4s' "$O/240p/index.m3u8" | head -1)" '^#EXT-X-DISCONTINUITY$' "before segment 10"
+is "$(grep -c '<Period' "$O/manifest.mpd")" 1 "one DASH Period (the timeline is continuous)"
 
 # Every segment, after its init segment, is readable on its own: one
 # ffmpeg per rendition opens the 30 files and reads every packet.
