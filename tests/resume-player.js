@@ -120,6 +120,15 @@ const playTo = (page, t) => page.waitForFunction(
         await playTo(page, 43);
         out.left_at = await page.evaluate(() => window.livePlayer.video.currentTime);
         await page.goto('about:blank');   // pagehide -> sendBeacon
+        // With hls.js (when the stream has HLS playlists) she resumes too.
+        if (process.env.HLS) {
+            await page.waitForTimeout(300);
+            await page.goto(watch + '?player=hls');
+            out.hls_first = (await startedAt(page)).first;
+            out.hls_engine = await page.evaluate(() => window.livePlayer.engine);
+            await page.evaluate(() => window.livePlayer.video.pause());
+            await page.goto('about:blank');
+        }
         await ctx.close();
 
         // 4. bob (logged in through the API, before any page played) has

@@ -21,6 +21,7 @@ if command -v live-package >/dev/null && command -v live-vod >/dev/null; then
     live-vod -s vod -d $SEG --db "$DB" "$T/src.mp4" "$ROOT" -- -l 240p:300k -p ultrafast \
         > /dev/null 2> "$T/vod.err" || { echo "Bail out! live-vod failed"; cat "$T/vod.err" >&2; exit 1; }
     note "the VOD comes from the pipeline (live-vod)"
+    HLS=1
 else
     mkdir -p "$ROOT/vod"
     $FFMPEG -f lavfi -i "testsrc2=size=320x240:rate=25:duration=64" \
@@ -44,7 +45,7 @@ bg live-serve -q -l 127.0.0.1:$PORT -r "$ROOT" -d "$DB" -a '' 2>"$T/serve.err"
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$PORT/time" \
     || { echo "Bail out! live-serve did not start"; cat "$T/serve.err" >&2; exit 1; }
 
-DB=$DB ODD_USER=$ODD node "$TOP/tests/resume-player.js" "http://127.0.0.1:$PORT" vod "$ROOT/cam" > "$T/out.json" 2> "$T/node.err"
+HLS=${HLS:-} DB=$DB ODD_USER=$ODD node "$TOP/tests/resume-player.js" "http://127.0.0.1:$PORT" vod "$ROOT/cam" > "$T/out.json" 2> "$T/node.err"
 status=$?
 r() { jq -r "$1" "$T/out.json"; }
 is "$status" 0 "the browser run completed"
@@ -70,6 +71,12 @@ left=$(r .left_at)
 saved=$(live-resume -d "$DB" get alice vod)
 cmp_num "$saved" '>=' "$(awk -v l="$left" 'BEGIN { print l - 0.6 }')" \
     "leaving the page saved the position by sendBeacon ($saved, left at $left)"
+if [ -n "${HLS:-}" ]; then
+    is "$(r .hls_engine)" hls "?player=hls plays with hls.js"
+    cmp_num "$(r .hls_first)" '>=' "$(awk -v l="$left" 'BEGIN { print l - 2 }')" \
+        "and resumes at her position too ($(r .hls_first))"
+    cmp_num "$(r .hls_first)" '<=' "$(awk -v l="$left" 'BEGIN { print l + 3 }')" "... (not later)"
+fi
 is "$(r .bob_login)" bob "bob logs in"
 is "$(r .bob_shown)" bob "the page shows him logged in"
 is "$(r .bob_position_status)" 404 "bob gets no position for alice's stream"
