@@ -164,7 +164,9 @@ int main(int argc, char **argv)
     return live_finish(ret < 0 ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
 
 bad:
-    log_error("invalid value for option -%c: '%s'", c < 256 ? c : '-', optarg);
+    for (const struct option *o = long_options; o->name; o++)
+        if (o->val == c)
+            log_error("invalid value for --%s: '%s'", o->name, optarg);
     usage(stderr);
     return LIVE_EXIT_USAGE;
 }

@@ -870,7 +870,7 @@ static void conn_read(Server *s, Conn *c)
             continue; /* refused: read and drop until the peer closes */
         if ((size_t)n < sizeof(buf))
             round = 4; /* drained: epoll says when there is more; saves an EAGAIN */
-        while (off < (size_t)n && !c->dead && !c->closing) {
+        while ((off < (size_t)n || rtmp_conn_has_event(c->rtmp)) && !c->dead && !c->closing) {
             RtmpEvent ev;
             size_t used;
             int r = rtmp_conn_feed(c->rtmp, buf + off, n - off, &used, &ev);

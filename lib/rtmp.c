@@ -31,6 +31,7 @@ enum {
     MSG_COMMAND_AMF3 = 17,
     MSG_DATA_AMF0 = 18,
     MSG_COMMAND_AMF0 = 20,
+    MSG_AGGREGATE = 22,
 };
 
 /* Chunk stream ids and values this server sends with. */
@@ -101,6 +102,9 @@ struct RtmpConn {
     uint32_t out_chunk_size;
     uint64_t pending;
     ChunkStream *release; /* message handed out in an event */
+    ChunkStream *agg;     /* aggregate message being handed out */
+    uint32_t agg_pos;     /* next sub-message in it */
+    uint32_t agg_first;   /* timestamp of its first sub-message */
 
     uint64_t bytes_in;
     uint64_t last_ack;
@@ -581,6 +585,41 @@ static ChunkStream *find_cs(RtmpConn *c, uint32_t csid)
     return NULL;
 }
 
+/*
+ * Aggregate messages (type 22) carry FLV-tag-like sub-messages:
+ *   type (1) size (3) timestamp (3) timestamp_ext (1) stream id (3)
+ *   body (size) back pointer (4)
+ * Their timestamps are moved so that the first one is the aggregate's.
+ * The next audio/video sub-message as an event: 1, or 0 when none is
+ * left; a malformed one ends the walk (the rest is dropped).
+ */
+static int next_aggregate(RtmpConn *c, RtmpEvent *ev)
+{
+    ChunkStream *cs = c->agg;
+
+    while (cs && cs->length - c->agg_pos >= 11) {
+        const uint8_t *p = cs->msg + c->agg_pos;
+        uint32_t size = AV_RB24(p + 1);
+        uint32_t ts = AV_RB24(p + 4) | (uint32_t)p[7] << 24;
+
+        if (cs->length - c->agg_pos - 11 < size)
+            break;
+        c->agg_pos += 11 + size;
+        c->agg_pos = cs->length - c->agg_pos >= 4 ? c->agg_pos + 4 : cs->length;
+        if ((p[0] != MSG_AUDIO && p[0] != MSG_VIDEO) || size == 0 || !c->publishing)
+            continue;
+        if (c->agg_first == UINT32_MAX)
+            c->agg_first = ts;
+        ev->type = p[0] == MSG_AUDIO ? RTMP_EVENT_AUDIO : RTMP_EVENT_VIDEO;
+        ev->timestamp = cs->timestamp + (ts - c->agg_first);
+        ev->data = p + 11;
+        ev->size = size;
+        return 1;
+    }
+    c->agg = NULL;
+    return 0;
+}
+
 /* A whole message is in cs->msg: act on it. 1 with an event, 0, or < 0. */
 static int dispatch(RtmpConn *c, ChunkStream *cs, RtmpEvent *ev)
 {
@@ -637,8 +676,13 @@ static int dispatch(RtmpConn *c, ChunkStream *cs, RtmpEvent *ev)
         if (cs->type == MSG_COMMAND_AMF3 && len > 0 && p[0] == 0)
             p++, len--;
         return on_command(c, cs, p, len, ev);
+    case MSG_AGGREGATE:
+        c->agg = cs;
+        c->agg_pos = 0;
+        c->agg_first = UINT32_MAX;
+        return next_aggregate(c, ev);
     default:
-        return 0; /* aggregate, shared object, ...: not for a publisher here */
+        return 0; /* shared objects, ...: not for a publisher here */
     }
 }
 
@@ -803,6 +847,10 @@ int rtmp_conn_feed(RtmpConn *c, const uint8_t *data, size_t len, size_t *used, R
 
     memset(ev, 0, sizeof(*ev));
     *used = 0;
+    if (c->agg && c->state != ST_DEAD && c->state != ST_CLOSED) {
+        if (next_aggregate(c, ev))
+            return 1; /* the aggregate's message stays held */
+    }
     if (c->release) {
         release_message(c, c->release);
         c->release = NULL;
@@ -928,6 +976,11 @@ void rtmp_conn_sent(RtmpConn *c, size_t n)
 const char *rtmp_conn_error(const RtmpConn *c)
 {
     return c->error;
+}
+
+int rtmp_conn_has_event(const RtmpConn *c)
+{
+    return c->agg != NULL && c->state != ST_DEAD && c->state != ST_CLOSED;
 }
 
 int rtmp_conn_handshaken(const RtmpConn *c)

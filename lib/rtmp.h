@@ -34,8 +34,8 @@
  *
  * Message types handled: 1 Set Chunk Size, 2 Abort, 3 Acknowledgement,
  * 4 User Control, 5 Window Acknowledgement Size, 6 Set Peer Bandwidth,
- * 8 audio, 9 video, 15/18 data (@setDataFrame onMetaData), 17/20
- * commands (connect, releaseStream, FCPublish, createStream, publish,
+ * 8 audio, 9 video, 15/18 data (@setDataFrame onMetaData), 22 aggregate
+ * (its audio and video sub-messages become events), 17/20 commands (connect, releaseStream, FCPublish, createStream, publish,
  * FCUnpublish, deleteStream, closeStream). Others are ignored.
  *
  * Every length from the wire is checked against RtmpLimits before use;
@@ -97,6 +97,10 @@ void rtmp_conn_free(RtmpConn **c);
  * rtmp_conn_output still holds, if anything, and close.
  */
 int rtmp_conn_feed(RtmpConn *c, const uint8_t *data, size_t len, size_t *used, RtmpEvent *ev);
+
+/* 1 when events are ready without more input (the rest of an aggregate
+ * message): call rtmp_conn_feed, with no bytes if need be, until 0. */
+int rtmp_conn_has_event(const RtmpConn *c);
 
 /* Answer the pending RTMP_EVENT_PUBLISH: accept (NetStream.Publish.Start),
  * or refuse with an onStatus of level "error" (code such as

@@ -60,6 +60,23 @@ static void feed(RtmpConn *c, const uint8_t *p, size_t len, size_t step, Got *g)
         }
         off += n;
     }
+    while (!g->err && rtmp_conn_has_event(c)) {
+        RtmpEvent ev;
+        size_t used;
+        int r = rtmp_conn_feed(c, NULL, 0, &used, &ev);
+        if (r < 0)
+            g->err = r;
+        if (r <= 0)
+            break;
+        if (g->n < MAX_EVENTS) {
+            g->type[g->n] = ev.type;
+            g->ts[g->n] = ev.timestamp;
+            g->size[g->n] = ev.size;
+            g->first[g->n] = ev.data[0];
+            g->last[g->n] = ev.data[ev.size - 1];
+            g->n++;
+        }
+    }
 }
 
 static size_t out_take(RtmpConn *c, ByteBuf *into)
@@ -461,6 +478,31 @@ static void test_chunks(void)
     ok(bytebuf_size(&out) == 18 && bytebuf_data(&out)[7] == 4 &&
        !memcmp(bytebuf_data(&out) + 12, "\x00\x07\x01\x02\x03\x04", 6),
        "ping request answered with a ping response");
+
+    /* aggregate: audio + video + a script tag (skipped), timestamps moved */
+    bytebuf_reset(&b);
+    g.n = 0;
+    {
+        ByteBuf a;
+        bytebuf_init(&a, 0);
+        const uint8_t sub[3][4] = { { 8, 0xaf, 1, 0x11 }, { 9, 0x27, 1, 0x22 }, { 18, 2, 0, 0 } };
+        for (int i = 0; i < 3; i++) {
+            bytebuf_put8(&a, sub[i][0]);
+            bytebuf_put_be24(&a, 3);
+            bytebuf_put_be24(&a, 500 + 20 * i);
+            bytebuf_put8(&a, 0);
+            bytebuf_put_be24(&a, 0);
+            bytebuf_append(&a, sub[i] + 1, 3);
+            bytebuf_put_be32(&a, 14);
+        }
+        put_msg(&b, 0, 6, 7000, 22, 1, bytebuf_data(&a), bytebuf_size(&a), 4096, 0);
+        bytebuf_free(&a);
+    }
+    feed(c, bytebuf_data(&b), bytebuf_size(&b), 0, &g);
+    ok(g.n == 2 && g.type[0] == RTMP_EVENT_AUDIO && g.type[1] == RTMP_EVENT_VIDEO && !g.err,
+       "aggregate: its audio and video sub-messages, the script tag skipped");
+    ok(g.ts[0] == 7000 && g.ts[1] == 7020 && g.last[0] == 0x11 && g.last[1] == 0x22,
+       "aggregate: timestamps relative to the aggregate's, bodies intact");
 
     /* 3-byte basic header (csid >= 320) */
     bytebuf_reset(&b);
