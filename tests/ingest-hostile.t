@@ -6,11 +6,11 @@
 # unaffected, and the server survives (also under make SANITIZE=1).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 18
+plan 20
 
 make_av "$T/src.flv" 3 || { fail "make media"; exit 1; }
 mkdir -p "$T/out"
-start_ingest "$T/log" -o "$T/out" -g 0.3 --handshake-timeout 1
+start_ingest "$T/log" -o "$T/out" -g 0.3 --handshake-timeout 1 --idle-timeout 2
 publish_bg "$T/src.flv" good -re
 GOOD=$PUB_PID
 wait_for 5 grep -q "good: published" "$T/log"
@@ -62,6 +62,13 @@ raw_send "$bytes"
 ok "Enhanced RTMP in onMetaData: connection closed" raw_closed 3
 like "$(cat "$T/log")" "hevc2: videocodecid 1752589105 \(Enhanced RTMP or HEVC\) is not supported" \
     "Enhanced RTMP metadata: refused clearly"
+
+# A publisher that publishes and then says nothing.
+bytes=$(publish_hex quiet)
+raw_open; raw_handshake
+raw_send "$bytes"
+ok "a silent publisher: closed by the idle timeout" raw_closed 5
+like "$(cat "$T/log")" "quiet: silent for 2 s: closed" "silence: reason logged"
 
 wait "$GOOD"
 is "$?" 0 "the concurrent good publisher succeeds"
