@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The whole pipeline end to end (scripts/live-pipeline): ffmpeg publishes
+# over RTMP into live-ingest | live-segment | live-transcode | live-package,
+# live-serve serves it. While live: ffprobe reads the MPD, headless Chromium
+# plays /watch/NAME, currentTime advances and stays near the live edge, and
+# with the network throttled the player switches to the small rendition.
+# After the publisher stops the stream becomes VOD and plays from the start.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve-lib.sh"
+for p in live-ingest live-segment live-transcode live-package live-serve; do
+    command -v $p >/dev/null 2>&1 || skip_all "$p is not built yet"
+done
+[ -x /usr/bin/chromium ] || skip_all "no chromium"
+[ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
+plan 22
+export NODE_PATH=$TOP/node_modules
+
+RTMP=$(free_port) HTTP=$(free_port)
+URL=http://127.0.0.1:$HTTP
+LIVE_INGEST_OPTS="-g 2" bg "$TOP/scripts/live-pipeline" -q -r 127.0.0.1:$RTMP -l 127.0.0.1:$HTTP \
+    -d "$T/live" -s 2 -L 360p:1500k,144p:120k -p ultrafast
+pipe=$!
+wait_for 10 curl -sf -o /dev/null "$URL/time"
+ok "the pipeline's live-serve answers" curl -sf -o /dev/null "$URL/time"
+
+# 26 s of a moving pattern and a tone, in real time, over RTMP.
+bg $FFMPEG -re -f lavfi -i "testsrc2=size=640x360:rate=25:duration=26" \
+    -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=26" \
+    -c:v libx264 -preset ultrafast -g 25 -keyint_min 25 -sc_threshold 0 -pix_fmt yuv420p \
+    -c:a aac -b:a 64k -f flv "rtmp://127.0.0.1:$RTMP/live/cam1"
+pub=$!
+live_state() { curl -s "$URL/streams.json" | jq -r '.[] | select(.name == "cam1") | .state'; }
+is_live() { [ "$(live_state)" = live ] && curl -sf -o /dev/null "$URL/cam1/manifest.mpd"; }
+wait_for 20 is_live
+is "$(live_state)" live "the stream is listed as live"
+like "$(curl -s "$URL/")" 'href="/watch/cam1"' "and on the index page"
+mpd=$(curl -s "$URL/cam1/manifest.mpd")
+like "$mpd" 'type="dynamic"' "a dynamic MPD while live"
+like "$mpd" '<UTCTiming[^>]*/time' "UTCTiming points at /time"
+like "$(curl -s -D - -o /dev/null "$URL/cam1/manifest.mpd" | tr -d '\r')" "Cache-Control: public, max-age=1" \
+    "the live MPD is cached at most 1 s"
+sleep 3
+p=$(ffprobe -v error -show_entries stream=codec_type,width,height -of csv=p=0 "$URL/cam1/manifest.mpd" 2>&1)
+like "$p" "^video,640,360" "ffprobe reads the live MPD: 360p"
+like "$p" "video,256,144" "and 144p"
+like "$p" "audio" "and the audio"
+
+# Chromium: plays live, follows the edge, switches down when throttled.
+r=$(node "$TOP/tests/serve/watch.js" "$URL/watch/cam1" --seconds 14 --throttle 250 --after 4 --want-height 144)
+is "$(jq -r .engine <<<"$r")" dash "dash.js plays the live stream"
+is "$(jq -r .start.live <<<"$r")" true "the player knows it is live"
+t0=$(jq -r .start.t <<<"$r") t1=$(jq -r .end.t <<<"$r") wall=$(jq -r .wall <<<"$r")
+cmp_num "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" ">" 3 "currentTime advances ($t0 -> $t1 in ${wall} s)"
+lag=$(jq -r '.start.range[1] - .start.t' <<<"$r")
+cmp_num "$lag" "<" 10 "it plays near the live edge (${lag} s behind)"
+cmp_num "$(jq -r .start.t <<<"$r")" ">" 2 "not from the stream's start"
+e0=$(jq -r '.start.range[1]' <<<"$r") e1=$(jq -r '.end.range[1]' <<<"$r")
+cmp_num "$(awk -v a="$e0" -v b="$e1" 'BEGIN { print b - a }')" ">" 2 "the live edge moves on ($e0 -> $e1)"
+like "$(jq -r '.heights | join(",")' <<<"$r")" "144$" "throttled, it switches to 144p (heights $(jq -r '.heights | join(",")' <<<"$r"))"
+is "$(jq -r '.outside | length' <<<"$r")" 0 "nothing loaded from elsewhere"
+[ "$(jq -r '.errors | length' <<<"$r")" = 0 ] || diag "$(jq -c .errors <<<"$r")"
+
+# The publisher stops: the stream becomes VOD and plays from its start.
+wait "$pub"
+is_vod() { [ "$(live_state)" = vod ]; }
+wait_for 30 is_vod
+is "$(live_state)" vod "after the publisher stops the stream is VOD"
+like "$(curl -s "$URL/cam1/manifest.mpd")" 'type="static"' "a static MPD"
+r=$(node "$TOP/tests/serve/watch.js" "$URL/watch/cam1" --seconds 2)
+cmp_num "$(jq -r .start.t <<<"$r")" "<" 2 "the VOD plays from the start (at $(jq -r .start.t <<<"$r"))"
+cmp_num "$(jq -r '.end.range[1]' <<<"$r")" ">" 20 "the whole recording is there ($(jq -r '.end.range[1]' <<<"$r") s)"
+
+kill -TERM "$pipe"
+wait "$pipe"
+is $? 0 "the pipeline stops cleanly"
+done_testing
