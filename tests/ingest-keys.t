@@ -5,11 +5,11 @@
 # key file is re-read on SIGHUP (a broken one keeps the keys in force).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 16
+plan 18
 
 make_av "$T/src.flv" 3 || { fail "make media"; exit 1; }
 mkdir -p "$T/out"
-printf '# name secret\ncam1 s3cret\n\ncam2\tother%%x\n' > "$T/keys"
+printf '# name secret\ncam1 s3cret\n\ncam2\tother%%x\nobs k3y\n' > "$T/keys"
 start_ingest "$T/log" -k "$T/keys" -o "$T/out" -g 0.3
 
 nok "wrong key: ffmpeg fails" publish "$T/src.flv" "cam1?key=bad" 2> "$T/e1"
@@ -37,6 +37,14 @@ ok "key in the app (rtmp://HOST/live?key=S/NAME), %-encoded" \
     "rtmp://127.0.0.1:$PORT/live?key=other%25x/cam2"
 wait_for 5 test -f "$T/out/cam2.flv"
 is "$(counts "$T/out/cam2.flv")" "$(counts "$T/src.flv")" "cam2 complete"
+
+# OBS's form: server rtmp://HOST/live, stream key "NAME?key=SECRET" (its
+# librtmp sends app "live" and the key as the publish name).
+ok "OBS form: server .../live, stream key NAME?key=SECRET" \
+    ffmpeg -hide_banner -loglevel error -nostdin -i "$T/src.flv" -c copy -f flv \
+    -rtmp_app live -rtmp_playpath "obs?key=k3y" "rtmp://127.0.0.1:$PORT"
+wait_for 5 test -f "$T/out/obs.flv"
+is "$(counts "$T/out/obs.flv")" "$(counts "$T/src.flv")" "obs complete"
 
 # SIGHUP re-reads the key file.
 printf 'cam3 newkey\n' > "$T/keys"
