@@ -49,11 +49,13 @@ typedef struct Rung {
     struct SwsContext *sws;
     FrameQueue q;
     int q_init;
-    struct Rung *next;           /* the next smaller encoded rung */
+    struct Rung *next;           /* the next smaller encoded rung (a list) */
+    struct Rung *child[LADDER_MAX_RUNGS]; /* rungs scaled from this one */
+    int nchild;
     pthread_t thread;
     int started;
     int err;
-    int next_ended;
+    int children_ended;
     int64_t frames, keyframes;
     AVPacket *pkt;
 } Rung;
@@ -75,7 +77,9 @@ struct Segment {
     int64_t gop_ticks, next_kf;
     Rung rung[LADDER_MAX_RUNGS];
     int nr;
-    Rung *first;                 /* head of the encoded cascade */
+    Rung *first;                 /* the encoded rungs, largest first */
+    Rung *root[LADDER_MAX_RUNGS]; /* encoded rungs scaled from the source */
+    int nroot;
     char audio_rel[PATH_MAX], audio_path[PATH_MAX];
     AudioRendition audio;
     int have_audio;
@@ -285,6 +289,27 @@ static int source_fits(const Segment *s, const Rung *r, int64_t src_bitrate)
     return src_bitrate <= r->lr->bitrate;
 }
 
+/* Put r (encoded) after prev in the list, and in the cascade under the
+ * smallest rung before it that is at least as large both ways (the one
+ * just above it, for a ladder of one aspect ratio), else under the source. */
+static void link_rung(Segment *s, Rung *prev, Rung *r)
+{
+    Rung *p, *parent = NULL;
+
+    if (prev)
+        prev->next = r;
+    else
+        s->first = r;
+    for (p = s->first; p && p != r; p = p->next) {
+        if (p->size.width >= r->size.width && p->size.height >= r->size.height)
+            parent = p;
+    }
+    if (parent)
+        parent->child[parent->nchild++] = r;
+    else
+        s->root[s->nroot++] = r;
+}
+
 static int plan_video(Segment *s)
 {
     const AVCodecParameters *par = s->vst->codecpar;
@@ -344,10 +369,7 @@ static int plan_video(Segment *s)
         any_pass |= r->pass;
         if (!r->pass) {
             r->seg = s;
-            if (prev)
-                prev->next = r;
-            else
-                s->first = r;
+            link_rung(s, prev, r);
             prev = r;
         }
         s->nr++;
@@ -498,12 +520,31 @@ static int scale_frame(Rung *r, AVFrame **fp)
     return 0;
 }
 
-static void end_next(Rung *r)
+/* Give f (taken over) to each rung of to[0..n): clones to all but the last. */
+static int hand_on(Rung *const *to, int n, AVFrame *f)
 {
-    if (r->next && !r->next_ended) {
-        queue_push(&r->next->q, NULL);
-        r->next_ended = 1;
+    int i;
+    for (i = 0; i < n; i++) {
+        AVFrame *c = i == n - 1 ? f : av_frame_clone(f);
+        if (!c) {
+            av_frame_free(&f);
+            return AVERROR(ENOMEM);
+        }
+        queue_push(&to[i]->q, c);
     }
+    if (n == 0)
+        av_frame_free(&f);
+    return 0;
+}
+
+static void end_children(Rung *r)
+{
+    int i;
+    if (r->children_ended)
+        return;
+    for (i = 0; i < r->nchild; i++)
+        queue_push(&r->child[i]->q, NULL);
+    r->children_ended = 1;
 }
 
 /* The thread of one encoded rung: scale, hand on, encode, until the end. */
@@ -521,13 +562,12 @@ static void *rung_main(void *arg)
         if ((ret = scale_frame(r, &f)) < 0)
             goto fail;
         f->sample_aspect_ratio = r->size.sar;
-        if (r->next) {
+        if (r->nchild) {
             AVFrame *c = av_frame_clone(f);
-            if (!c) {
+            if (!c || (ret = hand_on(r->child, r->nchild, c)) < 0) {
                 ret = AVERROR(ENOMEM);
                 goto fail;
             }
-            queue_push(&r->next->q, c);
         }
         ret = avcodec_send_frame(r->enc, f);
         av_frame_free(&f);
@@ -538,9 +578,9 @@ static void *rung_main(void *arg)
         av_frame_free(&f);
         seg_fail(r->seg, ret, "%s: encoding", r->lr->id);
         r->err = ret;
-        end_next(r);
+        end_children(r);
     }
-    end_next(r);
+    end_children(r);
     if (!r->err) {
         if ((ret = avcodec_send_frame(r->enc, NULL)) < 0 || (ret = drain_encoder(r)) < 0) {
             seg_fail(r->seg, ret, "%s: flushing the encoder", r->lr->id);
@@ -558,7 +598,7 @@ static int is_source_kf(const Segment *s, int64_t pts)
 }
 
 /* Hand a decoded frame (taken over) to the cascade, with its key-frame decision. */
-static void feed(Segment *s, AVFrame *f)
+static int feed(Segment *s, AVFrame *f)
 {
     int64_t pts = f->best_effort_timestamp;
     int key;
@@ -567,7 +607,7 @@ static void feed(Segment *s, AVFrame *f)
         pts = f->pts;
     if (pts == AV_NOPTS_VALUE || pts < s->start_pts) {
         av_frame_free(&f);
-        return;
+        return 0;
     }
     if (s->follow_source_kf) {
         key = is_source_kf(s, pts);
@@ -579,7 +619,7 @@ static void feed(Segment *s, AVFrame *f)
     f->pts = pts;
     f->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     f->key_frame = key;
-    queue_push(&s->first->q, f);
+    return hand_on(s->root, s->nroot, f);
 }
 
 static int decode_video(Segment *s, AVCodecContext *dec)
@@ -607,8 +647,10 @@ static int decode_video(Segment *s, AVCodecContext *dec)
             if (f->decode_error_flags)
                 log_warn("%s: a damaged video frame (concealed)", s->rel);
             frames++;
-            feed(s, f);
+            ret = feed(s, f);
             f = NULL;
+            if (ret < 0)
+                return ret;
         }
     }
     av_frame_free(&f);
@@ -624,7 +666,7 @@ static int run_cascade(Segment *s)
     const AVCodec *dc = avcodec_find_decoder(s->vst->codecpar->codec_id);
     AVCodecContext *dec = NULL;
     Rung *r;
-    int ret, dret = 0;
+    int ret, dret = 0, i;
 
     if (!dc) {
         seg_fail(s, 0, "no decoder for %s", avcodec_get_name(s->vst->codecpar->codec_id));
@@ -661,14 +703,16 @@ static int run_cascade(Segment *s)
     if (ret >= 0)
         dret = decode_video(s, dec);
     /* the end travels down the cascade: each rung passes it on */
-    if (s->first->started)
-        queue_push(&s->first->q, NULL);
+    for (i = 0; i < s->nroot; i++) {
+        if (s->root[i]->q_init)
+            queue_push(&s->root[i]->q, NULL);
+    }
     for (r = s->first; r; r = r->next) {
         if (r->started) {
             pthread_join(r->thread, NULL);
             r->started = 0;
         } else if (r->q_init) {
-            end_next(r);
+            end_children(r);
         }
         if (r->err && ret >= 0)
             ret = r->err;

@@ -3,7 +3,7 @@
 # -g seconds inside a segment, the same in every rung.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/transcode.sh"
-plan 11
+plan 14
 
 make_av "$T/src.mp4" 4 320x240 1 25
 segs "$T/src.mp4" cam 1 > "$T/recs"
@@ -34,6 +34,17 @@ is "$same" 1 "every rendition has the same timestamps and frames with -j 1 and -
 is "$aligned" 1 "every rung has key frames at the same pts, two per 1 s segment with -g 0.5"
 ok "--keep keeps the inputs" test -f "$T/spool/$(jq -r 'select(.seq == 0) | .path' "$T/recs")"
 is "$(ls "$T/spool2/cam" | grep -vc '\.mp4$')" 0 "without --keep the inputs are removed"
+
+# explicit sizes of another shape: 320x120 is wider than 200x150, so it is
+# scaled from the source, not from 200x150 (never upscaled in the cascade)
+segs "$T/src.mp4" odd 1 2>/dev/null | head -1 > "$T/odd.rec"
+live-transcode -C "$T/spool" -p ultrafast -l 200x150:300k,320x120:300k < "$T/odd.rec" > "$T/odd.out"
+is "$(ids "$T/odd.out" 0)" "200x150 320x120 audio" "explicit sizes, sorted by their shorter side"
+is "$(probe "$T/spool/$(rend "$T/odd.out" 0 320x120 path)" stream=width,height,display_aspect_ratio v)" \
+   "320,120,4:3" "320x120 keeps the 4:3 display aspect with its SAR"
+n1=$(ffprobe -v error -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/spool/$(rend "$T/odd.out" 0 200x150 path)")
+n2=$(ffprobe -v error -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/spool/$(rend "$T/odd.out" 0 320x120 path)")
+is "$n2" "$n1" "both get every frame ($n1)"
 
 # usage
 live-transcode -h > "$T/h"; is "$?" 0 "-h exits 0"
