@@ -12,7 +12,7 @@ for p in live-ingest live-segment live-transcode live-package live-serve; do
 done
 [ -x /usr/bin/chromium ] || skip_all "no chromium"
 [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
-plan 22
+plan 24
 export NODE_PATH=$TOP/node_modules
 
 RTMP=$(free_port) HTTP=$(free_port)
@@ -66,9 +66,14 @@ is_vod() { [ "$(live_state)" = vod ]; }
 wait_for 30 is_vod
 is "$(live_state)" vod "after the publisher stops the stream is VOD"
 like "$(curl -s "$URL/cam1/manifest.mpd")" 'type="static"' "a static MPD"
-r=$(node "$TOP/tests/serve/watch.js" "$URL/watch/cam1" --seconds 2)
+node "$TOP/tests/serve/watch.js" "$URL/watch/cam1" --seconds 2 -- "$URL/watch/cam1?player=hls&t=10" --seconds 2 > "$T/vod"
+r=$(sed -n 1p "$T/vod")
 cmp_num "$(jq -r .start.t <<<"$r")" "<" 2 "the VOD plays from the start (at $(jq -r .start.t <<<"$r"))"
 cmp_num "$(jq -r '.end.range[1]' <<<"$r")" ">" 20 "the whole recording is there ($(jq -r '.end.range[1]' <<<"$r") s)"
+
+r=$(sed -n 2p "$T/vod")
+is "$(jq -r .engine <<<"$r")" hls "hls.js plays the HLS playlists of the VOD"
+cmp_num "$(jq -r .start.t <<<"$r")" ">=" 9 "from ?t=10 (at $(jq -r .start.t <<<"$r"))"
 
 kill -TERM "$pipe"
 wait "$pipe"
