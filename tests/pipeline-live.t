@@ -46,7 +46,7 @@ like "$p" "video,256,144" "and 144p"
 like "$p" "audio" "and the audio"
 
 # Chromium: plays live, follows the edge, switches down when throttled.
-r=$(node "$TOP/tests/serve/watch.js" "$URL/watch/cam1" --seconds 14 --throttle 250 --after 4 --want-height 144)
+r=$(node "$TOP/tests/serve/watch.js" "$URL/watch/cam1" --seconds 16 --throttle 250 --after 8 --high 360 --want-height 144)
 is "$(jq -r .engine <<<"$r")" dash "dash.js plays the live stream"
 is "$(jq -r .start.live <<<"$r")" true "the player knows it is live"
 t0=$(jq -r .start.t <<<"$r") t1=$(jq -r .end.t <<<"$r") wall=$(jq -r .wall <<<"$r")
@@ -56,7 +56,7 @@ cmp_num "$lag" "<" 10 "it plays near the live edge (${lag} s behind)"
 cmp_num "$(jq -r .start.t <<<"$r")" ">" 2 "not from the stream's start"
 e0=$(jq -r '.start.range[1]' <<<"$r") e1=$(jq -r '.end.range[1]' <<<"$r")
 cmp_num "$(awk -v a="$e0" -v b="$e1" 'BEGIN { print b - a }')" ">" 2 "the live edge moves on ($e0 -> $e1)"
-like "$(jq -r '.heights | join(",")' <<<"$r")" "144$" "throttled, it switches to 144p (heights $(jq -r '.heights | join(",")' <<<"$r"))"
+like "$(jq -r '.heights | join(",")' <<<"$r")" "360,144$" "throttled, it switches from 360p to 144p (heights $(jq -r '.heights | join(",")' <<<"$r"))"
 is "$(jq -r '.outside | length' <<<"$r")" 0 "nothing loaded from elsewhere"
 [ "$(jq -r '.errors | length' <<<"$r")" = 0 ] || diag "$(jq -c .errors <<<"$r")"
 

@@ -1,5 +1,6 @@
 // tests/serve/watch.js URL [--seconds S] [--quality ID] [--throttle KBIT --after S]
 //   [--want-height H] [-- URL [options] ...]
+// [--high H: throttle as soon as the height reaches H]
 // Opens each URL (a live-serve player page) in turn in one headless
 // Chromium, lets it play for S seconds and prints one JSON report per
 // URL, a line each: the engine, currentTime at the start and end of the
@@ -78,7 +79,11 @@ async function watch(browser, url, opt) {
         let cdp = null;
         const t0 = Date.now();
         while (Date.now() - t0 < seconds * 1000) {
-            if (opt.throttle && !cdp && Date.now() - t0 >= (+opt.after || 0) * 1000) {
+            /* Throttle after --after seconds, or as soon as the player
+             * reached --high (so that there is a switch down to see). */
+            const due = Date.now() - t0 >= (+opt.after || 0) * 1000 ||
+                (opt.high && s.height >= +opt.high);
+            if (opt.throttle && !cdp && due) {
                 cdp = await page.context().newCDPSession(page);
                 await cdp.send('Network.enable');
                 await cdp.send('Network.emulateNetworkConditions', {
@@ -92,7 +97,8 @@ async function watch(browser, url, opt) {
             s = await state();
             if (s.height && report.heights[report.heights.length - 1] !== s.height)
                 report.heights.push(s.height);
-            if (opt['want-height'] && s.height === +opt['want-height'] && Date.now() - t0 > 2000)
+            if (opt['want-height'] && s.height === +opt['want-height'] && Date.now() - t0 > 2000 &&
+                (!opt.throttle || cdp))
                 break;
         }
         report.end = s;
