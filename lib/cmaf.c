@@ -194,6 +194,49 @@ int cmaf_avcc_from_annexb(const uint8_t *buf, size_t len, uint8_t **avcc, size_t
     return 0;
 }
 
+int cmaf_params_inband(CmafFragment *f)
+{
+    const uint8_t *c = f->track.config;
+    size_t n = f->track.config_size, pos = 6;
+    int lsize, count;
+    Buf b = { 0 };
+
+    if (f->track.kind != CMAF_VIDEO || n < 7 || c[0] != 1 || f->nb_samples < 1)
+        return AVERROR_INVALIDDATA;
+    lsize = (c[4] & 3) + 1;
+    if (lsize < 2)
+        return AVERROR_INVALIDDATA;
+    count = c[5] & 0x1f;
+    for (int list = 0; list < 2; list++) {
+        for (int i = 0; i < count; i++) {
+            size_t len;
+            if (pos + 2 > n || pos + 2 + (len = (size_t)c[pos] << 8 | c[pos + 1]) > n) {
+                free(b.p);
+                return AVERROR_INVALIDDATA;
+            }
+            for (int k = lsize - 1; k >= 0; k--)
+                put8(&b, (unsigned)(len >> (8 * k)));
+            put_bytes(&b, c + pos + 2, len);
+            pos += 2 + len;
+        }
+        if (list == 0) {
+            if (pos >= n) {
+                free(b.p);
+                return AVERROR_INVALIDDATA;
+            }
+            count = c[pos++];
+        }
+    }
+    put_bytes(&b, f->data, f->data_size);
+    if (b.err)
+        return b.err;
+    f->samples[0].size += (uint32_t)(b.len - f->data_size);
+    free(f->data);
+    f->data = b.p;
+    f->data_size = b.len;
+    return 0;
+}
+
 int cmaf_codec_string(int kind, const uint8_t *c, size_t n, char *buf, size_t size)
 {
     if (kind == CMAF_VIDEO) {

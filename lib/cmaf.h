@@ -86,6 +86,12 @@ int cmaf_write_init(const CmafTrack *t, uint8_t **buf, size_t *len);
  * seqno into *buf (malloc'd, caller frees), *len. 0 or AVERROR(ENOMEM). */
 int cmaf_write_segment(const CmafFragment *frag, uint32_t seqno, uint8_t **buf, size_t *len);
 
+/* Put the parameter sets of the fragment's avcC in band, in front of its
+ * first sample (a keyframe): for a stream whose configuration changed
+ * after its init segment was published. 0, AVERROR_INVALIDDATA (not
+ * video, a bad avcC) or AVERROR(ENOMEM). */
+int cmaf_params_inband(CmafFragment *f);
+
 /* Annex B (start codes) H.264 to an avcC record: SPS and PPS are taken
  * from buf. 0, AVERROR_INVALIDDATA (no SPS/PPS) or AVERROR(ENOMEM).
  * *avcc is malloc'd. */

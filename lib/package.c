@@ -341,6 +341,7 @@ fail:
 typedef struct RendIn {
     const char *id, *path, *kind;
     int64_t bandwidth;
+    int established;            /* the stream has it already */
 } RendIn;
 
 static int pick_renditions(Package *p, const char *name, const json_t *rec, RendIn *in, int *n,
@@ -375,6 +376,7 @@ static int pick_renditions(Package *p, const char *name, const json_t *rec, Rend
         in[*n].path = path;
         in[*n].kind = record_str(r, "kind");
         in[*n].bandwidth = record_int(r, "bandwidth", 0);
+        in[*n].established = 0;
         (*n)++;
     }
     if ((ret = catalog_rendition_list(p->db, name, &have, &nhave)) < 0)
@@ -396,8 +398,10 @@ static int pick_renditions(Package *p, const char *name, const json_t *rec, Rend
             int found = 0;
             for (int k = 0; k < nhave; k++)
                 found |= !strcmp(in[j].id, have[k].id);
-            if (found)
+            if (found) {
+                in[j].established = 1;
                 in[m++] = in[j];
+            }
             else
                 log_warn("%s: rendition %s appeared mid-stream; ignored", name, in[j].id);
         }
@@ -412,6 +416,7 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
     CmafFragment *frag[MAX_RENDITIONS] = { 0 };
     uint8_t *seg[MAX_RENDITIONS] = { 0 }, *init[MAX_RENDITIONS] = { 0 };
     size_t seg_len[MAX_RENDITIONS] = { 0 }, init_len[MAX_RENDITIONS] = { 0 };
+    int wrote_init[MAX_RENDITIONS] = { 0 };
     RendIn in[MAX_RENDITIONS];
     CatalogStream cs;
     CatalogSegment row;
@@ -453,12 +458,12 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
             why = "has a rendition of the wrong kind";
             goto gap;
         }
-        if ((ret = cmaf_write_segment(frag[i], (uint32_t)(seq + 1), &seg[i], &seg_len[i])) < 0 ||
-            (ret = cmaf_write_init(&frag[i]->track, &init[i], &init_len[i])) < 0)
+        if ((ret = cmaf_write_init(&frag[i]->track, &init[i], &init_len[i])) < 0)
             goto end;
     }
     for (int i = 0; i < n; i++) {
-        struct stat st;
+        char *old = NULL;
+        size_t old_len = 0;
         if ((ret = out_path(p, path, sizeof(path), s->name, in[i].id, "")) < 0 ||
             (ret = fs_mkdirs(path, 0755)) < 0) {
             log_error("%s: cannot create the directory", path);
@@ -466,7 +471,23 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
         }
         if ((ret = out_path(p, path, sizeof(path), s->name, in[i].id, "init.mp4")) < 0)
             goto end;
-        if (stat(path, &st) < 0 && (ret = write_file(path, init[i], init_len[i])) < 0)
+        /* A new rendition gets its init segment; an established one keeps
+         * the one players have. Should the codec configuration change mid
+         * stream, the new parameter sets travel in band. */
+        if (!in[i].established || fs_read_file(path, 1 << 20, &old, &old_len) < 0) {
+            if ((ret = write_file(path, init[i], init_len[i])) < 0)
+                goto end;
+            wrote_init[i] = 1;
+        } else if (old_len != init_len[i] || memcmp(old, init[i], old_len)) {
+            if (frag[i]->track.kind == CMAF_VIDEO && cmaf_params_inband(frag[i]) == 0)
+                log_warn("%s: %s: segment %lld: codec configuration changed; parameter sets"
+                         " sent in band", s->name, in[i].id, (long long)seq);
+            else
+                log_warn("%s: %s: segment %lld: codec configuration changed; players keep the"
+                         " first one", s->name, in[i].id, (long long)seq);
+        }
+        free(old);
+        if ((ret = cmaf_write_segment(frag[i], (uint32_t)(seq + 1), &seg[i], &seg_len[i])) < 0)
             goto end;
         snprintf(file, sizeof(file), "%lld.m4s", (long long)seq);
         if ((ret = out_path(p, path, sizeof(path), s->name, in[i].id, file)) < 0 ||
@@ -504,7 +525,8 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
         cr.channels = t->channels;
         cr.timescale = t->timescale;
         cr.bandwidth = in[i].bandwidth;
-        if ((ret = catalog_rendition_put(p->db, s->name, &cr)) < 0 ||
+        /* the rendition's description is its init segment's */
+        if ((wrote_init[i] && (ret = catalog_rendition_put(p->db, s->name, &cr)) < 0) ||
             (ret = catalog_file_put(p->db, s->name, seq, in[i].id, (int64_t)seg_len[i],
                                     frag[i]->tfdt, frag[i]->duration)) < 0)
             goto end;
@@ -513,8 +535,8 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
                                     now)) < 0)
             goto end;
         snprintf(rel, sizeof(rel), "%s/%s/init.mp4", s->name, in[i].id);
-        if ((ret = catalog_edge_put(p->db, rel, s->name, -1, in[i].id, init[i], init_len[i],
-                                    now)) < 0)
+        if (wrote_init[i] && (ret = catalog_edge_put(p->db, rel, s->name, -1, in[i].id, init[i],
+                                                     init_len[i], now)) < 0)
             goto end;
     }
     if ((ret = catalog_edge_trim(p->db, s->name, end - p->o->cache_seconds)) < 0)

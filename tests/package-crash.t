@@ -5,7 +5,7 @@
 # manifest lists is ever missing or truncated.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/package-lib.sh"
-plan 16
+plan 17
 
 N=30
 make_ladder "$T/spool" cam1 $N 1 || { fail "make ladder"; exit 1; }
@@ -13,7 +13,9 @@ ladder_records "$T/spool" cam1 $N 1 > "$T/recs"
 echo "{\"type\":\"end\",\"stream\":\"cam1\",\"seq\":$N}" > "$T/end"
 O=$T/out/cam1
 db() { sqlite3 -cmd '.timeout 10000' "$T/live.db" "$@"; }
-pkg() { live-package -C "$T/spool" -o "$T/out" --db "$T/live.db" -t 60 "$@" 2>> "$T/log"; }
+# exec: pkg always runs in a subshell here (background or pipeline), and
+# kill -9 must hit live-package itself
+pkg() { exec live-package -C "$T/spool" -o "$T/out" --db "$T/live.db" -t 60 "$@" 2>> "$T/log"; }
 rec() { sed -n "$(($1 + 1))p" "$T/recs"; }
 
 # Every file a manifest lists exists with the size the database has.
@@ -61,7 +63,7 @@ is "$(db "SELECT availability_start FROM streams")" "$ast" "availabilityStartTim
 # each restart is fed every record again, as an upstream that cannot
 # know what was taken would do.
 swapped() { awk 'NR % 2 == 1 { held = $0; next } { print; print held; held = "" } END { if (held != "") print held }' "$T/recs"; }
-bad=0 kills=0 asts=""
+bad=0 kills=0 midway=0 asts=""
 feed() { swapped | while read -r l; do printf '%s\n' "$l"; sleep 0.05; done; }
 for k in 1 2 3 4 5; do
     bg pkg "$T/fifo"
@@ -71,13 +73,16 @@ for k in 1 2 3 4 5; do
     sleep "0.$((RANDOM % 9 + 1))"
     kill -9 "$pid" 2> /dev/null && kills=$((kills + 1))
     wait "$pid" 2> /dev/null
+    kill -0 "$pid" 2> /dev/null && diag "live-package $pid survived kill -9"
+    [ "$(db "SELECT next_seq FROM streams")" -lt $N ] && midway=$((midway + 1))
     kill "$feeder" 2> /dev/null
     wait "$feeder" 2> /dev/null
     check_listed || bad=$((bad + 1))
     asts="$asts $(grep -o 'availabilityStartTime="[^"]*"' "$O/manifest.mpd")"
 done
 diag "$(db "SELECT next_seq FROM streams") segments published before the last run"
-is "$kills" 5 "killed -9 five times mid-stream"
+is "$kills" 5 "killed -9 five times"
+cmp_num "$midway" -ge 2 "at least two kills before the stream was complete ($midway)"
 is "$bad" 0 "after every kill, every listed file is there, whole"
 is "$(tr ' ' '\n' <<< "$asts" | grep . | sort -u | wc -l)" 1 "the MPD's availabilityStartTime never changed"
 { swapped; cat "$T/end"; } | pkg

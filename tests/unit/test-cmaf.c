@@ -153,6 +153,21 @@ int main(void)
         ok(trun && moof + rd32(buf + trun + 8) == mdat, "data_offset points at the mdat payload");
         free(buf);
     }
+    /* parameter sets in band, in front of the first sample */
+    {
+        CmafSample s[2] = { { 4, 3600, 0, 1 }, { 3, 3600, 0, 0 } };
+        uint8_t *data = malloc(7);
+        CmafFragment f = { .track = t, .samples = s, .nb_samples = 2, .data = data, .data_size = 7 };
+        memcpy(data, "\0\0\0\3\x65\x88\x84", 7);
+        is_int(cmaf_params_inband(&f), 0, "parameter sets in band");
+        is_int(f.data_size, 7 + 4 + 8 + 4 + 6, "SPS and PPS added with 4-byte lengths");
+        ok(rd32(f.data) == 8 && f.data[4] == 0x67 && rd32(f.data + 12) == 6 && f.data[16] == 0x68 &&
+           rd32(f.data + 22) == 3 && f.data[26] == 0x65, "SPS, PPS, then the sample");
+        is_int(s[0].size, 4 + 22, "first sample grows by them");
+        free(f.data);
+        f.track.kind = CMAF_AUDIO;
+        is_int(cmaf_params_inband(&f), AVERROR_INVALIDDATA, "not for audio");
+    }
     /* audio init: mp4a with esds */
     {
         CmafTrack a = { .kind = CMAF_AUDIO, .timescale = 48000, .sample_rate = 48000, .channels = 2,
