@@ -43,6 +43,7 @@ typedef struct Pull {
     int64_t first_dts;       /* of the session, for --realtime */
     int64_t wall_start;
     int extradata_sent[2];
+    int codec_warned[2];
     int64_t packets;
 } Pull;
 
@@ -178,6 +179,7 @@ static int copy_packets(Pull *p)
         return AVERROR(ENOMEM);
     p->have_offset = 0;
     p->extradata_sent[0] = p->extradata_sent[1] = 0;
+    p->codec_warned[0] = p->codec_warned[1] = 0;
     for (;;) {
         AVStream *is;
         int k;
@@ -193,6 +195,12 @@ static int copy_packets(Pull *p)
         }
         is = p->ic->streams[pkt->stream_index];
         if (is->codecpar->codec_id != p->oc->streams[p->out_index[k]]->codecpar->codec_id) {
+            if (!p->codec_warned[k]) {
+                log_warn("%s: the %s codec changed (%s, was %s): its packets are dropped",
+                         p->o->url, k ? "audio" : "video", avcodec_get_name(is->codecpar->codec_id),
+                         avcodec_get_name(p->oc->streams[p->out_index[k]]->codecpar->codec_id));
+                p->codec_warned[k] = 1;
+            }
             av_packet_unref(pkt);
             continue;
         }
