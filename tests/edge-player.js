@@ -1,16 +1,18 @@
-// tests/edge-player.js URL SECONDS MARK_FILE
+// tests/edge-player.js URL SECONDS MARK_FILE [LIVE_DELAY]
 // Plays a live-serve player page (through an edge) in headless Chromium.
 // Once it plays, creates MARK_FILE (the test then kills an origin) and
 // plays on for SECONDS. Prints one JSON report: currentTime when the mark
 // was made, halfway and at the end, how long the video sat waiting (stalled)
 // after the mark, every media or manifest request the player saw fail
 // (HTTP >= 400 or a network error), the counts of such requests before
-// and after the mark, and page errors.
+// and after the mark, and page errors. LIVE_DELAY (seconds) sets dash.js's
+// live delay before the page starts it: a stream whose MPD says to play
+// one segment behind the edge starves on a machine this busy.
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('fs'), os = require('os'), path = require('path');
 
-const [url, secondsArg, mark] = process.argv.slice(2);
+const [url, secondsArg, mark, delayArg] = process.argv.slice(2);
 const seconds = +secondsArg;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const media = /\.(m4s|mp4|mpd|m3u8)(\?|$)/;
@@ -28,6 +30,34 @@ const media = /\.(m4s|mp4|mpd|m3u8)(\?|$)/;
     });
     try {
         const page = await browser.newPage();
+        if (delayArg) {
+            await page.addInitScript((delay) => {
+                let d;
+                Object.defineProperty(window, 'dashjs', {
+                    configurable: true,
+                    get() { return d; },
+                    set(v) {
+                        const MP = v && v.MediaPlayer;
+                        if (typeof MP !== 'function' || MP.__wrapped) { d = v; return; }
+                        v.MediaPlayer = new Proxy(MP, { apply(target, self, args) {
+                            const f = Reflect.apply(target, self, args);
+                            const create = f.create;
+                            f.create = function () {
+                                const p = create.apply(f, arguments);
+                                const init = p.initialize;
+                                p.initialize = function () {
+                                    p.updateSettings({ streaming: { delay: { liveDelay: delay } } });
+                                    return init.apply(p, arguments);
+                                };
+                                return p;
+                            };
+                            return f;
+                        }, get(target, key) { return key === '__wrapped' ? true : target[key]; } });
+                        d = v;
+                    },
+                });
+            }, +delayArg);
+        }
         page.on('response', (r) => {
             if (!media.test(r.url()))
                 return;

@@ -12,7 +12,7 @@ command -v live-serve >/dev/null || skip_all "live-serve is not built"
 [ -x /usr/bin/chromium ] || skip_all "no chromium"
 [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
 [ -f "$LIVE_BIN/../www/dash.all.min.js" ] || skip_all "no dash.js in the build (scripts/deps, make)"
-plan 10
+plan 11
 export NODE_PATH=$TOP/node_modules
 
 chmod 711 "$T"
@@ -36,9 +36,9 @@ bg live-edge -l "127.0.0.1:$pe" -p "$T/edge" -d 2 -a "$T/edge.access" "127.0.0.1
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$pa/time" || diag "origin A did not start"
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$pb/time" || diag "origin B did not start"
 ok "the stream is live through the edge" \
-    wait_for 30 sh -c "curl -sf 'http://127.0.0.1:$pe/cam/manifest.mpd' | grep -q 'r=\"[2-9]'"
+    wait_for 30 sh -c "curl -sf 'http://127.0.0.1:$pe/cam/manifest.mpd' | grep -q 'r=\"[3-9]'"
 
-node "$TOP/tests/edge-player.js" "http://127.0.0.1:$pe/watch/cam" 14 "$T/playing" > "$T/report" 2> "$T/player.err" &
+node "$TOP/tests/edge-player.js" "http://127.0.0.1:$pe/watch/cam" 14 "$T/playing" 6 > "$T/report" 2> "$T/player.err" &
 player=$!
 if wait_for 90 test -e "$T/playing"; then
     sleep 1
@@ -52,12 +52,14 @@ note "player: $r"
 is "$(jq -r '.errors | length' <<<"$r")" 0 "the page played without errors"
 is "$(jq -r .live <<<"$r")" true "as a live stream"
 ok "origin A was killed during playback" test -n "${a_gone:-}"
-# On two shared cores a live edge 2 s behind stalls now and then, kill or
-# not: ask for steady progress in both halves of the 14 s, not perfection.
+# The player is told to stay 6 s behind the live edge (the MPD ffmpeg
+# writes says 2 s, one segment, which starves on two shared cores); ask
+# for steady progress in both halves of the 14 s.
 played=$(jq -r '.t_end - .t_mark' <<<"$r")
 late=$(jq -r '.t_end - .t_mid' <<<"$r")
-cmp_num "$played" ">=" 8 "it kept playing through origin B ($played s of media in 14 s)"
-cmp_num "$late" ">=" 4 "and was still playing at the end ($late s in the last 7 s)"
+cmp_num "$played" ">=" 9 "it kept playing through origin B ($played s of media in 14 s)"
+cmp_num "$late" ">=" 4.5 "and was still playing at the end ($late s in the last 7 s)"
+cmp_num "$(jq -r '.stalled_ms // 99999' <<<"$r")" -le 3000 "stalled for at most 3 s in all"
 is "$(jq -r '.failed | length' <<<"$r")" 0 "no failed segment or manifest request reached the player"
 [ "$(jq -r '.failed | length' <<<"$r")" = 0 ] || diag "$(jq -c .failed <<<"$r")"
 cmp_num "$(jq -r .after <<<"$r")" -ge 8 "it fetched segments and manifests after the kill"

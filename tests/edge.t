@@ -38,7 +38,7 @@ pa=$(free_port); pb=$(free_port); pe=$(free_port)
 bg live-serve -l "127.0.0.1:$pa" -r "$T/out" --db "$T/live.db" 2> "$T/a.log"
 pid_a=$!
 bg live-serve -l "127.0.0.1:$pb" -r "$T/out" --db "$T/live.db" 2> "$T/b.log"
-bg live-edge -l "127.0.0.1:$pe" -p "$T/edge" -d 4 -r 0 -c 0 "127.0.0.1:$pa" "127.0.0.1:$pb" 2> "$T/edge.log"
+bg live-edge -l "127.0.0.1:$pe" -p "$T/edge" -d 10 -r 0 -c 0 "127.0.0.1:$pa" "127.0.0.1:$pb" 2> "$T/edge.log"
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$pa/metrics" || diag "origin A did not start"
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$pb/metrics" || diag "origin B did not start"
 wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$pe/" || diag "edge did not start"
@@ -73,6 +73,7 @@ is "$((after - before - scrape))" 1 "they cost the origins exactly one request"
 waits() {
     curl -sf "http://127.0.0.1:$1/metrics" | awk '/^live_serve_waits_total\{outcome="published"\}/ { print $NF }'
 }
+publish "$T/seg" cam/240p/7.m4s    # the previous segment, recent
 w_before=$(( $(waits "$pa") + $(waits "$pb") ))
 before=$(both)
 LOAD_READY=$T/sent node "$TOP/tests/http-load.js" "http://127.0.0.1:$pe/cam/240p/8.m4s" 1000 > "$T/r2" &
