@@ -2,8 +2,9 @@
  * account.c: viewer accounts, sessions, watch positions and the login rate
  * limiter. See account.h for the contract; live-resume(1) for the schema.
  *
- * Locking: `lock` guards the one connection and its prepared statements
- * (a statement is bound, stepped and reset under it); `hash_lock` with
+ * Locking: `lock` guards the write connection and its prepared
+ * statements, `rlock` the read connection and its own (a statement is
+ * bound, stepped and reset under its lock); `hash_lock` with
  * `hash_cond` counts the argon2 computations in progress (never held
  * while hashing); `rl_lock` guards the token buckets; `q_lock` the queue
  * of position writes. No two are ever held at once.
@@ -41,7 +42,7 @@
 enum {
     ST_USER_ADD, ST_USER_DEL, ST_USER_GET, ST_USER_LIST, ST_USER_PASSWD,
     ST_SESSION_ADD, ST_SESSION_GET, ST_SESSION_TOUCH, ST_SESSION_DEL,
-    ST_SESSION_EXPIRE, ST_POS_GET, ST_POS_SET, ST_POS_LIST, ST_COUNT
+    ST_SESSION_EXPIRE, ST_SESSION_DROP, ST_POS_GET, ST_POS_SET, ST_POS_LIST, ST_COUNT
 };
 
 static const char *const statements[ST_COUNT] = {
@@ -58,6 +59,8 @@ static const char *const statements[ST_COUNT] = {
     [ST_SESSION_TOUCH] = "UPDATE sessions SET expires = ?2, seen = ?3 WHERE token_hash = ?1",
     [ST_SESSION_DEL] = "DELETE FROM sessions WHERE token_hash = ?1",
     [ST_SESSION_EXPIRE] = "DELETE FROM sessions WHERE expires <= ?1",
+    /* an expired session met by a check; not if a refresh queued before won */
+    [ST_SESSION_DROP] = "DELETE FROM sessions WHERE token_hash = ?1 AND expires <= ?2",
     [ST_POS_GET] = "SELECT stream, seconds, updated FROM positions "
                    "WHERE user_id = ?1 AND stream = ?2",
     [ST_POS_SET] = "INSERT INTO positions(user_id, stream, seconds, updated) "
@@ -66,6 +69,12 @@ static const char *const statements[ST_COUNT] = {
     [ST_POS_LIST] = "SELECT stream, seconds, updated FROM positions "
                     "WHERE user_id = ?1 ORDER BY stream",
 };
+
+static int is_read(int i)
+{
+    return i == ST_USER_GET || i == ST_USER_LIST || i == ST_SESSION_GET ||
+           i == ST_POS_GET || i == ST_POS_LIST;
+}
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS users("
@@ -91,7 +100,11 @@ static const char schema_sql[] =
 /* A position write queued for the writer thread: on the caller's stack
  * (account_position_set, which waits for done) or malloc'ed with a
  * callback (account_position_set_async; freed after the callback). */
+enum { WRITE_POSITION, WRITE_TOUCH, WRITE_DROP };
+
 typedef struct PosWrite {
+    int kind;                   /* WRITE_*: a position, or a session's */
+    unsigned char token_hash[TOKEN_HASH_BYTES];  /* (sessions) */
     int64_t user_id;
     char stream[ACCOUNT_STREAM_MAX + 1];
     double seconds, now;
@@ -110,9 +123,12 @@ typedef struct Bucket {
 
 struct Account {
     AccountConfig cfg;
-    sqlite3 *db;
+    sqlite3 *db;                /* writes */
     sqlite3_stmt *st[ST_COUNT];
     pthread_mutex_t lock;
+    sqlite3 *rdb;               /* reads: never wait for a writer (WAL) */
+    sqlite3_stmt *rst[ST_COUNT];
+    pthread_mutex_t rlock;
 
     pthread_mutex_t hash_lock;
     pthread_cond_t hash_cond;
@@ -246,6 +262,7 @@ int account_open(const char *path, const AccountConfig *cfg, Account **out)
     if (a->cfg.max_hashing < 1)
         a->cfg.max_hashing = 1;
     pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->rlock, NULL);
     pthread_mutex_init(&a->hash_lock, NULL);
     pthread_cond_init(&a->hash_cond, NULL);
     pthread_mutex_init(&a->rl_lock, NULL);
@@ -262,8 +279,11 @@ int account_open(const char *path, const AccountConfig *cfg, Account **out)
     if ((ret = db_open(path, 0, &a->db)) < 0 ||
         (ret = account_schema(a->db)) < 0)
         goto fail;
+    if ((ret = db_open(path, 0, &a->rdb)) < 0)
+        goto fail;
     for (i = 0; i < ST_COUNT; i++)
-        if ((ret = db_prepare(a->db, statements[i], &a->st[i])) < 0)
+        if ((ret = db_prepare(is_read(i) ? a->rdb : a->db, statements[i],
+                              is_read(i) ? &a->rst[i] : &a->st[i])) < 0)
             goto fail;
     if ((i = pthread_create(&a->writer, NULL, writer_main, a))) {
         ret = AVERROR(i);
@@ -291,10 +311,14 @@ void account_close(Account **ap)
         pthread_mutex_unlock(&a->q_lock);
         pthread_join(a->writer, NULL);
     }
-    for (i = 0; i < ST_COUNT; i++)
+    for (i = 0; i < ST_COUNT; i++) {
         sqlite3_finalize(a->st[i]);
+        sqlite3_finalize(a->rst[i]);
+    }
     db_close(&a->db);
+    db_close(&a->rdb);
     pthread_mutex_destroy(&a->lock);
+    pthread_mutex_destroy(&a->rlock);
     pthread_mutex_destroy(&a->hash_lock);
     pthread_cond_destroy(&a->hash_cond);
     pthread_mutex_destroy(&a->rl_lock);
@@ -307,9 +331,14 @@ void account_close(Account **ap)
     *ap = NULL;
 }
 
-/* Take statement i for use; give it back with put(). Under a->lock. */
+/* Take statement i for use (locking its connection); give it back with
+ * put(). Reads go to the read connection, writes to the write one. */
 static sqlite3_stmt *take(Account *a, int i)
 {
+    if (is_read(i)) {
+        pthread_mutex_lock(&a->rlock);
+        return a->rst[i];
+    }
     pthread_mutex_lock(&a->lock);
     return a->st[i];
 }
@@ -318,7 +347,7 @@ static void put(Account *a, sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    pthread_mutex_unlock(&a->lock);
+    pthread_mutex_unlock(sqlite3_db_handle(st) == a->rdb ? &a->rlock : &a->lock);
 }
 
 /* A step that failed: log it, map it to an AVERROR. */
@@ -326,8 +355,8 @@ static int step_error(Account *a, int rc, const char *what)
 {
     if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return rc == SQLITE_CONSTRAINT_FOREIGNKEY ? AVERROR(ENOENT) : AVERROR(EEXIST);
-    log_error("%s: database: %s: %s", sqlite3_db_filename(a->db, "main"), what,
-              sqlite3_errmsg(a->db));
+    log_error("%s: database: %s: %s (%d)", sqlite3_db_filename(a->db, "main"), what,
+              sqlite3_errstr(rc), rc);
     return AVERROR_EXTERNAL;
 }
 
@@ -720,10 +749,12 @@ int account_login(Account *a, const char *name, const char *password,
     return 0;
 }
 
+static int queue_session_write(Account *a, int kind, const unsigned char *h, double now);
+
 int account_session(Account *a, const char *token, AccountUser *user, int *refreshed)
 {
     unsigned char h[TOKEN_HASH_BYTES];
-    double now = account_now(a), expires, seen;
+    double now = account_now(a), expires = 0, seen = 0;
     sqlite3_stmt *st;
     int rc, ret;
 
@@ -746,30 +777,17 @@ int account_session(Account *a, const char *token, AccountUser *user, int *refre
     } else {
         ret = rc == SQLITE_DONE ? AVERROR(ENOENT) : step_error(a, rc, "checking a session");
     }
-    /* Still under the lock: the statements below run on the same connection. */
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    put(a, st);
+    /* Deleting an expired session and moving a live one's expiry are
+     * left to the writer thread: a check never waits for the write lock
+     * (which live-package may hold for a while). */
     if (!ret && expires <= now) {
-        st = a->st[ST_SESSION_DEL];
-        sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
-        sqlite3_step(st);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
+        queue_session_write(a, WRITE_DROP, h, now);
         ret = AVERROR(ENOENT);
     } else if (!ret && now - seen >= a->cfg.session_refresh) {
-        st = a->st[ST_SESSION_TOUCH];
-        sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
-        sqlite3_bind_double(st, 2, now + a->cfg.session_ttl);
-        sqlite3_bind_double(st, 3, now);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE && refreshed)
+        if (queue_session_write(a, WRITE_TOUCH, h, now) == 0 && refreshed)
             *refreshed = 1;
-        else if (rc != SQLITE_DONE)
-            step_error(a, rc, "refreshing a session");  /* the session still holds */
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
     }
-    pthread_mutex_unlock(&a->lock);
     return ret;
 }
 
@@ -843,23 +861,35 @@ int account_position_get(Account *a, int64_t user_id, const char *stream,
  * q_lock released). Sets each ret; does not touch done. */
 static void commit_batch(Account *a, PosWrite *batch)
 {
-    sqlite3_stmt *st = a->st[ST_POS_SET];
     PosWrite *w;
     int rc, ret;
 
     pthread_mutex_lock(&a->lock);
     ret = db_begin(a->db);
     for (w = batch; w; w = w->next) {
+        sqlite3_stmt *st;
         if (ret < 0) {
             w->ret = ret;
             continue;
         }
-        sqlite3_bind_int64(st, 1, w->user_id);
-        sqlite3_bind_text(st, 2, w->stream, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 3, w->seconds);
-        sqlite3_bind_double(st, 4, w->now);
+        if (w->kind == WRITE_POSITION) {
+            st = a->st[ST_POS_SET];
+            sqlite3_bind_int64(st, 1, w->user_id);
+            sqlite3_bind_text(st, 2, w->stream, -1, SQLITE_STATIC);
+            sqlite3_bind_double(st, 3, w->seconds);
+            sqlite3_bind_double(st, 4, w->now);
+        } else if (w->kind == WRITE_TOUCH) {
+            st = a->st[ST_SESSION_TOUCH];
+            sqlite3_bind_blob(st, 1, w->token_hash, TOKEN_HASH_BYTES, SQLITE_STATIC);
+            sqlite3_bind_double(st, 2, w->now + a->cfg.session_ttl);
+            sqlite3_bind_double(st, 3, w->now);
+        } else {
+            st = a->st[ST_SESSION_DROP];
+            sqlite3_bind_blob(st, 1, w->token_hash, TOKEN_HASH_BYTES, SQLITE_STATIC);
+            sqlite3_bind_double(st, 2, w->now);
+        }
         rc = sqlite3_step(st);
-        w->ret = rc == SQLITE_DONE ? 0 : step_error(a, rc, "saving a position");
+        w->ret = rc == SQLITE_DONE ? 0 : step_error(a, rc, "saving a position or session");
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
     }
@@ -893,8 +923,9 @@ static void *writer_main(void *arg)
         waiting = NULL;
         for (w = batch; w; w = next) {
             next = w->next;
-            if (w->cb) {
-                w->cb(w->opaque, w->ret);
+            if (w->cb || w->kind != WRITE_POSITION) {   /* queued without waiting */
+                if (w->cb)
+                    w->cb(w->opaque, w->ret);
                 free(w);
             } else {
                 w->next = waiting;
@@ -950,6 +981,23 @@ int account_position_set(Account *a, int64_t user_id, const char *stream, double
         pthread_cond_wait(&a->done_cond, &a->q_lock);
     pthread_mutex_unlock(&a->q_lock);
     return me.ret;
+}
+
+/* Queue a session's expiry move (WRITE_TOUCH) or deletion (WRITE_DROP);
+ * nobody waits for it. */
+static int queue_session_write(Account *a, int kind, const unsigned char *h, double now)
+{
+    PosWrite *w = calloc(1, sizeof(*w));
+
+    if (!w)
+        return AVERROR(ENOMEM);
+    w->kind = kind;
+    memcpy(w->token_hash, h, TOKEN_HASH_BYTES);
+    w->now = now;
+    pthread_mutex_lock(&a->q_lock);
+    enqueue(a, w);
+    pthread_mutex_unlock(&a->q_lock);
+    return 0;
 }
 
 int account_position_set_async(Account *a, int64_t user_id, const char *stream,

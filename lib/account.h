@@ -33,8 +33,12 @@
  * control characters; a stream name also must not contain '/'.
  *
  * Thread safety: every function may be called from any number of threads
- * at once on one Account; the database work is serialised on one
- * connection (one writer, prepared statements reused), the hashing is not.
+ * at once on one Account. Reads (session checks, lookups) go through one
+ * connection, writes through another (WAL: a reader never waits for a
+ * writer, so a session check answers even while live-package holds the
+ * write lock); position writes and session refreshes are committed in
+ * batches by one writer thread (see account.c). Hashing runs outside
+ * every lock.
  *
  * Errors: 0 or a negative AVERROR. AVERROR(ENOENT): no such user, session
  * or position. AVERROR(EEXIST): the user exists. AVERROR(EACCES): wrong

@@ -63,6 +63,7 @@ login alice 'alice pw' >/dev/null; E=$(cookie_of)
 is "$(http GET /api/me -b "live_session=$E")" 200 "second session works"
 sqlite3 "$DB" "UPDATE sessions SET expires = 1000 WHERE created = (SELECT max(created) FROM sessions)"
 is "$(http GET /api/me -b "live_session=$E")" 401 "expired cookie: 401"
+wait_for 5 test "$(sessions)" = 1
 is "$(sessions)" 1 "expired session deleted"
 is "$(http GET /api/me -b "live_session=$A")" 200 "the other session still works"
 
@@ -131,9 +132,31 @@ cmp_num $n -ge 20 "not before its burst of 20"
 cmp_num $n '<=' "$(awk -v t="$took" 'BEGIN { print 21 + t / 3 }')" "nor after the 1 every 3 s refilled in $took s"
 is "$(login alice 'alice pw' --interface 127.0.0.10)" 200 "another address: not limited"
 
+# another writer holds the db (live-package, say): checks and reads answer
+# at once; a position write waits for the lock (its request suspended,
+# not a server thread), then is saved
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+( echo "BEGIN EXCLUSIVE;"; echo "SELECT 'locked';"; sleep 3; echo "COMMIT;" ) | sqlite3 "$DB" > "$T/lock.out" &
+LOCK_PID=$!
+wait_for 5 grep -q locked "$T/lock.out"
+t0=$(now_ms)
+curl -s -o /dev/null -w '%{http_code}' -X PUT -b "live_session=$A" -H 'Content-Type: application/json' \
+    --data-binary '{"seconds":33}' \
+    "$URL/api/position/vod" > "$T/put.code" &
+PUT_PID=$!
+code=$(http GET /api/me -b "live_session=$A"); code2=$(http GET /api/position/vod -b "live_session=$A")
+t1=$(now_ms)
+is "$code $code2 $(jq -r .seconds "$T/b")" "200 200 21" "while locked: session check and read answered ..."
+cmp_num $((t1 - t0)) -lt 1500 "... at once ($((t1 - t0)) ms)"
+wait "$PUT_PID"; t2=$(now_ms)
+is "$(cat "$T/put.code")" 204 "the write waited for the lock and succeeded"
+cmp_num $((t2 - t0)) -ge 1500 "(it did wait: $((t2 - t0)) ms)"
+wait "$LOCK_PID"
+is "$(live-resume -d "$DB" get alice vod)" 33 "and is in the db"
+
 # a restart: sessions and positions are in the db
 kill "$SERVE"; wait "$SERVE" 2>/dev/null
 start_serve
 is "$(http GET /api/position/vod -b "live_session=$A")" 200 "after a restart the session holds"
-is "$(jq -r .seconds "$T/b")" 21 "and the position"
+is "$(jq -r .seconds "$T/b")" 33 "and the position"
 done_testing
