@@ -8,10 +8,12 @@
  *                http_resume); it queues one reply through http_reply*()
  *   completed    metrics and the access-log line; HttpRequest freed
  * and a connection's: notify_connection STARTED/CLOSED keeps the count
- * behind the 503 and a list for the request-head deadline, which a
- * housekeeping thread enforces once a second by shutting the socket of
- * a client that is too slow to send its request head (MHD's own timeout
- * only catches inactivity, not one byte per second).
+ * behind the 503 and a list for the deadlines, which a housekeeping
+ * thread enforces once a second by shutting the socket of a client too
+ * slow to send a request head (header_timeout from its connection, or
+ * from a request line after keep-alive) or idle for longer than timeout
+ * between requests: MHD's own timeout only catches inactivity, so one
+ * byte per second would keep a connection forever.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,11 +51,16 @@ typedef struct HttpHeader {
 } HttpHeader;
 
 /* One TCP connection, for the request-head deadline. */
+/* Where a connection is, for the head deadline: a request being handled
+ * (no deadline), a head being read (header_timeout from the connection or
+ * from the request line), idle between keep-alive requests (timeout). */
+enum { HEAD_NONE, HEAD_READING, HEAD_IDLE };
+
 typedef struct Conn {
     struct Conn *prev, *next;
     MHD_socket fd;
-    _Atomic double head_start; /* when the current request head began */
-    atomic_int in_head;        /* between requests or reading a head */
+    _Atomic double head_start; /* when the current phase began */
+    atomic_int in_head;        /* HEAD_NONE, HEAD_READING or HEAD_IDLE */
     int cut;                   /* already shut down (under the lock) */
 } Conn;
 
@@ -571,6 +578,13 @@ static const Route *find_route(const HttpServer *srv, const char *method, const 
     return NULL;
 }
 
+static Conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     HttpServer *srv = cls;
@@ -598,6 +612,13 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     } else {
         req->query = "";
     }
+    {   /* a request line after keep-alive idling: its head is due now */
+        Conn *c = conn_of(conn);
+        if (c && atomic_load(&c->in_head) == HEAD_IDLE) {
+            atomic_store(&c->head_start, now_mono());
+            atomic_store(&c->in_head, HEAD_READING);
+        }
+    }
     strcpy(req->ip, "-");
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr) {
@@ -610,12 +631,6 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     return req;
 }
 
-static Conn *conn_of(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? ci->socket_context : NULL;
-}
 
 static int reply_overload(HttpRequest *req)
 {
@@ -641,7 +656,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->method = method;
         req->version = version;
         if (c)
-            atomic_store(&c->in_head, 0);
+            atomic_store(&c->in_head, HEAD_NONE);
         if (atomic_load(&srv->quiesced) || atomic_load(&srv->conns) >= srv->overload_at)
             return reply_overload(req) < 0 ? MHD_NO : MHD_YES;
         {
@@ -778,9 +793,9 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     Conn *c = conn_of(conn);
     unsigned status;
 
-    if (c) {   /* the next request's head starts now (keep-alive) */
+    if (c) {   /* idle until the next request line (keep-alive) */
         atomic_store(&c->head_start, now_mono());
-        atomic_store(&c->in_head, 1);
+        atomic_store(&c->in_head, HEAD_IDLE);
     }
     if (!req)
         return;
@@ -820,7 +835,7 @@ static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_
         if (!c)
             return;
         c->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
-        c->in_head = 1;
+        c->in_head = HEAD_READING;
         c->head_start = now_mono();
         pthread_mutex_lock(&srv->lock);
         c->next = srv->conn_list;
@@ -861,8 +876,10 @@ static void *keeper_main(void *arg)
     while (!srv->stop) {
         double now = now_mono();
         for (c = srv->conn_list; c; c = c->next) {
-            if (!c->cut && c->fd != MHD_INVALID_SOCKET && atomic_load(&c->in_head) &&
-                now - atomic_load(&c->head_start) > srv->cfg.header_timeout) {
+            int phase = atomic_load(&c->in_head);
+            double limit = phase == HEAD_IDLE ? srv->cfg.timeout : srv->cfg.header_timeout;
+            if (!c->cut && c->fd != MHD_INVALID_SOCKET && phase != HEAD_NONE &&
+                now - atomic_load(&c->head_start) > limit) {
                 shutdown(c->fd, SHUT_RDWR);
                 c->cut = 1;
             }

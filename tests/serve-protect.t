@@ -5,7 +5,7 @@
 # connection limit holds; an overloaded server answers 503 + Retry-After.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
-plan 13
+plan 16
 
 R=$T/root
 mkdir -p "$R/cam1/720p"
@@ -45,6 +45,16 @@ bg node "$CLIENTS" --port "$PORT" --idle 320 --spread 1 --base 20 --hold 2 > "$T
 wait_for 10 grep -q '^{' "$T/res2"
 closed=$(grep '^{' "$T/res2" | jq -r '.closedIdle')
 is "$closed" 20 "beyond 300 from one address: closed at once"
+
+# Keep-alive: idle between requests is allowed up to -t, not just -H.
+start_serve -r "$R" --no-db -a "" -H 2 -t 5
+bg node "$CLIENTS" --port "$PORT" --keepalive 3 --spread 1 --base 40 --hold 9 > "$T/res4"
+wait_for 15 grep -q '^{' "$T/res4"
+res=$(grep '^{' "$T/res4")
+is "$(jq -r '[.keepalive[] | select(.answered)] | length' <<<"$res")" 3 "keep-alive clients were answered"
+first=$(jq -r '[.keepalive[].after] | min' <<<"$res")
+cmp_num "$first" ">=" 4.5 "then left idle past the head timeout, until the idle timeout (${first} s)"
+cmp_num "$first" "<" 8 "and closed then"
 
 # Overload: a server for 64 connections answers 503 past 60.
 start_serve -r "$R" --no-db -a "" -c 64 -p 0 -T 1 -H 30

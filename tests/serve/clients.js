@@ -13,6 +13,7 @@ for (let i = 2; i < process.argv.length; i += 2)
     args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 const port = +args.port, idle = +(args.idle || 0), spread = +(args.spread || 1);
 const slow = +(args.slow || 0), hold = +(args.hold || 5);
+const keep = +(args.keepalive || 0);
 const from = args.from || '127.0.0.';
 const base = +(args.base || 2);
 const t0 = Date.now();
@@ -20,7 +21,7 @@ let connected = 0, closedIdle = 0, refused = 0;
 const closeTimes = [], slowCut = [];
 
 function ready() {
-    if (connected === idle + slow)
+    if (connected === idle + slow + keep)
         console.log('ready');
 }
 
@@ -54,6 +55,23 @@ for (let i = 0; i < slow; i++) {
     });
 }
 
+// Keep-alive clients: one request, then idle on the open connection.
+const keepClosed = [];
+for (let i = 0; i < keep; i++) {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress: from + (base + spread + slow + i) });
+    let got = '';
+    s.on('connect', () => {
+        connected++;
+        ready();
+        s.write('GET /cam1/manifest.mpd HTTP/1.1\r\nHost: keep\r\n\r\n');
+    });
+    s.on('data', (d) => { got += d; });
+    s.on('error', () => {});
+    s.on('close', () => {
+        keepClosed.push({ after: (Date.now() - t0) / 1000, answered: got.startsWith('HTTP/1.1 200') });
+    });
+}
+
 setTimeout(() => {
     closeTimes.sort((a, b) => a - b);
     console.log(JSON.stringify({
@@ -61,6 +79,7 @@ setTimeout(() => {
         firstClose: closeTimes.length ? closeTimes[0] : null,
         lastClose: closeTimes.length ? closeTimes[closeTimes.length - 1] : null,
         slow: slowCut,
+        keepalive: keepClosed,
     }));
     process.exit(0);
 }, hold * 1000);
