@@ -23,8 +23,9 @@ vg() {
     local name=$1; shift
     "${VG[@]}" --log-file="$T/$name.vg" "$@"
 }
+# report NAME STATUS: valgrind's findings when the run failed.
 report() {
-    [ -s "$T/$1.vg" ] && diag "$(head -n 60 "$T/$1.vg")"
+    [ "$2" != 0 ] && [ -s "$T/$1.vg" ] && diag "$(head -n 60 "$T/$1.vg")"
     return 0
 }
 
@@ -32,15 +33,15 @@ plan 8
 make_av "$T/in.flv" 3 160x120 1 || { fail "source made"; exit 1; }
 
 vg segment live-segment -q -s vg -o "$T/spool" -d 1.5 "$T/in.flv" > "$T/seg.jsonl"
-is "$?" 0 "live-segment under valgrind: no error, nothing definitely lost"; report segment
+st=$?; is "$st" 0 "live-segment under valgrind: no error, nothing definitely lost"; report segment $st
 is "$(grep -c '"type":"segment"' "$T/seg.jsonl")" 2 "two segments"
 
 vg transcode live-transcode -q -C "$T/spool" -p ultrafast -l 120p:150k -j 1 < "$T/seg.jsonl" > "$T/ren.jsonl"
-is "$?" 0 "live-transcode under valgrind: no error, nothing definitely lost"; report transcode
+st=$?; is "$st" 0 "live-transcode under valgrind: no error, nothing definitely lost"; report transcode $st
 is "$(grep -c '"type":"renditions"' "$T/ren.jsonl")" 2 "two renditions records"
 
 vg package live-package -q -C "$T/spool" -o "$T/out" --db "$T/live.db" < "$T/ren.jsonl"
-is "$?" 0 "live-package under valgrind: no error, nothing definitely lost"; report package
+st=$?; is "$st" 0 "live-package under valgrind: no error, nothing definitely lost"; report package $st
 ok "manifests written" test -s "$T/out/vg/manifest.mpd" -a -s "$T/out/vg/master.m3u8"
 
 if [ -x "$LIVE_BIN/live-serve" ]; then
@@ -59,7 +60,7 @@ if [ -x "$LIVE_BIN/live-serve" ]; then
     is "$code" 200 "live-serve answers under valgrind"
     kill -TERM "$spid"
     wait "$spid"
-    is "$?" 0 "live-serve under valgrind: clean exit on SIGTERM, nothing definitely lost"; report serve
+    st=$?; is "$st" 0 "live-serve under valgrind: clean exit on SIGTERM, nothing definitely lost"; report serve $st
 else
     skip "live-serve is not built yet"
     skip "live-serve is not built yet"
