@@ -7,7 +7,7 @@
 
 command -v nginx >/dev/null || skip_all "needs nginx (scripts/deps)"
 command -v live-serve >/dev/null || skip_all "live-serve is not built"
-plan 29
+plan 31
 
 # --- the configuration ---------------------------------------------------
 live-edge -h > "$T/help"
@@ -107,6 +107,11 @@ codes=$(for i in $(seq 20 39); do
 done | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
 is "$codes" "200:20 " "origin A killed: 20 new segments all 200 through the edge"
 cmp_num "$(( $(requests "$pb") - b_before ))" -ge 20 "origin B answered them"
+# Connection pooling: those 20 misses, one after the other, went over the
+# edge's kept-alive connections; they are still open, and few.
+pool=$(ss -Htn state established "( dport = :$pb )" | wc -l)
+cmp_num "$pool" -ge 1 "the edge keeps its connections to the origin open"
+cmp_num "$pool" -le 3 "and reuses them ($pool for 20 requests)"
 
 # --- throttling ----------------------------------------------------------
 pt=$(free_port)
