@@ -592,11 +592,13 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
             r->files[j].t = -1;
     }
 
-    if ((ret = db_prepare(db, "SELECT f.seq, f.rendition, f.size, f.t, f.d FROM segment_files f"
-                              " JOIN segments s ON s.stream = f.stream AND s.seq = f.seq"
-                              " WHERE f.stream = ? AND s.gap = 0 AND s.expired IS NULL", &st)) < 0)
+    /* The files of the listed segments: a range of the primary key (rows
+     * of segments that are not listed are skipped by find_seq). */
+    if ((ret = db_prepare(db, "SELECT seq, rendition, size, t, d FROM segment_files"
+                              " WHERE stream = ? AND seq >= ?", &st)) < 0)
         goto fail;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, m->nb_segments ? m->segments[0].seq : INT64_MAX);
     while (sqlite3_step(st) == SQLITE_ROW) {
         int k = find_seq(m, sqlite3_column_int64(st, 0));
         const char *rid = (const char *)sqlite3_column_text(st, 1);
@@ -608,6 +610,7 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
             m->renditions[i].files[k].size = sqlite3_column_int64(st, 2);
             m->renditions[i].files[k].t = sqlite3_column_int64(st, 3);
             m->renditions[i].files[k].d = sqlite3_column_int64(st, 4);
+            break;
         }
     }
     sqlite3_finalize(st);
