@@ -811,7 +811,12 @@ int package_run(const PackageOptions *o)
         log_error("%s: cannot create the output directory", o->out);
         goto end;
     }
-    if ((ret = db_open(o->db_path, 0, &p->db)) < 0 || (ret = catalog_init(p->db)) < 0 ||
+    /* synchronous=OFF for this connection: the files are not fsynced
+     * either; a kill at any point is safe (the kernel has every write),
+     * only a power loss could lose the last segments, and a checkpoint's
+     * fsyncs would stall publishing on a busy disk. */
+    if ((ret = db_open(o->db_path, 0, &p->db)) < 0 ||
+        (ret = db_exec(p->db, "PRAGMA synchronous=OFF")) < 0 || (ret = catalog_init(p->db)) < 0 ||
         (ret = recover(p)) < 0 || (ret = catalog_pending_each(p->db, restore_pending, p)) < 0)
         goto end;
     for (int i = 0; i < p->nstreams && ret >= 0; i++)
