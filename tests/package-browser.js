@@ -63,6 +63,18 @@ async function main() {
             Object.assign(out, await page.evaluate(() => ({ time: V.currentTime, levels: L.levels })));
             out.errors.push(...await page.evaluate(() => L.errors));
         } else {
+            if (scenario === 'dash-live') {
+                // Chromium is up: tell the test to start the stream (a
+                // slow browser start must not eat the live part), then
+                // wait for a dynamic MPD with three segments.
+                if (process.env.READY)
+                    fs.writeFileSync(process.env.READY, 'ready\n');
+                out.mpd_ready = await until(page, async (u) => {
+                    const r = await fetch(u, { cache: 'no-store' });
+                    const t = r.ok ? await r.text() : '';
+                    return /type="dynamic"/.test(t) && /r="[2-9]"/.test(t);
+                }, base + '/' + src, 60000);
+            }
             await page.evaluate((s) => {
                 window.L = { errors: [], quality: [] };
                 const v = window.V = document.getElementById('v');

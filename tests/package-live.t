@@ -11,20 +11,23 @@ plan 21
 N=24
 make_ladder "$T/spool" cam1 $N 1 || { fail "make ladder"; exit 1; }
 { ladder_records "$T/spool" cam1 $N 1; echo "{\"type\":\"end\",\"stream\":\"cam1\",\"seq\":$N}"; } > "$T/recs"
+mkdir -p "$T/out"
+port=$(free_port)
+bg node "$TOP/tests/package-serve.js" "$T/out" "$port" > /dev/null
+wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port/time"
+# The browser starts first and waits for the stream (see package-browser.js).
+READY=$T/ready node "$TOP/tests/package-browser.js" "http://127.0.0.1:$port" dash-live cam1/manifest.mpd 8 \
+    > "$T/dash.json" &
+browser=$!
+wait_for 60 test -e "$T/ready"
+
 mkfifo "$T/fifo"
 bg live-package -q -C "$T/spool" -o "$T/out" --db "$T/live.db" -w 6 --grace 2 -t 5 "$T/fifo"
 pkg=$!
 feed() { while read -r l; do printf '%s\n' "$l"; sleep 1; done < "$T/recs"; }
 bg feed > "$T/fifo"
 O=$T/out/cam1
-
 ok "manifest.mpd appears" wait_for 10 test -s "$O/manifest.mpd"
-port=$(free_port)
-bg node "$TOP/tests/package-serve.js" "$T/out" "$port" > /dev/null
-wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port/time"
-wait_for 10 grep -q 'r="2"' "$O/manifest.mpd"
-node "$TOP/tests/package-browser.js" "http://127.0.0.1:$port" dash-live cam1/manifest.mpd 8 > "$T/dash.json" &
-browser=$!
 
 # Watch the manifest while the stream runs: what it lists must exist.
 : > "$T/ast"; : > "$T/pub"; : > "$T/start"
