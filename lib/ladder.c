@@ -168,7 +168,7 @@ int ladder_size(const LadderRung *rung, int width, int height, AVRational sar,
         out->height = rung->height;
     } else if (rung->lines > src_short) {
         return AVERROR(ERANGE);
-    } else if (rung->lines == src_short) {
+    } else if (rung->lines == src_short && width % 2 == 0 && height % 2 == 0) {
         out->width = width;
         out->height = height;
     } else {
@@ -184,8 +184,11 @@ int ladder_size(const LadderRung *rung, int width, int height, AVRational sar,
             }
         }
         if (!l) {
+            int src_long = portrait ? height : width;
             s = rung->lines;
             l = nearest_even(s * dl, ds);
+            if (l > src_long)           /* an odd source side: never wider */
+                l = src_long & ~1;
         }
         if (l > LADDER_MAX_SIDE)
             return AVERROR(ERANGE);

@@ -73,6 +73,8 @@ struct Segment {
     int64_t start_pts;
     int64_t *kf;                 /* pts of the source's key frames, sorted */
     int nkf;
+    int64_t *pts;                /* pts of every video packet, sorted */
+    int64_t frame_ticks;         /* one frame at the nominal rate */
     int follow_source_kf;        /* a rung is passed through: use its key frames */
     int64_t gop_ticks, next_kf;
     Rung rung[LADDER_MAX_RUNGS];
@@ -321,7 +323,7 @@ static int plan_video(Segment *s)
     Rung *prev = NULL;
 
     s->fps = s->vst->avg_frame_rate.num > 0 ? s->vst->avg_frame_rate : s->vst->r_frame_rate;
-    if (s->fps.num <= 0 || s->fps.den <= 0)
+    if (s->fps.num <= 0 || s->fps.den <= 0 || av_q2d(s->fps) > 1000)
         s->fps = (AVRational){ 30, 1 };
     s->start_pts = INT64_MAX;
     if (!(s->kf = malloc((size_t)s->nv * sizeof(*s->kf))))
@@ -339,6 +341,16 @@ static int plan_video(Segment *s)
         return AVERROR_INVALIDDATA;
     }
     qsort(s->kf, (size_t)s->nkf, sizeof(*s->kf), cmp_i64);
+    /* every frame's duration is the distance to the next one: the
+     * encoders' packets carry none, and MP4 needs the last one */
+    if (!(s->pts = malloc((size_t)s->nv * sizeof(*s->pts))))
+        return AVERROR(ENOMEM);
+    for (i = 0; i < s->nv; i++)
+        s->pts[i] = s->vpk[i]->pts;
+    qsort(s->pts, (size_t)s->nv, sizeof(*s->pts), cmp_i64);
+    s->frame_ticks = FFMAX(1, av_rescale_q(1, av_inv_q(s->fps), s->vst->time_base));
+    if (s->vpk[s->nv - 1]->duration > 0)
+        s->frame_ticks = s->vpk[s->nv - 1]->duration;
     /* the segment starts at its (first) key frame; frames shown before it
      * (leading pictures of an open GOP) are dropped */
     s->start_pts = s->vpk[0]->flags & AV_PKT_FLAG_KEY ? s->vpk[0]->pts : s->kf[0];
@@ -473,6 +485,16 @@ static int open_encoder(Segment *s, Rung *r, const AVCodecContext *dec)
     return ret;
 }
 
+/* The duration of the frame shown at pts: up to the next frame, the last
+ * one as long as the source's last packet (or one nominal frame). */
+static int64_t frame_duration(const Segment *s, int64_t pts)
+{
+    const int64_t *p = bsearch(&pts, s->pts, (size_t)s->nv, sizeof(*s->pts), cmp_i64);
+    if (p && p + 1 < s->pts + s->nv)
+        return p[1] - p[0];
+    return s->frame_ticks;
+}
+
 static int drain_encoder(Rung *r)
 {
     int ret;
@@ -482,6 +504,7 @@ static int drain_encoder(Rung *r)
             return 0;
         if (ret < 0)
             return ret;
+        r->pkt->duration = frame_duration(r->seg, r->pkt->pts);
         if (r->pkt->flags & AV_PKT_FLAG_KEY)
             r->keyframes++;
         r->frames++;
@@ -859,6 +882,7 @@ static void segment_free(Segment *s)
     free(s->vpk);
     free(s->apk);
     free(s->kf);
+    free(s->pts);
     avformat_close_input(&s->in);
 }
 

@@ -3,7 +3,7 @@
 # -g seconds inside a segment, the same in every rung.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/transcode.sh"
-plan 14
+plan 15
 
 make_av "$T/src.mp4" 4 320x240 1 25
 segs "$T/src.mp4" cam 1 > "$T/recs"
@@ -30,6 +30,18 @@ for s in 0 1 2 3; do
     done
     [ "$(echo $k240 | wc -w)" = 2 ] || { aligned=0; diag "segment $s: key frames $k240"; }
 done
+# every frame has a duration (the last one too), so the MP4's edit list
+# keeps the last frame and the rendition lasts exactly as long as the segment
+durs=1
+for s in 0 1 2 3; do
+    want=$(jq -r --argjson s $s 'select(.seq == $s) | .duration' "$T/recs")
+    got=$(probe "$T/spool/$(rend "$T/j1" $s 240p path)" stream=duration v)
+    n=$(ffmpeg -hide_banner -nostdin -i "$T/spool/$(rend "$T/j1" $s 240p path)" -f null - 2>&1 |
+        sed -n 's/.*frame= *\([0-9]*\).*/\1/p' | tail -1)
+    awk -v a="$got" -v b="$want" 'BEGIN { exit !(a - b < 0.001 && b - a < 0.001) }' &&
+        [ "$n" = 25 ] || { durs=0; diag "segment $s: duration $got (want $want), $n frames decoded"; }
+done
+is "$durs" 1 "each video rendition lasts its segment's duration, every frame decodes"
 is "$same" 1 "every rendition has the same timestamps and frames with -j 1 and -j 2"
 is "$aligned" 1 "every rung has key frames at the same pts, two per 1 s segment with -g 0.5"
 ok "--keep keeps the inputs" test -f "$T/spool/$(jq -r 'select(.seq == 0) | .path' "$T/recs")"

@@ -111,6 +111,13 @@ int main(void)
     /* PAL 720x576 SAR 16:15 (4:3 display) */
     check(&l, 2, 720, 576, 16, 15, 640, 480, 1, 1);
 
+    /* odd source sides (853x480): even output, never wider than the source */
+    ladder_parse("480p:1200k,360p:800k", &l, &why);
+    check(&l, 0, 853, 480, 1, 1, 852, 480, 853, 852);
+    check(&l, 1, 853, 480, 1, 1, 640, 360, 2559, 2560);
+    is_int((ladder_size(&l.rung[0], 853, 480, (AVRational){ 1, 1 }, &sz), sz.is_source), 0,
+           "an odd-sized source is not a passthrough size");
+
     /* explicit size: the SAR that keeps the display aspect */
     ladder_parse("854x480:1200k,4000x3000:1M", &l, &why);
     check(&l, 1, 1920, 1080, 1, 1, 854, 480, 1280, 1281);
