@@ -6,7 +6,7 @@
 # turns the stream into VOD.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/package-lib.sh"
-plan 21
+plan 24
 
 N=24
 make_ladder "$T/spool" cam1 $N 1 || { fail "make ladder"; exit 1; }
@@ -30,7 +30,7 @@ O=$T/out/cam1
 ok "manifest.mpd appears" wait_for 10 test -s "$O/manifest.mpd"
 
 # Watch the manifest while the stream runs: what it lists must exist.
-: > "$T/ast"; : > "$T/pub"; : > "$T/start"
+: > "$T/ast"; : > "$T/pub"; : > "$T/start"; : > "$T/msn"
 missing=0 polls=0 dynamic=0
 while kill -0 "$pkg" 2> /dev/null; do
     cp "$O/manifest.mpd" "$T/m.mpd" 2> /dev/null || continue
@@ -38,6 +38,9 @@ while kill -0 "$pkg" 2> /dev/null; do
     grep -q 'type="dynamic"' "$T/m.mpd" || { sleep 0.25; continue; }
     dynamic=$((dynamic + 1))
     cp "$T/m.mpd" "$T/dyn.mpd"
+    cp "$O/240p/index.m3u8" "$T/i.m3u8" 2> /dev/null &&
+        grep -q '^#EXT-X-ENDLIST' "$T/i.m3u8" || cp "$T/i.m3u8" "$T/live.m3u8" 2> /dev/null
+    sed -n 's/^#EXT-X-MEDIA-SEQUENCE://p' "$T/i.m3u8" >> "$T/msn" 2> /dev/null
     grep -o 'availabilityStartTime="[^"]*"' "$T/m.mpd" >> "$T/ast"
     grep -o 'publishTime="[^"]*"' "$T/m.mpd" >> "$T/pub"
     read -r first count < <(awk -F'"' '/contentType="video"/ { v = 1 } v && /startNumber=/ {
@@ -64,6 +67,10 @@ cmp_num "$(awk '{ print $1 }' "$T/start" | sort -n | tail -1)" -ge 12 "the windo
 cmp_num "$(awk '{ print $2 }' "$T/start" | sort -n | tail -1)" -le 7 "at most 6 s (+1 segment) listed"
 like "$(cat "$T/dyn.mpd")" 'minimumUpdatePeriod="PT1.000S" timeShiftBufferDepth="PT6.000S" suggestedPresentationDelay="PT3.000S"' \
     "live MPD attributes"
+cmp_num "$(sort -n "$T/msn" | tail -1)" -ge 12 "HLS: the playlist slides too (EXT-X-MEDIA-SEQUENCE grew)"
+is "$(grep -c '^#EXTINF' "$T/live.m3u8"),$(grep -c ENDLIST "$T/live.m3u8")" "$(grep -c '^#EXTINF' "$T/live.m3u8"),0" \
+    "HLS: no ENDLIST while live"
+cmp_num "$(grep -c '^#EXTINF' "$T/live.m3u8")" -le 7 "HLS: only the window is listed"
 like "$(cat "$T/dyn.mpd")" '<UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-iso:2014" value="/time"/>' "UTCTiming /time"
 like "$(cat "$T/dyn.mpd")" '<Period id="p0" start="PT0.000S">' "Period id and start"
 is "$(ls "$O"/240p/0.m4s "$O"/audio/0.m4s 2> /dev/null | wc -l)" 0 "old segment files were removed"
