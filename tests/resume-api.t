@@ -127,7 +127,13 @@ is "$(grep -ci '^set-cookie' "$T/h")" 0 "no cookie when limited"
 n=0 start=$(date +%s.%N)
 while [ $n -lt 60 ] && [ "$(login "guess$n" x --interface 127.0.0.9)" = 401 ]; do n=$((n + 1)); done
 took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-is "$(cat "$T/b")" '{"error":"too many login attempts"}' "one address: limited after $n attempts"
+# On a loaded machine (make check SANITIZE=1 beside other work) 60
+# argon2 checks can take long enough for the refill to keep up.
+if [ $n -lt 60 ] || awk -v t="$took" 'BEGIN { exit !(21 + t / 3 < 60) }'; then
+    is "$(cat "$T/b")" '{"error":"too many login attempts"}' "one address: limited after $n attempts"
+else
+    skip "60 attempts took $took s: the refill of 1 every 3 s kept up"
+fi
 cmp_num $n -ge 20 "not before its burst of 20"
 cmp_num $n '<=' "$(awk -v t="$took" 'BEGIN { print 21 + t / 3 }')" "nor after the 1 every 3 s refilled in $took s"
 is "$(login alice 'alice pw' --interface 127.0.0.10)" 200 "another address: not limited"
