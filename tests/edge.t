@@ -94,7 +94,13 @@ before=$(both)
 node "$TOP/tests/http-load.js" "http://127.0.0.1:$pe/cam/manifest.mpd" 1000 1000 > "$T/r3"
 after=$(both)
 is "$(jq -r '.status["200"]' "$T/r3")" 1000 "1,000 manifest requests in one second: all 200"
-cmp_num "$((after - before - scrape))" -le 2 "they cost the origins at most two requests"
+# The manifest may be cached for 1 s: each second the 1,000 take (more
+# than one only on a loaded machine) can cost one more request.
+ms=$(jq -r .ms "$T/r3")
+allowed=$(( 1 + (${ms:-0} + 999) / 1000 ))
+[ "$allowed" -ge 2 ] || allowed=2
+cmp_num "$((after - before - scrape))" -le "$allowed" \
+    "they cost the origins at most $allowed requests (sent over $ms ms)"
 note "segment: $(jq -c .cache "$T/r1"), manifest: $(jq -c .cache "$T/r3")"
 
 # Failover: origin A dies; new segments still come, all through B.
