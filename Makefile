@@ -26,7 +26,8 @@ all: $(PROGS) $(UNITS) $(BUILD)/www/.stamp
 
 # The player pages and the players from npm, served by live-serve from
 # $(BUILD)/www (found beside the program) or, installed, $(DATADIR)/www.
-$(BUILD)/www/.stamp: $(wildcard www/*) scripts/www-assets $(wildcard package-lock.json)
+$(BUILD)/www/.stamp: $(wildcard www/*) scripts/www-assets $(wildcard package-lock.json) \
+		$(wildcard node_modules/.live-deps)
 	scripts/www-assets $(BUILD)/www
 	@touch $@
 
