@@ -9,7 +9,8 @@
 // long (a slow viewer holding its connection). Prints one JSON object:
 // {"n", "status": {CODE: count}, "cache": {HIT|MISS|...: count},
 // "retry_after": count of 429/503 answers that carried Retry-After,
-// "retry_after_values": [distinct values], "errors": count, "bytes", "ms"}.
+// "retry_after_values": [distinct values], "errors": count, "bytes", "ms"
+// (until the last answer), "sent_ms" (until the last request was sent)}.
 // With LOAD_READY=FILE in the environment, FILE is created once every
 // request has been sent.
 'use strict';
@@ -57,8 +58,11 @@ function one() {
         res.on('error', () => { out.errors++; done(); });
     });
     req.on('finish', () => {
-        if (++sent === n && process.env.LOAD_READY)
-            require('fs').writeFileSync(process.env.LOAD_READY, '');
+        if (++sent === n) {
+            out.sent_ms = Date.now() - t0;
+            if (process.env.LOAD_READY)
+                require('fs').writeFileSync(process.env.LOAD_READY, '');
+        }
     });
     req.setTimeout(60000, () => req.destroy(new Error('timeout')));
     req.on('error', () => { out.errors++; done(); });
