@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,90 +416,158 @@ static void client_ip(HttpRequest *hr, char *buf, size_t size)
     }
 }
 
-/* A position write in flight: the request waits suspended until the
- * writer thread has committed it (request data, freed with the request). */
+/*
+ * Work that would hold one of live-server's few event threads is done
+ * with the request suspended: a position write waits for the writer
+ * thread's group commit; a login (argon2id, ~0.1 s of CPU and 64 MiB)
+ * runs on a thread of its own. The request's strings stay valid while it
+ * is suspended; what the second call needs is kept here (request data).
+ */
+#define API_MAX_LOGINS 64   /* logins in progress at most; more get 503 */
+
 typedef struct ApiPending {
     HttpRequest *hr;
-    int done, ret;
-    char cookie[sizeof(((ApiResponse *)0)->cookie)];
+    Account *acct;
+    int login;                 /* a login (resp), else a position write (ret) */
+    int ret;
+    ApiRequest req;
+    ApiResponse resp;
+    char path[1100], token[ACCOUNT_TOKEN_LEN + 2], ip[64];
 } ApiPending;
+
+static int logins_running;
+static pthread_mutex_t logins_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t logins_cond = PTHREAD_COND_INITIALIZER;
+
+static void pending_free(void *arg)
+{
+    ApiPending *p = arg;
+
+    api_response_clear(&p->resp);
+    free(p);
+}
+
+/* Send resp (not freed). */
+static int send_response(HttpRequest *hr, const ApiResponse *resp)
+{
+    char num[16];
+
+    if (resp->cookie[0])
+        http_add_header(hr, "Set-Cookie", resp->cookie);
+    if (resp->retry_after) {
+        snprintf(num, sizeof(num), "%d", resp->retry_after);
+        http_add_header(hr, "Retry-After", num);
+    }
+    if (resp->allow)
+        http_add_header(hr, "Allow", resp->allow);
+    return http_reply(hr, resp->status, resp->body ? "application/json" : NULL, "no-store",
+                      resp->body ? resp->body : "", resp->body ? strlen(resp->body) : 0);
+}
 
 static void write_done(void *opaque, int ret)
 {
     ApiPending *p = opaque;
 
     p->ret = ret;
-    p->done = 1;
     http_resume(p->hr);
 }
 
-/* Called again after the write: answer with its result. */
-static int finish_write(HttpRequest *hr, ApiPending *p)
+static void *login_main(void *arg)
 {
+    ApiPending *p = arg;
+
+    api_handle(p->acct, &p->req, &p->resp);
+    http_resume(p->hr);
+    pthread_mutex_lock(&logins_lock);
+    logins_running--;
+    pthread_cond_broadcast(&logins_cond);
+    pthread_mutex_unlock(&logins_lock);
+    return NULL;
+}
+
+/* Called again once the work is done: answer with its result. */
+static int finish(HttpRequest *hr, ApiPending *p)
+{
+    if (p->login)
+        return send_response(hr, &p->resp);
     if (p->ret == AVERROR(ENOENT))
         return http_reply_error(hr, 401, "not logged in");
     if (p->ret < 0)
         return http_reply_error(hr, 500, "saving the position failed");
-    if (p->cookie[0])
-        http_add_header(hr, "Set-Cookie", p->cookie);
-    return http_reply(hr, 204, NULL, "no-store", "", 0);
+    return send_response(hr, &p->resp);   /* 204, maybe a renewed cookie */
 }
 
 static int api_http(HttpRequest *hr, void *arg)
 {
     Account *acct = arg;
     ApiPending *p = http_request_data(hr);
-    ApiRequest req = { 0 };
-    ApiResponse resp;
-    char path[1100], token[ACCOUNT_TOKEN_LEN + 2], ip[64], num[16];
     const char *proto = http_header(hr, "X-Forwarded-Proto");
-    int ret;
+    pthread_attr_t attr;
+    pthread_t th;
+    int ret, busy;
 
     if (p)
-        return finish_write(hr, p);
-    if (decode_path(http_path(hr), path, sizeof(path)) < 0)
+        return finish(hr, p);
+    if (!(p = calloc(1, sizeof(*p))))
+        return AVERROR(ENOMEM);
+    http_set_request_data(hr, p, pending_free);
+    p->hr = hr;
+    p->acct = acct;
+    if (decode_path(http_path(hr), p->path, sizeof(p->path)) < 0)
         return http_reply_error(hr, 404, "no such API");
-    req.body = http_body(hr, &req.body_len);
-    if (req.body_len > API_MAX_BODY)
+    p->req.body = http_body(hr, &p->req.body_len);
+    if (p->req.body_len > API_MAX_BODY)
         return http_reply_error(hr, 413, "request body too large");
-    cookie_value(http_header(hr, "Cookie"), API_COOKIE, token, sizeof(token));
-    client_ip(hr, ip, sizeof(ip));
-    req.method = http_method(hr);
-    req.path = path;
-    req.token = token[0] ? token : NULL;
-    req.content_type = http_header(hr, "Content-Type");
-    req.ip = ip[0] ? ip : NULL;
-    req.https = proto && !strcasecmp(proto, "https");
-    req.defer_write = 1;
-    api_handle(acct, &req, &resp);
-    if (resp.write.pending) {
-        if (!(p = calloc(1, sizeof(*p)))) {
-            api_response_clear(&resp);
-            return AVERROR(ENOMEM);
+    cookie_value(http_header(hr, "Cookie"), API_COOKIE, p->token, sizeof(p->token));
+    client_ip(hr, p->ip, sizeof(p->ip));
+    p->req.method = http_method(hr);
+    p->req.path = p->path;
+    p->req.token = p->token[0] ? p->token : NULL;
+    p->req.content_type = http_header(hr, "Content-Type");
+    p->req.ip = p->ip[0] ? p->ip : NULL;
+    p->req.https = proto && !strcasecmp(proto, "https");
+    p->req.defer_write = 1;
+
+    if (!strcmp(p->path, "/api/login") && !strcmp(p->req.method, "POST")) {
+        pthread_mutex_lock(&logins_lock);
+        busy = logins_running >= API_MAX_LOGINS;
+        if (!busy)
+            logins_running++;
+        pthread_mutex_unlock(&logins_lock);
+        if (busy) {
+            http_add_header(hr, "Retry-After", "2");
+            return http_reply(hr, 503, "application/json", "no-store",
+                              "{\"error\":\"too many logins at once\"}", 35);
         }
-        p->hr = hr;
-        memcpy(p->cookie, resp.cookie, sizeof(p->cookie));
-        http_set_request_data(hr, p, free);
-        http_suspend(hr);   /* before the write can finish and resume it */
-        ret = account_position_set_async(acct, resp.write.user_id, resp.write.stream,
-                                         resp.write.seconds, write_done, p);
-        if (ret < 0)
-            write_done(p, ret);
-        api_response_clear(&resp);
+        p->login = 1;
+        http_suspend(hr);   /* before the thread can finish and resume it */
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        ret = pthread_create(&th, &attr, login_main, p);
+        pthread_attr_destroy(&attr);
+        if (ret)
+            login_main(p);   /* no thread: do it here */
         return HTTP_SUSPENDED;
     }
-    if (resp.cookie[0])
-        http_add_header(hr, "Set-Cookie", resp.cookie);
-    if (resp.retry_after) {
-        snprintf(num, sizeof(num), "%d", resp.retry_after);
-        http_add_header(hr, "Retry-After", num);
-    }
-    if (resp.allow)
-        http_add_header(hr, "Allow", resp.allow);
-    ret = http_reply(hr, resp.status, resp.body ? "application/json" : NULL, "no-store",
-                     resp.body ? resp.body : "", resp.body ? strlen(resp.body) : 0);
-    api_response_clear(&resp);
-    return ret;
+
+    api_handle(acct, &p->req, &p->resp);
+    if (!p->resp.write.pending)
+        return send_response(hr, &p->resp);
+    http_suspend(hr);   /* before the write can finish and resume it */
+    ret = account_position_set_async(acct, p->resp.write.user_id, p->resp.write.stream,
+                                     p->resp.write.seconds, write_done, p);
+    if (ret < 0)
+        write_done(p, ret);
+    return HTTP_SUSPENDED;
+}
+
+void api_stop(Account *acct)
+{
+    pthread_mutex_lock(&logins_lock);
+    while (logins_running > 0)
+        pthread_cond_wait(&logins_cond, &logins_lock);
+    pthread_mutex_unlock(&logins_lock);
+    account_flush(acct);
 }
 
 int api_routes(Account *acct, HttpServer *srv)

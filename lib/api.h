@@ -76,4 +76,9 @@ int api_routes(Account *acct, struct HttpServer *srv);
  * *acct stays NULL and 0 is returned. Close *acct after the server. */
 int api_start(const char *db, struct HttpServer *srv, Account **acct);
 
+/* Before the server stops: wait for the logins in progress and the
+ * queued position writes, whose suspended requests are then resumed
+ * (acct may be NULL). */
+void api_stop(Account *acct);
+
 #endif

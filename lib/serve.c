@@ -148,7 +148,7 @@ int serve_run(const ServeConfig *cfg)
     if (srv)
         http_server_quiesce(srv);
     waiter_release_all(waiter);
-    account_flush(acct);   /* position writes answered before MHD stops */
+    api_stop(acct);   /* logins and position writes answered before MHD stops */
     {
         struct timespec ts = { 0, 200 * 1000000 };
         nanosleep(&ts, NULL);
