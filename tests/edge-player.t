@@ -35,8 +35,11 @@ bg live-serve -l "127.0.0.1:$pb" -r "$T/root" --no-db -a "$T/b.access" 2> "$T/b.
 bg live-edge -l "127.0.0.1:$pe" -p "$T/edge" -d 2 -a "$T/edge.access" "127.0.0.1:$pa" "127.0.0.1:$pb" 2> "$T/edge.log"
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$pa/time" || diag "origin A did not start"
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$pb/time" || diag "origin B did not start"
+# 14 s of stream before the player starts, so that it can sit 6 s behind
+# the live edge (a manifest through the edge may be a couple of seconds
+# stale: see live-edge(1), CAVEATS).
 ok "the stream is live through the edge" \
-    wait_for 30 sh -c "curl -sf 'http://127.0.0.1:$pe/cam/manifest.mpd' | grep -q 'r=\"[3-9]'"
+    wait_for 40 sh -c "curl -sf 'http://127.0.0.1:$pe/cam/manifest.mpd' | grep -q 'r=\"\(1[0-9]\|[6-9]\)'"
 
 node "$TOP/tests/edge-player.js" "http://127.0.0.1:$pe/watch/cam" 14 "$T/playing" 6 > "$T/report" 2> "$T/player.err" &
 player=$!
@@ -59,7 +62,7 @@ played=$(jq -r '.t_end - .t_mark' <<<"$r")
 late=$(jq -r '.t_end - .t_mid' <<<"$r")
 cmp_num "$played" ">=" 9 "it kept playing through origin B ($played s of media in 14 s)"
 cmp_num "$late" ">=" 4.5 "and was still playing at the end ($late s in the last 7 s)"
-cmp_num "$(jq -r '.stalled_ms // 99999' <<<"$r")" -le 3000 "stalled for at most 3 s in all"
+cmp_num "$(jq -r '.stalled_ms // 99999' <<<"$r")" -le 4000 "stalled for at most 4 s in all"
 is "$(jq -r '.failed | length' <<<"$r")" 0 "no failed segment or manifest request reached the player"
 [ "$(jq -r '.failed | length' <<<"$r")" = 0 ] || diag "$(jq -c .failed <<<"$r")"
 cmp_num "$(jq -r .after <<<"$r")" -ge 8 "it fetched segments and manifests after the kill"
