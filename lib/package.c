@@ -216,9 +216,10 @@ static Stream *stream_get(Package *p, const char *name)
     if (!s)
         return NULL;
     p->streams = s;
-    s = &p->streams[p->nstreams++];
+    s += p->nstreams++;
     memset(s, 0, sizeof(*s));
-    snprintf(s->name, sizeof(s->name), "%s", name);
+    /* names are record_name_ok (at most 64 bytes); the zeroed tail ends it */
+    memcpy(s->name, name, strnlen(name, sizeof(s->name) - 1));
     if (catalog_stream_get(p->db, name, &cs) == 0)
         s->next_seq = cs.next_seq;
     return s;
