@@ -29,6 +29,9 @@ is "$(published)" 0,1 "0 arrives: 0 and 1 are published"
 rec 2 >&3
 p012() { [ "$(published)" = 0,1,2 ]; }
 wait_for 10 p012
+# the log line follows the db commit: wait for it too
+logged2() { grep -Eq 'published segment 2([^0-9]|$)' "$T/log"; }
+wait_for 10 logged2
 is "$(grep -o 'published segment [0-9]*' "$T/log" | awk '{ print $3 }' | paste -sd,)" 0,1,2 \
     "published strictly in order: 0, 1, 2"
 
