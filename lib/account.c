@@ -539,34 +539,52 @@ int account_user_get(Account *a, const char *name, AccountUser *user)
     return user_get(a, name, user, NULL);
 }
 
-int account_user_list(Account *a, AccountUser **users, int *n)
+/* Step st (taken with take(), given back here) to the end, reading each
+ * row into a growing array of elsize-byte elements with read_row.
+ * *out (free) and *n on success; what names the query in errors. */
+static int collect_rows(Account *a, sqlite3_stmt *st, size_t elsize,
+                        void (*read_row)(sqlite3_stmt *st, void *elem), const char *what,
+                        void **out, int *n)
 {
-    AccountUser *v = NULL, *tmp;
-    sqlite3_stmt *st;
+    char *v = NULL, *tmp;
     int rc, ret = 0, cap = 0, count = 0;
 
-    st = take(a, ST_USER_LIST);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (count == cap) {
             cap = cap ? 2 * cap : 16;
-            if (!(tmp = realloc(v, cap * sizeof(*v)))) {
+            if (!(tmp = realloc(v, cap * elsize))) {
                 ret = AVERROR(ENOMEM);
                 break;
             }
             v = tmp;
         }
-        read_user(st, &v[count++]);
+        read_row(st, v + (size_t)count++ * elsize);
     }
     if (!ret && rc != SQLITE_DONE)
-        ret = step_error(a, rc, "listing users");
+        ret = step_error(a, rc, what);
     put(a, st);
     if (ret < 0) {
         free(v);
         return ret;
     }
-    *users = v;
+    *out = v;
     *n = count;
     return 0;
+}
+
+static void read_user_row(sqlite3_stmt *st, void *elem)
+{
+    read_user(st, elem);
+}
+
+int account_user_list(Account *a, AccountUser **users, int *n)
+{
+    void *v;
+    int ret = collect_rows(a, take(a, ST_USER_LIST), sizeof(AccountUser), read_user_row,
+                           "listing users", &v, n);
+    if (ret == 0)
+        *users = v;
+    return ret;
 }
 
 /* ---- rate limiting ---------------------------------------------------- */
@@ -1021,33 +1039,21 @@ int account_position_set_async(Account *a, int64_t user_id, const char *stream,
     return 0;
 }
 
+static void read_position_row(sqlite3_stmt *st, void *elem)
+{
+    read_position(st, elem);
+}
+
 int account_position_list(Account *a, int64_t user_id, AccountPosition **pos, int *n)
 {
-    AccountPosition *v = NULL, *tmp;
-    sqlite3_stmt *st;
-    int rc, ret = 0, cap = 0, count = 0;
+    sqlite3_stmt *st = take(a, ST_POS_LIST);
+    void *v;
+    int ret;
 
-    st = take(a, ST_POS_LIST);
     sqlite3_bind_int64(st, 1, user_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap = cap ? 2 * cap : 16;
-            if (!(tmp = realloc(v, cap * sizeof(*v)))) {
-                ret = AVERROR(ENOMEM);
-                break;
-            }
-            v = tmp;
-        }
-        read_position(st, &v[count++]);
-    }
-    if (!ret && rc != SQLITE_DONE)
-        ret = step_error(a, rc, "listing positions");
-    put(a, st);
-    if (ret < 0) {
-        free(v);
-        return ret;
-    }
-    *pos = v;
-    *n = count;
-    return 0;
+    ret = collect_rows(a, st, sizeof(AccountPosition), read_position_row, "listing positions",
+                       &v, n);
+    if (ret == 0)
+        *pos = v;
+    return ret;
 }
