@@ -7,8 +7,8 @@ MANDIR = $(PREFIX)/share/man
 DATADIR = $(PREFIX)/share/live
 
 PKG_CONFIG ?= pkg-config
-PKGS = libavformat libavcodec libavutil libswscale libswresample x264 \
-       jansson sqlite3 libmicrohttpd libsodium
+PKGS = libavformat libavcodec libavfilter libavutil libswscale libswresample x264 \
+       jansson sqlite3 libmicrohttpd libsodium openssl libsrtp2 srt opus
 
 CC ?= cc
 CSTD = -std=c17 -D_GNU_SOURCE
