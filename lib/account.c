@@ -279,6 +279,8 @@ int account_open(const char *path, const AccountConfig *cfg, Account **out)
     if ((ret = db_open(path, 0, &a->db)) < 0 ||
         (ret = account_schema(a->db)) < 0)
         goto fail;
+    if (strcmp(path, ":memory:"))
+        db_private(path);   /* accounts are in it now (a failure is logged) */
     if ((ret = db_open(path, 0, &a->rdb)) < 0)
         goto fail;
     for (i = 0; i < ST_COUNT; i++)

@@ -1,6 +1,13 @@
 /*
  * db.c: opening and configuring the shared SQLite database. See db.h.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <libavutil/error.h>
 
 #include "db.h"
@@ -13,6 +20,13 @@ int db_open(const char *path, int readonly, sqlite3 **dbp)
     int rc;
 
     flags |= SQLITE_OPEN_FULLMUTEX;
+    if (!readonly && strcmp(path, ":memory:")) {
+        /* A new db is created 0600 (it holds password hashes); SQLite
+         * gives its -wal and -shm files the same mode. */
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     rc = sqlite3_open_v2(path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
         log_error("%s: cannot open database: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -29,6 +43,29 @@ int db_open(const char *path, int readonly, sqlite3 **dbp)
     if (readonly)
         db_exec(db, "PRAGMA foreign_keys=ON;");
     *dbp = db;
+    return 0;
+}
+
+int db_private(const char *path)
+{
+    static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+    char name[4096];
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        if (snprintf(name, sizeof(name), "%s%s", path, suffix[i]) >= (int)sizeof(name))
+            return AVERROR(ENAMETOOLONG);
+        if (stat(name, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 077))
+            continue;
+        if (chmod(name, st.st_mode & 0700) < 0) {
+            int err = errno;
+            log_warn("%s: holds accounts but is readable by others, and: %s", name,
+                     strerror(err));
+            return AVERROR(err);
+        }
+        log_info("%s: holds accounts: made private (mode %o)", name, st.st_mode & 0700);
+    }
     return 0;
 }
 

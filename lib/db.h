@@ -17,11 +17,17 @@
 /* How long a statement waits for another writer's lock, in ms. */
 #define DB_BUSY_TIMEOUT_MS 30000
 
-/* Open (creating it unless readonly) and configure. *db is set on success;
+/* Open (creating it unless readonly, mode 0600) and configure. *db is set on success;
  * close it with db_close. Returns 0 or a negative AVERROR (the SQLite
  * error is logged with the path). */
 int db_open(const char *path, int readonly, sqlite3 **db);
 void db_close(sqlite3 **db);
+
+/* Take group and other permissions off the db at path and its -wal,
+ * -shm and -journal files (those that exist): it holds accounts. A new
+ * db is created 0600 by db_open already. 0, or the chmod's AVERROR
+ * (logged). */
+int db_private(const char *path);
 
 /* Run one or more statements without results. 0 or AVERROR_EXTERNAL
  * (logged with the SQLite message). */

@@ -117,6 +117,30 @@ static enum Kind classify(const char *rel, char *name, int64_t *seq)
     return KIND_OTHER;
 }
 
+/*
+ * Whether ROOT may serve rel: only what a player needs, by name —
+ * manifests and playlists, init and media segments, captions. Anything
+ * else that lands in the tree (the db and its -wal and -shm files, logs,
+ * key files, a stray config) is never served, whatever its name.
+ */
+static int servable(const char *rel)
+{
+    static const char *const ext[] = {
+        ".mpd", ".m3u8", ".m4s", ".mp4", ".m4a", ".m4v", ".ts", ".vtt",
+    };
+    const char *slash = strrchr(rel, '/');
+    const char *base = slash ? slash + 1 : rel;
+    const char *dot = strrchr(base, '.');
+    size_t i;
+
+    if (!dot || dot == base)
+        return 0;
+    for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+        if (!strcmp(dot, ext[i]))
+            return 1;
+    return 0;
+}
+
 static double now_real(void)
 {
     struct timespec ts;
@@ -303,7 +327,7 @@ int origin_handle(HttpRequest *req, void *arg)
             return http_reply_error(req, MHD_HTTP_FORBIDDEN, NULL);
         if (r < 0)
             return http_reply_error(req, MHD_HTTP_BAD_REQUEST, NULL);
-        if (!rel[0])
+        if (!rel[0] || !servable(rel))
             return http_reply_error(req, MHD_HTTP_NOT_FOUND, NULL);
         if (!(or = calloc(1, sizeof(*or))))
             return AVERROR(ENOMEM);

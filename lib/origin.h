@@ -13,6 +13,8 @@
  *       waits for it (waiter.h) up to one segment duration; then
  *       404, Cache-Control: no-store, Retry-After
  *   anything else missing: 404 no-store; refused paths: 400/403
+ *   any other file (not *.mpd, *.m3u8, *.m4s, *.mp4, *.m4a, *.m4v,
+ *   *.ts, *.vtt): 404, though it is there (the db, its -wal, logs)
  */
 #ifndef LIVE_ORIGIN_H
 #define LIVE_ORIGIN_H

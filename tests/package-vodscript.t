@@ -2,7 +2,7 @@
 # scripts/live-vod: a recording through the real live-segment |
 # live-transcode | live-package --vod, with progress on stderr.
 . "$(dirname "$0")/lib.sh"
-plan 8
+plan 9
 
 make_av "$T/talk.mp4" 6 320x240 2 25 || { fail "make media"; exit 1; }
 mkdir -p "$T/tmp"
@@ -14,7 +14,8 @@ like "$(cat "$O/manifest.mpd")" 'type="static" mediaPresentationDuration="PT6\.[
 is "$(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 "$O/master.m3u8" | grep . | sort -u | paste -sd' ')" \
     "aac h264,320,240" "ffprobe: the 240p rung (source size kept) and AAC through HLS"
 like "$(tail -1 "$O/240p/index.m3u8")" 'EXT-X-ENDLIST' "ENDLIST"
-is "$(sqlite3 "$T/vod/live.db" "SELECT name, state, next_seq FROM streams")" "talk|vod|3" "indexed in OUTDIR/live.db"
+is "$(sqlite3 "$T/vod.db" "SELECT name, state, next_seq FROM streams")" "talk|vod|3" "indexed in OUTDIR.db, outside the served tree"
+is "$(ls "$T/vod")" talk "nothing but the stream in OUTDIR"
 is "$(ls -A "$T/tmp" | wc -l)" 0 "the spool is removed"
 live-vod "$T/missing.mp4" "$T/vod2" 2> /dev/null
 is "$?" 3 "an unreadable input: exit 3"

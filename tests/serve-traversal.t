@@ -16,7 +16,7 @@ ln -s ../../secret "$R/cam1/up"                 # relative, out of ROOT
 ln -s "$T/secret" "$R/cam1/abs"                 # absolute, out of ROOT
 ln -s "$T/outside" "$R/cam1/dir"                # a directory out of ROOT
 ln -s /etc "$R/etc"
-ln -s 720p/0.m4s "$R/cam1/in"                   # stays inside: allowed
+ln -s 720p/0.m4s "$R/cam1/in.m4s"               # stays inside: allowed
 
 start_serve -r "$R" --no-db -a "$T/access.log"
 
@@ -57,7 +57,7 @@ unlike "$r" TOPSECRET "no secret for an absolute URL"
 r=$(printf 'GET /cam1/\000../../secret HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
     timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; cat >&3; cat <&3" 2>/dev/null)
 unlike "$r" TOPSECRET "literal NUL in the request line"
-like "$(curl -s -o /dev/null -w '%{http_code}' "$URL/cam1/in")" '^200$' "a symlink inside ROOT is followed"
+like "$(curl -s -o /dev/null -w '%{http_code}' "$URL/cam1/in.m4s")" '^200$' "a symlink inside ROOT is followed"
 is "$(curl -s "$URL/cam1/720p/0.m4s")" inside "normal files still served"
 like "$(curl -s -o /dev/null -w '%{http_code}' "$URL/cam1/")" '^404$' "a directory is not listed"
 kill -0 "$SERVE_PID"; is $? 0 "server still running"
