@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <libavutil/error.h>
-
 #include "ingest.h"
 #include "live.h"
 #include "log.h"
@@ -16,8 +14,7 @@
 #include "pull.h"
 
 enum {
-    OPT_VERSION = 256,
-    OPT_MAX_CONNS,
+    OPT_MAX_CONNS = LIVE_OPT_OWN,
     OPT_MAX_MESSAGE,
     OPT_QUEUE,
     OPT_HANDSHAKE_TIMEOUT,
@@ -39,10 +36,7 @@ static const struct option long_options[] = {
     { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
     { "realtime", no_argument, NULL, OPT_REALTIME },
     { "retry", required_argument, NULL, OPT_RETRY },
-    { "verbose", no_argument, NULL, 'v' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, OPT_VERSION },
+    LIVE_COMMON_OPTIONS,
     { NULL, 0, NULL, 0 },
 };
 
@@ -78,12 +72,12 @@ int main(int argc, char **argv)
     IngestOptions opt;
     PullOptions popt;
     long l;
-    int c, ret;
+    int c, ret, status;
 
     live_init(argv[0]);
     ingest_options_default(&opt);
     pull_options_default(&popt);
-    while ((c = getopt_long(argc, argv, "l:k:e:o:g:vqh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:k:e:o:g:" LIVE_COMMON_SHORTOPTS, long_options, NULL)) != -1) {
         switch (c) {
         case 'l':
             opt.listen = optarg;
@@ -132,21 +126,9 @@ int main(int argc, char **argv)
             if (parse_int(optarg, -1, 1000000, &popt.retry) < 0)
                 goto bad;
             break;
-        case 'v':
-            log_more();
-            break;
-        case 'q':
-            log_less();
-            break;
-        case 'h':
-            usage(stdout);
-            return live_finish(LIVE_EXIT_OK);
-        case OPT_VERSION:
-            printf("live-ingest %s\n", LIVE_VERSION);
-            return live_finish(LIVE_EXIT_OK);
         default:
-            usage(stderr);
-            return LIVE_EXIT_USAGE;
+            if ((status = live_common_option(c, usage)) >= 0)
+                return status;
         }
     }
     if (argc - optind > 1 || (opt.exec_cmd && opt.out_dir)) {
@@ -157,16 +139,14 @@ int main(int argc, char **argv)
     if (optind < argc) {
         popt.url = argv[optind];
         ret = pull_run(&popt);
-        return live_finish(ret == AVERROR_INVALIDDATA ? LIVE_EXIT_BADINPUT
-                           : ret < 0 ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
+        return live_finish(live_exit_status(ret));
     }
     ret = ingest_run(&opt);
+    /* the server logs bad publishers and goes on: its only errors are failures */
     return live_finish(ret < 0 ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
 
 bad:
-    for (const struct option *o = long_options; o->name; o++)
-        if (o->val == c)
-            log_error("invalid value for --%s: '%s'", o->name, optarg);
+    live_bad_option(long_options, c, optarg, NULL);
     usage(stderr);
     return LIVE_EXIT_USAGE;
 }

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <libavutil/error.h>
-
 #include "db.h"
 #include "live.h"
 #include "log.h"
@@ -46,7 +44,7 @@ static void usage(FILE *f)
             PACKAGE_DEFAULT_CACHE, PACKAGE_DEFAULT_GRACE);
 }
 
-enum { OPT_DB = 256, OPT_CACHE, OPT_GRACE, OPT_UTC, OPT_VOD, OPT_KEEP, OPT_VERSION };
+enum { OPT_DB = LIVE_OPT_OWN, OPT_CACHE, OPT_GRACE, OPT_UTC, OPT_VOD, OPT_KEEP };
 
 static const struct option longopts[] = {
     { "spool", required_argument, NULL, 'C' },
@@ -59,18 +57,18 @@ static const struct option longopts[] = {
     { "utc-timing", required_argument, NULL, OPT_UTC },
     { "vod", no_argument, NULL, OPT_VOD },
     { "keep", no_argument, NULL, OPT_KEEP },
-    { "quiet", no_argument, NULL, 'q' },
-    { "verbose", no_argument, NULL, 'v' },
-    { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, OPT_VERSION },
+    LIVE_COMMON_OPTIONS,
     { NULL, 0, NULL, 0 },
 };
 
-/* A duration option: 0 or a message and -1. */
-static int seconds_opt(const char *name, const char *arg, double min, double *out)
+/* A duration option c of at least min seconds: 0, or a message and -1. */
+static int seconds_opt(int c, const char *arg, double min, double *out)
 {
+    char want[64];
+
     if (parse_seconds(arg, min, 1e9, out) < 0) {
-        log_error("%s: not a duration of at least %g s: %s", name, min, arg);
+        snprintf(want, sizeof(want), "a duration of at least %g s", min);
+        live_bad_option(longopts, c, arg, want);
         return -1;
     }
     return 0;
@@ -89,44 +87,36 @@ int main(int argc, char **argv)
         .cache_seconds = PACKAGE_DEFAULT_CACHE,
         .grace = PACKAGE_DEFAULT_GRACE,
     };
-    int c, ret;
+    int c, ret, status;
 
     live_init(argv[0]);
-    while ((c = getopt_long(argc, argv, "C:o:t:w:qvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "C:o:t:w:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'C': o.spool = optarg; break;
         case 'o': o.out = optarg; break;
         case OPT_DB: o.db_path = optarg; break;
         case 't':
-            if (seconds_opt("-t", optarg, 0, &o.timeout) < 0)
+            if (seconds_opt(c, optarg, 0, &o.timeout) < 0)
                 return live_finish(LIVE_EXIT_USAGE);
             break;
         case 'w':
-            if (seconds_opt("-w", optarg, 1, &o.window) < 0)
+            if (seconds_opt(c, optarg, 1, &o.window) < 0)
                 return live_finish(LIVE_EXIT_USAGE);
             break;
         case OPT_CACHE:
-            if (seconds_opt("--cache-seconds", optarg, 0, &o.cache_seconds) < 0)
+            if (seconds_opt(c, optarg, 0, &o.cache_seconds) < 0)
                 return live_finish(LIVE_EXIT_USAGE);
             break;
         case OPT_GRACE:
-            if (seconds_opt("--grace", optarg, 0, &o.grace) < 0)
+            if (seconds_opt(c, optarg, 0, &o.grace) < 0)
                 return live_finish(LIVE_EXIT_USAGE);
             break;
         case OPT_UTC: o.utc_timing = optarg; break;
         case OPT_VOD: o.vod = 1; break;
         case OPT_KEEP: o.keep = 1; break;
-        case 'q': log_less(); break;
-        case 'v': log_more(); break;
-        case 'h':
-            usage(stdout);
-            return live_finish(LIVE_EXIT_OK);
-        case OPT_VERSION:
-            printf("live-package %s\n", LIVE_VERSION);
-            return live_finish(LIVE_EXIT_OK);
         default:
-            usage(stderr);
-            return live_finish(LIVE_EXIT_USAGE);
+            if ((status = live_common_option(c, usage)) >= 0)
+                return status;
         }
     }
     if (argc - optind > 1) {
@@ -138,7 +128,5 @@ int main(int argc, char **argv)
         o.input = argv[optind];
 
     ret = package_run(&o);
-    if (ret == AVERROR_INVALIDDATA)
-        return live_finish(LIVE_EXIT_BADINPUT);
-    return live_finish(ret < 0 ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
+    return live_finish(live_exit_status(ret));
 }

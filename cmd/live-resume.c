@@ -79,25 +79,20 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         { "db",      required_argument, NULL, 'd' },
         { "json",    no_argument,       NULL, 'j' },
-        { "verbose", no_argument,       NULL, 'v' },
-        { "quiet",   no_argument,       NULL, 'q' },
-        { "help",    no_argument,       NULL, 'h' },
-        { "version", no_argument,       NULL, 'V' },
+        LIVE_COMMON_OPTIONS,
         { NULL, 0, NULL, 0 }
     };
     ResumeCommand cmd = { .db = DB_DEFAULT_PATH };
-    int opt, ret;
+    int opt, ret, status;
 
     live_init(argv[0]);
-    while ((opt = getopt_long(argc, argv, "d:jvqh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "d:j" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (opt) {
         case 'd': cmd.db = optarg; break;
         case 'j': cmd.json = 1; break;
-        case 'v': log_more(); break;
-        case 'q': log_less(); break;
-        case 'h': usage(stdout); return live_finish(LIVE_EXIT_OK);
-        case 'V': printf("live-resume %s\n", LIVE_VERSION); return live_finish(LIVE_EXIT_OK);
-        default: usage(stderr); return LIVE_EXIT_USAGE;
+        default:
+            if ((status = live_common_option(opt, usage)) >= 0)
+                return status;
         }
     }
     if (parse_command(argc - optind, argv + optind, &cmd) < 0) {
@@ -106,7 +101,9 @@ int main(int argc, char **argv)
     }
 
     ret = resume_run(&cmd);
+    /* no such user or position, user exists, a bad name or password: the
+     * input's fault, like AVERROR_INVALIDDATA elsewhere */
     if (ret == AVERROR(ENOENT) || ret == AVERROR(EEXIST) || ret == AVERROR(EINVAL))
-        return live_finish(LIVE_EXIT_BADINPUT);
-    return live_finish(ret < 0 ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
+        ret = AVERROR_INVALIDDATA;
+    return live_finish(live_exit_status(ret));
 }

@@ -66,10 +66,7 @@ int main(int argc, char **argv)
         { "continue", no_argument, NULL, 'c' },
         { "spool", required_argument, NULL, 'o' },
         { "duration", required_argument, NULL, 'd' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
+        LIVE_COMMON_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     SegmentOptions opt = {
@@ -84,7 +81,7 @@ int main(int argc, char **argv)
     live_init(argv[0]);
     if (!opt.stream || !*opt.stream)
         opt.stream = DEFAULT_STREAM;
-    while ((c = getopt_long(argc, argv, "cs:o:d:vqh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "cs:o:d:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             opt.resume = 1;
@@ -96,26 +93,12 @@ int main(int argc, char **argv)
             opt.spool = optarg;
             break;
         case 'd':
-            if (parse_seconds(optarg, 0.1, 86400, &opt.duration) < 0) {
-                log_error("-d: not a duration from 0.1 s to 24 h: %s", optarg);
-                return live_finish(LIVE_EXIT_USAGE);
-            }
+            if (parse_seconds(optarg, 0.1, 86400, &opt.duration) < 0)
+                return live_bad_option(longopts, c, optarg, "a duration from 0.1 s to 24 h");
             break;
-        case 'v':
-            log_more();
-            break;
-        case 'q':
-            log_less();
-            break;
-        case 'h':
-            usage(stdout);
-            return live_finish(LIVE_EXIT_OK);
-        case 'V':
-            printf("live-segment %s\n", LIVE_VERSION);
-            return live_finish(LIVE_EXIT_OK);
         default:
-            usage(stderr);
-            return live_finish(LIVE_EXIT_USAGE);
+            if ((status = live_common_option(c, usage)) >= 0)
+                return status;
         }
     }
     if (argc - optind > 1) {
@@ -137,13 +120,7 @@ int main(int argc, char **argv)
 
     catch_signals();
     ret = segment_run(&opt);
-    if (ret == 0)
-        status = LIVE_EXIT_OK;
-    else if (ret == AVERROR_INVALIDDATA)
-        status = LIVE_EXIT_BADINPUT;
-    else
-        status = LIVE_EXIT_FAILURE;
-    status = live_finish(status);
+    status = live_finish(live_exit_status(ret));
     if (ret == AVERROR_EXIT && stop_signal) {
         /* die of the signal, as the caller expects */
         signal(stop_signal, SIG_DFL);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "live.h"
 #include "log.h"
 #include "parse.h"
@@ -42,11 +43,11 @@ static void usage(FILE *f)
         "  -q, --quiet                 fewer messages\n"
         "  -h, --help                  this help\n"
         "      --version               print the version\n",
-        HTTP_DEFAULT_PORT, "live.db", LIVE_DATADIR, HTTP_DEFAULT_MAX_CONNECTIONS,
+        HTTP_DEFAULT_PORT, DB_DEFAULT_PATH, LIVE_DATADIR, HTTP_DEFAULT_MAX_CONNECTIONS,
         HTTP_DEFAULT_MAX_PER_IP, HTTP_DEFAULT_TIMEOUT, HTTP_DEFAULT_HEADER_TIMEOUT);
 }
 
-enum { OPT_VERSION = 256, OPT_ASSETS, OPT_NO_DB };
+enum { OPT_ASSETS = LIVE_OPT_OWN, OPT_NO_DB };
 
 static const struct option options[] = {
     { "listen",            required_argument, NULL, 'l' },
@@ -65,10 +66,7 @@ static const struct option options[] = {
     { "manifest-max-age",  required_argument, NULL, 'm' },
     { "segment-duration",  required_argument, NULL, 'D' },
     { "memory-cache",      required_argument, NULL, 'M' },
-    { "verbose",           no_argument,       NULL, 'v' },
-    { "quiet",             no_argument,       NULL, 'q' },
-    { "help",              no_argument,       NULL, 'h' },
-    { "version",           no_argument,       NULL, OPT_VERSION },
+    LIVE_COMMON_OPTIONS,
     { NULL, 0, NULL, 0 },
 };
 
@@ -77,12 +75,12 @@ int main(int argc, char **argv)
     static char host[256];
     ServeConfig cfg;
     double secs;
-    int c, n, nodb = 0;
+    int c, n, status, nodb = 0;
 
     live_init(argv[0]);
     serve_config_defaults(&cfg);
-    cfg.db = "live.db";
-    while ((c = getopt_long(argc, argv, "l:r:d:a:c:p:t:H:T:W:w:m:D:M:vqh", options, NULL)) != -1) {
+    cfg.db = DB_DEFAULT_PATH;
+    while ((c = getopt_long(argc, argv, "l:r:d:a:c:p:t:H:T:W:w:m:D:M:" LIVE_COMMON_SHORTOPTS, options, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (parse_hostport(optarg, host, sizeof(host), &cfg.http.port) < 0)
@@ -141,22 +139,13 @@ int main(int argc, char **argv)
                 goto bad;
             cfg.memory_cache = (size_t)n << 20;
             break;
-        case 'v': log_more(); break;
-        case 'q': log_less(); break;
-        case 'h':
-            usage(stdout);
-            return live_finish(LIVE_EXIT_OK);
-        case OPT_VERSION:
-            printf("live-serve %s\n", LIVE_VERSION);
-            return live_finish(LIVE_EXIT_OK);
         default:
-            usage(stderr);
-            return LIVE_EXIT_USAGE;
+            if ((status = live_common_option(c, usage)) >= 0)
+                return status;
         }
         continue;
 bad:
-        log_error("invalid value for -%c: '%s'", c < 256 ? c : '-', optarg);
-        return LIVE_EXIT_USAGE;
+        return live_bad_option(options, c, optarg, NULL);
     }
     if (optind < argc) {
         log_error("unexpected argument '%s'", argv[optind]);
@@ -165,5 +154,6 @@ bad:
     }
     if (nodb)
         cfg.db = NULL;
+    /* the server answers bad requests and goes on: its only errors are failures */
     return live_finish(serve_run(&cfg) < 0 ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
 }

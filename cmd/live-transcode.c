@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <libavutil/error.h>
-
 #include "ladder.h"
 #include "live.h"
 #include "log.h"
@@ -39,7 +37,7 @@ static void usage(FILE *f)
         "  -h, --help              this help; --version: the version\n");
 }
 
-enum { OPT_TUNE = 256, OPT_PASSTHROUGH, OPT_KEEP, OPT_VERSION };
+enum { OPT_TUNE = LIVE_OPT_OWN, OPT_PASSTHROUGH, OPT_KEEP };
 
 static const struct option longopts[] = {
     { "spool", required_argument, NULL, 'C' },
@@ -52,16 +50,14 @@ static const struct option longopts[] = {
     { "threads", required_argument, NULL, 't' },
     { "audio-bitrate", required_argument, NULL, 'a' },
     { "keep", no_argument, NULL, OPT_KEEP },
-    { "verbose", no_argument, NULL, 'v' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, OPT_VERSION },
+    LIVE_COMMON_OPTIONS,
     { NULL, 0, NULL, 0 },
 };
 
-static int bad(const char *opt, const char *arg, const char *what)
+/* A bad value for option c: the message, then the usage. */
+static int bad(int c, const char *arg, const char *want)
 {
-    log_error("%s %s: %s", opt, arg, what);
+    live_bad_option(longopts, c, arg, want);
     usage(stderr);
     return LIVE_EXIT_USAGE;
 }
@@ -80,10 +76,10 @@ int main(int argc, char **argv)
     };
     const char *ladder = LADDER_DEFAULT, *why = NULL, *name = "-";
     FILE *in = stdin;
-    int c, status;
+    int c, ret, status;
 
     live_init(argv[0]);
-    while ((c = getopt_long(argc, argv, "C:l:p:g:j:t:a:vqh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "C:l:p:g:j:t:a:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'C':
             o.t.spool = optarg;
@@ -99,7 +95,7 @@ int main(int argc, char **argv)
             break;
         case 'g':
             if (parse_seconds(optarg, 0.1, 60, &o.t.gop) < 0)
-                return bad("-g", optarg, "a duration from 0.1 to 60 seconds");
+                return bad(c, optarg, "a duration from 0.1 to 60 seconds");
             break;
         case OPT_PASSTHROUGH:
             if (!strcmp(optarg, "auto"))
@@ -107,38 +103,26 @@ int main(int argc, char **argv)
             else if (!strcmp(optarg, "never"))
                 o.t.passthrough = 0;
             else
-                return bad("--passthrough", optarg, "auto or never");
+                return bad(c, optarg, "auto or never");
             break;
         case 'j':
             if (parse_int(optarg, 1, 64, &o.jobs) < 0)
-                return bad("-j", optarg, "a number from 1 to 64");
+                return bad(c, optarg, "a number from 1 to 64");
             break;
         case 't':
             if (parse_int(optarg, 1, 64, &o.t.threads) < 0)
-                return bad("-t", optarg, "a number from 1 to 64");
+                return bad(c, optarg, "a number from 1 to 64");
             break;
         case 'a':
             if (parse_bitrate(optarg, 16000, 512000, &o.t.audio_bitrate) < 0)
-                return bad("-a", optarg, "a bit rate from 16k to 512k");
+                return bad(c, optarg, "a bit rate from 16k to 512k");
             break;
         case OPT_KEEP:
             o.keep = 1;
             break;
-        case 'v':
-            log_more();
-            break;
-        case 'q':
-            log_less();
-            break;
-        case 'h':
-            usage(stdout);
-            return live_finish(LIVE_EXIT_OK);
-        case OPT_VERSION:
-            printf("live-transcode %s\n", LIVE_VERSION);
-            return live_finish(LIVE_EXIT_OK);
         default:
-            usage(stderr);
-            return LIVE_EXIT_USAGE;
+            if ((status = live_common_option(c, usage)) >= 0)
+                return status;
         }
     }
     if (argc - optind > 1) {
@@ -146,7 +130,7 @@ int main(int argc, char **argv)
         return LIVE_EXIT_USAGE;
     }
     if (ladder_parse(ladder, &o.t.ladder, &why) < 0)
-        return bad("-l", ladder, why);
+        return bad('l', ladder, why);
     if (transcode_check(&o.t) < 0) {
         usage(stderr);
         return LIVE_EXIT_USAGE;
@@ -164,8 +148,8 @@ int main(int argc, char **argv)
             return LIVE_EXIT_FAILURE;
         }
     }
-    status = tcrun(&o, in, name, stdout);
+    ret = tcrun(&o, in, name, stdout);
     if (in != stdin)
         fclose(in);
-    return live_finish(status);
+    return live_finish(live_exit_status(ret));
 }

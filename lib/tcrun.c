@@ -13,7 +13,6 @@
 #include <libavutil/error.h>
 
 #include "jobs.h"
-#include "live.h"
 #include "log.h"
 #include "record.h"
 #include "tcrun.h"
@@ -29,7 +28,8 @@ typedef struct Run {
     const TcrunOptions *o;
     FILE *out;
     atomic_int gone;       /* the reader of out went away */
-    int bad, failure;      /* touched by the emitter only, read after it stopped */
+    int bad;               /* touched by the emitter only, read after it stopped */
+    int failure;           /* the first runtime failure (AVERROR), likewise */
     long done;
     double media;
     double t0;
@@ -70,8 +70,8 @@ static void done(void *arg, void *ctx)
 
     if (it->ret == AVERROR_INVALIDDATA)
         run->bad = 1;
-    else if (it->ret < 0 && it->ret != AVERROR(EPIPE))
-        run->failure = 1;
+    else if (it->ret < 0 && it->ret != AVERROR(EPIPE) && !run->failure)
+        run->failure = it->ret;
     if (!atomic_load(&run->gone) && rec) {
         ret = record_write(run->out, rec);
         if (ret == AVERROR(EPIPE)) {
@@ -80,7 +80,8 @@ static void done(void *arg, void *ctx)
         } else if (ret < 0) {
             log_error("writing a record: %s", log_averr(ret, eb, sizeof(eb)));
             atomic_store(&run->gone, 1);
-            run->failure = 1;
+            if (!run->failure)
+                run->failure = ret;
         } else if (it->out && it->ret == 0 && !run->o->keep) {
             char path[PATH_MAX];
             if (record_join(path, sizeof(path), run->o->t.spool,
@@ -100,6 +101,12 @@ static void done(void *arg, void *ctx)
     free(it);
 }
 
+/* A runtime failure's code, kept apart from "bad input" for the caller. */
+static int not_bad_input(int err)
+{
+    return err == AVERROR_INVALIDDATA ? AVERROR_EXTERNAL : err;
+}
+
 int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
 {
     Run run = { .o = o, .out = out, .t0 = now() };
@@ -109,11 +116,11 @@ int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
     int ret, bad_records = 0, failure = 0;
 
     if (!rr)
-        return LIVE_EXIT_FAILURE;
+        return AVERROR(ENOMEM);
     if ((ret = jobs_new(&jobs, o->jobs, 2 * o->jobs + 2, work, done, &run)) < 0) {
         record_reader_free(&rr);
         log_error("starting workers: %s", log_averr(ret, eb, sizeof(eb)));
-        return LIVE_EXIT_FAILURE;
+        return ret;
     }
     while (!atomic_load(&run.gone)) {
         json_t *rec;
@@ -130,7 +137,7 @@ int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
         }
         if (ret < 0) {
             log_error("%s: %s", name, log_averr(ret, eb, sizeof(eb)));
-            failure = 1;
+            failure = ret;
             break;
         }
         type = record_str(rec, "type");
@@ -142,15 +149,15 @@ int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
         }
         if (!(it = calloc(1, sizeof(*it)))) {
             json_decref(rec);
-            failure = 1;
+            failure = AVERROR(ENOMEM);
             break;
         }
         it->in = rec;
         it->media = is_seg ? record_num(rec, "duration", 0) : 0;
-        if (jobs_submit(jobs, it, is_seg) < 0) {
+        if ((ret = jobs_submit(jobs, it, is_seg)) < 0) {
             json_decref(rec);
             free(it);
-            failure = 1;
+            failure = ret;
             break;
         }
     }
@@ -158,8 +165,8 @@ int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
     log_progress_end();
     record_reader_free(&rr);
     if (failure || run.failure)
-        return LIVE_EXIT_FAILURE;
+        return not_bad_input(failure ? failure : run.failure);
     if (bad_records || run.bad)
-        return LIVE_EXIT_BADINPUT;
-    return LIVE_EXIT_OK;
+        return AVERROR_INVALIDDATA;
+    return 0;
 }

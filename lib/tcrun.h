@@ -24,9 +24,9 @@ int tcrun_default_jobs(void);
 
 /*
  * Run until end of input (in, named name in messages) or until out's
- * reader goes away. Returns a LIVE_EXIT_* status: OK, BADINPUT when a
- * record or segment was bad (the rest went on), FAILURE for a runtime
- * failure.
+ * reader goes away. Returns 0, AVERROR_INVALIDDATA when a record or
+ * segment was bad (the rest went on), or another negative AVERROR for a
+ * runtime failure (the first one).
  */
 int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out);
 
