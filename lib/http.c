@@ -86,7 +86,6 @@ struct HttpRequest {
     struct MHD_Connection *conn;
     char *target;            /* raw request target */
     char *path;              /* target up to '?' */
-    const char *query;       /* after '?', or "" */
     const char *method;
     const char *version;
     char ip[INET6_ADDRSTRLEN];
@@ -215,10 +214,7 @@ int http_parse_range(const char *value, uint64_t size, uint64_t *first, uint64_t
 
 const char *http_method(const HttpRequest *req) { return req->method ? req->method : ""; }
 const char *http_path(const HttpRequest *req) { return req->path; }
-const char *http_target(const HttpRequest *req) { return req->target; }
 const char *http_client_ip(const HttpRequest *req) { return req->ip; }
-HttpServer *http_request_server(const HttpRequest *req) { return req->srv; }
-struct MHD_Connection *http_connection(const HttpRequest *req) { return req->conn; }
 void *http_request_data(const HttpRequest *req) { return req->data; }
 
 int http_is_head(const HttpRequest *req)
@@ -244,30 +240,6 @@ void http_set_request_data(HttpRequest *req, void *data, void (*free_fn)(void *)
         req->data_free(req->data);
     req->data = data;
     req->data_free = free_fn;
-}
-
-int http_query(const HttpRequest *req, const char *key, char *buf, size_t size)
-{
-    size_t klen = strlen(key);
-    const char *p = req->query;
-
-    while (*p) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        if (n >= klen && !strncmp(p, key, klen) && (n == klen || p[klen] == '=')) {
-            const char *v = n == klen ? p + n : p + klen + 1;
-            size_t vlen = p + n - v;
-            if (vlen >= size)
-                return AVERROR(ENAMETOOLONG);
-            memcpy(buf, v, vlen);
-            buf[vlen] = '\0';
-            return path_decode_query(buf);
-        }
-        p += n;
-        if (*p == '&')
-            p++;
-    }
-    return AVERROR(ENOENT);
 }
 
 int http_add_header(HttpRequest *req, const char *name, const char *value)
@@ -401,8 +373,7 @@ static int etag_matches(const char *list, const char *etag)
  * [*off, *off + *len) to send and *status, or an AVERROR.
  */
 static int conditional(HttpRequest *req, uint64_t size, double mtime, const char *etag,
-                       const char *type, const char *cache, unsigned *status,
-                       uint64_t *off, uint64_t *len)
+                       const char *cache, unsigned *status, uint64_t *off, uint64_t *len)
 {
     char lm[64], cr[96];
     const char *inm = http_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -449,7 +420,6 @@ static int conditional(HttpRequest *req, uint64_t size, double mtime, const char
             *len = last - first + 1;
         }
     }
-    (void)type;
     return 0;
 }
 
@@ -472,7 +442,7 @@ int http_reply_fd(HttpRequest *req, int fd, uint64_t size, double mtime, const c
     uint64_t off, len;
     int r;
 
-    r = conditional(req, size, mtime, etag, type, cache, &status, &off, &len);
+    r = conditional(req, size, mtime, etag, cache, &status, &off, &len);
     if (r != 0) {
         close(fd);
         return r < 0 ? r : 0;
@@ -505,7 +475,7 @@ int http_reply_blob(HttpRequest *req, const void *data, size_t len, double mtime
     int r;
 
     http_blob_etag(len, mtime, etag, sizeof(etag));
-    r = conditional(req, len, mtime, etag, type, cache, &status, &off, &n);
+    r = conditional(req, len, mtime, etag, cache, &status, &off, &n);
     if (r != 0)
         return r < 0 ? r : 0;
     return http_reply(req, status, type, cache, (const char *)data + off, n);
@@ -520,7 +490,7 @@ int http_reply_shared(HttpRequest *req, const void *data, size_t len, double mti
     uint64_t off, n;
     int r;
 
-    r = conditional(req, len, mtime, etag, type, cache, &status, &off, &n);
+    r = conditional(req, len, mtime, etag, cache, &status, &off, &n);
     if (r != 0) {
         release(arg);
         return r < 0 ? r : 0;
@@ -605,13 +575,8 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
         free(req);
         return NULL;
     }
-    q = strchr(req->path, '?');
-    if (q) {
+    if ((q = strchr(req->path, '?')))
         *q = '\0';
-        req->query = req->target + (q - req->path) + 1;
-    } else {
-        req->query = "";
-    }
     {   /* a request line after keep-alive idling: its head is due now */
         Conn *c = conn_of(conn);
         if (c && atomic_load(&c->in_head) == HEAD_IDLE) {
@@ -1008,11 +973,6 @@ int http_server_start(HttpServer *srv)
 int http_server_port(const HttpServer *srv)
 {
     return srv->port;
-}
-
-unsigned http_server_connections(const HttpServer *srv)
-{
-    return atomic_load(&((HttpServer *)srv)->conns);
 }
 
 void http_server_quiesce(HttpServer *srv)

@@ -15,7 +15,7 @@
  *
  * The request path handed to handlers is the raw one from the request
  * line (MHD's %-decoding is turned off): use path_normalize (path.h)
- * to map it to a file, http_query for decoded query values.
+ * to map it to a file, path_decode_query for query values.
  */
 #ifndef LIVE_HTTP_H
 #define LIVE_HTTP_H
@@ -83,24 +83,15 @@ int http_server_start(HttpServer *srv);
 int http_server_port(const HttpServer *srv);
 /* Stop accepting new connections and answer new requests with 503. */
 void http_server_quiesce(HttpServer *srv);
-/* Connections open now. */
-unsigned http_server_connections(const HttpServer *srv);
 
 /* Request fields. Strings are owned by the request. */
 const char *http_method(const HttpRequest *req);
 const char *http_path(const HttpRequest *req);       /* raw, without "?query" */
-const char *http_target(const HttpRequest *req);     /* raw request target */
 const char *http_header(const HttpRequest *req, const char *name); /* NULL if absent */
 const char *http_client_ip(const HttpRequest *req);
 const char *http_body(const HttpRequest *req, size_t *len); /* NUL-terminated; "" if none */
-HttpServer *http_request_server(const HttpRequest *req);
-struct MHD_Connection *http_connection(const HttpRequest *req);
 /* 1 for HEAD requests (the body is not sent; replies are built as for GET). */
 int http_is_head(const HttpRequest *req);
-
-/* The decoded value of query parameter key into buf. 0, AVERROR(ENOENT)
- * when absent, AVERROR(EINVAL) when malformed, AVERROR(ENAMETOOLONG). */
-int http_query(const HttpRequest *req, const char *key, char *buf, size_t size);
 
 /* A handler's own per-request data, kept across suspension; free_fn
  * (may be NULL) is called when the request ends. */

@@ -129,11 +129,6 @@ void log_set_level(int level)
     log_level = level;
 }
 
-int log_get_level(void)
-{
-    return log_level;
-}
-
 void log_more(void)
 {
     log_set_level(log_level + 1);

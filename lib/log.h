@@ -25,7 +25,6 @@ void log_init(const char *prog);
 const char *log_prog(void);
 
 void log_set_level(int level);
-int log_get_level(void);
 /* -v raises the level by one, -q lowers it by one. */
 void log_more(void);
 void log_less(void);

@@ -36,7 +36,6 @@ struct MemEntry {
 struct MemCache {
     pthread_mutex_t lock;
     size_t max, bytes;
-    unsigned count;
     MemEntry *buckets[BUCKETS];
     MemEntry *head, *tail;
 };
@@ -90,7 +89,6 @@ static void evict(MemCache *mc, MemEntry *e)
     else
         mc->tail = e->prev;
     mc->bytes -= e->len;
-    mc->count--;
     e->cached = 0;
     memcache_unref(e);
 }
@@ -178,7 +176,6 @@ static MemEntry *put(MemCache *mc, const char *key, void *data, int fd, size_t l
     if (!mc->tail)
         mc->tail = e;
     mc->bytes += len;
-    mc->count++;
     while (mc->bytes > mc->max && mc->tail && mc->tail != e)
         evict(mc, mc->tail);
     pthread_mutex_unlock(&mc->lock);
@@ -223,15 +220,6 @@ size_t memcache_bytes(MemCache *mc)
     size_t n;
     pthread_mutex_lock(&mc->lock);
     n = mc->bytes;
-    pthread_mutex_unlock(&mc->lock);
-    return n;
-}
-
-unsigned memcache_count(MemCache *mc)
-{
-    unsigned n;
-    pthread_mutex_lock(&mc->lock);
-    n = mc->count;
     pthread_mutex_unlock(&mc->lock);
     return n;
 }

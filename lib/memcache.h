@@ -60,8 +60,7 @@ size_t memcache_len(const MemEntry *e);
 double memcache_mtime(const MemEntry *e);
 const char *memcache_etag(const MemEntry *e);
 
-/* Bytes and entries held now. */
+/* Bytes held now. */
 size_t memcache_bytes(MemCache *mc);
-unsigned memcache_count(MemCache *mc);
 
 #endif

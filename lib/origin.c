@@ -68,11 +68,6 @@ void origin_free(Origin **po)
     *po = NULL;
 }
 
-int origin_rootfd(const Origin *o)
-{
-    return o->rootfd;
-}
-
 /* Split "NAME/REND/FILE" (exactly three components). */
 static int split3(const char *rel, char *name, char *rend, const char **file)
 {

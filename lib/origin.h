@@ -43,7 +43,4 @@ void origin_free(Origin **o);
 /* The route handler (arg: the Origin) for GET under "/". */
 int origin_handle(HttpRequest *req, void *arg);
 
-/* The root directory fd, for other modules that serve beneath it. */
-int origin_rootfd(const Origin *o);
-
 #endif

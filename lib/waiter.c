@@ -278,15 +278,6 @@ void waiter_free(Waiter **pw)
     *pw = NULL;
 }
 
-unsigned waiter_count(Waiter *w)
-{
-    unsigned n;
-    pthread_mutex_lock(&w->lock);
-    n = w->count;
-    pthread_mutex_unlock(&w->lock);
-    return n;
-}
-
 int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, int *outcome)
 {
     char dir[PATH_MAX_URL + 1024];

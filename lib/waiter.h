@@ -54,7 +54,4 @@ void waiter_release_all(Waiter *w);
  */
 int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, int *outcome);
 
-/* Requests waiting now. */
-unsigned waiter_count(Waiter *w);
-
 #endif
