@@ -108,9 +108,9 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         opt.input = argv[optind];
-    if (!record_name_ok(opt.stream)) {
-        log_error("not a valid stream name (1-%d of A-Z a-z 0-9 _ . -, no leading dot): %s",
-                  RECORD_MAX_NAME, opt.stream);
+    if (record_stream_rule(opt.stream)) {
+        log_error("not a valid stream name (%s): %s", record_stream_rule(opt.stream),
+                  opt.stream);
         return live_finish(LIVE_EXIT_USAGE);
     }
     if (!*opt.spool) {

@@ -628,12 +628,11 @@ static void refuse(Server *s, Conn *c, const char *code, const char *fmt, ...)
 
 static void on_publish(Server *s, Conn *c, const RtmpEvent *ev)
 {
-    const char *name = ev->name;
+    const char *name = ev->name, *rule = record_stream_rule(name);
     Stream *st;
 
-    if (!record_name_ok(name)) {
-        refuse(s, c, "NetStream.Publish.BadName",
-               "invalid stream name (want 1-64 of A-Z a-z 0-9 _ . -)");
+    if (rule) {
+        refuse(s, c, "NetStream.Publish.BadName", "invalid stream name: %s", rule);
         return;
     }
     if (s->keys && !keys_check(s->keys, name, ev->key)) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libavutil/error.h>
 
@@ -116,8 +117,9 @@ int record_validate(const json_t *rec, const char **why)
         return AVERROR_INVALIDDATA;
     }
     v = json_object_get(rec, "stream");
-    if (!json_is_string(v) || !record_name_ok(json_string_value(v))) {
-        *why = "no valid \"stream\" name";
+    if (!json_is_string(v) || record_stream_rule(json_string_value(v))) {
+        *why = "no valid \"stream\" name (live-pipe(5): 1-64 of A-Z a-z 0-9 _ . -, not one of "
+               RECORD_RESERVED ")";
         return AVERROR_INVALIDDATA;
     }
     v = json_object_get(rec, "seq");
@@ -227,6 +229,19 @@ int record_name_ok(const char *s)
             return 0;
     }
     return 1;
+}
+
+const char *record_stream_rule(const char *s)
+{
+    static const char *const reserved[] = { "api", "assets", "metrics", "streams.json", "time",
+                                            "watch", "whep", "whip" };
+
+    if (!record_name_ok(s))
+        return "a stream name is 1-64 of A-Z a-z 0-9 _ . - and does not start with a dot";
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
+        if (!strcasecmp(s, reserved[i]))
+            return "a stream name is none of the names live-serve routes: " RECORD_RESERVED;
+    return NULL;
 }
 
 int record_path_ok(const char *p)

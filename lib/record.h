@@ -58,6 +58,12 @@ int record_bool(const json_t *rec, const char *key);
 
 /* 1 if s is a valid stream or rendition name, else 0. */
 int record_name_ok(const char *s);
+/* NULL if s may name a stream: record_name_ok and not one of the names
+ * live-serve routes at the top of its URL space (RECORD_RESERVED, compared
+ * without regard to case). Else the rule s breaks, a static string for
+ * messages. */
+const char *record_stream_rule(const char *s);
+#define RECORD_RESERVED "api assets metrics streams.json time watch whep whip"
 /* 1 if p is a safe relative path: not empty, not absolute, no "." or ".."
  * component, no empty component, no control characters; else 0. */
 int record_path_ok(const char *p);

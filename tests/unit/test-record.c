@@ -111,5 +111,13 @@ int main(void)
         is_str(p, "spool/a/b", "join value");
         is_int(record_join(p, sizeof(p), "spool", "0123456789"), AVERROR(ENAMETOOLONG), "join too long");
     }
+    /* Stream names: the grammar, then the names live-serve routes. */
+    ok(record_stream_rule("cam1") == NULL, "cam1 may name a stream");
+    ok(record_stream_rule("watching") == NULL, "a name that starts like a route may");
+    ok(record_stream_rule("watch") != NULL, "watch may not");
+    ok(record_stream_rule("Streams.JSON") != NULL, "nor a route in another case");
+    ok(record_stream_rule("whep") && record_stream_rule("whip") && record_stream_rule("api"),
+       "nor whep, whip, api");
+    ok(record_stream_rule(".x") != NULL, "the grammar still holds");
     return done();
 }
