@@ -17,13 +17,16 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: live-transcode [-hqv] [-C spool] [-l ladder] [-p preset] [--tune tune]\n"
+        "usage: live-transcode [-hqv] [-C spool] [-l ladder] [--exact-ladder] [-p preset]\n"
+        "                      [--tune tune]\n"
         "                      [-g seconds] [--passthrough auto|never] [-j jobs]\n"
         "                      [-t threads] [-a audio-bitrate] [--keep] [file]\n"
         "Reads segment records (live-pipe(5)) from file or standard input, writes one\n"
         "MP4 file per rendition and one renditions record per segment on standard output.\n"
         "  -C, --spool DIR         directory the records' paths are relative to (.)\n"
         "  -l, --ladder LADDER     rungs SIZE:BITRATE,... (" LADDER_DEFAULT ")\n"
+        "      --exact-ladder      only the ladder's rungs: none added at the source's\n"
+        "                          size when the source is below or well above them\n"
         "  -p, --preset PRESET     libx264 preset (" TRANSCODE_DEFAULT_PRESET ")\n"
         "      --tune TUNE         libx264 tune (none)\n"
         "  -g, --gop SECONDS       key frame interval (2)\n"
@@ -37,11 +40,12 @@ static void usage(FILE *f)
         "  -h, --help              this help; --version: the version\n");
 }
 
-enum { OPT_TUNE = LIVE_OPT_OWN, OPT_PASSTHROUGH, OPT_KEEP };
+enum { OPT_TUNE = LIVE_OPT_OWN, OPT_EXACT, OPT_PASSTHROUGH, OPT_KEEP };
 
 static const struct option longopts[] = {
     { "spool", required_argument, NULL, 'C' },
     { "ladder", required_argument, NULL, 'l' },
+    { "exact-ladder", no_argument, NULL, OPT_EXACT },
     { "preset", required_argument, NULL, 'p' },
     { "tune", required_argument, NULL, OPT_TUNE },
     { "gop", required_argument, NULL, 'g' },
@@ -86,6 +90,9 @@ int main(int argc, char **argv)
             break;
         case 'l':
             ladder = optarg;
+            break;
+        case OPT_EXACT:
+            o.t.exact_ladder = 1;
             break;
         case 'p':
             o.t.preset = optarg;

@@ -22,7 +22,10 @@ static const char *const sql[ST_COUNT] = {
     [ST_STREAM] = "SELECT name, state, availability_start, segment_duration, next_seq, updated"
                   " FROM streams WHERE name = ?1",
     [ST_STREAMS] = "SELECT name, state, availability_start, segment_duration, next_seq, updated"
-                   " FROM streams ORDER BY state = 'live' DESC, name",
+                   " FROM streams WHERE NOT EXISTS (SELECT 1 FROM segments g"
+                   " WHERE g.stream = streams.name)"
+                   " OR EXISTS (SELECT 1 FROM segments g WHERE g.stream = streams.name"
+                   " AND NOT g.gap) ORDER BY state = 'live' DESC, name",
     [ST_EDGE] = "SELECT data, mtime FROM edge_cache WHERE path = ?1",
 };
 

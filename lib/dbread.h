@@ -34,8 +34,9 @@ void dbread_free(DbRead **d);
 /* One stream's row. 0, AVERROR(ENOENT) when unknown, or another AVERROR. */
 int dbread_stream(DbRead *d, const char *name, DbStream *out);
 
-/* Every stream, live first, then by name. *list is freed by the caller
- * with free (NULL when *n is 0). 0 or AVERROR. */
+/* Every stream with something to watch (not one whose every segment is a
+ * gap: nothing was published), live first, then by name. *list is freed
+ * by the caller with free (NULL when *n is 0). 0 or AVERROR. */
 int dbread_streams(DbRead *d, DbStream **list, int *n);
 
 /* The edge-cache blob for path (relative to OUT, e.g. "cam1/720p/42.m4s").

@@ -2,6 +2,7 @@
  * ladder.c: parsing a bit-rate ladder and sizing its rungs for a source,
  * keeping the display aspect ratio exact. See ladder.h for the rules.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,6 +204,72 @@ int ladder_size(const LadderRung *rung, int width, int height, AVRational sar,
     } else {
         av_reduce(&out->sar.num, &out->sar.den, dw * out->height, dh * out->width,
                   INT32_MAX);
+    }
+    return 0;
+}
+
+int ladder_fit(const Ladder *ladder, int exact, int width, int height, AVRational sar,
+               LadderFit *out, int *n)
+{
+    const LadderRung *near = NULL;
+    int i, ret, src_short, top = 0;
+
+    *n = 0;
+    if (width < 2 || height < 2 || width > 65536 || height > 65536)
+        return AVERROR(EINVAL);
+    if (sar.num <= 0 || sar.den <= 0)
+        sar = (AVRational){ 1, 1 };
+    /* the shorter side of the displayed picture, in lines */
+    src_short = (int64_t)width * sar.num < (int64_t)height * sar.den ? width : height;
+    for (i = 0; i < ladder->n && *n < LADDER_MAX_RUNGS; i++) {
+        const LadderRung *r = &ladder->rung[i];
+        LadderFit *f = &out[*n];
+        ret = ladder_size(r, width, height, sar, &f->size);
+        if (ret == AVERROR(ERANGE))
+            continue;
+        if (ret < 0)
+            return ret;
+        f->rung = *r;
+        f->added = 0;
+        if (!near) {
+            near = r;
+            top = rung_lines(r);
+        }
+        (*n)++;
+    }
+    if (exact)
+        return 0;
+    if (!near && ladder->n > 0)
+        near = &ladder->rung[ladder->n - 1];     /* the smallest rung */
+    else if (near && (int64_t)src_short * 100 < (int64_t)top * (100 + LADDER_SOURCE_ABOVE_PERCENT))
+        return 0;
+    if (!near)
+        return 0;
+    {
+        LadderRung r = { 0 };
+        LadderSize sz;
+        int lines = src_short & ~1, ref = rung_lines(near);
+        double scale = (double)lines / ref;
+
+        if (lines < 2)
+            return 0;
+        r.lines = lines;
+        snprintf(r.id, sizeof(r.id), "%dp", lines);
+        r.bitrate = (int64_t)(near->bitrate * scale * scale);
+        if (r.bitrate < LADDER_MIN_BITRATE)
+            r.bitrate = LADDER_MIN_BITRATE;
+        for (i = 0; i < *n; i++)
+            if (!strcmp(out[i].rung.id, r.id))
+                return 0;
+        if ((ret = ladder_size(&r, width, height, sar, &sz)) < 0)
+            return ret == AVERROR(ERANGE) ? 0 : ret;
+        if (*n == LADDER_MAX_RUNGS)
+            (*n)--;                               /* the smallest makes room */
+        memmove(&out[1], &out[0], (size_t)*n * sizeof(*out));
+        out[0].rung = r;
+        out[0].size = sz;
+        out[0].added = 1;
+        (*n)++;
     }
     return 0;
 }

@@ -23,6 +23,15 @@
  *    (1366x768 at 720p -> 1280x720 with SAR 2049:2048).
  * The display aspect ratio of every rung is therefore exactly the
  * source's. An explicit WxH rung gets that size and the exact SAR.
+ *
+ * The rungs one source gets (ladder_fit): the ladder's rungs that are not
+ * larger than the source, and — unless the ladder is exact — a rung at
+ * the source's own size when no rung is left (a 320x240 source under
+ * 1080p,720p,480p) or when the source's shorter side is at least
+ * LADDER_SOURCE_ABOVE_PERCENT above the largest rung left (1600x900 over
+ * 720p). That rung is "Np", N the source's shorter side made even; its
+ * bit rate is the nearest rung's scaled by the ratio of picture areas,
+ * (N / lines of that rung)^2, at least LADDER_MIN_BITRATE.
  */
 #ifndef LIVE_LADDER_H
 #define LIVE_LADDER_H
@@ -39,6 +48,11 @@
 #define LADDER_MAX_SIDE 8192
 /* How far below N (percent) a square-pixel size may be chosen. */
 #define LADDER_SNAP_PERCENT 3
+/* A source this much (percent) taller than the largest rung left gets a
+ * rung of its own size. */
+#define LADDER_SOURCE_ABOVE_PERCENT 20
+/* The least bit rate of a rung made for the source's size. */
+#define LADDER_MIN_BITRATE 100000
 
 typedef struct LadderRung {
     char id[RECORD_MAX_NAME + 1]; /* "720p" or "854x480": the rendition id */
@@ -74,5 +88,22 @@ int ladder_parse(const char *s, Ladder *ladder, const char **why);
  */
 int ladder_size(const LadderRung *rung, int width, int height, AVRational sar,
                 LadderSize *out);
+
+/* One rung as sized for one source. */
+typedef struct LadderFit {
+    LadderRung rung;              /* a copy of the ladder's, or the added one */
+    LadderSize size;
+    int added;                    /* the rung at the source's size, not in the ladder */
+} LadderFit;
+
+/*
+ * The rungs of ladder for a source of width x height with sample aspect
+ * ratio sar, largest first, into out[0..*n) (at most LADDER_MAX_RUNGS):
+ * the rungs not larger than the source and, unless exact, a rung at the
+ * source's size (see above). *n may be 0 with exact. Returns 0 or
+ * AVERROR(EINVAL) for an impossible source size.
+ */
+int ladder_fit(const Ladder *ladder, int exact, int width, int height, AVRational sar,
+               LadderFit *out, int *n);
 
 #endif

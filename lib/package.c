@@ -582,7 +582,8 @@ end:
 static int finalize(Package *p, Stream *s)
 {
     CatalogStream cs;
-    int ret;
+    CatalogRendition *rl = NULL;
+    int ret, nr = 0;
 
     s->finished = 1;
     if ((ret = db_begin(p->db)) < 0)
@@ -592,6 +593,11 @@ static int finalize(Package *p, Stream *s)
         log_info("%s: ended without segments", s->name);
         return catalog_pending_delete(p->db, s->name, s->next_seq) < 0 ? AVERROR_EXTERNAL : 0;
     }
+    if ((ret = catalog_rendition_list(p->db, s->name, &rl, &nr)) < 0) {
+        db_rollback(p->db);
+        return ret;
+    }
+    free(rl);
     snprintf(cs.state, sizeof(cs.state), "vod");
     cs.updated = now_s();
     if ((ret = catalog_stream_put(p->db, &cs)) < 0 ||
@@ -599,6 +605,13 @@ static int finalize(Package *p, Stream *s)
         (ret = db_commit(p->db)) < 0) {
         db_rollback(p->db);
         return ret;
+    }
+    if (nr == 0) {
+        /* only gaps: no manifest, and live-serve does not list it */
+        log_error("%s: ended with none of its %lld segments published; nothing to watch",
+                  s->name, (long long)cs.next_seq);
+        p->bad = 1;
+        return 0;
     }
     log_info("%s: finished: %lld segments, now video on demand", s->name,
              (long long)cs.next_seq);

@@ -77,6 +77,8 @@ struct Segment {
     int64_t frame_ticks;         /* one frame at the nominal rate */
     int follow_source_kf;        /* a rung is passed through: use its key frames */
     int64_t gop_ticks, next_kf;
+    LadderFit fit[LADDER_MAX_RUNGS]; /* the rungs this source gets */
+    int nfit;
     Rung rung[LADDER_MAX_RUNGS];
     int nr;
     Rung *first;                 /* the encoded rungs, largest first */
@@ -361,19 +363,18 @@ static int plan_video(Segment *s)
               avcodec_get_name(par->codec_id), par->width, par->height, sar.num, sar.den,
               s->seconds, src_bitrate);
 
-    for (i = 0; i < s->o->ladder.n; i++) {
+    if ((ret = ladder_fit(&s->o->ladder, s->o->exact_ladder, par->width, par->height, sar,
+                          s->fit, &s->nfit)) < 0) {
+        seg_fail(s, 0, "video size %dx%d not usable", par->width, par->height);
+        return AVERROR_INVALIDDATA;
+    }
+    for (i = 0; i < s->nfit; i++) {
         Rung *r = &s->rung[s->nr];
         memset(r, 0, sizeof(*r));
-        r->lr = &s->o->ladder.rung[i];
-        ret = ladder_size(r->lr, par->width, par->height, sar, &r->size);
-        if (ret == AVERROR(ERANGE)) {
-            log_debug("%s: %s skipped: larger than the source", s->rel, r->lr->id);
-            continue;
-        }
-        if (ret < 0) {
-            seg_fail(s, 0, "video size %dx%d not usable", par->width, par->height);
-            return AVERROR_INVALIDDATA;
-        }
+        r->lr = &s->fit[i].rung;
+        r->size = s->fit[i].size;
+        if (s->fit[i].added)
+            log_debug("%s: %s added: the source's own size", s->rel, r->lr->id);
         if ((ret = rendition_path(s->rel, r->lr->id, ".mp4", r->rel, sizeof(r->rel))) < 0 ||
             (ret = record_join(r->path, sizeof(r->path), s->o->spool, r->rel)) < 0)
             return ret;
@@ -386,9 +387,16 @@ static int plan_video(Segment *s)
         }
         s->nr++;
     }
-    if (s->nr == 0) {
-        seg_fail(s, 0, "every rung is larger than the %dx%d source", par->width, par->height);
+    if (s->nr == 0 && !s->ast) {
+        seg_fail(s, 0, "every rung is larger than the %dx%d source, and there is no audio",
+                 par->width, par->height);
         return AVERROR_INVALIDDATA;
+    }
+    if (s->nr == 0) {
+        /* an exact ladder whose every rung is larger: the audio goes on */
+        log_warn("%s: every rung is larger than the %dx%d source: audio only", s->rel,
+                 par->width, par->height);
+        return 0;
     }
     s->follow_source_kf = any_pass;
     s->gop_ticks = av_rescale_q(llround(s->o->gop * 1000000), (AVRational){ 1, 1000000 },

@@ -36,6 +36,7 @@
 typedef struct TranscodeOptions {
     const char *spool;     /* directory the records' paths are relative to */
     Ladder ladder;
+    int exact_ladder;      /* 1: no rung at the source's size is added (ladder_fit) */
     const char *preset;    /* libx264 preset */
     const char *tune;      /* libx264 tune, or NULL */
     double gop;            /* seconds between key frames */

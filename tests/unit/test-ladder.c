@@ -1,4 +1,6 @@
 /* Unit tests for lib/ladder.c: parsing, skipping, sizes and SAR. */
+#include <string.h>
+
 #include <libavutil/error.h>
 
 #include "ladder.h"
@@ -125,5 +127,36 @@ int main(void)
 
     is_int(ladder_size(&l.rung[1], 0, 1080, (AVRational){ 1, 1 }, &sz), AVERROR(EINVAL),
            "zero width refused");
+
+    /* ladder_fit: the rungs a source gets */
+    {
+        LadderFit f[LADDER_MAX_RUNGS];
+        int n = -1;
+        ladder_parse(LADDER_DEFAULT, &l, &why);
+        is_int(ladder_fit(&l, 0, 1920, 1080, (AVRational){ 1, 1 }, f, &n), 0, "fit 1080p");
+        is_int(n, 3, "1080p source: the three rungs, nothing added");
+        ladder_fit(&l, 0, 320, 240, (AVRational){ 1, 1 }, f, &n);
+        is_int(n, 1, "320x240: one rung");
+        is_str(f[0].rung.id, "240p", "  240p");
+        ok(f[0].added && f[0].size.is_source && f[0].size.width == 320, "  at the source's size");
+        is_int(f[0].rung.bitrate, 300000, "  480p's 1200k scaled by (240/480)^2");
+        ladder_fit(&l, 0, 360, 640, (AVRational){ 1, 1 }, f, &n);
+        ok(n == 1 && !strcmp(f[0].rung.id, "360p") && f[0].size.height == 640,
+           "portrait 360x640: 360p at 360x640");
+        ladder_fit(&l, 0, 1600, 900, (AVRational){ 1, 1 }, f, &n);
+        ok(n == 3 && !strcmp(f[0].rung.id, "900p") && !strcmp(f[1].rung.id, "720p") &&
+           !strcmp(f[2].rung.id, "480p"), "1600x900: 900p, 720p, 480p");
+        ladder_fit(&l, 0, 1366, 768, (AVRational){ 1, 1 }, f, &n);
+        is_int(n, 2, "1366x768: 720p and 480p (768 is not 20%% above 720)");
+        ladder_fit(&l, 1, 1600, 900, (AVRational){ 1, 1 }, f, &n);
+        is_int(n, 2, "exact: 1600x900 gets 720p and 480p");
+        ladder_fit(&l, 1, 320, 240, (AVRational){ 1, 1 }, f, &n);
+        is_int(n, 0, "exact: 320x240 gets no rung");
+        ladder_parse("240p:50k", &l, &why);
+        ladder_fit(&l, 0, 100, 60, (AVRational){ 1, 1 }, f, &n);
+        ok(n == 1 && f[0].rung.bitrate == LADDER_MIN_BITRATE, "a tiny source's rung: the least bit rate");
+        is_int(ladder_fit(&l, 0, 1, 60, (AVRational){ 1, 1 }, f, &n), AVERROR(EINVAL),
+               "fit: impossible size refused");
+    }
     return done();
 }
