@@ -690,63 +690,128 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     return r < 0 && !req->queued ? MHD_NO : MHD_YES;
 }
 
-/* Append s to the log line at *p (bounded by end), escaping what would
- * break a combined-format line. */
-static char *log_str(char *p, char *end, const char *s)
+/* ---- the access log ---- */
+
+/* A bounded writer: nothing is ever written at or past end. */
+typedef struct LogOut {
+    char *p, *end;
+} LogOut;
+
+static void out_raw(LogOut *o, const char *s, size_t n)
+{
+    size_t room = (size_t)(o->end - o->p);
+    if (n > room)
+        n = room;
+    memcpy(o->p, s, n);
+    o->p += n;
+}
+
+static int needs_escape(unsigned char c)
+{
+    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+}
+
+/* Append s escaped (\xHH for control characters, '"', '\\' and bytes
+ * >= 0x7f; "-" for NULL or empty), in at most max bytes: a field that
+ * does not fit is cut on a character boundary and ends in "...". */
+static void out_field(LogOut *o, const char *s, size_t max)
 {
     static const char hex[] = "0123456789abcdef";
+    size_t room = (size_t)(o->end - o->p), need = 0;
+    const char *q;
+    char *lim;
+
     if (!s || !*s)
         s = "-";
-    for (; *s && p + 4 < end; s++) {
+    if (max > room)
+        max = room;
+    for (q = s; *q && need <= max; q++)
+        need += needs_escape((unsigned char)*q) ? 4 : 1;
+    lim = o->p + max;
+    if (need > max)
+        lim = max >= 3 ? lim - 3 : o->p;   /* room for "..." */
+    for (; *s; s++) {
         unsigned char c = *s;
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-            *p++ = '\\';
-            *p++ = 'x';
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 15];
+        if (!needs_escape(c)) {
+            if (o->p + 1 > lim)
+                break;
+            *o->p++ = c;
         } else {
-            *p++ = c;
+            if (o->p + 4 > lim)
+                break;
+            *o->p++ = '\\';
+            *o->p++ = 'x';
+            *o->p++ = hex[c >> 4];
+            *o->p++ = hex[c & 15];
         }
     }
-    return p;
+    if (*s && max >= 3)
+        out_raw(o, "...", 3);
+}
+
+size_t http_access_line(char *buf, size_t size, const HttpLogEntry *e)
+{
+    char tail[2048], date[64], num[64];
+    LogOut t = { tail, tail + sizeof(tail) }, o;
+    struct tm tm;
+    time_t when = e->time;
+    size_t tail_len, room;
+
+    if (size == 0)
+        return 0;
+    o = (LogOut){ buf, buf + size - 1 };   /* the NUL always fits */
+
+    /* what follows the request target, made first so the target (the
+     * one field of unbounded length) gets what is left */
+    out_raw(&t, " ", 1);
+    out_field(&t, e->version, 16);
+    if (e->bytes)
+        snprintf(num, sizeof(num), "\" %u %llu \"", e->status, (unsigned long long)e->bytes);
+    else
+        snprintf(num, sizeof(num), "\" %u - \"", e->status);
+    out_raw(&t, num, strlen(num));
+    out_field(&t, e->referer, 1024);
+    out_raw(&t, "\" \"", 3);
+    out_field(&t, e->user_agent, 512);
+    out_raw(&t, "\"\n", 2);
+    tail_len = (size_t)(t.p - tail);
+
+    gmtime_r(&when, &tm);
+    if (!strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S +0000", &tm))
+        strcpy(date, "-");
+    out_field(&o, e->ip, 64);
+    out_raw(&o, " - - [", 6);
+    out_raw(&o, date, strlen(date));
+    out_raw(&o, "] \"", 3);
+    out_field(&o, e->method, 32);
+    out_raw(&o, " ", 1);
+    room = (size_t)(o.end - o.p);
+    out_field(&o, e->target, room > tail_len ? room - tail_len : 0);
+    out_raw(&o, tail, tail_len);
+    if (o.p > buf && o.p[-1] != '\n')
+        o.p[-1] = '\n';                   /* a buffer too small for the tail */
+    *o.p = '\0';
+    return (size_t)(o.p - buf);
 }
 
 static void access_log(HttpServer *srv, HttpRequest *req, unsigned status)
 {
-    char line[4096], *p = line, *end = line + sizeof(line) - 2;
-    char date[64], bytes[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    const char *ref = NULL, *ua = NULL;
+    char line[HTTP_LOG_LINE_MAX];
+    HttpLogEntry e = { .ip = req->ip, .method = req->method, .target = req->target,
+                       .version = req->version, .status = status, .bytes = req->bytes,
+                       .time = time(NULL) };
+    size_t len;
 
     if (srv->cfg.access_log_fd < 0)
         return;
     if (req->started) {
-        ref = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER);
-        ua = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+        e.referer = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_REFERER);
+        e.user_agent = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_USER_AGENT);
     }
-    gmtime_r(&t, &tm);
-    strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S +0000", &tm);
-    if (req->bytes)
-        snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)req->bytes);
-    else
-        strcpy(bytes, "-");
-    p += snprintf(p, end - p, "%s - - [%s] \"", req->ip, date);
-    p = log_str(p, end, req->method);
-    *p++ = ' ';
-    p = log_str(p, end, req->target);
-    *p++ = ' ';
-    p = log_str(p, end, req->version);
-    p += snprintf(p, end - p, "\" %u %s \"", status, bytes);
-    p = log_str(p, end, ref);
-    if (p + 3 < end) {
-        memcpy(p, "\" \"", 3);
-        p += 3;
-    }
-    p = log_str(p, end, ua);
-    *p++ = '"';
-    *p++ = '\n';
-    if (write(srv->cfg.access_log_fd, line, p - line) < 0)
+    len = http_access_line(line, sizeof(line), &e);
+    if (write(srv->cfg.access_log_fd, line, len) < 0)
         (void)0;  /* a full disk must not stop serving */
 }
 

@@ -77,6 +77,26 @@ void http_server_free(HttpServer **srv);
 int http_route(HttpServer *srv, const char *method, const char *pattern, int flags,
                HttpHandler fn, void *arg);
 
+/* One access-log line: the combined format of nginx and Apache. */
+typedef struct HttpLogEntry {
+    const char *ip, *method, *target, *version, *referer, *user_agent; /* NULL: "-" */
+    unsigned status;
+    uint64_t bytes;            /* 0: "-" */
+    long long time;            /* seconds since the epoch */
+} HttpLogEntry;
+
+#define HTTP_LOG_LINE_MAX 4096
+
+/*
+ * Format e as one line into buf (size bytes, NUL included): every field
+ * escaped (\xHH for control characters, '"', '\\' and bytes >= 0x7f),
+ * so a request cannot forge a line; fields too long for the line are cut
+ * and end in "..." (the request target first: the fields after it stay).
+ * Never writes past buf + size; the line ends in '\n' (when size >= 2).
+ * Returns its length, without the NUL.
+ */
+size_t http_access_line(char *buf, size_t size, const HttpLogEntry *e);
+
 /* Bind and start serving. 0, or AVERROR(EADDRINUSE) etc. (logged). */
 int http_server_start(HttpServer *srv);
 /* The bound port (after start). */

@@ -1,5 +1,5 @@
-/* Unit tests for lib/http.c's pure helpers (Range, HTTP dates) and
- * lib/metrics.c's rendering. */
+/* Unit tests for lib/http.c's pure helpers (Range, HTTP dates, the
+ * access-log line) and lib/metrics.c's rendering. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +17,60 @@ static void range(const char *v, uint64_t size, int want, uint64_t wa, uint64_t 
     if (!ok(r == want && (r != 1 || (a == wa && b == wb)), "Range \"%s\" of %llu", v ? v : "(null)",
             (unsigned long long)size))
         diag("  got %d [%llu, %llu]", r, (unsigned long long)a, (unsigned long long)b);
+}
+
+/* The access-log line: exact for a plain request; bounded, escaped and
+ * still ending in its status and user agent for hostile ones. */
+static void access_lines(void)
+{
+    HttpLogEntry e = { .ip = "127.0.0.1", .method = "GET", .target = "/cam1/manifest.mpd",
+                       .version = "HTTP/1.1", .status = 200, .bytes = 1234,
+                       .user_agent = "curl/7.88", .time = 784111777 };
+    char line[HTTP_LOG_LINE_MAX], small[40], *url, *p;
+    size_t len;
+
+    len = http_access_line(line, sizeof(line), &e);
+    is_str(line, "127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] \"GET /cam1/manifest.mpd "
+           "HTTP/1.1\" 200 1234 \"-\" \"curl/7.88\"\n", "combined format");
+    is_int(len, strlen(line), "length returned");
+
+    e.target = "/a\"b\nc\\d\x7f";
+    e.user_agent = "x\r\n127.0.0.1 - - forged";
+    e.bytes = 0;
+    http_access_line(line, sizeof(line), &e);
+    is_str(line, "127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] \"GET /a\\x22b\\x0ac\\x5cd\\x7f "
+           "HTTP/1.1\" 200 - \"-\" \"x\\x0d\\x0a127.0.0.1 - - forged\"\n",
+           "control characters, quotes and backslashes escaped");
+
+    /* 12,000 bytes of URL (once wrote 4,102 bytes into a 4,096-byte line) */
+    url = malloc(12001);
+    memset(url, 'a', 12000);
+    url[0] = '/';
+    url[12000] = '\0';
+    e.target = url;
+    e.user_agent = "agent";
+    len = http_access_line(line, sizeof(line), &e);
+    ok(len < sizeof(line) && len == strlen(line), "a 12,000-byte URL: %zu bytes, within the line", len);
+    ok(len > 0 && line[len - 1] == '\n' && !memchr(line, '\n', len - 1), "one line");
+    p = strstr(line, "... HTTP/1.1\" 200 - \"-\" \"agent\"\n");
+    ok(p != NULL, "the URL is cut, the fields after it kept");
+    memset(url, '\x01', 12000);
+    len = http_access_line(line, sizeof(line), &e);
+    ok(len < sizeof(line) && line[len - 1] == '\n', "12,000 escaped bytes: %zu bytes", len);
+    e.referer = url;
+    e.user_agent = url;
+    e.method = url;
+    e.version = url;
+    e.ip = url;
+    len = http_access_line(line, sizeof(line), &e);
+    ok(len < sizeof(line) && line[len - 1] == '\n', "every field long: %zu bytes", len);
+    for (size_t size = 1; size <= sizeof(small); size++) {
+        len = http_access_line(small, size, &e);
+        if (!ok(len < size && small[len] == '\0' && (size < 2 || small[len - 1] == '\n'),
+                "a %zu-byte buffer", size))
+            break;
+    }
+    free(url);
 }
 
 int main(void)
@@ -48,6 +102,8 @@ int main(void)
     is_dbl(http_parse_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777, 0, "parse it back");
     is_dbl(http_parse_date("Sunday, 06-Nov-94 08:49:37 GMT"), -1, 0, "obsolete form refused");
     is_dbl(http_parse_date("garbage"), -1, 0, "garbage refused");
+
+    access_lines();
 
     metrics_response(200, 1000);
     metrics_response(200, 500);
