@@ -25,19 +25,45 @@ static const char *const level_names[] = {
     [LOG_LEVEL_TRACE] = "trace",
 };
 
+/* Escape what could break the line or forge another: every control
+ * character (CR, LF, ESC ...) and DEL become \xHH. Names and URLs from
+ * the network reach messages verbatim; the line stays one line. */
+static size_t escape_line(char *out, size_t size, const char *msg, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    for (size_t i = 0; i < n && o + 4 < size; i++) {
+        unsigned char c = msg[i];
+        if (c < 0x20 || c == 0x7f) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        } else {
+            out[o++] = c;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
 static void write_line(int level, const char *msg)
 {
+    char line[4 * 4096 + 1];
     size_t n = strlen(msg);
+
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         n--;
     if (n == 0)
         return;
+    n = escape_line(line, sizeof(line), msg, n);
     pthread_mutex_lock(&log_lock);
     if (progress_shown) {
         fputc('\n', stderr);
         progress_shown = 0;
     }
-    fprintf(stderr, "%s: %s: %.*s\n", log_name, level_names[level], (int)n, msg);
+    fprintf(stderr, "%s: %s: %.*s\n", log_name, level_names[level], (int)n, line);
     fflush(stderr);
     pthread_mutex_unlock(&log_lock);
 }

@@ -4,7 +4,9 @@
  * One level for the process, set from -v/-q; libav's own messages are
  * routed through the same function (av_log_set_callback) so they carry
  * the program's name and obey the same level. Thread-safe: one line is
- * written with one call.
+ * written with one call. A message is always one line: control
+ * characters in it (a stream name, a URL or an RTMP command from the
+ * network) are written as \xHH, so no peer can forge a log line.
  */
 #ifndef LIVE_LOG_H
 #define LIVE_LOG_H
