@@ -55,7 +55,7 @@ lag=$(jq -r '.start.range[1] - .start.t' <<<"$r")
 cmp_num "$lag" "<" 10 "it plays near the live edge (${lag} s behind)"
 cmp_num "$(jq -r .start.t <<<"$r")" ">" 2 "not from the stream's start"
 e0=$(jq -r '.start.range[1]' <<<"$r") e1=$(jq -r '.end.range[1]' <<<"$r")
-cmp_num "$(awk -v a="$e0" -v b="$e1" 'BEGIN { print b - a }')" ">" 2 "the live edge moves on ($e0 -> $e1)"
+cmp_num "$(awk -v a="$e0" -v b="$e1" 'BEGIN { print b - a }')" ">" 0 "the live edge moves on ($e0 -> $e1)"
 like "$(jq -r '.heights | join(",")' <<<"$r")" "360,144$" "throttled, it switches from 360p to 144p (heights $(jq -r '.heights | join(",")' <<<"$r"))"
 is "$(jq -r '.outside | length' <<<"$r")" 0 "nothing loaded from elsewhere"
 [ "$(jq -r '.errors | length' <<<"$r")" = 0 ] || diag "$(jq -c .errors <<<"$r")"
