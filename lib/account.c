@@ -1,23 +1,18 @@
 /*
- * account.c: viewer accounts, sessions, watch positions and the login rate
- * limiter. See account.h for the contract; live-resume(1) for the schema.
+ * account.c: viewer accounts, sessions and watch positions. See account.h
+ * for the contract; live-resume(1) for the schema. The login rate limiter
+ * is ratelimit.c; position writes and session refreshes are committed in
+ * batches by groupcommit.c's writer thread (commit_batch below).
  *
  * Locking: `lock` guards the write connection and its prepared
  * statements, `rlock` the read connection and its own (a statement is
  * bound, stepped and reset under its lock); `hash_lock` with
  * `hash_cond` counts the argon2 computations in progress (never held
- * while hashing); `rl_lock` guards the token buckets; `q_lock` the queue
- * of position writes. No two are ever held at once.
+ * while hashing). The rate limiter and the writer queue lock inside
+ * their own files. No two locks are ever held at once.
  *
- * Group commit: position writes are the hot path (every viewer saves
- * every few seconds). They are queued for one writer thread, which
- * commits everything queued — whatever arrived during its previous
- * commit — in one transaction, then reports each row's result. Nobody
- * hears "done" before the transaction holding their row has committed,
- * so a 204 from the API still means "in the database"; under load one
- * commit carries many rows, which is what makes thousands of writes a
- * second cheap. The HTTP API waits with its request suspended, so the
- * server's few event threads keep serving meanwhile.
+ * The HTTP API waits for a position write with its request suspended, so
+ * the server's few event threads keep serving meanwhile.
  */
 #include <math.h>
 #include <pthread.h>
@@ -30,14 +25,12 @@
 
 #include "account.h"
 #include "db.h"
+#include "groupcommit.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #define TOKEN_BYTES 32
 #define TOKEN_HASH_BYTES 32
-/* Token buckets: a fixed open-addressed table; a key is looked for in a
- * window of RL_PROBE slots after its home slot. */
-#define RL_SLOTS 8192
-#define RL_PROBE 16
 
 enum {
     ST_USER_ADD, ST_USER_DEL, ST_USER_GET, ST_USER_LIST, ST_USER_PASSWD,
@@ -103,23 +96,15 @@ static const char schema_sql[] =
 enum { WRITE_POSITION, WRITE_TOUCH, WRITE_DROP };
 
 typedef struct PosWrite {
+    GroupCommitItem item;       /* first: the writer's list and result */
     int kind;                   /* WRITE_*: a position, or a session's */
     unsigned char token_hash[TOKEN_HASH_BYTES];  /* (sessions) */
     int64_t user_id;
     char stream[ACCOUNT_STREAM_MAX + 1];
     double seconds, now;
-    int ret;
-    int done;
     AccountWriteDone cb;
     void *opaque;
-    struct PosWrite *next;
 } PosWrite;
-
-typedef struct Bucket {
-    uint64_t key;   /* 0: free */
-    double tokens;
-    double last;    /* when tokens was computed */
-} Bucket;
 
 struct Account {
     AccountConfig cfg;
@@ -135,20 +120,9 @@ struct Account {
     int hashing;
     char *dummy_hash;   /* verified against for unknown users */
 
-    /* Position writes queue here for the writer thread, which commits
-     * everything queued in one transaction at a time. */
-    pthread_mutex_t q_lock;
-    pthread_cond_t q_cond;      /* work for the writer, or stop */
-    pthread_cond_t done_cond;   /* waiting callers: some write is done */
-    PosWrite *q_head, **q_tail;
-    int q_stop;
-    int q_busy;                 /* the writer holds a batch */
-    pthread_t writer;
-    int writer_started;
-
-    pthread_mutex_t rl_lock;
-    unsigned char rl_key[crypto_shorthash_KEYBYTES];
-    Bucket *buckets;
+    /* Position writes and session refreshes: one transaction a batch. */
+    GroupCommit *writer;
+    RateLimit *limit;           /* login attempts */
 };
 
 static double real_now(void)
@@ -241,7 +215,7 @@ static int valid_password(const char *pw)
     return len > 0 && len <= ACCOUNT_PASSWORD_MAX;
 }
 
-static void *writer_main(void *arg);
+static void commit_batch(void *ctx, GroupCommitItem *batch);
 
 int account_open(const char *path, const AccountConfig *cfg, Account **out)
 {
@@ -265,17 +239,8 @@ int account_open(const char *path, const AccountConfig *cfg, Account **out)
     pthread_mutex_init(&a->rlock, NULL);
     pthread_mutex_init(&a->hash_lock, NULL);
     pthread_cond_init(&a->hash_cond, NULL);
-    pthread_mutex_init(&a->rl_lock, NULL);
-    pthread_mutex_init(&a->q_lock, NULL);
-    pthread_cond_init(&a->q_cond, NULL);
-    pthread_cond_init(&a->done_cond, NULL);
-    a->q_tail = &a->q_head;
-    randombytes_buf(a->rl_key, sizeof(a->rl_key));
-    a->buckets = calloc(RL_SLOTS, sizeof(*a->buckets));
-    if (!a->buckets) {
-        ret = AVERROR(ENOMEM);
+    if ((ret = ratelimit_new(&a->limit)) < 0)
         goto fail;
-    }
     if ((ret = db_open(path, 0, &a->db)) < 0 ||
         (ret = account_schema(a->db)) < 0)
         goto fail;
@@ -287,11 +252,8 @@ int account_open(const char *path, const AccountConfig *cfg, Account **out)
         if ((ret = db_prepare(is_read(i) ? a->rdb : a->db, statements[i],
                               is_read(i) ? &a->rst[i] : &a->st[i])) < 0)
             goto fail;
-    if ((i = pthread_create(&a->writer, NULL, writer_main, a))) {
-        ret = AVERROR(i);
+    if ((ret = groupcommit_new(&a->writer, commit_batch, a)) < 0)
         goto fail;
-    }
-    a->writer_started = 1;
     *out = a;
     return 0;
 fail:
@@ -306,13 +268,7 @@ void account_close(Account **ap)
 
     if (!a)
         return;
-    if (a->writer_started) {   /* it commits what is queued, then ends */
-        pthread_mutex_lock(&a->q_lock);
-        a->q_stop = 1;
-        pthread_cond_signal(&a->q_cond);
-        pthread_mutex_unlock(&a->q_lock);
-        pthread_join(a->writer, NULL);
-    }
+    groupcommit_free(&a->writer);   /* it commits what is queued, then ends */
     for (i = 0; i < ST_COUNT; i++) {
         sqlite3_finalize(a->st[i]);
         sqlite3_finalize(a->rst[i]);
@@ -323,11 +279,7 @@ void account_close(Account **ap)
     pthread_mutex_destroy(&a->rlock);
     pthread_mutex_destroy(&a->hash_lock);
     pthread_cond_destroy(&a->hash_cond);
-    pthread_mutex_destroy(&a->rl_lock);
-    pthread_mutex_destroy(&a->q_lock);
-    pthread_cond_destroy(&a->q_cond);
-    pthread_cond_destroy(&a->done_cond);
-    free(a->buckets);
+    ratelimit_free(&a->limit);
     free(a->dummy_hash);
     free(a);
     *ap = NULL;
@@ -591,95 +543,12 @@ int account_user_list(Account *a, AccountUser **users, int *n)
 
 /* ---- rate limiting ---------------------------------------------------- */
 
-static uint64_t rl_hash(Account *a, char kind, const char *s)
+/* The login buckets of name and ip (ip NULL or "": none). */
+static void login_keys(const Account *a, const char *name, const char *ip,
+                       RateLimitKey keys[2])
 {
-    unsigned char buf[1 + 256], out[crypto_shorthash_BYTES];
-    size_t len = strlen(s);
-    uint64_t k = 0;
-    int i;
-
-    if (len > 255)
-        len = 255;
-    buf[0] = kind;
-    memcpy(buf + 1, s, len);
-    crypto_shorthash(out, buf, len + 1, a->rl_key);
-    for (i = 0; i < 8; i++)
-        k = k << 8 | out[i];
-    return k | 1;   /* never 0, which marks a free slot */
-}
-
-/* The bucket for key, refilled to now; a new or reused slot starts full.
- * A full window evicts its fullest bucket (which has forgotten least). */
-static Bucket *rl_bucket(Account *a, uint64_t key, double burst, double period, double now)
-{
-    Bucket *b, *victim = NULL;
-    double best = -1;
-    int i;
-
-    for (i = 0; i < RL_PROBE; i++) {
-        b = &a->buckets[(key + i) % RL_SLOTS];
-        if (b->key == key)
-            goto found;
-    }
-    for (i = 0; i < RL_PROBE; i++) {
-        double t;
-        b = &a->buckets[(key + i) % RL_SLOTS];
-        if (!b->key) {
-            victim = b;
-            break;
-        }
-        t = b->tokens + (now - b->last) / period;
-        if (t > best)
-            best = t, victim = b;
-    }
-    b = victim;
-    b->key = key;
-    b->tokens = burst;
-    b->last = now;
-found:
-    if (now > b->last) {
-        b->tokens = fmin(burst, b->tokens + (now - b->last) / period);
-        b->last = now;
-    }
-    return b;
-}
-
-/* Take one token from both buckets, or from neither: 0, or EAGAIN with
- * *wait the seconds until both have a token. */
-static int rl_take(Account *a, const char *name, const char *ip, double *wait)
-{
-    const AccountConfig *c = &a->cfg;
-    double now = account_now(a), w = 0;
-    Bucket *u, *p = NULL;
-
-    pthread_mutex_lock(&a->rl_lock);
-    u = rl_bucket(a, rl_hash(a, 'u', name), c->user_burst, c->user_period, now);
-    if (u->tokens < 1)
-        w = (1 - u->tokens) * c->user_period;
-    if (ip && *ip) {
-        p = rl_bucket(a, rl_hash(a, 'i', ip), c->ip_burst, c->ip_period, now);
-        if (p->tokens < 1)
-            w = fmax(w, (1 - p->tokens) * c->ip_period);
-    }
-    if (w <= 0) {
-        u->tokens -= 1;
-        if (p)
-            p->tokens -= 1;
-    }
-    pthread_mutex_unlock(&a->rl_lock);
-    *wait = w;
-    return w > 0 ? AVERROR(EAGAIN) : 0;
-}
-
-static void rl_refill_user(Account *a, const char *name)
-{
-    double now = account_now(a);
-    Bucket *u;
-
-    pthread_mutex_lock(&a->rl_lock);
-    u = rl_bucket(a, rl_hash(a, 'u', name), a->cfg.user_burst, a->cfg.user_period, now);
-    u->tokens = a->cfg.user_burst;
-    pthread_mutex_unlock(&a->rl_lock);
+    keys[0] = (RateLimitKey){ 'u', name, a->cfg.user_burst, a->cfg.user_period };
+    keys[1] = (RateLimitKey){ 'i', ip && *ip ? ip : NULL, a->cfg.ip_burst, a->cfg.ip_period };
 }
 
 /* ---- sessions --------------------------------------------------------- */
@@ -731,6 +600,7 @@ int account_login(Account *a, const char *name, const char *password,
                   double *retry_after)
 {
     char hash[crypto_pwhash_STRBYTES];
+    RateLimitKey keys[2];
     AccountUser u;
     double wait = 0;
     const char *h;
@@ -740,7 +610,8 @@ int account_login(Account *a, const char *name, const char *password,
         *retry_after = 0;
     if (!name || !password)
         return AVERROR(EACCES);
-    if (rl_take(a, name, ip, &wait) < 0) {
+    login_keys(a, name, ip, keys);
+    if (ratelimit_take(a->limit, keys, 2, account_now(a), &wait) < 0) {
         if (retry_after)
             *retry_after = wait;
         return AVERROR(EAGAIN);
@@ -760,7 +631,7 @@ int account_login(Account *a, const char *name, const char *password,
     sodium_memzero(hash, sizeof(hash));
     if (!good)
         return AVERROR(EACCES);
-    rl_refill_user(a, name);
+    ratelimit_fill(a->limit, &keys[0], account_now(a));
     account_expire(a);
     if ((ret = session_new(a, u.id, token)) < 0)
         return ret;
@@ -877,19 +748,22 @@ int account_position_get(Account *a, int64_t user_id, const char *stream,
     return ret;
 }
 
-/* Commit a batch of queued writes in one transaction (the leader, with
- * q_lock released). Sets each ret; does not touch done. */
-static void commit_batch(Account *a, PosWrite *batch)
+/* Commit a batch of queued writes in one transaction (groupcommit.c's
+ * writer thread). Sets each item's ret. */
+static void commit_batch(void *ctx, GroupCommitItem *batch)
 {
+    Account *a = ctx;
+    GroupCommitItem *it;
     PosWrite *w;
     int rc, ret;
 
     pthread_mutex_lock(&a->lock);
     ret = db_begin(a->db);
-    for (w = batch; w; w = w->next) {
+    for (it = batch; it; it = it->next) {
         sqlite3_stmt *st;
+        w = (PosWrite *)it;
         if (ret < 0) {
-            w->ret = ret;
+            it->ret = ret;
             continue;
         }
         if (w->kind == WRITE_POSITION) {
@@ -909,59 +783,26 @@ static void commit_batch(Account *a, PosWrite *batch)
             sqlite3_bind_double(st, 2, w->now);
         }
         rc = sqlite3_step(st);
-        w->ret = rc == SQLITE_DONE ? 0 : step_error(a, rc, "saving a position or session");
+        it->ret = rc == SQLITE_DONE ? 0 : step_error(a, rc, "saving a position or session");
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
     }
     if (ret == 0 && (ret = db_commit(a->db)) < 0) {
         db_rollback(a->db);
-        for (w = batch; w; w = w->next)
-            w->ret = ret;
+        for (it = batch; it; it = it->next)
+            it->ret = ret;
     }
     pthread_mutex_unlock(&a->lock);
 }
 
-/* The writer thread: commit whatever is queued, one transaction per
- * round, until account_close asks it to stop (after the last round). */
-static void *writer_main(void *arg)
+/* An item nobody waits for is done: tell its callback (if any), free it. */
+static void write_done(GroupCommitItem *it)
 {
-    Account *a = arg;
-    PosWrite *batch, *w, *next, *waiting;
+    PosWrite *w = (PosWrite *)it;
 
-    pthread_mutex_lock(&a->q_lock);
-    for (;;) {
-        while (!a->q_head && !a->q_stop)
-            pthread_cond_wait(&a->q_cond, &a->q_lock);
-        if (!a->q_head)
-            break;
-        batch = a->q_head;
-        a->q_head = NULL;
-        a->q_tail = &a->q_head;
-        a->q_busy = 1;
-        pthread_mutex_unlock(&a->q_lock);
-        commit_batch(a, batch);
-        waiting = NULL;
-        for (w = batch; w; w = next) {
-            next = w->next;
-            if (w->cb || w->kind != WRITE_POSITION) {   /* queued without waiting */
-                if (w->cb)
-                    w->cb(w->opaque, w->ret);
-                free(w);
-            } else {
-                w->next = waiting;
-                waiting = w;
-            }
-        }
-        pthread_mutex_lock(&a->q_lock);
-        for (w = waiting; w; w = next) {   /* w may be gone once done */
-            next = w->next;
-            w->done = 1;
-        }
-        a->q_busy = 0;
-        pthread_cond_broadcast(&a->done_cond);
-    }
-    pthread_mutex_unlock(&a->q_lock);
-    return NULL;
+    if (w->cb)
+        w->cb(w->opaque, it->ret);
+    free(w);
 }
 
 static int valid_position(const char *stream, double seconds)
@@ -970,21 +811,10 @@ static int valid_position(const char *stream, double seconds)
            seconds >= 0 && seconds <= ACCOUNT_SECONDS_MAX;
 }
 
-static void enqueue(Account *a, PosWrite *w)
-{
-    *a->q_tail = w;
-    a->q_tail = &w->next;
-    pthread_cond_signal(&a->q_cond);
-}
-
 void account_flush(Account *a)
 {
-    if (!a)
-        return;
-    pthread_mutex_lock(&a->q_lock);
-    while (a->q_head || a->q_busy)
-        pthread_cond_wait(&a->done_cond, &a->q_lock);
-    pthread_mutex_unlock(&a->q_lock);
+    if (a)
+        groupcommit_flush(a->writer);
 }
 
 int account_position_set(Account *a, int64_t user_id, const char *stream, double seconds)
@@ -995,12 +825,7 @@ int account_position_set(Account *a, int64_t user_id, const char *stream, double
         return AVERROR(EINVAL);
     snprintf(me.stream, sizeof(me.stream), "%s", stream);
     me.now = account_now(a);
-    pthread_mutex_lock(&a->q_lock);
-    enqueue(a, &me);
-    while (!me.done)
-        pthread_cond_wait(&a->done_cond, &a->q_lock);
-    pthread_mutex_unlock(&a->q_lock);
-    return me.ret;
+    return groupcommit_wait(a->writer, &me.item);
 }
 
 /* Queue a session's expiry move (WRITE_TOUCH) or deletion (WRITE_DROP);
@@ -1014,9 +839,8 @@ static int queue_session_write(Account *a, int kind, const unsigned char *h, dou
     w->kind = kind;
     memcpy(w->token_hash, h, TOKEN_HASH_BYTES);
     w->now = now;
-    pthread_mutex_lock(&a->q_lock);
-    enqueue(a, w);
-    pthread_mutex_unlock(&a->q_lock);
+    w->item.done = write_done;
+    groupcommit_submit(a->writer, &w->item);
     return 0;
 }
 
@@ -1035,9 +859,8 @@ int account_position_set_async(Account *a, int64_t user_id, const char *stream,
     w->now = account_now(a);
     w->cb = cb;
     w->opaque = opaque;
-    pthread_mutex_lock(&a->q_lock);
-    enqueue(a, w);
-    pthread_mutex_unlock(&a->q_lock);
+    w->item.done = write_done;
+    groupcommit_submit(a->writer, &w->item);
     return 0;
 }
 

@@ -37,7 +37,7 @@
  * connection, writes through another (WAL: a reader never waits for a
  * writer, so a session check answers even while live-package holds the
  * write lock); position writes and session refreshes are committed in
- * batches by one writer thread (see account.c). Hashing runs outside
+ * batches by one writer thread (see groupcommit.h). Hashing runs outside
  * every lock.
  *
  * Errors: 0 or a negative AVERROR. AVERROR(ENOENT): no such user, session
