@@ -9,14 +9,20 @@
 # Provides $T (a temporary directory removed at exit, with every process
 # started by bg killed), $TOP (the checkout), $LIVE_BIN first in PATH,
 # free_port, wait_for and media makers built on ffmpeg -f lavfi.
+#
+# One locale for every test, whatever the caller's: byte order for sort,
+# byte-wise regular expressions, untranslated messages (as jq's
+# tests/setup does). No set -e: the tests run commands that must fail and
+# look at $? afterwards; the setup below stops by itself when it fails.
 set -u
+export LC_ALL=C
 
 TOP=${LIVE_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 LIVE_BIN=${LIVE_BIN:-$TOP/build/bin}
 PATH=$LIVE_BIN:$TOP/scripts:$PATH
 export TOP LIVE_BIN PATH
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/live-test.XXXXXX")
+T=$(mktemp -d "${TMPDIR:-/tmp}/live-test.XXXXXX") || { echo "Bail out! mktemp -d failed"; exit 1; }
 _tap_n=0
 _tap_failed=0
 _tap_planned=0
