@@ -34,6 +34,7 @@
 #include "parse.h"
 #include "record.h"
 #include "rtmp.h"
+#include "sock.h"
 
 extern char **environ;
 
@@ -226,14 +227,6 @@ static Stream *find_stream(Server *s, const char *name)
     return NULL;
 }
 
-static int set_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return AVERROR(errno);
-    return 0;
-}
-
 static int spawn_child(Server *s, Stream *st)
 {
     posix_spawn_file_actions_t fa;
@@ -281,7 +274,7 @@ static int spawn_child(Server *s, Stream *st)
         return AVERROR(ret);
     }
     fcntl(fds[1], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups; best effort */
-    set_nonblock(fds[1]);
+    sock_set_nonblock(fds[1]);
     st->fd = fds[1];
     st->pollable = 1;
     st->child = pid;
@@ -325,7 +318,7 @@ static int open_stdout(Server *s, Stream *st)
     st->is_stdout = 1;
     if (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)) {
         s->stdout_flags = fcntl(1, F_GETFL);
-        set_nonblock(1);
+        sock_set_nonblock(1);
         st->pollable = 1;
     }
     return 0;
@@ -892,41 +885,6 @@ static void conn_read(Server *s, Conn *c)
         conn_flush(s, c);
 }
 
-static int is_loopback(const struct sockaddr_storage *ss)
-{
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-    }
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-            return 1;
-        return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
-    }
-    return 0;
-}
-
-static void format_peer(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-        port = ntohs(in->sin_port);
-        snprintf(buf, size, "%s:%d", host, port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        port = ntohs(in6->sin6_port);
-        snprintf(buf, size, "[%s]:%d", host, port);
-    } else {
-        snprintf(buf, size, "?");
-    }
-}
-
 static void do_accept(Server *s)
 {
     for (;;) {
@@ -944,12 +902,12 @@ static void do_accept(Server *s)
                 log_warn("accept: %s", strerror(errno));
             return;
         }
-        format_peer(&ss, peer, sizeof(peer));
+        sock_peer((struct sockaddr *)&ss, peer, sizeof(peer));
         if (s->quit) {
             close(fd);
             continue;
         }
-        if (!s->keys && !is_loopback(&ss)) {
+        if (!s->keys && !sock_is_loopback((struct sockaddr *)&ss)) {
             log_warn("%s: refused: without -k only loopback publishers are accepted", peer);
             close(fd);
             continue;

@@ -1,0 +1,66 @@
+/*
+ * sock.c: socket and address helpers. See sock.h.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+
+#include <libavutil/error.h>
+
+#include "sock.h"
+
+int sock_set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return AVERROR(errno);
+    return 0;
+}
+
+int sock_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+            return 1;
+        return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
+    }
+    return 0;
+}
+
+void sock_host(const struct sockaddr *sa, char *buf, size_t size)
+{
+    const void *addr = NULL;
+
+    if (sa->sa_family == AF_INET)
+        addr = &((const struct sockaddr_in *)sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6)
+        addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (size)
+        buf[0] = '\0';
+    if (addr && !inet_ntop(sa->sa_family, addr, buf, size) && size)
+        buf[0] = '\0';
+}
+
+void sock_peer(const struct sockaddr *sa, char *buf, size_t size)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        snprintf(buf, size, "%s:%d", host, ntohs(in->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        snprintf(buf, size, "[%s]:%d", host, ntohs(in6->sin6_port));
+    } else {
+        snprintf(buf, size, "?");
+    }
+}

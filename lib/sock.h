@@ -1,0 +1,23 @@
+/*
+ * sock.h: small helpers for sockets and their addresses, shared by the
+ * servers (ingest.c's RTMP server; http.c's peers may use them too).
+ */
+#ifndef LIVE_SOCK_H
+#define LIVE_SOCK_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* O_NONBLOCK on fd: 0 or AVERROR(errno). */
+int sock_set_nonblock(int fd);
+
+/* 1 when sa is a loopback address: 127.0.0.0/8, ::1, or ::ffff:127.x.x.x. */
+int sock_is_loopback(const struct sockaddr *sa);
+
+/* The address as text, without port ("" for a family other than IPv4/6). */
+void sock_host(const struct sockaddr *sa, char *buf, size_t size);
+
+/* "HOST:PORT", "[HOST]:PORT" for IPv6, "?" for another family. */
+void sock_peer(const struct sockaddr *sa, char *buf, size_t size);
+
+#endif
