@@ -23,8 +23,8 @@
  *       restarted live-package publishes them; done = published, spool
  *       files not yet removed.
  *
- * The columns after "+" are additions to the contract in COMMON.md /
- * live-package(1); they are added with ALTER TABLE when another program
+ * The columns after "+" are additions to the first version of this
+ * schema (see live-package(1)); they are added with ALTER TABLE when another program
  * created the table first. All functions return 0 or a negative AVERROR
  * (AVERROR_EXTERNAL for a database error, logged).
  */
@@ -37,9 +37,10 @@
 #include <sqlite3.h>
 
 #include "manifest.h"
+#include "record.h"
 
 typedef struct CatalogStream {
-    char name[72];
+    char name[RECORD_MAX_NAME + 1];
     char state[8];              /* "live" or "vod" */
     double availability_start;
     double segment_duration;
@@ -48,7 +49,7 @@ typedef struct CatalogStream {
 } CatalogStream;
 
 typedef struct CatalogRendition {
-    char id[72];
+    char id[RECORD_MAX_NAME + 1];
     int kind;                   /* CMAF_VIDEO or CMAF_AUDIO */
     char codec[32];
     int width, height, sar_num, sar_den, fps_num, fps_den;

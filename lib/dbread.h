@@ -16,10 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "record.h"
+
 typedef struct DbRead DbRead;
 
 typedef struct DbStream {
-    char name[72];
+    char name[RECORD_MAX_NAME + 1];
     int live;                  /* state 'live' (else 'vod') */
     double availability_start; /* unix seconds */
     double segment_duration;   /* seconds */

@@ -50,12 +50,12 @@ typedef struct HttpHeader {
     struct HttpHeader *next;
 } HttpHeader;
 
-/* One TCP connection, for the request-head deadline. */
 /* Where a connection is, for the head deadline: a request being handled
  * (no deadline), a head being read (header_timeout from the connection or
  * from the request line), idle between keep-alive requests (timeout). */
 enum { HEAD_NONE, HEAD_READING, HEAD_IDLE };
 
+/* One TCP connection, for the request-head deadline. */
 typedef struct Conn {
     struct Conn *prev, *next;
     MHD_socket fd;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "cmaf.h"
+#include "record.h"
 
 /* One published (listed) segment of the stream, in sequence order. */
 typedef struct ManifestSegment {
@@ -28,7 +29,7 @@ typedef struct ManifestFile {
 } ManifestFile;
 
 typedef struct ManifestRendition {
-    char id[72];
+    char id[RECORD_MAX_NAME + 1];
     int kind;                   /* CMAF_VIDEO or CMAF_AUDIO */
     char codec[32];
     int width, height, sar_num, sar_den, fps_num, fps_den;

@@ -37,7 +37,7 @@ typedef struct Pending {
 } Pending;
 
 typedef struct Stream {
-    char name[72];
+    char name[RECORD_MAX_NAME + 1];
     int64_t next_seq;           /* the next seq to publish */
     Pending *pend;              /* sorted by seq */
     int npend, cap;

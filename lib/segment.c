@@ -436,20 +436,20 @@ static int file_finish(Segmenter *sg, SegmentFile **fp, int64_t end)
 
     if ((ret = av_write_trailer(f->oc)) < 0) {
         log_error("%s: writing the trailer: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
-        goto fail;
+        goto end;
     }
     if (f->oc->pb->error < 0) {
         ret = f->oc->pb->error;
         log_error("writing %s: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
-        goto fail;
+        goto end;
     }
     if ((ret = avio_closep(&f->oc->pb)) < 0) {
         log_error("closing %s: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
-        goto fail;
+        goto end;
     }
     if ((ret = fs_publish(f->tmp, f->path, 1)) < 0) {
         log_error("renaming %s to %s: %s", f->tmp, f->path, log_averr(ret, eb, sizeof(eb)));
-        goto fail;
+        goto end;
     }
     f->tmp[0] = '\0';
     if (end < f->start)
@@ -458,7 +458,7 @@ static int file_finish(Segmenter *sg, SegmentFile **fp, int64_t end)
     rec = record_new("segment", sg->opt->stream, f->seq);
     if (!rec) {
         ret = AVERROR(ENOMEM);
-        goto fail;
+        goto end;
     }
     json_object_set_new(rec, "path", json_string(f->rel));
     json_object_set_new(rec, "start", json_real(seconds(sg, f->start)));
@@ -480,7 +480,7 @@ static int file_finish(Segmenter *sg, SegmentFile **fp, int64_t end)
         log_error("standard output closed: stopping");
     else if (ret < 0)
         log_error("writing a record: %s", log_averr(ret, eb, sizeof(eb)));
-fail:
+end:
     file_abort(fp);
     return ret;
 }
@@ -993,13 +993,13 @@ static int resume_stream(Segmenter *sg)
     }
     snprintf(num, sizeof(num), "%ld.%s", (long)last, SEGMENT_EXT);
     if ((ret = record_join(path, sizeof(path), sg->dir, num)) < 0)
-        goto fail;
+        goto end;
     snprintf(url, sizeof(url), "file:%s", path);
     if ((ret = avformat_open_input(&ic, url, NULL, NULL)) < 0)
-        goto fail;
+        goto end;
     if (!ic->nb_streams || !(pkt = av_packet_alloc())) {
         ret = ic->nb_streams ? AVERROR(ENOMEM) : AVERROR_INVALIDDATA;
-        goto fail;
+        goto end;
     }
     sg->base_tb = ic->streams[0]->time_base;
     while ((ret = av_read_frame(ic, pkt)) >= 0) {
@@ -1019,10 +1019,10 @@ static int resume_stream(Segmenter *sg)
         av_packet_unref(pkt);
     }
     if (ret != AVERROR_EOF)
-        goto fail;
+        goto end;
     if (end == INT64_MIN) {
         ret = AVERROR_INVALIDDATA;
-        goto fail;
+        goto end;
     }
     sg->seq = last + 1;
     sg->base_ts = end;
@@ -1030,7 +1030,7 @@ static int resume_stream(Segmenter *sg)
     log_info("continuing after %s: segment %" PRId64 " at %.3f s", path, sg->seq,
              (double)end * sg->base_tb.num / sg->base_tb.den);
     ret = 0;
-fail:
+end:
     if (ret < 0) {
         log_error("--continue: reading %s: %s", path, log_averr(ret, eb, sizeof(eb)));
         snprintf(sg->error, sizeof(sg->error), "cannot continue after segment %ld", (long)last);

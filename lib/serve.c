@@ -123,7 +123,7 @@ int serve_run(const ServeConfig *cfg)
         (r = http_server_new(&c.http, &srv)) < 0 ||
         (r = site_routes(site, srv)) < 0 ||
         (c.db && (r = api_start(c.db, srv, &acct)) < 0) ||   /* login and resume */
-        /* more routes (e.g. /api/) go here, before the catch-all */
+        /* the catch-all last: routes are tried in the order added */
         (r = http_route(srv, "GET", "/", HTTP_ROUTE_PREFIX, origin_handle, origin)) < 0 ||
         (r = http_server_start(srv)) < 0)
         goto end;
