@@ -4,9 +4,9 @@
 # tests/unit/test-X.c or tests/NAME.t and it is built and run.
 include config.mk
 
-LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_SRC  := $(sort $(wildcard lib/*.c lib/rtc/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/live-*.c))
-UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c tests/unit/rtc/test-*.c))
 SH_TESTS := $(sort $(wildcard tests/*.t))
 MANPAGES := $(sort $(wildcard man/*.[1-9]))
 
