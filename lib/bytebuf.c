@@ -94,6 +94,50 @@ void bytebuf_put_be32(ByteBuf *b, uint32_t v)
     bytebuf_append(b, x, 4);
 }
 
+void bytebuf_put_be64(ByteBuf *b, uint64_t v)
+{
+    bytebuf_put_be32(b, (uint32_t)(v >> 32));
+    bytebuf_put_be32(b, (uint32_t)v);
+}
+
+void bytebuf_put_zeros(ByteBuf *b, size_t n)
+{
+    int ret;
+
+    if ((ret = bytebuf_reserve(b, n)) < 0) {
+        if (!b->err)
+            b->err = ret;
+        return;
+    }
+    memset(b->data + b->len, 0, n);
+    b->len += n;
+}
+
+void bytebuf_set_be32(ByteBuf *b, size_t at, uint32_t v)
+{
+    uint8_t *p;
+
+    if (b->err || at > bytebuf_size(b) || bytebuf_size(b) - at < 4)
+        return;
+    p = b->data + b->off + at;
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+uint8_t *bytebuf_take(ByteBuf *b, size_t *len)
+{
+    uint8_t *p = b->data;
+
+    *len = bytebuf_size(b);
+    if (p && b->off)
+        memmove(p, p + b->off, *len);
+    b->data = NULL;
+    b->off = b->len = b->cap = 0;
+    return p;
+}
+
 void bytebuf_put_le32(ByteBuf *b, uint32_t v)
 {
     uint8_t x[4] = { v, v >> 8, v >> 16, v >> 24 };

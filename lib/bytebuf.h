@@ -3,6 +3,10 @@
  * protocol encoders (AMF0, RTMP responses, FLV tags) and by live-ingest's
  * per-connection and per-stream output queues.
  *
+ * Also the writer of MP4 boxes (cmaf.c): big-endian integers, sizes
+ * patched in afterwards (bytebuf_set_be32), the bytes handed over at the
+ * end (bytebuf_take).
+ *
  * Bytes are appended at the end and consumed from the front. A failed
  * append (over the limit, or out of memory) sets the sticky err field and
  * drops that append, so an encoder can write a whole message and check
@@ -44,7 +48,17 @@ void bytebuf_put8(ByteBuf *b, unsigned v);
 void bytebuf_put_be16(ByteBuf *b, unsigned v);
 void bytebuf_put_be24(ByteBuf *b, uint32_t v);
 void bytebuf_put_be32(ByteBuf *b, uint32_t v);
+void bytebuf_put_be64(ByteBuf *b, uint64_t v);
 void bytebuf_put_le32(ByteBuf *b, uint32_t v);
+void bytebuf_put_zeros(ByteBuf *b, size_t n);
+
+/* Overwrite the 4 bytes at offset at (from bytebuf_data) with v, big
+ * endian; nothing when they are not all held or err is set. */
+void bytebuf_set_be32(ByteBuf *b, size_t at, uint32_t v);
+
+/* Hand the bytes held over to the caller (free them; NULL when none) with
+ * their count in *len, and empty the buffer. */
+uint8_t *bytebuf_take(ByteBuf *b, size_t *len);
 
 /* Drop n bytes (at most bytebuf_size) from the front. */
 void bytebuf_consume(ByteBuf *b, size_t n);

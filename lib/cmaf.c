@@ -10,115 +10,39 @@
 #include <libavutil/error.h>
 #include <libavutil/rational.h>
 
+#include "bytebuf.h"
 #include "cmaf.h"
 #include "log.h"
 
-/* ---- a growable byte buffer with big-endian writers and boxes ---- */
-
-typedef struct Buf {
-    uint8_t *p;
-    size_t len, cap;
-    int err;                    /* sticky: AVERROR(ENOMEM) once allocation failed */
-} Buf;
-
-static void buf_need(Buf *b, size_t n)
-{
-    if (b->err || b->len + n <= b->cap)
-        return;
-    size_t ncap = b->cap ? b->cap : 1024;
-    while (ncap < b->len + n)
-        ncap *= 2;
-    uint8_t *np = realloc(b->p, ncap);
-    if (!np) {
-        b->err = AVERROR(ENOMEM);
-        return;
-    }
-    b->p = np;
-    b->cap = ncap;
-}
-
-static void put_bytes(Buf *b, const void *d, size_t n)
-{
-    buf_need(b, n);
-    if (b->err)
-        return;
-    memcpy(b->p + b->len, d, n);
-    b->len += n;
-}
-
-static void put8(Buf *b, unsigned v)
-{
-    uint8_t c = (uint8_t)v;
-    put_bytes(b, &c, 1);
-}
-
-static void put16(Buf *b, unsigned v)
-{
-    uint8_t c[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-    put_bytes(b, c, 2);
-}
-
-static void put24(Buf *b, uint32_t v)
-{
-    uint8_t c[3] = { (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-    put_bytes(b, c, 3);
-}
-
-static void put32(Buf *b, uint32_t v)
-{
-    uint8_t c[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-    put_bytes(b, c, 4);
-}
-
-static void put64(Buf *b, uint64_t v)
-{
-    put32(b, (uint32_t)(v >> 32));
-    put32(b, (uint32_t)v);
-}
-
-static void put_zero(Buf *b, size_t n)
-{
-    while (n--)
-        put8(b, 0);
-}
-
-static void set32(Buf *b, size_t at, uint32_t v)
-{
-    if (b->err || at + 4 > b->len)
-        return;
-    b->p[at] = (uint8_t)(v >> 24);
-    b->p[at + 1] = (uint8_t)(v >> 16);
-    b->p[at + 2] = (uint8_t)(v >> 8);
-    b->p[at + 3] = (uint8_t)v;
-}
+/* ---- MP4 boxes on a ByteBuf ---- */
 
 /* Start a box: returns its offset; box_end writes the size there. */
-static size_t box_begin(Buf *b, const char *type)
+static size_t box_begin(ByteBuf *b, const char *type)
 {
-    size_t at = b->len;
-    put32(b, 0);
-    put_bytes(b, type, 4);
+    size_t at = bytebuf_size(b);
+    bytebuf_put_be32(b, 0);
+    bytebuf_append(b, type, 4);
     return at;
 }
 
-static size_t fullbox_begin(Buf *b, const char *type, unsigned version, uint32_t flags)
+static size_t fullbox_begin(ByteBuf *b, const char *type, unsigned version, uint32_t flags)
 {
     size_t at = box_begin(b, type);
-    put8(b, version);
-    put24(b, flags);
+    bytebuf_put8(b, version);
+    bytebuf_put_be24(b, flags);
     return at;
 }
 
-static void box_end(Buf *b, size_t at)
+static void box_end(ByteBuf *b, size_t at)
 {
-    set32(b, at, (uint32_t)(b->len - at));
+    bytebuf_set_be32(b, at, (uint32_t)(bytebuf_size(b) - at));
 }
 
-static void put_matrix(Buf *b)
+static void put_matrix(ByteBuf *b)
 {
     static const uint32_t m[9] = { 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000 };
     for (int i = 0; i < 9; i++)
-        put32(b, m[i]);
+        bytebuf_put_be32(b, m[i]);
 }
 
 /* ---- codec configuration ---- */
@@ -159,7 +83,7 @@ int cmaf_avcc_from_annexb(const uint8_t *buf, size_t len, uint8_t **avcc, size_t
 {
     const uint8_t *nal, *sps = NULL, *pps = NULL;
     size_t pos = 0, nal_len, sps_len = 0, pps_len = 0;
-    Buf b = { 0 };
+    ByteBuf b = { 0 };
 
     while (annexb_next(buf, len, &pos, &nal, &nal_len)) {
         if (nal_len == 0)
@@ -174,23 +98,22 @@ int cmaf_avcc_from_annexb(const uint8_t *buf, size_t len, uint8_t **avcc, size_t
     }
     if (!sps || !pps || sps_len > 0xffff || pps_len > 0xffff)
         return AVERROR_INVALIDDATA;
-    put8(&b, 1);
-    put8(&b, sps[1]);                   /* profile_idc */
-    put8(&b, sps[2]);                   /* constraint flags */
-    put8(&b, sps[3]);                   /* level_idc */
-    put8(&b, 0xff);                     /* 4-byte NAL lengths */
-    put8(&b, 0xe1);                     /* one SPS */
-    put16(&b, (unsigned)sps_len);
-    put_bytes(&b, sps, sps_len);
-    put8(&b, 1);                        /* one PPS */
-    put16(&b, (unsigned)pps_len);
-    put_bytes(&b, pps, pps_len);
+    bytebuf_put8(&b, 1);
+    bytebuf_put8(&b, sps[1]);                   /* profile_idc */
+    bytebuf_put8(&b, sps[2]);                   /* constraint flags */
+    bytebuf_put8(&b, sps[3]);                   /* level_idc */
+    bytebuf_put8(&b, 0xff);                     /* 4-byte NAL lengths */
+    bytebuf_put8(&b, 0xe1);                     /* one SPS */
+    bytebuf_put_be16(&b, (unsigned)sps_len);
+    bytebuf_append(&b, sps, sps_len);
+    bytebuf_put8(&b, 1);                        /* one PPS */
+    bytebuf_put_be16(&b, (unsigned)pps_len);
+    bytebuf_append(&b, pps, pps_len);
     if (b.err) {
-        free(b.p);
+        bytebuf_free(&b);
         return b.err;
     }
-    *avcc = b.p;
-    *avcc_size = b.len;
+    *avcc = bytebuf_take(&b, avcc_size);
     return 0;
 }
 
@@ -199,7 +122,7 @@ int cmaf_params_inband(CmafFragment *f)
     const uint8_t *c = f->track.config;
     size_t n = f->track.config_size, pos = 6;
     int lsize, count;
-    Buf b = { 0 };
+    ByteBuf b = { 0 };
 
     if (f->track.kind != CMAF_VIDEO || n < 7 || c[0] != 1 || f->nb_samples < 1)
         return AVERROR_INVALIDDATA;
@@ -211,29 +134,30 @@ int cmaf_params_inband(CmafFragment *f)
         for (int i = 0; i < count; i++) {
             size_t len;
             if (pos + 2 > n || pos + 2 + (len = (size_t)c[pos] << 8 | c[pos + 1]) > n) {
-                free(b.p);
+                bytebuf_free(&b);
                 return AVERROR_INVALIDDATA;
             }
             for (int k = lsize - 1; k >= 0; k--)
-                put8(&b, (unsigned)(len >> (8 * k)));
-            put_bytes(&b, c + pos + 2, len);
+                bytebuf_put8(&b, (unsigned)(len >> (8 * k)));
+            bytebuf_append(&b, c + pos + 2, len);
             pos += 2 + len;
         }
         if (list == 0) {
             if (pos >= n) {
-                free(b.p);
+                bytebuf_free(&b);
                 return AVERROR_INVALIDDATA;
             }
             count = c[pos++];
         }
     }
-    put_bytes(&b, f->data, f->data_size);
-    if (b.err)
+    bytebuf_append(&b, f->data, f->data_size);
+    if (b.err) {
+        bytebuf_free(&b);
         return b.err;
-    f->samples[0].size += (uint32_t)(b.len - f->data_size);
+    }
+    f->samples[0].size += (uint32_t)(bytebuf_size(&b) - f->data_size);
     free(f->data);
-    f->data = b.p;
-    f->data_size = b.len;
+    f->data = bytebuf_take(&b, &f->data_size);
     return 0;
 }
 
@@ -306,10 +230,10 @@ void cmaf_fragment_free(CmafFragment **fp)
 /* Append one packet's payload to data in the fragment's form: H.264 as
  * 4-byte-length NAL units without AUD/SPS/PPS (those live in avcC), or kept
  * as is when already length-prefixed; AAC without ADTS header. */
-static int append_payload(Buf *data, const CmafTrack *t, int annexb, const AVPacket *pkt,
+static int append_payload(ByteBuf *data, const CmafTrack *t, int annexb, const AVPacket *pkt,
                           uint32_t *size)
 {
-    size_t before = data->len;
+    size_t before = bytebuf_size(data);
 
     if (t->kind == CMAF_VIDEO && annexb) {
         const uint8_t *nal;
@@ -318,18 +242,18 @@ static int append_payload(Buf *data, const CmafTrack *t, int annexb, const AVPac
             int type = nal_len ? nal[0] & 0x1f : 0;
             if (nal_len == 0 || type == 9 || type == 7 || type == 8)
                 continue;
-            put32(data, (uint32_t)nal_len);
-            put_bytes(data, nal, nal_len);
+            bytebuf_put_be32(data, (uint32_t)nal_len);
+            bytebuf_append(data, nal, nal_len);
         }
     } else if (t->kind == CMAF_AUDIO && adts_header(pkt->data, pkt->size)) {
         size_t h = adts_header(pkt->data, pkt->size);
-        put_bytes(data, pkt->data + h, pkt->size - h);
+        bytebuf_append(data, pkt->data + h, pkt->size - h);
     } else {
-        put_bytes(data, pkt->data, pkt->size);
+        bytebuf_append(data, pkt->data, pkt->size);
     }
     if (data->err)
         return data->err;
-    *size = (uint32_t)(data->len - before);
+    *size = (uint32_t)(bytebuf_size(data) - before);
     return 0;
 }
 
@@ -469,7 +393,7 @@ int cmaf_read(const char *path, double start, double duration, CmafFragment **ou
     CmafFragment *f = NULL;
     Pkt *pk = NULL;
     int64_t *sorted = NULL;
-    Buf data = { 0 };
+    ByteBuf data = { 0 };
     int n = 0, cap = 0, idx = -1, annexb = 0, ret;
     AVStream *st;
     char eb[AV_ERROR_MAX_STRING_SIZE];
@@ -570,14 +494,12 @@ int cmaf_read(const char *path, double start, double duration, CmafFragment **ou
         sorted[i] = pk[i].pts;
     qsort(sorted, n, sizeof(*sorted), cmp_i64);
     retime(f, pk, n, start, duration, sorted);
-    f->data = data.p;
-    f->data_size = data.len;
-    data.p = NULL;
+    f->data = bytebuf_take(&data, &f->data_size);
     *out = f;
     f = NULL;
     ret = 0;
 end:
-    free(data.p);
+    bytebuf_free(&data);
     free(sorted);
     free(pk);
     av_packet_free(&pkt);
@@ -588,78 +510,78 @@ end:
 
 /* ---- writing ---- */
 
-static void write_ftyp(Buf *b, const char *type, const char *major, const char *const *compat)
+static void write_ftyp(ByteBuf *b, const char *type, const char *major, const char *const *compat)
 {
     size_t at = box_begin(b, type);
-    put_bytes(b, major, 4);
-    put32(b, 0);
+    bytebuf_append(b, major, 4);
+    bytebuf_put_be32(b, 0);
     for (; *compat; compat++)
-        put_bytes(b, *compat, 4);
+        bytebuf_append(b, *compat, 4);
     box_end(b, at);
 }
 
-static void write_esds(Buf *b, const CmafTrack *t)
+static void write_esds(ByteBuf *b, const CmafTrack *t)
 {
     /* ES_Descriptor(3) { DecoderConfigDescriptor(4) { DecoderSpecificInfo(5) }
      * SLConfigDescriptor(6) }, each with a 4-byte length as mp4 muxers do. */
     size_t asc = t->config_size;
     size_t dsi = 5 + asc, dcd = 5 + 13 + dsi, es = 5 + 3 + dcd + 5 + 1;
     size_t at = fullbox_begin(b, "esds", 0, 0);
-    put8(b, 3);
-    put32(b, 0x80808000u | (uint32_t)(es - 5));
-    put16(b, 1);                        /* ES_ID */
-    put8(b, 0);
-    put8(b, 4);
-    put32(b, 0x80808000u | (uint32_t)(dcd - 5));
-    put8(b, 0x40);                      /* MPEG-4 audio */
-    put8(b, 0x15);                      /* audio stream */
-    put24(b, 0);                        /* buffer size */
-    put32(b, 0);                        /* max bitrate */
-    put32(b, 0);                        /* avg bitrate */
-    put8(b, 5);
-    put32(b, 0x80808000u | (uint32_t)asc);
-    put_bytes(b, t->config, asc);
-    put8(b, 6);
-    put32(b, 0x80808001u);
-    put8(b, 2);
+    bytebuf_put8(b, 3);
+    bytebuf_put_be32(b, 0x80808000u | (uint32_t)(es - 5));
+    bytebuf_put_be16(b, 1);                        /* ES_ID */
+    bytebuf_put8(b, 0);
+    bytebuf_put8(b, 4);
+    bytebuf_put_be32(b, 0x80808000u | (uint32_t)(dcd - 5));
+    bytebuf_put8(b, 0x40);                      /* MPEG-4 audio */
+    bytebuf_put8(b, 0x15);                      /* audio stream */
+    bytebuf_put_be24(b, 0);                        /* buffer size */
+    bytebuf_put_be32(b, 0);                        /* max bitrate */
+    bytebuf_put_be32(b, 0);                        /* avg bitrate */
+    bytebuf_put8(b, 5);
+    bytebuf_put_be32(b, 0x80808000u | (uint32_t)asc);
+    bytebuf_append(b, t->config, asc);
+    bytebuf_put8(b, 6);
+    bytebuf_put_be32(b, 0x80808001u);
+    bytebuf_put8(b, 2);
     box_end(b, at);
 }
 
-static void write_stsd(Buf *b, const CmafTrack *t)
+static void write_stsd(ByteBuf *b, const CmafTrack *t)
 {
     size_t at = fullbox_begin(b, "stsd", 0, 0), e, c;
-    put32(b, 1);
+    bytebuf_put_be32(b, 1);
     if (t->kind == CMAF_VIDEO) {
         e = box_begin(b, "avc1");
-        put_zero(b, 6);
-        put16(b, 1);                    /* data_reference_index */
-        put_zero(b, 16);
-        put16(b, (unsigned)t->width);
-        put16(b, (unsigned)t->height);
-        put32(b, 0x00480000);
-        put32(b, 0x00480000);
-        put32(b, 0);
-        put16(b, 1);                    /* frame_count */
-        put_zero(b, 32);                /* compressorname */
-        put16(b, 0x18);
-        put16(b, 0xffff);
+        bytebuf_put_zeros(b, 6);
+        bytebuf_put_be16(b, 1);                    /* data_reference_index */
+        bytebuf_put_zeros(b, 16);
+        bytebuf_put_be16(b, (unsigned)t->width);
+        bytebuf_put_be16(b, (unsigned)t->height);
+        bytebuf_put_be32(b, 0x00480000);
+        bytebuf_put_be32(b, 0x00480000);
+        bytebuf_put_be32(b, 0);
+        bytebuf_put_be16(b, 1);                    /* frame_count */
+        bytebuf_put_zeros(b, 32);                /* compressorname */
+        bytebuf_put_be16(b, 0x18);
+        bytebuf_put_be16(b, 0xffff);
         c = box_begin(b, "avcC");
-        put_bytes(b, t->config, t->config_size);
+        bytebuf_append(b, t->config, t->config_size);
         box_end(b, c);
         c = box_begin(b, "pasp");
-        put32(b, (uint32_t)t->sar_num);
-        put32(b, (uint32_t)t->sar_den);
+        bytebuf_put_be32(b, (uint32_t)t->sar_num);
+        bytebuf_put_be32(b, (uint32_t)t->sar_den);
         box_end(b, c);
         box_end(b, e);
     } else {
         e = box_begin(b, "mp4a");
-        put_zero(b, 6);
-        put16(b, 1);
-        put_zero(b, 8);
-        put16(b, (unsigned)(t->channels > 0 ? t->channels : 2));
-        put16(b, 16);
-        put32(b, 0);
-        put32(b, t->sample_rate <= 0xffff ? (uint32_t)t->sample_rate << 16 : 0);
+        bytebuf_put_zeros(b, 6);
+        bytebuf_put_be16(b, 1);
+        bytebuf_put_zeros(b, 8);
+        bytebuf_put_be16(b, (unsigned)(t->channels > 0 ? t->channels : 2));
+        bytebuf_put_be16(b, 16);
+        bytebuf_put_be32(b, 0);
+        bytebuf_put_be32(b, t->sample_rate <= 0xffff ? (uint32_t)t->sample_rate << 16 : 0);
         write_esds(b, t);
         box_end(b, e);
     }
@@ -669,7 +591,7 @@ static void write_stsd(Buf *b, const CmafTrack *t)
 int cmaf_write_init(const CmafTrack *t, uint8_t **out, size_t *len)
 {
     static const char *const compat[] = { "iso6", "cmfc", "mp41", "dash", NULL };
-    Buf b = { 0 };
+    ByteBuf b = { 0 };
     size_t moov, trak, mdia, minf, stbl, at;
     int video = t->kind == CMAF_VIDEO;
 
@@ -679,70 +601,70 @@ int cmaf_write_init(const CmafTrack *t, uint8_t **out, size_t *len)
     moov = box_begin(&b, "moov");
 
     at = fullbox_begin(&b, "mvhd", 0, 0);
-    put32(&b, 0);                       /* creation, modification */
-    put32(&b, 0);
-    put32(&b, 1000);                    /* timescale */
-    put32(&b, 0);                       /* duration: fragmented */
-    put32(&b, 0x00010000);              /* rate */
-    put16(&b, 0x0100);                  /* volume */
-    put_zero(&b, 10);
+    bytebuf_put_be32(&b, 0);                       /* creation, modification */
+    bytebuf_put_be32(&b, 0);
+    bytebuf_put_be32(&b, 1000);                    /* timescale */
+    bytebuf_put_be32(&b, 0);                       /* duration: fragmented */
+    bytebuf_put_be32(&b, 0x00010000);              /* rate */
+    bytebuf_put_be16(&b, 0x0100);                  /* volume */
+    bytebuf_put_zeros(&b, 10);
     put_matrix(&b);
-    put_zero(&b, 24);
-    put32(&b, 2);                       /* next_track_ID */
+    bytebuf_put_zeros(&b, 24);
+    bytebuf_put_be32(&b, 2);                       /* next_track_ID */
     box_end(&b, at);
 
     trak = box_begin(&b, "trak");
     at = fullbox_begin(&b, "tkhd", 0, 3);
-    put32(&b, 0);
-    put32(&b, 0);
-    put32(&b, 1);                       /* track_ID */
-    put32(&b, 0);
-    put32(&b, 0);                       /* duration */
-    put_zero(&b, 8);
-    put16(&b, 0);                       /* layer */
-    put16(&b, 0);                       /* alternate_group */
-    put16(&b, video ? 0 : 0x0100);
-    put16(&b, 0);
+    bytebuf_put_be32(&b, 0);
+    bytebuf_put_be32(&b, 0);
+    bytebuf_put_be32(&b, 1);                       /* track_ID */
+    bytebuf_put_be32(&b, 0);
+    bytebuf_put_be32(&b, 0);                       /* duration */
+    bytebuf_put_zeros(&b, 8);
+    bytebuf_put_be16(&b, 0);                       /* layer */
+    bytebuf_put_be16(&b, 0);                       /* alternate_group */
+    bytebuf_put_be16(&b, video ? 0 : 0x0100);
+    bytebuf_put_be16(&b, 0);
     put_matrix(&b);
     if (video) {
         /* display size: width scaled by the sample aspect ratio */
         uint64_t dw = (uint64_t)t->width * (uint64_t)t->sar_num / (uint64_t)t->sar_den;
-        put32(&b, (uint32_t)(dw << 16));
-        put32(&b, (uint32_t)t->height << 16);
+        bytebuf_put_be32(&b, (uint32_t)(dw << 16));
+        bytebuf_put_be32(&b, (uint32_t)t->height << 16);
     } else {
-        put32(&b, 0);
-        put32(&b, 0);
+        bytebuf_put_be32(&b, 0);
+        bytebuf_put_be32(&b, 0);
     }
     box_end(&b, at);
 
     mdia = box_begin(&b, "mdia");
     at = fullbox_begin(&b, "mdhd", 0, 0);
-    put32(&b, 0);
-    put32(&b, 0);
-    put32(&b, t->timescale);
-    put32(&b, 0);
-    put16(&b, 0x55c4);                  /* language "und" */
-    put16(&b, 0);
+    bytebuf_put_be32(&b, 0);
+    bytebuf_put_be32(&b, 0);
+    bytebuf_put_be32(&b, t->timescale);
+    bytebuf_put_be32(&b, 0);
+    bytebuf_put_be16(&b, 0x55c4);                  /* language "und" */
+    bytebuf_put_be16(&b, 0);
     box_end(&b, at);
     at = fullbox_begin(&b, "hdlr", 0, 0);
-    put32(&b, 0);
-    put_bytes(&b, video ? "vide" : "soun", 4);
-    put_zero(&b, 12);
-    put_bytes(&b, video ? "Video" : "Audio", 6); /* with its NUL */
+    bytebuf_put_be32(&b, 0);
+    bytebuf_append(&b, video ? "vide" : "soun", 4);
+    bytebuf_put_zeros(&b, 12);
+    bytebuf_append(&b, video ? "Video" : "Audio", 6); /* with its NUL */
     box_end(&b, at);
 
     minf = box_begin(&b, "minf");
     if (video) {
         at = fullbox_begin(&b, "vmhd", 0, 1);
-        put_zero(&b, 8);
+        bytebuf_put_zeros(&b, 8);
     } else {
         at = fullbox_begin(&b, "smhd", 0, 0);
-        put_zero(&b, 4);
+        bytebuf_put_zeros(&b, 4);
     }
     box_end(&b, at);
     size_t dinf = box_begin(&b, "dinf");
     size_t dref = fullbox_begin(&b, "dref", 0, 0);
-    put32(&b, 1);
+    bytebuf_put_be32(&b, 1);
     at = fullbox_begin(&b, "url ", 0, 1);
     box_end(&b, at);
     box_end(&b, dref);
@@ -753,12 +675,12 @@ int cmaf_write_init(const CmafTrack *t, uint8_t **out, size_t *len)
     static const char *const empty[] = { "stts", "stsc", "stco" };
     for (int i = 0; i < 3; i++) {
         at = fullbox_begin(&b, empty[i], 0, 0);
-        put32(&b, 0);
+        bytebuf_put_be32(&b, 0);
         box_end(&b, at);
     }
     at = fullbox_begin(&b, "stsz", 0, 0);
-    put32(&b, 0);
-    put32(&b, 0);
+    bytebuf_put_be32(&b, 0);
+    bytebuf_put_be32(&b, 0);
     box_end(&b, at);
     box_end(&b, stbl);
     box_end(&b, minf);
@@ -767,20 +689,19 @@ int cmaf_write_init(const CmafTrack *t, uint8_t **out, size_t *len)
 
     size_t mvex = box_begin(&b, "mvex");
     at = fullbox_begin(&b, "trex", 0, 0);
-    put32(&b, 1);                       /* track_ID */
-    put32(&b, 1);                       /* default_sample_description_index */
-    put32(&b, 0);
-    put32(&b, 0);
-    put32(&b, 0);
+    bytebuf_put_be32(&b, 1);                       /* track_ID */
+    bytebuf_put_be32(&b, 1);                       /* default_sample_description_index */
+    bytebuf_put_be32(&b, 0);
+    bytebuf_put_be32(&b, 0);
+    bytebuf_put_be32(&b, 0);
     box_end(&b, at);
     box_end(&b, mvex);
     box_end(&b, moov);
     if (b.err) {
-        free(b.p);
+        bytebuf_free(&b);
         return b.err;
     }
-    *out = b.p;
-    *len = b.len;
+    *out = bytebuf_take(&b, len);
     return 0;
 }
 
@@ -794,49 +715,48 @@ int cmaf_write_segment(const CmafFragment *f, uint32_t seqno, uint8_t **out, siz
     int video = f->track.kind == CMAF_VIDEO;
     uint32_t trun_flags = 0x000001 | 0x000100 | 0x000200 | (video ? 0x000400 | 0x000800 : 0);
     size_t moof, traf, at, offset_at;
-    Buf b = { 0 };
+    ByteBuf b = { 0 };
 
     write_ftyp(&b, "styp", "msdh", compat);
     moof = box_begin(&b, "moof");
     at = fullbox_begin(&b, "mfhd", 0, 0);
-    put32(&b, seqno);
+    bytebuf_put_be32(&b, seqno);
     box_end(&b, at);
     traf = box_begin(&b, "traf");
     at = fullbox_begin(&b, "tfhd", 0, 0x020000); /* default-base-is-moof */
-    put32(&b, 1);
+    bytebuf_put_be32(&b, 1);
     box_end(&b, at);
     at = fullbox_begin(&b, "tfdt", 1, 0);
-    put64(&b, (uint64_t)(f->tfdt > 0 ? f->tfdt : 0));
+    bytebuf_put_be64(&b, (uint64_t)(f->tfdt > 0 ? f->tfdt : 0));
     box_end(&b, at);
     at = fullbox_begin(&b, "trun", 1, trun_flags);
-    put32(&b, (uint32_t)f->nb_samples);
-    offset_at = b.len;
-    put32(&b, 0);                       /* data_offset, patched below */
+    bytebuf_put_be32(&b, (uint32_t)f->nb_samples);
+    offset_at = bytebuf_size(&b);
+    bytebuf_put_be32(&b, 0);                       /* data_offset, patched below */
     for (int i = 0; i < f->nb_samples; i++) {
         const CmafSample *s = &f->samples[i];
-        put32(&b, s->duration);
-        put32(&b, s->size);
+        bytebuf_put_be32(&b, s->duration);
+        bytebuf_put_be32(&b, s->size);
         if (video) {
-            put32(&b, s->key ? FLAGS_SYNC : FLAGS_NONSYNC);
-            put32(&b, (uint32_t)s->cto);
+            bytebuf_put_be32(&b, s->key ? FLAGS_SYNC : FLAGS_NONSYNC);
+            bytebuf_put_be32(&b, (uint32_t)s->cto);
         }
     }
     box_end(&b, at);
     box_end(&b, traf);
     box_end(&b, moof);
-    set32(&b, offset_at, (uint32_t)(b.len - moof + 8));
+    bytebuf_set_be32(&b, offset_at, (uint32_t)(bytebuf_size(&b) - moof + 8));
     if (f->data_size + 8 > UINT32_MAX) {
-        free(b.p);
+        bytebuf_free(&b);
         return AVERROR(EFBIG);
     }
-    put32(&b, (uint32_t)(f->data_size + 8));
-    put_bytes(&b, "mdat", 4);
-    put_bytes(&b, f->data, f->data_size);
+    bytebuf_put_be32(&b, (uint32_t)(f->data_size + 8));
+    bytebuf_append(&b, "mdat", 4);
+    bytebuf_append(&b, f->data, f->data_size);
     if (b.err) {
-        free(b.p);
+        bytebuf_free(&b);
         return b.err;
     }
-    *out = b.p;
-    *len = b.len;
+    *out = bytebuf_take(&b, len);
     return 0;
 }
