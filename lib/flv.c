@@ -17,23 +17,30 @@ void flv_put_header(ByteBuf *b, int has_audio, int has_video)
     bytebuf_append(b, h, sizeof(h));
 }
 
+void flv_tag_frame(int type, uint32_t timestamp, size_t size,
+                   uint8_t header[FLV_TAG_HEADER_SIZE], uint8_t trailer[4])
+{
+    header[0] = type;
+    AV_WB24(header + 1, size);
+    AV_WB24(header + 4, timestamp & 0xffffff);
+    header[7] = timestamp >> 24;
+    AV_WB24(header + 8, 0);    /* StreamID */
+    AV_WB32(trailer, size + FLV_TAG_HEADER_SIZE);
+}
+
 int flv_put_tag(ByteBuf *b, int type, uint32_t timestamp, const uint8_t *body, size_t size)
 {
-    uint8_t h[11];
+    uint8_t h[FLV_TAG_HEADER_SIZE], t[4];
     int ret;
 
     if (size > 0xffffff)
         return AVERROR(EINVAL);
     if ((ret = bytebuf_reserve(b, size + FLV_TAG_OVERHEAD)) < 0)
         return ret;
-    h[0] = type;
-    AV_WB24(h + 1, size);
-    AV_WB24(h + 4, timestamp & 0xffffff);
-    h[7] = timestamp >> 24;
-    AV_WB24(h + 8, 0);
-    bytebuf_append(b, h, 11);
+    flv_tag_frame(type, timestamp, size, h, t);
+    bytebuf_append(b, h, sizeof(h));
     bytebuf_append(b, body, size);
-    bytebuf_put_be32(b, size + 11);
+    bytebuf_append(b, t, sizeof(t));
     return 0;
 }
 

@@ -28,6 +28,7 @@ enum FlvTagType {
 };
 
 #define FLV_HEADER_SIZE 13  /* with PreviousTagSize0 */
+#define FLV_TAG_HEADER_SIZE 11
 #define FLV_TAG_OVERHEAD 15 /* tag header + PreviousTagSize */
 #define FLV_CODEC_AVC 7
 #define FLV_CODEC_HEVC_LEGACY 12 /* a non-standard extension some encoders use */
@@ -40,6 +41,12 @@ void flv_put_header(ByteBuf *b, int has_audio, int has_video);
 /* Append one whole tag, or nothing: 0, or AVERROR(ENOSPC) when b has no
  * room (b->err untouched), AVERROR(EINVAL) for a body over 16 MiB. */
 int flv_put_tag(ByteBuf *b, int type, uint32_t timestamp, const uint8_t *body, size_t size);
+
+/* The same tag as flv_put_tag's, in pieces for a writev without copying
+ * the body: the header before it and the PreviousTagSize after it.
+ * size must be at most 0xffffff. */
+void flv_tag_frame(int type, uint32_t timestamp, size_t size,
+                   uint8_t header[FLV_TAG_HEADER_SIZE], uint8_t trailer[4]);
 
 typedef struct FlvVideoInfo {
     int enhanced;      /* Enhanced RTMP (IsExHeader) */

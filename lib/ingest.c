@@ -444,7 +444,7 @@ static void stream_want_out(Server *s, Stream *st)
 static int stream_put_tag(Server *s, Stream *st, int type, uint32_t ts,
                           const uint8_t *body, size_t size)
 {
-    uint8_t h[11], t[4];
+    uint8_t h[FLV_TAG_HEADER_SIZE], t[4];
     struct iovec iov[3];
     size_t total = size + FLV_TAG_OVERHEAD, skip;
     ssize_t n;
@@ -456,12 +456,8 @@ static int stream_put_tag(Server *s, Stream *st, int type, uint32_t ts,
         stream_end(s, st, 1);
         return ret;
     }
-    h[0] = type;
-    h[1] = size >> 16, h[2] = size >> 8, h[3] = size;
-    h[4] = ts >> 16, h[5] = ts >> 8, h[6] = ts, h[7] = ts >> 24;
-    h[8] = h[9] = h[10] = 0;
-    t[0] = (size + 11) >> 24, t[1] = (size + 11) >> 16, t[2] = (size + 11) >> 8, t[3] = size + 11;
-    iov[0] = (struct iovec){ h, 11 };
+    flv_tag_frame(type, ts, size, h, t);
+    iov[0] = (struct iovec){ h, sizeof(h) };
     iov[1] = (struct iovec){ (void *)body, size };
     iov[2] = (struct iovec){ t, 4 };
     do

@@ -27,6 +27,13 @@ int main(void)
        "header bytes (audio + video)");
     is_int(flv_put_tag(&b, FLV_TAG_VIDEO, 0x12345678, body, sizeof(body)), 0, "tag written");
     is_int(bytebuf_size(&b), 13 + 11 + sizeof(body) + 4, "tag size");
+    {   /* the writev pieces are the same bytes */
+        uint8_t h[FLV_TAG_HEADER_SIZE], t[4];
+        flv_tag_frame(FLV_TAG_VIDEO, 0x12345678, sizeof(body), h, t);
+        ok(!memcmp(bytebuf_data(&b) + 13, h, sizeof(h)) &&
+           !memcmp(bytebuf_data(&b) + 13 + 11 + sizeof(body), t, sizeof(t)),
+           "flv_tag_frame: the header and trailer of flv_put_tag");
+    }
 
     is_int(flv_read_header(bytebuf_data(&b), bytebuf_size(&b), &flags, &used), 0, "header read");
     is_int(flags, 5, "flags");
