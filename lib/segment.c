@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libavcodec/avcodec.h>
@@ -662,6 +663,23 @@ static int start(Segmenter *sg, AVPacket *pkt)
     return 0;
 }
 
+/* An MPEG-TS input that ends inside a transport packet was cut short (a
+ * copy or a download stopped midway): its last packet is lost, as the tail
+ * of a truncated FLV is, and the input is reported as truncated. */
+static int ts_cut_short(Segmenter *sg)
+{
+    int64_t end;
+
+    if (!sg->ic->pb || strcmp(sg->ic->iformat->name, "mpegts"))
+        return 0;
+    end = avio_tell(sg->ic->pb);
+    if (end <= 0 || end % 188 == 0 || end % 192 == 0 || end % 204 == 0)
+        return 0;
+    set_error(sg, "%s: truncated or corrupt input (it ends inside a transport packet)",
+              input_name(sg));
+    return 1;
+}
+
 /* Keep the newest extradata a packet announces (a publisher that
  * reconnected with new parameters); a change starts a new segment. */
 static int take_extradata(Segmenter *sg, AVPacket *pkt)
@@ -692,6 +710,18 @@ static int take_extradata(Segmenter *sg, AVPacket *pkt)
     return 0;
 }
 
+/* Standard input as libavformat should open it: a regular file (an MP4
+ * given with `<`) is seekable, so it is read as the file it is (its index
+ * may be at the end); a pipe or a socket is read as a stream. */
+static const char *stdin_url(void)
+{
+    struct stat st;
+    if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+        lseek(STDIN_FILENO, 0, SEEK_CUR) == 0 && access("/dev/stdin", R_OK) == 0)
+        return "file:/dev/stdin";
+    return "pipe:0";
+}
+
 static int open_input(Segmenter *sg)
 {
     const SegmentOptions *opt = sg->opt;
@@ -700,7 +730,7 @@ static int open_input(Segmenter *sg)
     int ret;
 
     if (!opt->input || !strcmp(opt->input, "-"))
-        av_strlcpy(url, "pipe:0", sizeof(url));
+        av_strlcpy(url, stdin_url(), sizeof(url));
     else
         snprintf(url, sizeof(url), "file:%s", opt->input);
     if (!(sg->ic = avformat_alloc_context()))
@@ -842,7 +872,7 @@ static int read_loop(Segmenter *sg)
         if (ret == AVERROR(EAGAIN))
             continue;
         if (ret == AVERROR_EOF) {
-            ret = 0;
+            ret = ts_cut_short(sg) ? AVERROR_INVALIDDATA : 0;
             break;
         }
         if (ret < 0) {

@@ -4,7 +4,7 @@
 # published and nothing temporary left; so does a stop by SIGTERM while
 # waiting on a FIFO.
 . "$(dirname "$0")/lib.sh"
-plan 21
+plan 25
 
 tmpfiles() { find "$T/sp" -name '.*' 2>/dev/null | wc -l; }
 
@@ -45,6 +45,20 @@ live-segment -s u -o "$T/sp" "$T/cut.mp4" > "$T/u.rec" 2> /dev/null
 is "$?" 3 "truncated MP4: exit 3"
 is "$(jq -r 'select(.type == "segment") | .start' "$T/u.rec" | head -1)" 0 "its first segment published"
 is "$(tmpfiles)" 0 "nothing temporary left"
+
+# an MPEG-TS (video only: its PES packets have no length) cut inside a
+# transport packet ends as the truncated FLV does
+make_video "$T/full.ts" 12 -- -f mpegts || { echo "Bail out! cannot make media"; exit 1; }
+tsize=$(stat -c %s "$T/full.ts")
+head -c $((tsize * 6 / 10)) "$T/full.ts" > "$T/cut.ts"
+[ $((tsize * 6 / 10 % 188)) -ne 0 ] || head -c $((tsize * 6 / 10 + 100)) "$T/full.ts" > "$T/cut.ts"
+live-segment -s ts -o "$T/sp" -d 2 < "$T/cut.ts" > "$T/ts.rec" 2> "$T/ts.err"
+is "$?" 3 "truncated MPEG-TS: exit 3"
+like "$(cat "$T/ts.err")" 'truncated or corrupt' "truncated MPEG-TS: a clear message"
+is "$(jq -r 'select(.type == "segment") | .start' "$T/ts.rec" | head -2 | tr '\n' ' ')" "0 2 " \
+   "the good part is published"
+like "$(tail -n 1 "$T/ts.rec")" '^\{"type":"end","stream":"ts",.*"error":"[^"]*truncated' \
+     "end record last, with the error"
 
 # SIGTERM while waiting on a FIFO mid-segment: the segment in progress is
 # removed, the finished one stays, the process dies of the signal

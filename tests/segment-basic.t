@@ -3,7 +3,7 @@
 # segments that start on keyframes, keep every timestamp exactly, and are
 # followed by the end record; the command line.
 . "$(dirname "$0")/lib.sh"
-plan 27
+plan 30
 
 make_av "$T/src.mp4" 35 || { echo "Bail out! cannot make media"; exit 1; }
 
@@ -73,3 +73,13 @@ like "$(cat "$T/err")" 'nonexistent.flv' "the message names the file"
 is "$(jq -r '.stream' "$T/rec3" | sort -u)" "envname" "the stream is named by \$LIVE_STREAM"
 is "$(jq -r 'select(.type == "segment") | .start' "$T/rec3" | tr '\n' ' ')" "0 16 30 " \
    "-d 15s: cuts at the first keyframes at or after 15 and 30"
+
+# an MP4 on standard input (index at the end, as ffmpeg writes it by
+# default): a redirected file is seekable and is read as the file it is;
+# the same bytes through a pipe cannot be, and say so with exit 3
+live-segment -q -s stdin -o "$T/sp3" < "$T/src.mp4" > "$T/rec4" 2> "$T/err4"
+is "$?" 0 "live-segment < file.mp4: exit 0"
+is "$(jq -r 'select(.type == "segment") | .start' "$T/rec4" | tr '\n' ' ')" "0 10 20 30 " \
+   "the same segments as from the file named"
+cat "$T/src.mp4" | live-segment -q -s piped -o "$T/sp3" > /dev/null 2>&1
+is "$?" 3 "the MP4 through a pipe: exit 3 (bad input)"
