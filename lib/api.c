@@ -69,17 +69,6 @@ static int is_form(const ApiRequest *req)
     return ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The decoded value of key in an urlencoded form into out (size bytes with
  * the NUL). 0; AVERROR(ENOENT) when absent; AVERROR(EINVAL) for a bad
  * escape, an encoded NUL or a value that does not fit. */
@@ -98,14 +87,8 @@ static int form_get(const char *body, size_t len, const char *key, char *out, si
                 if (c == '+') {
                     c = ' ';
                 } else if (c == '%') {
-                    int h, l;
-                    if (j + 2 >= end)
-                        return AVERROR(EINVAL);
-                    h = hexval(body[j + 1]);
-                    l = hexval(body[j + 2]);
-                    if (h < 0 || l < 0 || (h == 0 && l == 0))
-                        return AVERROR(EINVAL);
-                    c = h << 4 | l;
+                    if (j + 2 >= end || (c = parse_percent(body + j)) <= 0)
+                        return AVERROR(EINVAL);   /* bad, or an encoded NUL */
                     j += 2;
                 }
                 if (n + 1 >= size)
@@ -352,10 +335,8 @@ static int decode_path(const char *raw, char *out, size_t size)
     for (; *raw; raw++) {
         int c = (unsigned char)*raw;
         if (c == '%') {
-            int h = hexval(raw[1]), l = h < 0 ? -1 : hexval(raw[2]);
-            if (h < 0 || l < 0 || (h == 0 && l == 0))
-                return AVERROR(EINVAL);
-            c = h << 4 | l;
+            if ((c = parse_percent(raw)) <= 0)
+                return AVERROR(EINVAL);   /* bad, or an encoded NUL */
             raw += 2;
         }
         if (n + 1 >= size)

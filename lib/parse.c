@@ -180,3 +180,26 @@ int parse_hostport(const char *s, char *host, unsigned hostsize, int *port)
     host[hend - h] = '\0';
     return 0;
 }
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int parse_percent(const char *s)
+{
+    int hi = hexval((unsigned char)s[1]), lo;
+
+    if (hi < 0)
+        return -1;
+    lo = hexval((unsigned char)s[2]);
+    if (lo < 0)
+        return -1;
+    return hi << 4 | lo;
+}

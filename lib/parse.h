@@ -27,4 +27,9 @@ int parse_bitrate(const char *s, int64_t min, int64_t max, int64_t *out);
  * hostsize-1 bytes, "" when absent); port in 1..65535. */
 int parse_hostport(const char *s, char *host, unsigned hostsize, int *port);
 
+/* The byte a percent escape "%XX" at s (s[0] == '%') stands for, 0 to
+ * 255, or -1 when the two hex digits are not there. The one decoder of
+ * escapes for URL paths, queries, forms and RTMP URLs. */
+int parse_percent(const char *s);
+
 #endif

@@ -12,30 +12,8 @@
 
 #include <libavutil/error.h>
 
+#include "parse.h"
 #include "path.h"
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decode one %XX at s (s[0] == '%'); -1 when malformed. */
-static int unescape(const char *s)
-{
-    int hi = hexval((unsigned char)s[1]), lo;
-    if (hi < 0)
-        return -1;
-    lo = hexval((unsigned char)s[2]);
-    if (lo < 0)
-        return -1;
-    return hi << 4 | lo;
-}
 
 /* Check a finished component [c, c + n). */
 static int component_ok(const char *c, size_t n)
@@ -60,7 +38,7 @@ int path_normalize(const char *raw, char *out, size_t size)
     for (s = raw; *s; s++) {
         int c = (unsigned char)*s;
         if (c == '%') {
-            c = unescape(s);
+            c = parse_percent(s);
             if (c < 0)
                 return AVERROR(EINVAL);
             /* An encoded separator or NUL is never a plain character. */
@@ -230,7 +208,7 @@ int path_decode_query(char *s)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            c = unescape(s);
+            c = parse_percent(s);
             if (c <= 0)
                 return AVERROR(EINVAL);
             s += 2;

@@ -15,6 +15,7 @@
 
 #include "amf.h"
 #include "bytebuf.h"
+#include "parse.h"
 #include "rtmp.h"
 
 /* Message types. */
@@ -358,17 +359,6 @@ static void copy_str(char *dst, size_t size, const char *s)
         strcpy(dst, s);
 }
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Find key=VALUE in the query of s (after '?'), percent-decoded into
  * c->key. 1 if found. */
 static int find_key(RtmpConn *c, const char *s)
@@ -380,9 +370,9 @@ static int find_key(RtmpConn *c, const char *s)
         if (!strncmp(q, "key=", 4)) {
             size_t n = 0;
             for (q += 4; *q && *q != '&'; q++) {
-                int ch = (unsigned char)*q;
-                if (ch == '%' && hexval(q[1]) >= 0 && hexval(q[2]) >= 0) {
-                    ch = hexval(q[1]) * 16 + hexval(q[2]);
+                int ch = (unsigned char)*q, esc;
+                if (ch == '%' && (esc = parse_percent(q)) >= 0) {
+                    ch = esc;
                     q += 2;
                 }
                 if (n + 1 >= sizeof(c->key))

@@ -56,5 +56,12 @@ int main(void)
     is_str(host, "", "hostport empty host");
     is_int(parse_hostport(":0", host, sizeof(host), &port), AVERROR(EINVAL), "hostport port 0");
     is_int(parse_hostport("h:70000", host, sizeof(host), &port), AVERROR(EINVAL), "hostport port range");
+    is_int(parse_percent("%41"), 'A', "percent: %%41");
+    is_int(parse_percent("%e9x"), 0xe9, "percent: lower-case hex, the rest ignored");
+    is_int(parse_percent("%C3"), 0xc3, "percent: upper-case hex");
+    is_int(parse_percent("%00"), 0, "percent: %%00 is 0 (callers refuse it)");
+    is_int(parse_percent("%4"), -1, "percent: one digit");
+    is_int(parse_percent("%"), -1, "percent: none");
+    is_int(parse_percent("%g1"), -1, "percent: not hex");
     return done();
 }
