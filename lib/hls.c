@@ -71,6 +71,7 @@ int hls_write_media(const Manifest *m, int ri, char **out)
 {
     const ManifestRendition *r;
     double maxd = m->segment_duration;
+    long target;
     int first = -1;
     AVBPrint bp;
 
@@ -86,14 +87,19 @@ int hls_write_media(const Manifest *m, int ri, char **out)
         if ((double)f->d / r->timescale > maxd)
             maxd = (double)f->d / r->timescale;
     }
+    target = lround(maxd) > 0 ? lround(maxd) : 1L;
     av_bprint_init(&bp, 4096, AV_BPRINT_SIZE_UNLIMITED);
     av_bprintf(&bp, "#EXTM3U\n#EXT-X-VERSION:7\n");
-    av_bprintf(&bp, "#EXT-X-TARGETDURATION:%ld\n", lround(maxd) > 0 ? lround(maxd) : 1L);
+    av_bprintf(&bp, "#EXT-X-TARGETDURATION:%ld\n", target);
     av_bprintf(&bp, "#EXT-X-MEDIA-SEQUENCE:%lld\n",
                (long long)(first >= 0 ? m->segments[first].msn : 0));
     av_bprintf(&bp, "#EXT-X-DISCONTINUITY-SEQUENCE:%lld\n",
                (long long)(first >= 0 ? m->segments[first].dseq : 0));
-    if (!m->dynamic)
+    /* Where a player joins a live stream: HOLD-BACK behind the end of
+     * the playlist, the least RFC 8216bis allows (3 target durations). */
+    if (m->dynamic)
+        av_bprintf(&bp, "#EXT-X-SERVER-CONTROL:HOLD-BACK=%.3f\n", 3.0 * target);
+    else
         av_bprintf(&bp, "#EXT-X-PLAYLIST-TYPE:VOD\n");
     av_bprintf(&bp, "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n");
     for (int i = first < 0 ? m->nb_segments : first; i < m->nb_segments; i++) {

@@ -7,7 +7,9 @@
  * EXT-X-ENDLIST. A gap or a record's discontinuity is an
  * EXT-X-DISCONTINUITY (handled by hls.js, Safari and ffmpeg alike), with
  * media and discontinuity sequence numbers kept from the database so they
- * stay right while the window slides.
+ * stay right while the window slides. A live playlist says where to
+ * join it: EXT-X-SERVER-CONTROL HOLD-BACK, 3 target durations behind its
+ * end (hls.js and Safari start there, and so the player page).
  */
 #ifndef LIVE_HLS_H
 #define LIVE_HLS_H

@@ -174,6 +174,13 @@ int mpd_write(const Manifest *m, char **out)
     put_duration(&bp, "maxSegmentDuration", maxd);
     put_duration(&bp, "minBufferTime", minbuf);
     av_bprintf(&bp, ">\n");
+    /* The latency a player should keep, for players that read it rather
+     * than suggestedPresentationDelay (dash.js, Shaka): the same 3
+     * segments, between 2 and 6 of them. */
+    if (m->dynamic)
+        av_bprintf(&bp, "  <ServiceDescription id=\"0\"><Latency target=\"%lld\" min=\"%lld\""
+                        " max=\"%lld\"/></ServiceDescription>\n", llrint(3000 * maxd),
+                   llrint(2000 * maxd), llrint(6000 * maxd));
 
     for (int a = 0; a < m->nb_segments;) {
         int b = a + 1;

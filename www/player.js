@@ -5,8 +5,11 @@
  * exist; otherwise the HLS playlists natively (Safari) or with hls.js.
  * ?player=dash|hls|native forces one; ?t=SECONDS starts there, in
  * seconds from the stream's start (the DVR window of a live stream, or
- * anywhere in a finished one). Everything it loads comes from this
- * server.
+ * anywhere in a finished one). Without ?t= a live stream starts where
+ * its manifests say (HOLD-BACK behind the playlist's end, the MPD's
+ * latency target), never at the window's start, and playback starts
+ * muted where the browser refuses sound without a gesture rather than
+ * sit paused. Everything it loads comes from this server.
  *
  * Segment and manifest retries back off exponentially with jitter, so
  * many players missing the same segment do not come back in step.
@@ -91,7 +94,10 @@
             const err = e && e.error;
             status('Player: ' + (err && err.message ? err.message : 'error'), true);
         });
+        /* Without ?t=, dash.js joins a live stream at the MPD's latency
+         * target (ServiceDescription, suggestedPresentationDelay). */
         dash.initialize(video, mpdUrl, true, isFinite(startAt) ? Math.max(0, startAt) : NaN);
+        video.addEventListener('loadeddata', play, { once: true });
     }
 
     function startHls() {
@@ -117,7 +123,17 @@
         hls.on(Hls.Events.MANIFEST_PARSED, () => {
             fillQualities();
             status('');
-            video.play().catch(() => {});
+            play();
+        });
+        /* hls.js starts a live stream HOLD-BACK behind the end of the
+         * playlist (EXT-X-SERVER-CONTROL); should it ever land far behind
+         * that without ?t= asking (the window's start), go to the edge. */
+        hls.once(Hls.Events.FRAG_BUFFERED, () => {
+            const sync = hls.liveSyncPosition, target = hls.targetLatency;
+            if (!isFinite(startAt) && isFinite(sync) && isFinite(target) &&
+                sync - video.currentTime > target)
+                video.currentTime = sync;
+            play();
         });
         hls.on(Hls.Events.LEVEL_SWITCHED, showQuality);
         hls.on(Hls.Events.ERROR, (_, data) => {
@@ -128,16 +144,49 @@
         hls.attachMedia(video);
     }
 
+    /* HOLD-BACK of the first media playlist (seconds), or NaN. */
+    async function holdBack() {
+        try {
+            const master = await (await fetch(hlsUrl, { cache: 'no-store' })).text();
+            const uri = master.split('\n').find((l) => l && l[0] !== '#');
+            const media = await (await fetch(base + '/' + uri, { cache: 'no-store' })).text();
+            const m = /^#EXT-X-SERVER-CONTROL:.*\bHOLD-BACK=([0-9.]+)/m.exec(media);
+            return m ? parseFloat(m[1]) : NaN;
+        } catch (e) {
+            return NaN;
+        }
+    }
+
     function startNative() {
         engine = 'native';
         video.src = hlsUrl;
-        video.addEventListener('loadedmetadata', () => {
-            if (isFinite(startAt))
+        video.addEventListener('loadedmetadata', async () => {
+            if (isFinite(startAt)) {
                 video.currentTime = startAt;
+            } else if (video.duration === Infinity) {
+                /* Safari joins HOLD-BACK behind the end itself; any other
+                 * native player that starts elsewhere is put there. */
+                const hb = await holdBack();
+                const end = range()[1];
+                if (isFinite(hb) && end - video.currentTime > hb + 1)
+                    video.currentTime = Math.max(range()[0], end - hb);
+            }
             status('');
-            video.play().catch(() => {});
+            play();
         }, { once: true });
         fillQualities();
+    }
+
+    /* Start playing. Where the browser refuses sound without a gesture,
+     * play muted (the mute button says so) rather than sit paused. */
+    function play() {
+        video.play().catch((e) => {
+            if (e && e.name === 'NotAllowedError' && !video.muted) {
+                video.muted = true;
+                $('mute').textContent = '🔇';
+                video.play().catch(() => {});
+            }
+        });
     }
 
     /* ---- qualities ---- */

@@ -100,12 +100,15 @@ int main(void)
               "#EXTINF:10.00000,\n8.m4s\n"), "discontinuity before the segment after the gap");
     ok(has(x, "#EXTINF:4.50000,\n9.m4s\n"), "a short last segment");
     ok(!strstr(x, "ENDLIST") && !strstr(x, "PLAYLIST-TYPE"), "live: no ENDLIST");
+    ok(has(x, "#EXT-X-DISCONTINUITY-SEQUENCE:1\n#EXT-X-SERVER-CONTROL:HOLD-BACK=30.000\n"),
+       "live: HOLD-BACK of 3 target durations");
     av_freep(&x);
 
     m.dynamic = 0;
     is_int(hls_write_media(&m, 2, &x), 0, "finished audio playlist");
     ok(has(x, "#EXT-X-PLAYLIST-TYPE:VOD\n"), "PLAYLIST-TYPE VOD");
     ok(has(x, "9.m4s\n#EXT-X-ENDLIST\n"), "ENDLIST at the end");
+    ok(!strstr(x, "SERVER-CONTROL"), "finished: no HOLD-BACK");
     av_freep(&x);
 
     m.nb_renditions = 1;

@@ -86,6 +86,8 @@ int main(void)
               "publishTime=\"2026-11-25T09:47:20.500Z\""), "dynamic, AST, publishTime");
     ok(has(x, "minimumUpdatePeriod=\"PT2.000S\" timeShiftBufferDepth=\"PT7200.000S\" "
               "suggestedPresentationDelay=\"PT6.000S\""), "update period, DVR window, delay");
+    ok(has(x, ">\n  <ServiceDescription id=\"0\"><Latency target=\"6000\" min=\"4000\" max=\"12000\"/>"
+              "</ServiceDescription>\n  <Period "), "ServiceDescription: the same latency, before the periods");
     ok(has(x, "<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"/time?a=1&amp;b=2\"/>"),
        "UTCTiming, escaped");
     ok(has(x, "<Period id=\"p0\" start=\"PT0.000S\">"), "live period starts at stream time 0");
@@ -116,7 +118,8 @@ int main(void)
     ok(has(x, "<Period id=\"p0\" start=\"PT0.000S\" duration=\"PT8.000S\">"), "first period from 0");
     ok(has(x, "presentationTimeOffset=\"1800000\""), "offset to the first segment");
     ok(has(x, "<Period id=\"p14\" start=\"PT8.000S\" duration=\"PT4.000S\">"), "second period");
-    ok(!strstr(x, "availabilityStartTime") && !strstr(x, "UTCTiming"), "no live attributes");
+    ok(!strstr(x, "availabilityStartTime") && !strstr(x, "UTCTiming") &&
+       !strstr(x, "ServiceDescription"), "no live attributes");
     av_freep(&x);
 
     m.nb_segments = 0;
