@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "account.h"
+#include "clock.h"
 #include "db.h"
 #include "groupcommit.h"
 #include "log.h"
@@ -125,16 +126,9 @@ struct Account {
     RateLimit *limit;           /* login attempts */
 };
 
-static double real_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 double account_now(const Account *a)
 {
-    return a->cfg.now ? a->cfg.now() : real_now();
+    return a->cfg.now ? a->cfg.now() : clock_real();
 }
 
 double account_session_ttl(const Account *a)

@@ -31,6 +31,7 @@
 #include <microhttpd.h>
 #include <libavutil/error.h>
 
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -103,13 +104,6 @@ struct HttpRequest {
     void *data;
     void (*data_free)(void *);
 };
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 void http_config_defaults(HttpConfig *cfg)
 {
@@ -566,7 +560,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL;
     req->srv = srv;
     req->conn = conn;
-    req->start = now_mono();
+    req->start = clock_mono();
     req->target = strdup(uri ? uri : "");
     req->path = strdup(uri ? uri : "");
     if (!req->target || !req->path) {
@@ -580,7 +574,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     {   /* a request line after keep-alive idling: its head is due now */
         Conn *c = conn_of(conn);
         if (c && atomic_load(&c->in_head) == HEAD_IDLE) {
-            atomic_store(&c->head_start, now_mono());
+            atomic_store(&c->head_start, clock_mono());
             atomic_store(&c->in_head, HEAD_READING);
         }
     }
@@ -595,7 +589,6 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     }
     return req;
 }
-
 
 static int reply_overload(HttpRequest *req)
 {
@@ -824,7 +817,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     unsigned status;
 
     if (c) {   /* idle until the next request line (keep-alive) */
-        atomic_store(&c->head_start, now_mono());
+        atomic_store(&c->head_start, clock_mono());
         atomic_store(&c->in_head, HEAD_IDLE);
     }
     if (!req)
@@ -866,7 +859,7 @@ static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_
             return;
         c->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
         c->in_head = HEAD_READING;
-        c->head_start = now_mono();
+        c->head_start = clock_mono();
         pthread_mutex_lock(&srv->lock);
         c->next = srv->conn_list;
         if (c->next)
@@ -904,7 +897,7 @@ static void *keeper_main(void *arg)
 
     pthread_mutex_lock(&srv->lock);
     while (!srv->stop) {
-        double now = now_mono();
+        double now = clock_mono();
         for (c = srv->conn_list; c; c = c->next) {
             int phase = atomic_load(&c->in_head);
             double limit = phase == HEAD_IDLE ? srv->cfg.timeout : srv->cfg.header_timeout;

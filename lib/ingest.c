@@ -26,6 +26,7 @@
 #include <libavutil/error.h>
 
 #include "bytebuf.h"
+#include "clock.h"
 #include "flv.h"
 #include "fs.h"
 #include "ingest.h"
@@ -117,13 +118,6 @@ typedef struct Server {
     int dirty;             /* a connection or stream died: sweep */
 } Server;
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void ingest_options_default(IngestOptions *opt)
 {
     memset(opt, 0, sizeof(*opt));
@@ -183,14 +177,14 @@ static void child_add(Server *s, pid_t pid, const char *name)
  * all of them. */
 static void reap_children(Server *s, int wait_ms)
 {
-    int64_t until = now_ms() + wait_ms;
+    int64_t until = clock_mono_ms() + wait_ms;
     pid_t pid;
     int st;
 
     for (;;) {
         pid = waitpid(-1, &st, WNOHANG);
         if (pid <= 0) {
-            if (pid < 0 || s->nchildren == 0 || now_ms() >= until)
+            if (pid < 0 || s->nchildren == 0 || clock_mono_ms() >= until)
                 return;
             usleep(20000);
             continue;
@@ -530,7 +524,7 @@ static void stream_detach(Server *s, Stream *st)
     st->publisher = NULL;
     if (st->ending || st->dead)
         return;
-    st->grace_until = now_ms() + (int64_t)(s->opt->grace * 1000);
+    st->grace_until = clock_mono_ms() + (int64_t)(s->opt->grace * 1000);
     if (s->opt->grace <= 0)
         stream_end(s, st, 0);
     else
@@ -593,7 +587,7 @@ static void conn_flush(Server *s, Conn *c)
 static void conn_start_closing(Server *s, Conn *c)
 {
     c->closing = 1;
-    c->close_at = now_ms() + 2000;
+    c->close_at = clock_mono_ms() + 2000;
     conn_flush(s, c);
 }
 
@@ -654,7 +648,7 @@ static void on_publish(Server *s, Conn *c, const RtmpEvent *ev)
     }
     st->publisher = c;
     st->sessions++;
-    st->published_at = now_ms();
+    st->published_at = clock_mono_ms();
     c->stream = st;
     c->published = 1;
     c->have_ts = 0;
@@ -673,7 +667,7 @@ static uint32_t map_ts(Conn *c, Stream *st, uint32_t raw, int type)
         c->have_ts = 1;
         c->last_t = raw;
         if (st->media_written) {
-            int64_t gap = now_ms() - st->last_wall;
+            int64_t gap = clock_mono_ms() - st->last_wall;
             c->offset = st->last_ts + (gap > 1 ? gap : 1) - (int64_t)raw;
         } else {
             c->offset = 0;
@@ -792,10 +786,10 @@ static void on_media(Server *s, Conn *c, const RtmpEvent *ev)
     if (ret < 0)
         return; /* the stream failed and ended, its publisher with it */
     st->media_written = 1;
-    st->last_wall = now_ms();
+    st->last_wall = clock_mono_ms();
     if (bytebuf_size(&st->queue) > s->opt->max_queue && !c->paused) {
         c->paused = 1;
-        c->paused_since = now_ms();
+        c->paused_since = clock_mono_ms();
         log_debug("%s: consumer slow, %zu bytes waiting: not reading the publisher",
                   st->name, bytebuf_size(&st->queue));
         conn_update_events(s, c);
@@ -853,7 +847,7 @@ static void conn_read(Server *s, Conn *c)
                 conn_close(s, c, LOG_LEVEL_INFO, "recv: %s", strerror(errno));
             break;
         }
-        c->last_read = now_ms();
+        c->last_read = clock_mono_ms();
         if (c->closing)
             continue; /* refused: read and drop until the peer closes */
         if ((size_t)n < sizeof(buf))
@@ -909,7 +903,7 @@ static void do_accept(Server *s)
             continue;
         }
         if (s->nconns >= s->opt->max_conns) {
-            int64_t now = now_ms();
+            int64_t now = clock_mono_ms();
             if (now - s->last_refusal_log > 1000) {
                 log_warn("%s: refused: %d connections already", peer, s->nconns);
                 s->last_refusal_log = now;
@@ -927,7 +921,7 @@ static void do_accept(Server *s)
         c->h.kind = K_CONN;
         c->fd = fd;
         snprintf(c->peer, sizeof(c->peer), "%s", peer);
-        c->started = c->last_read = now_ms();
+        c->started = c->last_read = clock_mono_ms();
         c->events = EPOLLIN;
         if (ep_set(s, fd, &c->h, EPOLLIN, EPOLL_CTL_ADD) < 0) {
             log_error("epoll: %s", strerror(errno));
@@ -947,7 +941,7 @@ static void do_accept(Server *s)
 
 static void check_timers(Server *s)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     int64_t hs = (int64_t)(s->opt->handshake_timeout * 1000);
     int64_t idle = (int64_t)(s->opt->idle_timeout * 1000);
 
@@ -1035,7 +1029,7 @@ static void on_signal(Server *s)
             if (!s->quit) {
                 log_info("signal %d: ending every stream", (int)si.ssi_signo);
                 s->quit = 1;
-                s->quit_deadline = now_ms() + 5000;
+                s->quit_deadline = clock_mono_ms() + 5000;
                 for (Stream *st = s->streams; st; st = st->next)
                     stream_end(s, st, 0);
             } else {
@@ -1126,7 +1120,7 @@ int ingest_run(const IngestOptions *opt)
         int n;
 
         if (s.quit) {
-            if (!s.streams || now_ms() >= s.quit_deadline)
+            if (!s.streams || clock_mono_ms() >= s.quit_deadline)
                 break;
         }
         n = epoll_wait(s.ep, evs, 64, 100);
@@ -1163,7 +1157,7 @@ int ingest_run(const IngestOptions *opt)
             }
         }
         /* Timers every 100 ms, not on every event: O(connections) each. */
-        int64_t now = now_ms();
+        int64_t now = clock_mono_ms();
         if (now - last_timers >= 100 || s.quit) {
             check_timers(&s);
             last_timers = now;

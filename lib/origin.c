@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 #include <libavutil/error.h>
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "origin.h"
@@ -136,13 +137,6 @@ static int servable(const char *rel)
     return 0;
 }
 
-static double now_real(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Whether a missing segment is worth waiting for: the stream is live and
  * seq is the next one (or the one after, for a player a little ahead).
@@ -171,7 +165,7 @@ static double wait_time(Origin *o, const char *name, const char *rel, int64_t se
         snprintf(prev, sizeof(prev), "%.*s/%lld.m4s", (int)(slash - rel), rel,
                  (long long)(seq - 1));
         if (fstatat(o->rootfd, prev, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-            now_real() - st.st_mtime > 2 * dur + 1)
+            clock_real() - st.st_mtime > 2 * dur + 1)
             return 0;
     }
     return dur < o->cfg.wait_max ? dur : o->cfg.wait_max;

@@ -20,6 +20,7 @@
 #include <libavutil/mem.h>
 
 #include "catalog.h"
+#include "clock.h"
 #include "cmaf.h"
 #include "db.h"
 #include "fs.h"
@@ -61,13 +62,6 @@ typedef struct Package {
     int eof, read_err;
     FILE *in;
 } Package;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 long package_gaps_due(long long next_seq, long long lowest, double waited, double timeout,
                       int force)
@@ -162,7 +156,7 @@ static int write_manifests(Package *p, const char *name)
         return ret;
     m.window = p->o->window;
     m.utc_timing = p->o->utc_timing;
-    m.publish_time = now_s();
+    m.publish_time = clock_real();
     for (int i = 0; i < m.nb_renditions && ret >= 0; i++) {
         if ((ret = hls_write_media(&m, i, &text)) < 0 ||
             (ret = out_path(p, path, sizeof(path), name, m.renditions[i].id, "index.m3u8")) < 0)
@@ -273,7 +267,7 @@ static void next_row(sqlite3 *db, const char *name, int64_t seq, double start, i
     row->seq = seq;
     row->start = start;
     row->gap = gap;
-    row->published = now_s();
+    row->published = clock_real();
     if (gap) {
         row->period = have ? prev.period : seq;
         row->period_start = have ? prev.period_start : start;
@@ -298,8 +292,8 @@ static int ensure_stream(Package *p, const char *name, double end, CatalogStream
         memset(cs, 0, sizeof(*cs));
         snprintf(cs->name, sizeof(cs->name), "%s", name);
         snprintf(cs->state, sizeof(cs->state), "%s", p->o->vod ? "vod" : "live");
-        cs->availability_start = now_s() - end;
-        cs->updated = now_s();
+        cs->availability_start = clock_real() - end;
+        cs->updated = clock_real();
         return 0;
     }
     return ret;
@@ -323,7 +317,7 @@ static int publish_gap(Package *p, Stream *s, int64_t seq, const char *why)
     if ((ret = catalog_segment_put(p->db, s->name, &row)) < 0)
         goto fail;
     cs.next_seq = seq + 1;
-    cs.updated = now_s();
+    cs.updated = clock_real();
     if ((ret = catalog_stream_put(p->db, &cs)) < 0 ||
         (ret = catalog_pending_delete(p->db, s->name, seq)) < 0 ||
         (ret = db_commit(p->db)) < 0)
@@ -423,7 +417,7 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
     CatalogSegment row;
     const char *why = NULL;
     double start = record_num(rec, "start", -1), duration = record_num(rec, "duration", -1);
-    double now = now_s(), end;
+    double now = clock_real(), end;
     char path[4096], rel[1024], file[32];
     int n = 0, ret, in_tx = 0;
 
@@ -599,7 +593,7 @@ static int finalize(Package *p, Stream *s)
     }
     free(rl);
     snprintf(cs.state, sizeof(cs.state), "vod");
-    cs.updated = now_s();
+    cs.updated = clock_real();
     if ((ret = catalog_stream_put(p->db, &cs)) < 0 ||
         (ret = catalog_pending_delete(p->db, s->name, s->next_seq)) < 0 ||
         (ret = db_commit(p->db)) < 0) {
@@ -643,8 +637,8 @@ static int stream_advance(Package *p, Stream *s, int force)
             continue;
         }
         if (s->wait_since == 0)
-            s->wait_since = now_s();
-        long gaps = package_gaps_due(s->next_seq, h->seq, now_s() - s->wait_since,
+            s->wait_since = clock_real();
+        long gaps = package_gaps_due(s->next_seq, h->seq, clock_real() - s->wait_since,
                                      p->o->timeout, force);
         if (gaps == 0)
             return 0;
@@ -690,7 +684,7 @@ static int take_record(Package *p, json_t *rec, int from_db)
         char *text = json_dumps(rec, JSON_COMPACT);
         if (!text)
             return AVERROR(ENOMEM);
-        ret = catalog_pending_put(p->db, name, seq, text, now_s());
+        ret = catalog_pending_put(p->db, name, seq, text, clock_real());
         free(text);
         if (ret < 0)
             return ret;
@@ -725,7 +719,7 @@ static int restore_pending(void *opaque, const char *stream, int64_t seq, const 
 static int housekeeping(Package *p)
 {
     CatalogStream *list = NULL;
-    double now = now_s();
+    double now = clock_real();
     int n = 0, ret;
 
     p->last_housekeeping = now;
@@ -849,7 +843,7 @@ int package_run(const PackageOptions *o)
 
         pthread_mutex_lock(&p->mu);
         while (p->qlen == 0 && !p->eof) {
-            double now = now_s(), d = next_deadline(p), wake = now + 1.0;
+            double now = clock_real(), d = next_deadline(p), wake = now + 1.0;
             struct timespec ts;
             if (d > 0 && d < wake)
                 wake = d + 0.001;
@@ -877,7 +871,7 @@ int package_run(const PackageOptions *o)
             break;
         for (int i = 0; i < p->nstreams && ret >= 0; i++)
             ret = stream_advance(p, &p->streams[i], 0);
-        if (ret >= 0 && now_s() - p->last_housekeeping >= 1.0)
+        if (ret >= 0 && clock_real() - p->last_housekeeping >= 1.0)
             ret = housekeeping(p);
         if (ret < 0 || eof)
             break;

@@ -12,6 +12,7 @@
 
 #include <libavutil/error.h>
 
+#include "clock.h"
 #include "jobs.h"
 #include "log.h"
 #include "record.h"
@@ -34,13 +35,6 @@ typedef struct Run {
     double media;
     double t0;
 } Run;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int tcrun_default_jobs(void)
 {
@@ -90,7 +84,7 @@ static void done(void *arg, void *ctx)
         }
     }
     if (it->out) {
-        double wall = now() - run->t0;
+        double wall = clock_mono() - run->t0;
         run->done++;
         run->media += it->media;
         log_progress("%ld segments done, %.1f s of media, %.2fx realtime", run->done,
@@ -109,7 +103,7 @@ static int not_bad_input(int err)
 
 int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
 {
-    Run run = { .o = o, .out = out, .t0 = now() };
+    Run run = { .o = o, .out = out, .t0 = clock_mono() };
     RecordReader *rr = record_reader_new(in, name);
     Jobs *jobs = NULL;
     char eb[AV_ERROR_MAX_STRING_SIZE];

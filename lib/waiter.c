@@ -23,6 +23,7 @@
 
 #include <libavutil/error.h>
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "path.h"
@@ -56,13 +57,6 @@ struct Waiter {
     int stop;
     double next_wake;    /* the deadline the thread sleeps towards */
 };
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Resume one request with its outcome. Under the lock. */
 static void release_req(Waiter *w, WaitReq *wr, int outcome)
@@ -173,13 +167,13 @@ static void *waiter_main(void *arg)
             pthread_mutex_unlock(&w->lock);
             break;
         }
-        nearest = expire(w, now_mono());
+        nearest = expire(w, clock_mono());
         w->next_wake = nearest;
         pthread_mutex_unlock(&w->lock);
 
         timeout = -1;
         if (nearest) {
-            double ms = (nearest - now_mono()) * 1000 + 1;
+            double ms = (nearest - clock_mono()) * 1000 + 1;
             timeout = ms < 0 ? 0 : ms > 1e9 ? 1000000000 : (int)ms;
         }
         if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
@@ -330,7 +324,7 @@ int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, in
     }
     wr->req = req;
     wr->outcome = outcome;
-    wr->deadline = now_mono() + timeout;
+    wr->deadline = clock_mono() + timeout;
     *outcome = WAIT_PENDING;
     http_suspend(req);
     wr->next = g->reqs;
