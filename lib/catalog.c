@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libavutil/common.h>
 #include <libavutil/error.h>
 
 #include "catalog.h"
@@ -618,7 +619,8 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
 
     /* Measured bit rates: average over the listed files, peak over those
      * at least half the nominal duration long (a short last segment's
-     * keyframe would overstate it). */
+     * keyframe would overstate it), and never below the average (short
+     * segments count in it): a peak under the average is no peak. */
     for (int i = 0; i < nr; i++) {
         ManifestRendition *r = &m->renditions[i];
         double bytes = 0, secs = 0, peak = 0;
@@ -634,7 +636,7 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
         }
         if (secs > 0) {
             r->avg_bandwidth = llrint(bytes * 8 / secs);
-            r->bandwidth = peak > 0 ? llrint(peak) : r->avg_bandwidth;
+            r->bandwidth = FFMAX(llrint(peak), r->avg_bandwidth);
         }
     }
     free(rl);

@@ -46,6 +46,7 @@ int hls_write_master(const Manifest *m, char **out)
             bw += audio->bandwidth;
             avg += audio->avg_bandwidth;
         }
+        bw = FFMAX(bw, avg);    /* RFC 8216 4.3.4.2: the peak, never below the average */
         av_bprintf(&bp, "#EXT-X-STREAM-INF:BANDWIDTH=%lld", (long long)(bw > 0 ? bw : 1));
         if (avg > 0)
             av_bprintf(&bp, ",AVERAGE-BANDWIDTH=%lld", (long long)avg);
@@ -58,8 +59,8 @@ int hls_write_master(const Manifest *m, char **out)
         av_bprintf(&bp, "\n%s/index.m3u8\n", r->id);
     }
     if (audio && !nvideo) {
-        av_bprintf(&bp, "#EXT-X-STREAM-INF:BANDWIDTH=%lld",
-                   (long long)(audio->bandwidth > 0 ? audio->bandwidth : 1));
+        int64_t bw = FFMAX(audio->bandwidth, audio->avg_bandwidth);
+        av_bprintf(&bp, "#EXT-X-STREAM-INF:BANDWIDTH=%lld", (long long)(bw > 0 ? bw : 1));
         if (audio->avg_bandwidth > 0)
             av_bprintf(&bp, ",AVERAGE-BANDWIDTH=%lld", (long long)audio->avg_bandwidth);
         av_bprintf(&bp, ",CODECS=\"%s\"\n%s/index.m3u8\n", audio->codec, audio->id);

@@ -4,7 +4,7 @@
 # renditions, spool cleanup and the live-edge cache in the database.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/package-lib.sh"
-plan 25
+plan 26
 
 make_ladder "$T/spool" cam1 60 2 || { fail "make ladder"; exit 1; }
 # segment 10 says the input's timestamps jumped there
@@ -24,6 +24,8 @@ like "$(cat "$O/manifest.mpd")" 'type="static".*mediaPresentationDuration="PT60.
 like "$(grep -c '<Representation' "$O/manifest.mpd")" '^4$' "four Representations"
 like "$(cat "$O/master.m3u8")" 'BANDWIDTH=[0-9]+,AVERAGE-BANDWIDTH=[0-9]+,RESOLUTION=426x240,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2",FRAME-RATE=25\.000,AUDIO="audio"' \
     "master: variant attributes from the streams"
+is "$(grep -o 'BANDWIDTH=[0-9]*,AVERAGE-BANDWIDTH=[0-9]*' "$O/master.m3u8" |
+      awk -F'[=,]' '$4 > $2 { print "over: " $0 }')" "" "master: AVERAGE-BANDWIDTH <= BANDWIDTH on every variant"
 like "$(cat "$O/master.m3u8")" 'EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio".*URI="audio/index.m3u8"' "master: audio group"
 like "$(tail -1 "$O/240p/index.m3u8")" '^#EXT-X-ENDLIST$' "media playlist ends with ENDLIST"
 is "$(grep -c '^#EXT-X-DISCONTINUITY$' "$O/audio/index.m3u8")" 1 "the record's discontinuity: one EXT-X-DISCONTINUITY"

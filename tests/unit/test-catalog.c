@@ -116,6 +116,27 @@ int main(void)
     is_int(m.renditions[1].bandwidth, 1000000 * 8 / 2, "measured peak bit rate (480p)");
     manifest_free(&m);
 
+    /* a short segment (left out of the peak) at a high rate lifts the
+     * average above every long segment's rate: the peak is the average */
+    snprintf(s.name, sizeof(s.name), "cam2");
+    is_int(catalog_stream_put(db, &s), 0, "put a second stream");
+    snprintf(r.id, sizeof(r.id), "480p");
+    catalog_rendition_put(db, "cam2", &r);
+    for (int i = 0; i < 2; i++) {
+        memset(&seg, 0, sizeof(seg));
+        seg.seq = i;
+        seg.start = 2.0 * i;
+        seg.duration = i ? 0.5 : 2;
+        catalog_segment_put(db, "cam2", &seg);
+    }
+    catalog_file_put(db, "cam2", 0, "480p", 250000, 0, 180000);
+    catalog_file_put(db, "cam2", 1, "480p", 500000, 180000, 45000);
+    is_int(catalog_manifest_load(db, "cam2", &m), 0, "load the second manifest");
+    is_int(m.renditions[0].avg_bandwidth, 750000 * 8 * 10 / 25, "average over both segments");
+    is_int(m.renditions[0].bandwidth, m.renditions[0].avg_bandwidth,
+           "peak never below the average");
+    manifest_free(&m);
+
     /* the window: segments ending by 4 s leave it */
     is_int(catalog_expire(db, "cam1", 4.0, 1000.0), 0, "expire");
     is_int(catalog_manifest_load(db, "cam1", &m), 0, "load after expiry");

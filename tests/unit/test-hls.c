@@ -122,5 +122,19 @@ int main(void)
               "audio/index.m3u8\n"), "one audio variant");
     av_freep(&x);
     is_int(hls_write_media(&m, 1, &x), AVERROR(EINVAL), "bad rendition index");
+
+    /* an average above the peak (short segments count in the average, not
+     * in the peak) raises BANDWIDTH to it: AVERAGE-BANDWIDTH <= BANDWIDTH */
+    r[2].bandwidth = 100000;
+    is_int(hls_write_master(&m, &x), 0, "audio only master, average above peak");
+    ok(has(x, "BANDWIDTH=128000,AVERAGE-BANDWIDTH=128000,"), "audio: BANDWIDTH raised to the average");
+    av_freep(&x);
+    m.renditions = r;
+    m.nb_renditions = 3;
+    r[0].bandwidth = 2000000;
+    is_int(hls_write_master(&m, &x), 0, "master, video average above peak");
+    ok(has(x, "BANDWIDTH=2628000,AVERAGE-BANDWIDTH=2628000,RESOLUTION=1280x720"),
+       "video + audio: BANDWIDTH raised to the average");
+    av_freep(&x);
     return done();
 }
