@@ -16,6 +16,7 @@
 enum {
     OPT_MAX_CONNS = LIVE_OPT_OWN,
     OPT_MAX_MESSAGE,
+    OPT_MAX_UNPUBLISHED,
     OPT_QUEUE,
     OPT_HANDSHAKE_TIMEOUT,
     OPT_IDLE_TIMEOUT,
@@ -31,6 +32,7 @@ static const struct option long_options[] = {
     { "grace", required_argument, NULL, 'g' },
     { "max-conns", required_argument, NULL, OPT_MAX_CONNS },
     { "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
+    { "max-unpublished", required_argument, NULL, OPT_MAX_UNPUBLISHED },
     { "queue", required_argument, NULL, OPT_QUEUE },
     { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
     { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
@@ -55,10 +57,11 @@ static void usage(FILE *f)
         "                          only loopback publishers are accepted\n"
         "  -g, --grace SECONDS     wait this long for a publisher to return (default 10)\n"
         "      --max-conns N       connections at once (default 256)\n"
-        "      --max-message BYTES largest RTMP message (default 8388608)\n"
+        "      --max-unpublished N connections from one address not yet publishing (default 8)\n"
+        "      --max-message BYTES largest RTMP message (default 8388608, at most 16777215)\n"
         "      --queue BYTES       FLV bytes waiting per stream before its publisher is\n"
         "                          throttled (default 16777216)\n"
-        "      --handshake-timeout SECONDS  from connect to publish (default 10)\n"
+        "      --handshake-timeout SECONDS  from connect to publish (default 5)\n"
         "      --idle-timeout SECONDS       silence from a publisher (default 10)\n"
         "Pull mode: read URL (srt://, rtsp://, rtmp://, http://, a file) and write FLV\n"
         "to standard output, reconnecting when the source drops:\n"
@@ -100,11 +103,15 @@ int main(int argc, char **argv)
                 goto bad;
             break;
         case OPT_MAX_MESSAGE:
-            if (parse_long(optarg, 1024, 256 << 20, &l) < 0)
+            if (parse_long(optarg, 1024, RTMP_MAX_MESSAGE, &l) < 0)
                 goto bad;
             opt.limits.max_message_size = l;
             if (opt.limits.max_pending < 2 * (uint32_t)l)
                 opt.limits.max_pending = 2 * (uint32_t)l;
+            break;
+        case OPT_MAX_UNPUBLISHED:
+            if (parse_int(optarg, 1, 100000, &opt.max_unpublished) < 0)
+                goto bad;
             break;
         case OPT_QUEUE:
             if (parse_long(optarg, 65536, 1L << 32, &l) < 0)

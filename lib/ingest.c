@@ -52,6 +52,7 @@ typedef struct Conn {
     int fd;
     RtmpConn *rtmp;
     char peer[80];
+    uint8_t addr[16];      /* the peer's address (IPv4 as v4-mapped IPv6) */
     int64_t started, last_read;
     Stream *stream;        /* while it publishes */
     int closing;           /* refused: flush, then close */
@@ -123,9 +124,10 @@ void ingest_options_default(IngestOptions *opt)
     memset(opt, 0, sizeof(*opt));
     opt->listen = ":1935";
     opt->grace = 10;
-    opt->handshake_timeout = 10;
+    opt->handshake_timeout = 5;
     opt->idle_timeout = 10;
     opt->max_conns = 256;
+    opt->max_unpublished = 8;
     opt->max_queue = 16 << 20;
     rtmp_limits_default(&opt->limits);
 }
@@ -812,6 +814,9 @@ static void on_event(Server *s, Conn *c, const RtmpEvent *ev)
             log_debug("%s: %s unpublished", c->peer, st->name);
             c->stream = NULL;
             stream_detach(s, st);
+            /* paused for that stream's consumer: the connection is no
+             * longer tied to it (it may publish again, or leave) */
+            conn_resume(s, c);
         }
         break;
     case RTMP_EVENT_METADATA:
@@ -875,6 +880,29 @@ static void conn_read(Server *s, Conn *c)
         conn_flush(s, c);
 }
 
+/* The address of a peer as 16 bytes (IPv4 as v4-mapped IPv6). */
+static void addr_key(const struct sockaddr_storage *ss, uint8_t key[16])
+{
+    memset(key, 0, 16);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        key[10] = key[11] = 0xff;
+        memcpy(key + 12, &in->sin_addr, 4);
+    } else if (ss->ss_family == AF_INET6) {
+        memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+    }
+}
+
+/* Connections from this address that have not published (yet). */
+static int unpublished_from(const Server *s, const uint8_t key[16])
+{
+    int n = 0;
+    for (const Conn *c = s->conns; c; c = c->next)
+        if (!c->dead && !c->published && !memcmp(c->addr, key, 16))
+            n++;
+    return n;
+}
+
 static void do_accept(Server *s)
 {
     for (;;) {
@@ -882,8 +910,9 @@ static void do_accept(Server *s)
         socklen_t sl = sizeof(ss);
         int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         char peer[80];
+        uint8_t key[16];
         Conn *c;
-        int one = 1;
+        int one = 1, n;
 
         if (fd < 0) {
             if (errno == EINTR)
@@ -899,6 +928,17 @@ static void do_accept(Server *s)
         }
         if (!s->keys && !sock_is_loopback((struct sockaddr *)&ss)) {
             log_warn("%s: refused: without -k only loopback publishers are accepted", peer);
+            close(fd);
+            continue;
+        }
+        addr_key(&ss, key);
+        if ((n = unpublished_from(s, key)) >= s->opt->max_unpublished) {
+            int64_t now = clock_mono_ms();
+            if (now - s->last_refusal_log > 1000) {
+                log_warn("%s: refused: %d connections from this address have not published",
+                         peer, n);
+                s->last_refusal_log = now;
+            }
             close(fd);
             continue;
         }
@@ -921,6 +961,7 @@ static void do_accept(Server *s)
         c->h.kind = K_CONN;
         c->fd = fd;
         snprintf(c->peer, sizeof(c->peer), "%s", peer);
+        memcpy(c->addr, key, sizeof(c->addr));
         c->started = c->last_read = clock_mono_ms();
         c->events = EPOLLIN;
         if (ep_set(s, fd, &c->h, EPOLLIN, EPOLL_CTL_ADD) < 0) {
@@ -955,7 +996,7 @@ static void check_timers(Server *s)
             if (now - c->started > hs)
                 conn_close(s, c, LOG_LEVEL_WARN, "no publish within %g s: closed",
                            s->opt->handshake_timeout);
-        } else if (c->paused) {
+        } else if (c->paused && c->stream) {
             if (now - c->paused_since > idle)
                 conn_close(s, c, LOG_LEVEL_ERROR,
                            "the consumer took nothing for %g s (%zu bytes waiting): publisher dropped",
@@ -1084,7 +1125,7 @@ int ingest_run(const IngestOptions *opt)
     struct epoll_event evs[64];
     sigset_t mask, old;
     int64_t last_timers = 0;
-    int ret;
+    int ret, masked = 0;
 
     s.hard_queue = opt->max_queue + opt->limits.max_message_size + (1 << 20);
     if (opt->keyfile) {
@@ -1103,6 +1144,7 @@ int ingest_run(const IngestOptions *opt)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGCHLD);
     sigprocmask(SIG_BLOCK, &mask, &old);
+    masked = 1;
     s.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     s.ep = epoll_create1(EPOLL_CLOEXEC);
     if (s.sfd < 0 || s.ep < 0) {
@@ -1124,7 +1166,9 @@ int ingest_run(const IngestOptions *opt)
                 break;
         }
         n = epoll_wait(s.ep, evs, 64, 100);
-        if (n < 0 && errno != EINTR) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
             ret = AVERROR(errno);
             log_error("epoll_wait: %s", strerror(errno));
             break;
@@ -1168,7 +1212,8 @@ int ingest_run(const IngestOptions *opt)
             s.lfd = -1;
         }
     }
-    ret = s.status == AVERROR(EPIPE) ? 0 : s.status;
+    if (ret >= 0)
+        ret = s.status == AVERROR(EPIPE) ? 0 : s.status;
 
 end:
     for (Conn *c = s.conns; c; c = c->next)
@@ -1194,5 +1239,7 @@ end:
         close(s.sfd);
     if (s.ep >= 0)
         close(s.ep);
+    if (masked)
+        sigprocmask(SIG_SETMASK, &old, NULL);
     return ret;
 }

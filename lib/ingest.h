@@ -11,6 +11,12 @@
  * that publisher alone), and if that lasts idle_timeout the publisher is
  * disconnected with an error. Nothing one peer does blocks the loop.
  *
+ * Before a publish is accepted a connection is a stranger's: at most
+ * max_unpublished of them per address (more are closed at accept, so
+ * idle sockets from one address cannot take every slot), each with
+ * handshake_timeout seconds to publish and the small pre-publish memory
+ * budget of RtmpLimits.max_prepublish.
+ *
  * Reconnects: a stream whose publisher leaves (drops, or unpublishes)
  * stays open for grace seconds; a new publisher of the same NAME in that
  * time continues the same output, its timestamps shifted to go on after
@@ -32,12 +38,14 @@ typedef struct IngestOptions {
     double handshake_timeout;  /* seconds from accept to an accepted publish */
     double idle_timeout;       /* seconds of silence from a publisher */
     int max_conns;             /* connections at once */
+    int max_unpublished;       /* connections from one address that have not published */
     size_t max_queue;          /* FLV bytes waiting for one stream's consumer */
     RtmpLimits limits;
 } IngestOptions;
 
-/* The defaults: listen ":1935", grace 10, handshake 10, idle 10, 256
- * connections, 16 MiB queue, rtmp_limits_default. */
+/* The defaults: listen ":1935", grace 10, handshake 5, idle 10, 256
+ * connections, 8 unpublished per address, 16 MiB queue,
+ * rtmp_limits_default. */
 void ingest_options_default(IngestOptions *opt);
 
 /*

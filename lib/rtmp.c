@@ -132,6 +132,7 @@ void rtmp_limits_default(RtmpLimits *lim)
     lim->max_pending = 16 << 20;
     lim->max_chunk_streams = 32;
     lim->max_output = 1 << 20;
+    lim->max_prepublish = 64 << 10;
 }
 
 RtmpConn *rtmp_conn_new(const RtmpLimits *lim)
@@ -773,6 +774,11 @@ static int take_header(RtmpConn *c, uint32_t csid, ChunkStream *cs, size_t n)
                         c->lim.max_message_size);
         if (c->pending + length > c->lim.max_pending)
             return fail(c, "more than %u bytes of unfinished messages", c->lim.max_pending);
+        /* a stranger until its publish is accepted: a small budget */
+        if (!c->publishing && c->lim.max_prepublish &&
+            c->pending + length > c->lim.max_prepublish)
+            return fail(c, "more than %u bytes of messages before publishing",
+                        c->lim.max_prepublish);
         c->pending += length;
         cs->active = 1;
         cs->got = 0;

@@ -55,10 +55,13 @@ typedef struct RtmpLimits {
     uint32_t max_pending;       /* bytes of unfinished messages, all chunk streams */
     uint32_t max_chunk_streams; /* distinct chunk stream ids per connection */
     uint32_t max_output;        /* response bytes waiting to be sent */
+    uint32_t max_prepublish;    /* message and pending bytes before a publish is accepted */
 } RtmpLimits;
 
 /* Defaults: chunk size <= 1 MiB, message <= 8 MiB, 16 MiB pending,
- * 32 chunk streams, 1 MiB of output. */
+ * 32 chunk streams, 1 MiB of output, 64 KiB before publishing. The
+ * largest message an FLV tag can carry is RTMP_MAX_MESSAGE. */
+#define RTMP_MAX_MESSAGE 0xffffff
 void rtmp_limits_default(RtmpLimits *lim);
 
 enum RtmpEventType {

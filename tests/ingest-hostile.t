@@ -37,9 +37,10 @@ like "$(cat "$T/log")" "message of 16777215 bytes over the limit" "message size:
 
 storm=
 zeros=$(printf '00%.0s' $(seq 1 128))
-# fmt 0 headers on csids 64.. (2-byte basic header), each opening a 4096-byte
-# message with its first 128-byte chunk.
-for i in $(seq 0 60); do storm+="00$(printf %02x "$i")0000000010000900000000$zeros"; done
+# fmt 0 headers on csids 64.. (2-byte basic header), each opening a 1024-byte
+# message with its first 128-byte chunk (32 of them stay inside the 64 KiB
+# a connection may hold before it publishes).
+for i in $(seq 0 60); do storm+="00$(printf %02x "$i")0000000004000900000000$zeros"; done
 raw_open; raw_handshake
 raw_send "$storm"
 ok "a chunk stream id storm: closed" raw_closed 3

@@ -34,7 +34,7 @@ cmp_num "$v" -lt 100 "but not everything was buffered for it ($v of 100 frames)"
 # 64 publishers at once into -o DIR.
 PORT=$(free_port)
 mkdir -p "$T/many"
-start_ingest "$T/log2" -g 0.3 -o "$T/many"
+start_ingest "$T/log2" -g 0.3 -o "$T/many" --max-unpublished 64
 pids=()
 for i in $(seq 1 64); do
     publish_bg "$T/src.flv" "s$i" -re 2>/dev/null
