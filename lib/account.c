@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "account.h"
+#include "array.h"
 #include "clock.h"
 #include "db.h"
 #include "groupcommit.h"
@@ -494,17 +495,17 @@ static int collect_rows(Account *a, sqlite3_stmt *st, size_t elsize,
                         void (*read_row)(sqlite3_stmt *st, void *elem), const char *what,
                         void **out, int *n)
 {
-    char *v = NULL, *tmp;
+    char *v = NULL;
+    size_t ncap;
     int rc, ret = 0, cap = 0, count = 0;
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (count == cap) {
-            cap = cap ? 2 * cap : 16;
-            if (!(tmp = realloc(v, cap * elsize))) {
+            if (!(ncap = array_grow(&v, cap, elsize, 16))) {
                 ret = AVERROR(ENOMEM);
                 break;
             }
-            v = tmp;
+            cap = ncap;
         }
         read_row(st, v + (size_t)count++ * elsize);
     }

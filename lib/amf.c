@@ -10,6 +10,7 @@
 #include <libavutil/intreadwrite.h>
 
 #include "amf.h"
+#include "array.h"
 
 typedef struct Decoder {
     const uint8_t *buf;
@@ -26,11 +27,9 @@ static int new_node(Decoder *d, uint32_t *index)
     if (doc->count >= AMF_MAX_NODES)
         return AVERROR_INVALIDDATA;
     if (doc->count == d->cap) {
-        uint32_t cap = d->cap ? d->cap * 2 : 16;
-        AmfNode *n = realloc(doc->nodes, cap * sizeof(*n));
-        if (!n)
+        size_t cap = array_grow(&doc->nodes, d->cap, sizeof(*doc->nodes), 16);
+        if (!cap)
             return AVERROR(ENOMEM);
-        doc->nodes = n;
         d->cap = cap;
     }
     memset(&doc->nodes[doc->count], 0, sizeof(AmfNode));

@@ -10,6 +10,7 @@
 #include <libavutil/common.h>
 #include <libavutil/error.h>
 
+#include "array.h"
 #include "catalog.h"
 #include "db.h"
 #include "log.h"
@@ -158,13 +159,13 @@ int catalog_stream_list(sqlite3 *db, CatalogStream **list, int *n)
         return AVERROR_EXTERNAL;
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (cnt == cap) {
-            CatalogStream *nl = realloc(l, (cap = cap ? 2 * cap : 8) * sizeof(*l));
-            if (!nl) {
+            size_t ncap = array_grow(&l, cap, sizeof(*l), 8);
+            if (!ncap) {
                 free(l);
                 sqlite3_finalize(st);
                 return AVERROR(ENOMEM);
             }
-            l = nl;
+            cap = ncap;
         }
         read_stream(st, &l[cnt++]);
     }
@@ -215,13 +216,13 @@ int catalog_rendition_list(sqlite3 *db, const char *stream, CatalogRendition **l
         CatalogRendition *r;
         const char *sar, *fps;
         if (cnt == cap) {
-            CatalogRendition *nl = realloc(l, (cap = cap ? 2 * cap : 8) * sizeof(*l));
-            if (!nl) {
+            size_t ncap = array_grow(&l, cap, sizeof(*l), 8);
+            if (!ncap) {
                 free(l);
                 sqlite3_finalize(st);
                 return AVERROR(ENOMEM);
             }
-            l = nl;
+            cap = ncap;
         }
         r = &l[cnt++];
         memset(r, 0, sizeof(*r));
@@ -347,13 +348,13 @@ int catalog_expired(sqlite3 *db, const char *stream, double when, int64_t **seqs
     sqlite3_bind_double(st, 2, when);
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (cnt == cap) {
-            int64_t *nl = realloc(l, (cap = cap ? 2 * cap : 16) * sizeof(*l));
-            if (!nl) {
+            size_t ncap = array_grow(&l, cap, sizeof(*l), 16);
+            if (!ncap) {
                 free(l);
                 sqlite3_finalize(st);
                 return AVERROR(ENOMEM);
             }
-            l = nl;
+            cap = ncap;
         }
         l[cnt++] = sqlite3_column_int64(st, 0);
     }
@@ -542,12 +543,12 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
         CatalogSegment cs;
         ManifestSegment *ms;
         if (m->nb_segments == cap) {
-            ManifestSegment *nl = realloc(m->segments, (cap = cap ? 2 * cap : 64) * sizeof(*nl));
-            if (!nl) {
+            size_t ncap = array_grow(&m->segments, cap, sizeof(*m->segments), 64);
+            if (!ncap) {
                 ret = AVERROR(ENOMEM);
                 goto fail;
             }
-            m->segments = nl;
+            cap = ncap;
         }
         read_segment(st, &cs);
         ms = &m->segments[m->nb_segments++];

@@ -10,6 +10,7 @@
 #include <libavutil/error.h>
 #include <libavutil/rational.h>
 
+#include "array.h"
 #include "bytebuf.h"
 #include "cmaf.h"
 #include "log.h"
@@ -446,13 +447,11 @@ int cmaf_read(const char *path, double start, double duration, CmafFragment **ou
             goto end;
         }
         if (n == cap) {
-            int ncap = cap ? cap * 2 : 256;
-            Pkt *np = realloc(pk, ncap * sizeof(*pk));
-            if (!np) {
+            size_t ncap = array_grow(&pk, cap, sizeof(*pk), 256);
+            if (!ncap) {
                 ret = AVERROR(ENOMEM);
                 goto end;
             }
-            pk = np;
             cap = ncap;
         }
         AVRational tb = { 1, (int)f->track.timescale };

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <libavutil/error.h>
 
+#include "array.h"
 #include "db.h"
 #include "dbread.h"
 #include "log.h"
@@ -186,7 +187,7 @@ int dbread_streams(DbRead *d, DbStream **list, int *n)
 {
     Handle *h = acquire(d);
     sqlite3_stmt *st;
-    DbStream *l = NULL, *nl;
+    DbStream *l = NULL;
     int count = 0, cap = 0, r = 0;
 
     *list = NULL;
@@ -196,12 +197,12 @@ int dbread_streams(DbRead *d, DbStream **list, int *n)
     if ((st = stmt(h, ST_STREAMS))) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (count == cap) {
-                cap = cap ? cap * 2 : 16;
-                if (!(nl = realloc(l, cap * sizeof(*l)))) {
+                size_t ncap = array_grow(&l, cap, sizeof(*l), 16);
+                if (!ncap) {
                     r = AVERROR(ENOMEM);
                     break;
                 }
-                l = nl;
+                cap = ncap;
             }
             row_stream(st, &l[count++]);
         }

@@ -25,6 +25,7 @@
 
 #include <libavutil/error.h>
 
+#include "array.h"
 #include "bytebuf.h"
 #include "clock.h"
 #include "flv.h"
@@ -163,11 +164,9 @@ static void conn_update_events(Server *s, Conn *c)
 static void child_add(Server *s, pid_t pid, const char *name)
 {
     if (s->nchildren == s->cap_children) {
-        int cap = s->cap_children ? s->cap_children * 2 : 16;
-        Child *v = realloc(s->children, cap * sizeof(*v));
-        if (!v)
+        size_t cap = array_grow(&s->children, s->cap_children, sizeof(*s->children), 16);
+        if (!cap)
             return; /* it is reaped all the same, only not named */
-        s->children = v;
         s->cap_children = cap;
     }
     s->children[s->nchildren].pid = pid;

@@ -8,6 +8,7 @@
 #include <libavutil/error.h>
 #include <sodium.h>
 
+#include "array.h"
 #include "fs.h"
 #include "keys.h"
 #include "log.h"
@@ -60,11 +61,9 @@ static int parse_line(Keys *k, const char *p, size_t n)
     if (memchr(p + sec_start, '\0', sec_len) || memchr(p + name_start, '\0', name_len))
         return AVERROR_INVALIDDATA;
     if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 16;
-        KeyEntry *v = realloc(k->v, cap * sizeof(*v));
-        if (!v)
+        size_t cap = array_grow(&k->v, k->cap, sizeof(*k->v), 16);
+        if (!cap)
             return AVERROR(ENOMEM);
-        k->v = v;
         k->cap = cap;
     }
     e = &k->v[k->n];

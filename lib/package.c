@@ -19,6 +19,7 @@
 #include <libavutil/error.h>
 #include <libavutil/mem.h>
 
+#include "array.h"
 #include "catalog.h"
 #include "clock.h"
 #include "cmaf.h"
@@ -97,15 +98,13 @@ static void *reader_main(void *arg)
         }
         pthread_mutex_lock(&p->mu);
         if (p->qlen == p->qcap) {
-            int ncap = p->qcap ? 2 * p->qcap : 64;
-            json_t **nq = realloc(p->queue, ncap * sizeof(*nq));
-            if (!nq) {
+            size_t ncap = array_grow(&p->queue, p->qcap, sizeof(*p->queue), 64);
+            if (!ncap) {
                 pthread_mutex_unlock(&p->mu);
                 json_decref(rec);
                 err = AVERROR(ENOMEM);
                 break;
             }
-            p->queue = nq;
             p->qcap = ncap;
         }
         p->queue[p->qlen++] = rec;
@@ -234,11 +233,9 @@ static int stream_add(Stream *s, int64_t seq, json_t *rec)
         }
     }
     if (s->npend == s->cap) {
-        int ncap = s->cap ? 2 * s->cap : 16;
-        Pending *np = realloc(s->pend, ncap * sizeof(*np));
-        if (!np)
+        size_t ncap = array_grow(&s->pend, s->cap, sizeof(*s->pend), 16);
+        if (!ncap)
             return AVERROR(ENOMEM);
-        s->pend = np;
         s->cap = ncap;
     }
     memmove(&s->pend[at + 1], &s->pend[at], (s->npend - at) * sizeof(*s->pend));

@@ -10,6 +10,7 @@
 
 #include <libavutil/error.h>
 
+#include "array.h"
 #include "log.h"
 #include "record.h"
 
@@ -80,11 +81,9 @@ static long read_line(RecordReader *rr)
             continue;
         }
         if (len + 1 >= rr->cap) {
-            size_t ncap = rr->cap ? rr->cap * 2 : 256;
-            char *n = realloc(rr->line, ncap);
-            if (!n)
+            size_t ncap = array_grow(&rr->line, rr->cap, 1, 256);
+            if (!ncap)
                 return AVERROR(ENOMEM);
-            rr->line = n;
             rr->cap = ncap;
         }
         rr->line[len++] = (char)c;

@@ -33,6 +33,7 @@
 #include <libavutil/avstring.h>
 #include <libavutil/mathematics.h>
 
+#include "array.h"
 #include "fs.h"
 #include "log.h"
 #include "parse.h"
@@ -167,11 +168,9 @@ static int queue_push(PacketQueue *q, AVPacket *pkt)
             memmove(q->pkt, q->pkt + q->head, q->n * sizeof(*q->pkt));
             q->head = 0;
         } else {
-            int ncap = q->cap ? q->cap * 2 : 64;
-            AVPacket **np = realloc(q->pkt, ncap * sizeof(*np));
-            if (!np)
+            size_t ncap = array_grow(&q->pkt, q->cap, sizeof(*q->pkt), 64);
+            if (!ncap)
                 return AVERROR(ENOMEM);
-            q->pkt = np;
             q->cap = ncap;
         }
     }

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 #include <libavutil/error.h>
 
+#include "array.h"
 #include "fs.h"
 #include "log.h"
 #include "metrics.h"
@@ -128,7 +129,7 @@ static int tree_state(int rootfd, const char *name)
 static int list_streams(Site *s, Entry **out, int *count)
 {
     DbStream *rows = NULL;
-    Entry *e = NULL, *ne;
+    Entry *e = NULL;
     int n = 0, cap = 0, nrows = 0, i, r, dfd;
     DIR *dir;
     struct dirent *de;
@@ -161,13 +162,13 @@ static int list_streams(Site *s, Entry **out, int *count)
         if (known || (state = tree_state(s->rootfd, de->d_name)) < 0)
             continue;
         if (n == cap) {
-            cap *= 2;
-            if (!(ne = realloc(e, cap * sizeof(*e)))) {
+            size_t ncap = array_grow(&e, cap, sizeof(*e), 16);
+            if (!ncap) {
                 closedir(dir);
                 free(e);
                 return AVERROR(ENOMEM);
             }
-            e = ne;
+            cap = ncap;
         }
         memset(&e[n], 0, sizeof(e[n]));
         snprintf(e[n].name, sizeof(e[n].name), "%.64s", de->d_name);

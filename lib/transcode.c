@@ -16,6 +16,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
+#include "array.h"
 #include "audio.h"
 #include "codecs.h"
 #include "log.h"
@@ -188,11 +189,9 @@ static int rendition_path(const char *rel, const char *id, const char *ext, char
 static int push_packet(AVPacket ***arr, int *n, int *cap, AVPacket *pkt)
 {
     if (*n == *cap) {
-        int ncap = *cap ? *cap * 2 : 256;
-        AVPacket **a = realloc(*arr, (size_t)ncap * sizeof(*a));
-        if (!a)
+        size_t ncap = array_grow(arr, *cap, sizeof(**arr), 256);
+        if (!ncap)
             return AVERROR(ENOMEM);
-        *arr = a;
         *cap = ncap;
     }
     (*arr)[(*n)++] = pkt;
