@@ -432,6 +432,7 @@ void http_blob_etag(size_t len, double mtime, char *buf, size_t size)
 int http_reply_fd(HttpRequest *req, int fd, uint64_t size, double mtime, const char *etag,
                   const char *type, const char *cache)
 {
+    struct MHD_Response *resp;
     unsigned status;
     uint64_t off, len;
     int r;
@@ -445,9 +446,13 @@ int http_reply_fd(HttpRequest *req, int fd, uint64_t size, double mtime, const c
         close(fd);
         return http_reply(req, status, type, cache, "", 0);
     }
-    /* MHD closes fd when the response is destroyed; it sends with sendfile. */
-    return queue(req, status, MHD_create_response_from_fd_at_offset64(len, fd, off),
-                 type, cache, len);
+    /* MHD closes fd when the response is destroyed; it sends with
+     * sendfile. Without a response the fd is still ours to close. */
+    if (!(resp = MHD_create_response_from_fd_at_offset64(len, fd, off))) {
+        close(fd);
+        return AVERROR(ENOMEM);
+    }
+    return queue(req, status, resp, type, cache, len);
 }
 
 int http_reply_file(HttpRequest *req, int fd, const struct stat *st, const char *type,

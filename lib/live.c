@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,15 +32,27 @@ void live_init(const char *prog)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* After a write to standard output failed earlier (ferror), errno says
+ * nothing any more: whether the reader went away is asked of the fd. */
+static int stdout_reader_gone(void)
+{
+    struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+    return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP));
+}
+
 int live_finish(int status)
 {
-    if (fflush(stdout) == EOF || ferror(stdout)) {
-        if (errno == EPIPE)
-            return status;
-        log_error("writing standard output: %s", strerror(errno));
-        return status ? status : LIVE_EXIT_FAILURE;
-    }
-    return status;
+    int err = 0;
+
+    errno = 0;
+    if (fflush(stdout) == EOF)
+        err = errno ? errno : EIO;
+    else if (ferror(stdout))
+        err = stdout_reader_gone() ? EPIPE : EIO;
+    if (!err || err == EPIPE)
+        return status;   /* EPIPE: downstream went away, not our failure */
+    log_error("writing standard output: %s", strerror(err));
+    return status ? status : LIVE_EXIT_FAILURE;
 }
 
 int live_common_option(int c, void (*usage)(FILE *))
