@@ -52,8 +52,10 @@ long record_reader_line(const RecordReader *rr)
     return rr->lineno;
 }
 
-/* Read one line into rr->line; returns its length, or -1 at EOF, or a
- * negative AVERROR. Lines over the limit are consumed and reported. */
+/* Read one line into rr->line; returns its length, AVERROR_EOF at the
+ * end, or another negative AVERROR (a read error: AVERROR(errno), which
+ * may be -1, AVERROR(EPERM)). Lines over the limit are consumed and
+ * reported. */
 static long read_line(RecordReader *rr)
 {
     size_t len = 0;
@@ -71,7 +73,7 @@ static long read_line(RecordReader *rr)
                 return AVERROR(err);
             }
             if (len == 0 && !toolong)
-                return -1;
+                return AVERROR_EOF;
             break;
         }
         if (c == '\n')
@@ -143,8 +145,6 @@ int record_read(RecordReader *rr, json_t **out)
         long len = read_line(rr);
         size_t i;
 
-        if (len == -1)
-            return AVERROR_EOF;
         if (len == AVERROR(E2BIG)) {
             log_error("%s:%ld: record longer than %d bytes", rr->name, rr->lineno,
                       RECORD_MAX_LINE);

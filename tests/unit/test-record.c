@@ -1,4 +1,6 @@
 /* Unit tests for lib/record.c: reading, validation, writing. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,12 +15,36 @@ static FILE *from_string(const char *s)
     return fmemopen((void *)s, strlen(s), "r");
 }
 
+/* A stream whose read fails with EPERM: AVERROR(EPERM) is -1, which
+ * record_read once took for the end of the input. */
+static ssize_t read_eperm(void *cookie, char *buf, size_t size)
+{
+    (void)cookie, (void)buf, (void)size;
+    errno = EPERM;
+    return -1;
+}
+
+static void read_error_is_not_eof(void)
+{
+    cookie_io_functions_t io = { .read = read_eperm };
+    FILE *f = fopencookie(NULL, "r", io);
+    RecordReader *rr = f ? record_reader_new(f, "eperm") : NULL;
+    json_t *rec = NULL;
+
+    is_int(rr ? record_read(rr, &rec) : 0, AVERROR(EPERM), "a read error (EPERM) is an error, not EOF");
+    record_reader_free(&rr);
+    if (f)
+        fclose(f);
+}
+
 int main(void)
 {
     json_t *rec = NULL;
     RecordReader *rr;
     FILE *f;
     char *buf = NULL;
+
+    read_error_is_not_eof();
     size_t len = 0;
 
     log_init("test-record");
