@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,7 @@ typedef struct Package {
     sqlite3 *db;
     Stream *streams;
     int nstreams;
-    int bad;                    /* bad input seen: exit 3 */
+    atomic_int bad;             /* bad input seen: exit 3 (set by both threads) */
     double last_housekeeping;
 
     /* reader thread -> main thread */
@@ -86,9 +87,7 @@ static void *reader_main(void *arg)
         json_t *rec = NULL;
         int ret = rr ? record_read(rr, &rec) : AVERROR(ENOMEM);
         if (ret == AVERROR_INVALIDDATA) {
-            pthread_mutex_lock(&p->mu);
-            p->bad = 1;
-            pthread_mutex_unlock(&p->mu);
+            atomic_store(&p->bad, 1);
             continue;
         }
         if (ret < 0) {
@@ -900,7 +899,7 @@ int package_run(const PackageOptions *o)
         log_error("%s: read error: %s", o->input, log_averr(p->read_err, eb, sizeof(eb)));
         ret = p->read_err;
     }
-    if (ret >= 0 && p->bad)
+    if (ret >= 0 && atomic_load(&p->bad))
         ret = AVERROR_INVALIDDATA;
 end:
     if (started) {
