@@ -43,6 +43,9 @@ static const struct {
     { "segments", "expired", "REAL" },
     { "segment_files", "t", "INTEGER" },
     { "segment_files", "d", "INTEGER" },
+    { "streams", "broadcast", "INTEGER NOT NULL DEFAULT 0" },
+    { "streams", "tag", "TEXT NOT NULL DEFAULT ''" },
+    { "streams", "dir", "TEXT NOT NULL DEFAULT ''" },
 };
 
 static int has_column(sqlite3 *db, const char *table, const char *column)
@@ -109,9 +112,13 @@ static void read_stream(sqlite3_stmt *st, CatalogStream *s)
     s->segment_duration = sqlite3_column_double(st, 3);
     s->next_seq = sqlite3_column_int64(st, 4);
     s->updated = sqlite3_column_double(st, 5);
+    s->broadcast = sqlite3_column_int64(st, 6);
+    copy_text(s->tag, sizeof(s->tag), sqlite3_column_text(st, 7));
+    copy_text(s->dir, sizeof(s->dir), sqlite3_column_text(st, 8));
 }
 
-#define STREAM_COLS "name, state, availability_start, segment_duration, next_seq, updated"
+#define STREAM_COLS "name, state, availability_start, segment_duration, next_seq, updated," \
+                    " broadcast, tag, dir"
 
 int catalog_stream_get(sqlite3 *db, const char *name, CatalogStream *s)
 {
@@ -137,8 +144,8 @@ int catalog_stream_put(sqlite3 *db, const CatalogStream *s)
 {
     sqlite3_stmt *st;
 
-    if (db_prepare(db, "INSERT OR REPLACE INTO streams(" STREAM_COLS ") VALUES(?,?,?,?,?,?)",
-                   &st) < 0)
+    if (db_prepare(db, "INSERT OR REPLACE INTO streams(" STREAM_COLS ")"
+                       " VALUES(?,?,?,?,?,?,?,?,?)", &st) < 0)
         return AVERROR_EXTERNAL;
     sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, s->state, -1, SQLITE_STATIC);
@@ -146,6 +153,42 @@ int catalog_stream_put(sqlite3 *db, const CatalogStream *s)
     sqlite3_bind_double(st, 4, s->segment_duration);
     sqlite3_bind_int64(st, 5, s->next_seq);
     sqlite3_bind_double(st, 6, s->updated);
+    sqlite3_bind_int64(st, 7, s->broadcast);
+    sqlite3_bind_text(st, 8, s->tag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, s->dir, -1, SQLITE_STATIC);
+    return step_done(db, st);
+}
+
+int catalog_archive(sqlite3 *db, const char *name, const char *archive)
+{
+    static const char *const sql[] = {
+        "UPDATE streams SET dir = CASE dir WHEN '' THEN ?1 ELSE dir END, name = ?2"
+        " WHERE name = ?1",
+        "UPDATE segments SET stream = ?2 WHERE stream = ?1",
+        "UPDATE segment_files SET stream = ?2 WHERE stream = ?1",
+        "UPDATE renditions SET stream = ?2 WHERE stream = ?1",
+        "DELETE FROM edge_cache WHERE stream = ?1",
+    };
+    sqlite3_stmt *st;
+    int ret;
+
+    for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
+        if (db_prepare(db, sql[i], &st) < 0)
+            return AVERROR_EXTERNAL;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        if (sqlite3_bind_parameter_count(st) > 1)
+            sqlite3_bind_text(st, 2, archive, -1, SQLITE_STATIC);
+        if ((ret = step_done(db, st)) < 0)
+            return ret;
+    }
+    /* live-resume's watch positions follow the presentation they were
+     * taken in (the table exists once live-serve or live-resume ran) */
+    if ((ret = has_column(db, "positions", "stream")) <= 0)
+        return ret;
+    if (db_prepare(db, "UPDATE positions SET stream = ?2 WHERE stream = ?1", &st) < 0)
+        return AVERROR_EXTERNAL;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, archive, -1, SQLITE_STATIC);
     return step_done(db, st);
 }
 
@@ -493,6 +536,19 @@ int catalog_pending_each(sqlite3 *db,
     return ret < 0 ? ret : 0;
 }
 
+int manifest_media_file(char *buf, size_t size, const char *tag, int64_t seq)
+{
+    int n = tag && *tag ? snprintf(buf, size, "%s-%lld.m4s", tag, (long long)seq)
+                        : snprintf(buf, size, "%lld.m4s", (long long)seq);
+    return n < 0 || (size_t)n >= size ? AVERROR(ENAMETOOLONG) : 0;
+}
+
+int manifest_init_file(char *buf, size_t size, const char *tag)
+{
+    int n = tag && *tag ? snprintf(buf, size, "init-%s.mp4", tag) : snprintf(buf, size, "init.mp4");
+    return n < 0 || (size_t)n >= size ? AVERROR(ENAMETOOLONG) : 0;
+}
+
 void manifest_free(Manifest *m)
 {
     for (int i = 0; i < m->nb_renditions; i++)
@@ -531,6 +587,9 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
     if ((ret = catalog_stream_get(db, name, &s)) < 0)
         return ret;
     snprintf(m->name, sizeof(m->name), "%s", name);
+    if (strcmp(s.dir, name))
+        snprintf(m->media_dir, sizeof(m->media_dir), "%s", s.dir);
+    snprintf(m->tag, sizeof(m->tag), "%s", s.tag);
     m->dynamic = strcmp(s.state, "vod") != 0;
     m->availability_start = s.availability_start;
     m->segment_duration = s.segment_duration;

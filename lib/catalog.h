@@ -40,12 +40,15 @@
 #include "record.h"
 
 typedef struct CatalogStream {
-    char name[RECORD_MAX_NAME + 1];
+    char name[RECORD_PRESENTATION_MAX + 1]; /* NAME, or NAME@ID: a finished earlier broadcast */
     char state[8];              /* "live" or "vod" */
     double availability_start;
     double segment_duration;
     int64_t next_seq;
     double updated;
+    int64_t broadcast;          /* the broadcast id of live-pipe(5), 0: none given */
+    char tag[24];               /* "" or the broadcast id in the media file names */
+    char dir[RECORD_MAX_NAME + 1]; /* "": OUT/NAME/ holds the media; else OUT/DIR/ */
 } CatalogStream;
 
 typedef struct CatalogRendition {
@@ -75,6 +78,11 @@ int catalog_init(sqlite3 *db);
 /* 0 with *s filled, AVERROR(ENOENT) when there is no such stream. */
 int catalog_stream_get(sqlite3 *db, const char *name, CatalogStream *s);
 int catalog_stream_put(sqlite3 *db, const CatalogStream *s);
+/* Rename the presentation name to archive (a finished broadcast that a
+ * new one under the same name replaces): its rows, its watch positions;
+ * its media stay where they are (dir is set to name). Its live-edge cache
+ * rows are dropped. Call inside a transaction. */
+int catalog_archive(sqlite3 *db, const char *name, const char *archive);
 /* Every stream; *list malloc'd (free), *n. */
 int catalog_stream_list(sqlite3 *db, CatalogStream **list, int *n);
 

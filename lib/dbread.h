@@ -21,7 +21,7 @@
 typedef struct DbRead DbRead;
 
 typedef struct DbStream {
-    char name[RECORD_MAX_NAME + 1];
+    char name[RECORD_PRESENTATION_MAX + 1];
     int live;                  /* state 'live' (else 'vod') */
     double availability_start; /* unix seconds */
     double segment_duration;   /* seconds */

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <libavutil/bprint.h>
@@ -73,6 +74,7 @@ int hls_write_media(const Manifest *m, int ri, char **out)
     const ManifestRendition *r;
     double maxd = m->segment_duration;
     long target;
+    char prefix[2 * RECORD_MAX_NAME + 16] = "", file[64];
     int first = -1;
     AVBPrint bp;
 
@@ -102,7 +104,12 @@ int hls_write_media(const Manifest *m, int ri, char **out)
         av_bprintf(&bp, "#EXT-X-SERVER-CONTROL:HOLD-BACK=%.3f\n", 3.0 * target);
     else
         av_bprintf(&bp, "#EXT-X-PLAYLIST-TYPE:VOD\n");
-    av_bprintf(&bp, "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n");
+    /* a finished broadcast's playlists (OUT/NAME@ID/REND/) name the media
+     * where they stayed, under OUT/NAME/REND/ */
+    if (m->media_dir[0])
+        snprintf(prefix, sizeof(prefix), "../../%s/%s/", m->media_dir, r->id);
+    manifest_init_file(file, sizeof(file), m->tag);
+    av_bprintf(&bp, "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"%s%s\"\n", prefix, file);
     for (int i = first < 0 ? m->nb_segments : first; i < m->nb_segments; i++) {
         const ManifestSegment *s = &m->segments[i];
         const ManifestFile *f = &r->files[i];
@@ -113,8 +120,8 @@ int hls_write_media(const Manifest *m, int ri, char **out)
             av_bprintf(&bp, "#EXT-X-DISCONTINUITY\n");
         mpd_format_time(m->availability_start + (double)f->t / r->timescale, when, sizeof(when));
         av_bprintf(&bp, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when);
-        av_bprintf(&bp, "#EXTINF:%.5f,\n%lld.m4s\n", (double)f->d / r->timescale,
-                   (long long)s->seq);
+        manifest_media_file(file, sizeof(file), m->tag, s->seq);
+        av_bprintf(&bp, "#EXTINF:%.5f,\n%s%s\n", (double)f->d / r->timescale, prefix, file);
     }
     if (!m->dynamic)
         av_bprintf(&bp, "#EXT-X-ENDLIST\n");

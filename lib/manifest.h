@@ -6,6 +6,7 @@
 #ifndef LIVE_MANIFEST_H
 #define LIVE_MANIFEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cmaf.h"
@@ -41,7 +42,9 @@ typedef struct ManifestRendition {
 } ManifestRendition;
 
 typedef struct Manifest {
-    char name[72];
+    char name[RECORD_PRESENTATION_MAX + 1]; /* NAME or NAME@ID (record_presentation_ok) */
+    char media_dir[RECORD_MAX_NAME + 1]; /* "": media files under OUT/NAME/; else OUT/MEDIA_DIR/ */
+    char tag[24];               /* the broadcast's tag in file names (manifest_media_file) */
     int dynamic;                /* live: dynamic MPD, sliding playlists */
     double availability_start;  /* unix seconds: stream time 0 */
     double publish_time;        /* unix seconds */
@@ -55,5 +58,11 @@ typedef struct Manifest {
 } Manifest;
 
 void manifest_free(Manifest *m);
+
+/* The file names of a broadcast's media under REND/: "SEQ.m4s" and
+ * "init.mp4" with an empty tag, else "TAG-SEQ.m4s" and "init-TAG.mp4".
+ * 0 or AVERROR(ENAMETOOLONG). */
+int manifest_media_file(char *buf, size_t size, const char *tag, int64_t seq);
+int manifest_init_file(char *buf, size_t size, const char *tag);
 
 #endif

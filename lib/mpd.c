@@ -79,6 +79,7 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
 {
     int first = first_of(m, kind);
     const ManifestRendition *r0;
+    char prefix[72 + 8] = "", init[48];
     int maxw = 0, maxh = 0;
 
     if (first < 0)
@@ -102,9 +103,15 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
         av_bprintf(bp, "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\""
                        " segmentAlignment=\"true\" startWithSAP=\"1\" lang=\"und\">\n");
     }
-    av_bprintf(bp, "      <SegmentTemplate timescale=\"%u\" initialization=\"$RepresentationID$/"
-                   "init.mp4\" media=\"$RepresentationID$/$Number$.m4s\" startNumber=\"%lld\"",
-               r0->timescale, (long long)m->segments[a].seq);
+    /* a finished broadcast's manifest (OUT/NAME@ID/) names the media
+     * where they stayed, under OUT/NAME/ */
+    if (m->media_dir[0])
+        snprintf(prefix, sizeof(prefix), "../%s/", m->media_dir);
+    manifest_init_file(init, sizeof(init), m->tag);
+    av_bprintf(bp, "      <SegmentTemplate timescale=\"%u\" initialization=\"%s$RepresentationID$/"
+                   "%s\" media=\"%s$RepresentationID$/%s%s$Number$.m4s\" startNumber=\"%lld\"",
+               r0->timescale, prefix, init, prefix, m->tag, m->tag[0] ? "-" : "",
+               (long long)m->segments[a].seq);
     av_bprintf(bp, " presentationTimeOffset=\"%lld\">\n",
                (long long)llrint(period_media_start * r0->timescale));
     put_timeline(bp, r0, a, b);

@@ -103,8 +103,15 @@ static enum Kind classify(const char *rel, char *name, int64_t *seq)
     }
     if (split3(rel, name, rend, &file) < 0)
         return KIND_OTHER;
-    if (!strcmp(file, "init.mp4"))
+    /* a broadcast's files: init.mp4 and SEQ.m4s, or with its id (every
+     * broadcast under a name after the first, live-package(1)):
+     * init-ID.mp4 and ID-SEQ.m4s */
+    n = !strncmp(file, "init-", 5) ? strspn(file + 5, "0123456789") : 0;
+    if (!strcmp(file, "init.mp4") || (n > 0 && n <= 19 && !strcmp(file + 5 + n, ".mp4")))
         return KIND_INIT;
+    n = strspn(file, "0123456789");
+    if (n > 0 && n <= 19 && file[n] == '-')
+        file += n + 1;
     n = strspn(file, "0123456789");
     if (n > 0 && n <= 18 && !strcmp(file + n, ".m4s")) {
         *seq = strtoll(file, NULL, 10);

@@ -46,6 +46,8 @@ typedef struct Stream {
     int npend, cap;
     double wait_since;          /* when the head of pend started waiting (0: not) */
     int finished;
+    int64_t broadcast;          /* the presentation's broadcast id (live-pipe(5)), 0: none */
+    char tag[24];               /* its tag in media file names (manifest_media_file) */
 } Stream;
 
 typedef struct Package {
@@ -157,6 +159,8 @@ static int write_manifests(Package *p, const char *name)
     m.publish_time = clock_real();
     for (int i = 0; i < m.nb_renditions && ret >= 0; i++) {
         if ((ret = hls_write_media(&m, i, &text)) < 0 ||
+            (ret = out_path(p, path, sizeof(path), name, m.renditions[i].id, "")) < 0 ||
+            (ret = fs_mkdirs(path, 0755)) < 0 ||
             (ret = out_path(p, path, sizeof(path), name, m.renditions[i].id, "index.m3u8")) < 0)
             break;
         ret = write_file(path, text, strlen(text));
@@ -212,8 +216,11 @@ static Stream *stream_get(Package *p, const char *name)
     memset(s, 0, sizeof(*s));
     /* names are record_name_ok (at most 64 bytes); the zeroed tail ends it */
     memcpy(s->name, name, strnlen(name, sizeof(s->name) - 1));
-    if (catalog_stream_get(p->db, name, &cs) == 0)
+    if (catalog_stream_get(p->db, name, &cs) == 0) {
         s->next_seq = cs.next_seq;
+        s->broadcast = cs.broadcast;
+        memcpy(s->tag, cs.tag, sizeof(s->tag));
+    }
     return s;
 }
 
@@ -281,8 +288,9 @@ static void next_row(sqlite3 *db, const char *name, int64_t seq, double start, i
 /* Make sure the stream has its row; new live streams get their
  * availabilityStartTime here: the wall clock at which the first
  * published segment ends. */
-static int ensure_stream(Package *p, const char *name, double end, CatalogStream *cs)
+static int ensure_stream(Package *p, const Stream *s, double end, CatalogStream *cs)
 {
+    const char *name = s->name;
     int ret = catalog_stream_get(p->db, name, cs);
     if (ret == AVERROR(ENOENT)) {
         memset(cs, 0, sizeof(*cs));
@@ -290,6 +298,8 @@ static int ensure_stream(Package *p, const char *name, double end, CatalogStream
         snprintf(cs->state, sizeof(cs->state), "%s", p->o->vod ? "vod" : "live");
         cs->availability_start = clock_real() - end;
         cs->updated = clock_real();
+        cs->broadcast = s->broadcast;
+        memcpy(cs->tag, s->tag, sizeof(cs->tag));
         return 0;
     }
     return ret;
@@ -307,7 +317,7 @@ static int publish_gap(Package *p, Stream *s, int64_t seq, const char *why)
     log_warn("%s: segment %lld %s; published as a gap", s->name, (long long)seq, why);
     if ((ret = db_begin(p->db)) < 0)
         return ret;
-    if ((ret = ensure_stream(p, s->name, start, &cs)) < 0)
+    if ((ret = ensure_stream(p, s, start, &cs)) < 0)
         goto fail;
     next_row(p->db, s->name, seq, start, 1, 0, &row);
     if ((ret = catalog_segment_put(p->db, s->name, &row)) < 0)
@@ -414,7 +424,7 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
     const char *why = NULL;
     double start = record_num(rec, "start", -1), duration = record_num(rec, "duration", -1);
     double now = clock_real(), end;
-    char path[4096], rel[1024], file[32];
+    char path[4096], rel[1024], file[64];
     int n = 0, ret, in_tx = 0;
 
     if (record_bool(rec, "failed")) {
@@ -460,7 +470,8 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
             log_error("%s: cannot create the directory", path);
             goto end;
         }
-        if ((ret = out_path(p, path, sizeof(path), s->name, in[i].id, "init.mp4")) < 0)
+        if ((ret = manifest_init_file(file, sizeof(file), s->tag)) < 0 ||
+            (ret = out_path(p, path, sizeof(path), s->name, in[i].id, file)) < 0)
             goto end;
         /* A new rendition gets its init segment; an established one keeps
          * the one players have. Should the codec configuration change mid
@@ -480,8 +491,8 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
         free(old);
         if ((ret = cmaf_write_segment(frag[i], (uint32_t)(seq + 1), &seg[i], &seg_len[i])) < 0)
             goto end;
-        snprintf(file, sizeof(file), "%lld.m4s", (long long)seq);
-        if ((ret = out_path(p, path, sizeof(path), s->name, in[i].id, file)) < 0 ||
+        if ((ret = manifest_media_file(file, sizeof(file), s->tag, seq)) < 0 ||
+            (ret = out_path(p, path, sizeof(path), s->name, in[i].id, file)) < 0 ||
             (ret = write_file(path, seg[i], seg_len[i])) < 0)
             goto end;
     }
@@ -490,7 +501,7 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
     if ((ret = db_begin(p->db)) < 0)
         goto end;
     in_tx = 1;
-    if ((ret = ensure_stream(p, s->name, end, &cs)) < 0)
+    if ((ret = ensure_stream(p, s, end, &cs)) < 0)
         goto end;
     if (!p->o->vod && !strcmp(cs.state, "vod") && cs.next_seq > 0) {
         log_info("%s: finished stream continues live", s->name);
@@ -521,11 +532,13 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
             (ret = catalog_file_put(p->db, s->name, seq, in[i].id, (int64_t)seg_len[i],
                                     frag[i]->tfdt, frag[i]->duration)) < 0)
             goto end;
-        snprintf(rel, sizeof(rel), "%s/%s/%lld.m4s", s->name, in[i].id, (long long)seq);
+        manifest_media_file(file, sizeof(file), s->tag, seq);
+        snprintf(rel, sizeof(rel), "%s/%s/%s", s->name, in[i].id, file);
         if ((ret = catalog_edge_put(p->db, rel, s->name, seq, in[i].id, seg[i], seg_len[i],
                                     now)) < 0)
             goto end;
-        snprintf(rel, sizeof(rel), "%s/%s/init.mp4", s->name, in[i].id);
+        manifest_init_file(file, sizeof(file), s->tag);
+        snprintf(rel, sizeof(rel), "%s/%s/%s", s->name, in[i].id, file);
         if (wrote_init[i] && (ret = catalog_edge_put(p->db, rel, s->name, -1, in[i].id, init[i],
                                                      init_len[i], now)) < 0)
             goto end;
@@ -653,6 +666,125 @@ static int stream_advance(Package *p, Stream *s, int force)
     return 0;
 }
 
+/* The tag of a new presentation's media file names: none for the first
+ * one under OUT/NAME/, the broadcast id once anything is there (an
+ * earlier broadcast's media stay, and no URL may name other bytes). */
+static void choose_tag(Package *p, Stream *s)
+{
+    char path[4096];
+    struct stat st;
+
+    s->tag[0] = '\0';
+    if (out_path(p, path, sizeof(path), s->name, NULL, "") == 0 && stat(path, &st) == 0)
+        snprintf(s->tag, sizeof(s->tag), "%lld",
+                 (long long)(s->broadcast > 0 ? s->broadcast : llround(clock_real() * 1000)));
+}
+
+/* A record of a new broadcast under the name of a presentation that has
+ * published (cs): that presentation is finished (what it still waits for
+ * is given up), renamed NAME@ID in the database, with manifests of its
+ * own under OUT/NAME@ID/ that name its media where they are, and the
+ * stream starts over as broadcast b. */
+static int begin_broadcast(Package *p, Stream *s, const CatalogStream *cs, int64_t b)
+{
+    char archive[RECORD_MAX_NAME + 32];
+    CatalogStream other;
+    CatalogRendition *rl = NULL;
+    int ret, nr = 0;
+
+    if ((ret = stream_advance(p, s, 1)) < 0)
+        return ret;
+    if (strcmp(cs->state, "vod")) {
+        log_warn("%s: a new broadcast began before the one before it ended; that one is"
+                 " finished now", s->name);
+        if ((ret = finalize(p, s)) < 0)
+            return ret;
+    }
+    snprintf(archive, sizeof(archive), "%s@%lld", s->name,
+             (long long)(cs->broadcast > 0 ? cs->broadcast
+                                           : llround(cs->availability_start * 1000)));
+    if ((ret = catalog_stream_get(p->db, archive, &other)) != AVERROR(ENOENT)) {
+        if (ret == 0) {
+            log_error("%s: cannot keep the finished broadcast as %s: that name is taken",
+                      s->name, archive);
+            ret = AVERROR_EXTERNAL;
+        }
+        return ret;
+    }
+    if ((ret = db_begin(p->db)) < 0)
+        return ret;
+    if ((ret = catalog_archive(p->db, s->name, archive)) < 0 ||
+        (ret = db_commit(p->db)) < 0) {
+        db_rollback(p->db);
+        return ret;
+    }
+    if ((ret = catalog_rendition_list(p->db, archive, &rl, &nr)) < 0)
+        return ret;
+    free(rl);
+    if (nr > 0 && (ret = write_manifests(p, archive)) < 0)
+        return ret;
+    log_info("%s: a new broadcast; the one before is video on demand as %s", s->name, archive);
+    s->next_seq = 0;
+    s->broadcast = b;
+    s->finished = 0;
+    s->wait_since = 0;
+    choose_tag(p, s);
+    return 0;
+}
+
+/* Which presentation a record belongs to (its "broadcast" against the
+ * stream's): 0 to take it, 1 when it was refused (logged; bad input when
+ * it came from the input), or a negative AVERROR. */
+static int check_broadcast(Package *p, Stream *s, const json_t *rec, int from_db)
+{
+    int64_t b = record_int(rec, "broadcast", 0), seq = record_int(rec, "seq", -1);
+    CatalogStream cs;
+    int ret = catalog_stream_get(p->db, s->name, &cs);
+
+    if (ret == AVERROR(ENOENT)) {
+        /* nothing published yet: the first record's broadcast is the one */
+        if (b > s->broadcast && s->npend > 0)
+            log_warn("%s: a new broadcast began before the one before it published anything;"
+                     " %d of its records dropped", s->name, s->npend);
+        if (b > s->broadcast || (!s->npend && b != s->broadcast)) {
+            while (s->npend) {
+                catalog_pending_delete(p->db, s->name, s->pend[0].seq);
+                stream_pop(s);
+            }
+            s->broadcast = b;
+            s->next_seq = 0;
+            choose_tag(p, s);
+        } else if (b != s->broadcast) {
+            goto earlier;
+        }
+        return 0;
+    }
+    if (ret < 0)
+        return ret;
+    if (b > cs.broadcast)
+        return begin_broadcast(p, s, &cs, b);
+    if (b < cs.broadcast)
+        goto earlier;
+    if (!b && !from_db && !strcmp(cs.state, "vod") && !p->o->vod && seq < cs.next_seq) {
+        log_error("%s: segment %lld: the stream is finished, and the record says no new"
+                  " broadcast (no \"broadcast\" id, live-pipe(5)); refused", s->name,
+                  (long long)seq);
+        p->bad = 1;
+        return 1;
+    }
+    return 0;
+earlier:
+    if (from_db) {
+        remove_spool(p, rec);
+        catalog_pending_delete(p->db, s->name, seq);
+    } else {
+        log_error("%s: segment %lld belongs to broadcast %lld, older than the stream's %lld;"
+                  " refused", s->name, (long long)seq, (long long)b, (long long)s->broadcast);
+        p->bad = 1;
+    }
+    return 1;
+}
+
 /* A record from the input (or from the database after a restart). */
 static int take_record(Package *p, json_t *rec, int from_db)
 {
@@ -667,6 +799,8 @@ static int take_record(Package *p, json_t *rec, int from_db)
     }
     if (!(s = stream_get(p, name)))
         return AVERROR(ENOMEM);
+    if ((ret = check_broadcast(p, s, rec, from_db)) != 0)
+        return ret < 0 ? ret : 0;
     if (seq < s->next_seq) {
         log_warn("%s: segment %lld was published already; record ignored", name,
                  (long long)seq);
@@ -731,10 +865,11 @@ static int housekeeping(Package *p)
             continue;
         }
         for (int k = 0; k < ns; k++) {
-            char path[4096], file[32];
-            snprintf(file, sizeof(file), "%lld.m4s", (long long)seqs[k]);
+            const char *dir = list[i].dir[0] ? list[i].dir : list[i].name;
+            char path[4096], file[64];
+            manifest_media_file(file, sizeof(file), list[i].tag, seqs[k]);
             for (int j = 0; j < nr; j++)
-                if (out_path(p, path, sizeof(path), list[i].name, rl[j].id, file) == 0 &&
+                if (out_path(p, path, sizeof(path), dir, rl[j].id, file) == 0 &&
                     unlink(path) < 0 && errno != ENOENT)
                     log_warn("%s: cannot remove: %s", path, strerror(errno));
         }

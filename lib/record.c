@@ -243,6 +243,23 @@ const char *record_stream_rule(const char *s)
     return NULL;
 }
 
+int record_presentation_ok(const char *s)
+{
+    const char *at = s ? strchr(s, '@') : NULL;
+    char base[RECORD_MAX_NAME + 1];
+    size_t n, d;
+
+    if (!at)
+        return record_name_ok(s);
+    n = (size_t)(at - s);
+    d = strspn(at + 1, "0123456789");
+    if (n == 0 || n > RECORD_MAX_NAME || d == 0 || d > 19 || at[1 + d])
+        return 0;
+    memcpy(base, s, n);
+    base[n] = '\0';
+    return record_name_ok(base);
+}
+
 int record_path_ok(const char *p)
 {
     const char *c = p;

@@ -63,6 +63,12 @@ int record_name_ok(const char *s);
  * without regard to case). Else the rule s breaks, a static string for
  * messages. */
 const char *record_stream_rule(const char *s);
+/* 1 if s names a presentation: a stream name (record_name_ok), or
+ * NAME@ID (ID 1-19 digits), the name live-package gives a finished
+ * broadcast that a new one under NAME replaced. At most
+ * RECORD_PRESENTATION_MAX bytes. */
+int record_presentation_ok(const char *s);
+#define RECORD_PRESENTATION_MAX (RECORD_MAX_NAME + 20)
 #define RECORD_RESERVED "api assets metrics streams.json time watch whep whip"
 /* 1 if p is a safe relative path: not empty, not absolute, no "." or ".."
  * component, no empty component, no control characters; else 0. */

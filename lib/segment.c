@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@
 #include <libavutil/mathematics.h>
 
 #include "array.h"
+#include "clock.h"
 #include "fs.h"
 #include "log.h"
 #include "parse.h"
@@ -236,6 +238,7 @@ typedef struct Segmenter {
     const AVOutputFormat *ofmt;
 
     int started;
+    int64_t state_end;              /* end of the last segment written, master tb */
     int64_t base_ts;                /* where the timeline starts (--continue) ... */
     AVRational base_tb;             /* ... in this time base */
     SegmentTimeline tl;
@@ -251,6 +254,8 @@ typedef struct Segmenter {
     int64_t dropped;
     double progress_at;
     char dir[PATH_MAX];
+    char state[PATH_MAX];           /* SPOOL/.NAME.state */
+    int64_t broadcast;              /* the records' "broadcast" (0: none) */
     char error[256];
 } Segmenter;
 
@@ -297,6 +302,73 @@ static int64_t to_master(const Segmenter *sg, int i, int64_t ts, int rnd)
 static double seconds(const Segmenter *sg, int64_t ts)
 {
     return (double)ts * sg->master.num / sg->master.den;
+}
+
+/*
+ * The stream's state, SPOOL/.NAME.state, rewritten (atomically) after
+ * every record: what a later run needs to go on (--continue) or to start
+ * a new broadcast, without the segment files, which later stages delete:
+ *
+ *   {"broadcast":ID,"next_seq":N,"timebase":"1/1000","end_pts":E,"ended":B}
+ *
+ * end_pts: where the last segment ended; ended: an end record was written.
+ */
+static void save_state(Segmenter *sg, int64_t next_seq, int64_t end, int ended)
+{
+    char tb[48], *text;
+    json_t *o;
+
+    sg->state_end = end;
+    snprintf(tb, sizeof(tb), "%d/%d", sg->master.num, sg->master.den);
+    o = json_pack("{sIsIsssIsb}", "broadcast", (json_int_t)sg->broadcast, "next_seq",
+                  (json_int_t)next_seq, "timebase", tb, "end_pts", (json_int_t)end, "ended",
+                  ended);
+    text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text || fs_write_atomic(sg->state, text, strlen(text), 0) < 0)
+        log_warn("%s: cannot write the stream's state; --continue will not find it", sg->state);
+    free(text);
+}
+
+typedef struct SegmentState {
+    int64_t broadcast, next_seq, end_pts;
+    AVRational tb;
+    int ended;
+} SegmentState;
+
+/* 0 with *st filled, AVERROR(ENOENT) without a state file, else an error. */
+static int load_state(const Segmenter *sg, SegmentState *st)
+{
+    char *text = NULL;
+    size_t len;
+    json_t *o;
+    json_error_t jerr;
+    const char *tb;
+    int ret = fs_read_file(sg->state, 4096, &text, &len);
+
+    if (ret < 0)
+        return ret;
+    o = json_loads(text, 0, &jerr);
+    free(text);
+    tb = record_str(o, "timebase");
+    st->broadcast = record_int(o, "broadcast", -1);
+    st->next_seq = record_int(o, "next_seq", -1);
+    st->end_pts = record_int(o, "end_pts", INT64_MIN);
+    st->ended = record_bool(o, "ended");
+    ret = tb && sscanf(tb, "%d/%d", &st->tb.num, &st->tb.den) == 2 && st->tb.num > 0 &&
+          st->tb.den > 0 && st->broadcast >= 0 && st->next_seq >= 0 && st->end_pts != INT64_MIN
+          ? 0 : AVERROR_INVALIDDATA;
+    json_decref(o);
+    if (ret < 0)
+        log_error("%s: not a state this program wrote", sg->state);
+    return ret;
+}
+
+/* A new broadcast id: the wall clock in milliseconds, above the last one. */
+static int64_t new_broadcast(int64_t last)
+{
+    int64_t ms = llround(clock_real() * 1000);
+    return ms > last ? ms : last + 1;
 }
 
 static void file_abort(SegmentFile **fp)
@@ -467,6 +539,8 @@ static int file_finish(Segmenter *sg, SegmentFile **fp, int64_t end)
     json_object_set_new(rec, "timebase", json_string(tb));
     json_object_set_new(rec, "start_pts", json_integer(f->start));
     json_object_set_new(rec, "duration_pts", json_integer(end - f->start));
+    if (sg->broadcast > 0)
+        json_object_set_new(rec, "broadcast", json_integer(sg->broadcast));
     if (sg->video >= 0)
         json_object_set_new(rec, "video", stream_info(sg, sg->video));
     if (sg->audio >= 0)
@@ -476,6 +550,8 @@ static int file_finish(Segmenter *sg, SegmentFile **fp, int64_t end)
               f->discontinuity ? ", discontinuity" : "");
     ret = record_write(sg->opt->records, rec);
     json_decref(rec);
+    if (ret >= 0)
+        save_state(sg, f->seq + 1, end, 0);
     if (ret == AVERROR(EPIPE))
         log_error("standard output closed: stopping");
     else if (ret < 0)
@@ -967,12 +1043,39 @@ static int write_end(Segmenter *sg)
         return AVERROR(ENOMEM);
     if (sg->error[0])
         json_object_set_new(rec, "error", json_string(sg->error));
+    if (sg->broadcast > 0)
+        json_object_set_new(rec, "broadcast", json_integer(sg->broadcast));
     ret = record_write(sg->opt->records, rec);
     json_decref(rec);
+    if (ret >= 0 && sg->state_end != INT64_MIN)
+        save_state(sg, sg->seq, sg->state_end, 1);
     return ret;
 }
 
-/* --continue: find the last segment in the stream's directory and where
+/* --continue: remove the segments' temporary files whose writer is gone,
+ * ".SEQ.mp4.tmp-PID-N" (not other stages' files, which may be in use). */
+static void clean_dead_tmp(const Segmenter *sg)
+{
+    char path[PATH_MAX], num[32];
+    struct dirent *de;
+    DIR *d = opendir(sg->dir);
+    int n = 0;
+
+    while (d && (de = readdir(d))) {
+        long pid;
+        int used = 0;
+        if (sscanf(de->d_name, ".%31[0-9]." SEGMENT_EXT ".tmp-%ld-%*u%n", num, &pid, &used) == 2 &&
+            used > 0 && !de->d_name[used] && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH &&
+            record_join(path, sizeof(path), sg->dir, de->d_name) == 0 && unlink(path) == 0)
+            n++;
+    }
+    if (d)
+        closedir(d);
+    if (n > 0)
+        log_info("%s: removed %d temporary files left by an earlier run", sg->dir, n);
+}
+
+/* --continue without a state file: find the last segment in the stream's directory and where
  * it ends; the next one follows it. Stale temporary files are removed. */
 static int resume_stream(Segmenter *sg)
 {
@@ -984,25 +1087,15 @@ static int resume_stream(Segmenter *sg)
     int64_t prev[SEGMENT_MAX_STREAMS] = { AV_NOPTS_VALUE, AV_NOPTS_VALUE };
     int64_t step[SEGMENT_MAX_STREAMS] = { 0, 0 };
     DIR *d;
-    int ret, n;
+    int ret;
 
     path[0] = '\0';
     if (!(d = opendir(sg->dir)))
         return AVERROR(errno);
-    n = 0;
     while ((de = readdir(d))) {
         const char *dot = strchr(de->d_name, '.');
-        long v, pid;
-        int used = 0;
+        long v;
 
-        /* a segment's temporary file whose writer is gone: ".SEQ.mp4.tmp-PID-N"
-         * (not other stages' files, which may be in use) */
-        if (sscanf(de->d_name, ".%31[0-9]." SEGMENT_EXT ".tmp-%ld-%*u%n", num, &pid, &used) == 2 &&
-            used > 0 && !de->d_name[used] && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
-            if (record_join(path, sizeof(path), sg->dir, de->d_name) == 0 && unlink(path) == 0)
-                n++;
-            continue;
-        }
         if (!dot || strcmp(dot + 1, SEGMENT_EXT) || dot == de->d_name ||
             (size_t)(dot - de->d_name) >= sizeof(num))
             continue;
@@ -1014,8 +1107,6 @@ static int resume_stream(Segmenter *sg)
             last = v;
     }
     closedir(d);
-    if (n > 0)
-        log_info("%s: removed %d temporary files left by an earlier run", sg->dir, n);
     if (last < 0) {
         log_info("%s: no segments yet: starting at 0", sg->dir);
         return 0;
@@ -1071,9 +1162,45 @@ end:
     return ret;
 }
 
+/* Which broadcast this run's records belong to, and where they start:
+ * --continue goes on with the one in the state file (numbering, timeline,
+ * a discontinuity first); otherwise, or with no state, a new broadcast
+ * from segment 0. A spool without a state file (an older live-segment)
+ * is continued from its segment files. */
+static int start_broadcast(Segmenter *sg)
+{
+    SegmentState st = { 0 };
+    int ret = load_state(sg, &st);
+
+    if (sg->opt->resume)
+        clean_dead_tmp(sg);
+    if (ret < 0 && ret != AVERROR(ENOENT)) {
+        snprintf(sg->error, sizeof(sg->error), "unreadable state file");
+        return AVERROR_EXTERNAL;
+    }
+    if (ret == AVERROR(ENOENT) && sg->opt->resume &&
+        ((ret = resume_stream(sg)) < 0 || sg->seq > 0))
+        return ret;
+    if (ret == 0 && sg->opt->resume) {
+        sg->broadcast = st.broadcast;
+        sg->seq = st.next_seq;
+        sg->base_ts = st.end_pts;
+        sg->base_tb = st.tb;
+        sg->state_end = INT64_MIN;
+        sg->discontinuity = 1;
+        log_info("continuing broadcast %" PRId64 ": segment %" PRId64 " at %.3f s",
+                 sg->broadcast, sg->seq, (double)st.end_pts * st.tb.num / st.tb.den);
+        return 0;
+    }
+    sg->broadcast = new_broadcast(ret == 0 ? st.broadcast : 0);
+    log_debug("broadcast %" PRId64, sg->broadcast);
+    return 0;
+}
+
 int segment_run(const SegmentOptions *opt)
 {
-    Segmenter sg = { .opt = opt, .video = -1, .audio = -1, .base_tb = { 1, 1 } };
+    Segmenter sg = { .opt = opt, .video = -1, .audio = -1, .base_tb = { 1, 1 },
+                     .state_end = INT64_MIN };
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret, ret2;
 
@@ -1085,8 +1212,11 @@ int segment_run(const SegmentOptions *opt)
         log_error("creating %s: %s", sg.dir, log_averr(ret, eb, sizeof(eb)));
         snprintf(sg.error, sizeof(sg.error), "cannot create the spool directory");
     }
-    if (ret >= 0 && opt->resume)
-        ret = resume_stream(&sg);
+    if (ret >= 0 && snprintf(sg.state, sizeof(sg.state), "%s/.%s.state", opt->spool,
+                             opt->stream) >= (int)sizeof(sg.state))
+        ret = AVERROR(ENAMETOOLONG);
+    if (ret >= 0)
+        ret = start_broadcast(&sg);
     if (ret >= 0)
         ret = open_input(&sg);
     if (ret >= 0)

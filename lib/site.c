@@ -102,7 +102,7 @@ int site_find_assets(char *buf, size_t size)
 /* ---- the stream list: db rows, then stream directories of the tree ---- */
 
 typedef struct Entry {
-    char name[RECORD_MAX_NAME + 8];
+    char name[RECORD_PRESENTATION_MAX + 1];
     int live;
     double segment_duration, availability_start;
 } Entry;
@@ -110,7 +110,7 @@ typedef struct Entry {
 /* Whether the tree's NAME/manifest.mpd is dynamic (live); -1 if none. */
 static int tree_state(int rootfd, const char *name)
 {
-    char rel[RECORD_MAX_NAME + 32], head[4096];
+    char rel[RECORD_PRESENTATION_MAX + 32], head[4096];
     struct stat st;
     ssize_t n;
     int fd;
@@ -155,7 +155,7 @@ static int list_streams(Site *s, Entry **out, int *count)
         close(dfd);
     while (dir && (de = readdir(dir))) {
         int state, known = 0;
-        if (!record_name_ok(de->d_name))
+        if (!record_presentation_ok(de->d_name))
             continue;
         for (i = 0; i < nrows && !known; i++)
             known = !strcmp(e[i].name, de->d_name);
@@ -171,7 +171,7 @@ static int list_streams(Site *s, Entry **out, int *count)
             cap = ncap;
         }
         memset(&e[n], 0, sizeof(e[n]));
-        snprintf(e[n].name, sizeof(e[n].name), "%.64s", de->d_name);
+        snprintf(e[n].name, sizeof(e[n].name), "%.84s", de->d_name);
         e[n].live = state;
         n++;
     }
@@ -203,7 +203,7 @@ static int handle_streams_json(HttpRequest *req, void *arg)
     qsort(e, n, sizeof(*e), cmp_entry);
     list = json_array();
     for (i = 0; list && i < n; i++) {
-        char buf[RECORD_MAX_NAME + 32];
+        char buf[RECORD_PRESENTATION_MAX + 32];
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(e[i].name));
         json_object_set_new(o, "state", json_string(e[i].live ? "live" : "vod"));
@@ -325,12 +325,12 @@ static int handle_watch(HttpRequest *req, void *arg)
 {
     Site *s = arg;
     const char *name = http_path(req) + strlen("/watch/");
-    char rel[RECORD_MAX_NAME + 32];
+    char rel[RECORD_PRESENTATION_MAX + 32];
     struct stat st;
     DbStream row;
     int fd;
 
-    if (!record_name_ok(name))
+    if (!record_presentation_ok(name))
         return http_reply_error(req, MHD_HTTP_NOT_FOUND, "no such stream");
     snprintf(rel, sizeof(rel), "%s/manifest.mpd", name);
     if (dbread_stream(s->db, name, &row) < 0 && faccessat(s->rootfd, rel, F_OK, 0) < 0 &&

@@ -774,7 +774,7 @@ static json_t *new_record(const json_t *seg)
 {
     json_t *rec = record_new("renditions", record_str(seg, "stream"),
                              record_int(seg, "seq", 0));
-    const char *keys[] = { "start", "duration", "discontinuity" };
+    const char *keys[] = { "start", "duration", "discontinuity", "broadcast" };
     for (size_t i = 0; rec && i < sizeof(keys) / sizeof(keys[0]); i++) {
         json_t *v = json_object_get(seg, keys[i]);
         if (v)

@@ -145,5 +145,11 @@ int main(void)
     ok(record_stream_rule("whep") && record_stream_rule("whip") && record_stream_rule("api"),
        "nor whep, whip, api");
     ok(record_stream_rule(".x") != NULL, "the grammar still holds");
+    ok(record_presentation_ok("cam") && record_presentation_ok("cam@1764754398123"),
+       "a presentation is NAME or NAME@ID");
+    ok(!record_presentation_ok("cam@") && !record_presentation_ok("@1") &&
+       !record_presentation_ok("cam@1x") && !record_presentation_ok("cam@1@2") &&
+       !record_presentation_ok("../x@1") && !record_presentation_ok("cam@12345678901234567890"),
+       "and nothing else");
     return done();
 }
