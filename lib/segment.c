@@ -1178,9 +1178,11 @@ static int start_broadcast(Segmenter *sg)
         snprintf(sg->error, sizeof(sg->error), "unreadable state file");
         return AVERROR_EXTERNAL;
     }
-    if (ret == AVERROR(ENOENT) && sg->opt->resume &&
-        ((ret = resume_stream(sg)) < 0 || sg->seq > 0))
-        return ret;
+    if (ret == AVERROR(ENOENT) && sg->opt->resume) {
+        int r = resume_stream(sg);
+        if (r < 0 || sg->seq > 0)
+            return r;
+    }
     if (ret == 0 && sg->opt->resume) {
         sg->broadcast = st.broadcast;
         sg->seq = st.next_seq;

@@ -9,7 +9,7 @@
 # broadcast for a finished stream are refused (exit 3), not ignored.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
-plan 25
+plan 26
 
 V=$T/vod
 DB=$T/vod.db
@@ -71,6 +71,10 @@ is "$(jq -r 'select(.type == "segment") | "\(.seq)/\(.start)/\(.discontinuity)"'
     "-c goes on after the spool's files were deleted: segment 2 at 4 s, a discontinuity"
 is "$(jq -r .broadcast "$T/cont" | sort -u | wc -l)" 1 "one broadcast id on every record"
 is "$(cat "$T/sp/.cam.state" | jq -r .broadcast)" "$(jq -r .broadcast "$T/cont" | head -1)" "the state file's"
+
+live-segment -q -c -s fresh -d 2 -o "$T/sp" < "$T/day1.mp4" > "$T/fresh"
+is "$(jq -r 'select(.seq == 0 and .type == "segment") | "\(.start)/\(.discontinuity)/\(.broadcast > 0)"' "$T/fresh")" \
+    "0/false/true" "-c with nothing to continue: a new broadcast from 0"
 
 # Records without a broadcast id for a finished stream: refused, exit 3.
 printf '{"type":"renditions","stream":"talk","seq":0,"start":0,"duration":2,"renditions":[]}\n' |
