@@ -2,7 +2,12 @@
  * live-serve: the HTTP origin of the pipeline. Serves live-package's
  * output tree (DASH manifests, HLS playlists, CMAF segments) from files
  * and the db's live-edge cache, the player page, /time and /metrics.
- * See live-serve(1); the work is in lib/serve.c.
+ * See live-serve(1). The work is in lib/: serve.c puts together
+ * http.c (the server), origin.c (the output tree and the live edge),
+ * site.c (player pages, /time, streams), waiter.c (requests waiting for
+ * a segment), memcache.c (segments in memory), dbread.c (the db, read
+ * only), metrics.c (/metrics), api.c (login and resume, on account.c)
+ * and path.c (URL paths to files).
  */
 #include <getopt.h>
 #include <stdio.h>
