@@ -412,20 +412,199 @@ static int pick_renditions(Package *p, const char *name, const json_t *rec, Rend
     return 0;
 }
 
-static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec)
-{
-    CmafFragment *frag[MAX_RENDITIONS] = { 0 };
-    uint8_t *seg[MAX_RENDITIONS] = { 0 }, *init[MAX_RENDITIONS] = { 0 };
-    size_t seg_len[MAX_RENDITIONS] = { 0 }, init_len[MAX_RENDITIONS] = { 0 };
-    int wrote_init[MAX_RENDITIONS] = { 0 };
+/* One segment on its way out: the renditions of its record, read and
+ * turned into CMAF bytes, and what publishing it decided. */
+typedef struct Outgoing {
+    int64_t seq;
+    double start, duration, end, now;
     RendIn in[MAX_RENDITIONS];
+    int n;
+    CmafFragment *frag[MAX_RENDITIONS];
+    uint8_t *seg[MAX_RENDITIONS], *init[MAX_RENDITIONS];
+    size_t seg_len[MAX_RENDITIONS], init_len[MAX_RENDITIONS];
+    int wrote_init[MAX_RENDITIONS];     /* a new init segment was published */
+} Outgoing;
+
+static void outgoing_free(Outgoing *o)
+{
+    for (int i = 0; i < MAX_RENDITIONS; i++) {
+        cmaf_fragment_free(&o->frag[i]);
+        free(o->seg[i]);
+        free(o->init[i]);
+    }
+}
+
+/* Step 1a: read each rendition file into a fragment and make its init
+ * segment. 0; 1 when the segment is to be published as a gap (*why);
+ * or a negative AVERROR. */
+static int read_renditions(Package *p, Outgoing *o, const char **why)
+{
+    char path[4096];
+    int ret;
+
+    for (int i = 0; i < o->n; i++) {
+        const char *kind;
+        if ((ret = record_join(path, sizeof(path), p->o->spool, o->in[i].path)) < 0 ||
+            (ret = cmaf_read(path, o->start, o->duration, &o->frag[i])) < 0) {
+            *why = "has an unreadable rendition file";
+            return 1;
+        }
+        kind = o->frag[i]->track.kind == CMAF_VIDEO ? "video" : "audio";
+        if (o->in[i].kind && strcmp(o->in[i].kind, kind)) {
+            log_error("%s: holds %s, the record says %s", path, kind, o->in[i].kind);
+            *why = "has a rendition of the wrong kind";
+            return 1;
+        }
+        if ((ret = cmaf_write_init(&o->frag[i]->track, &o->init[i], &o->init_len[i])) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+/* Step 1b: rendition i's init segment (a new rendition gets one; an
+ * established one keeps the one players have: should the codec
+ * configuration change mid stream, the new parameter sets travel in band). */
+static int write_init(Package *p, Stream *s, Outgoing *o, int i)
+{
+    char path[4096], file[64], *old = NULL;
+    size_t old_len = 0;
+    int ret;
+
+    if ((ret = manifest_init_file(file, sizeof(file), s->tag)) < 0 ||
+        (ret = out_path(p, path, sizeof(path), s->name, o->in[i].id, file)) < 0)
+        return ret;
+    if (!o->in[i].established || fs_read_file(path, 1 << 20, &old, &old_len) < 0) {
+        if ((ret = write_file(path, o->init[i], o->init_len[i])) < 0)
+            return ret;
+        o->wrote_init[i] = 1;
+    } else if (old_len != o->init_len[i] || memcmp(old, o->init[i], old_len)) {
+        if (o->frag[i]->track.kind == CMAF_VIDEO && cmaf_params_inband(o->frag[i]) == 0)
+            log_warn("%s: %s: segment %lld: codec configuration changed; parameter sets"
+                     " sent in band", s->name, o->in[i].id, (long long)o->seq);
+        else
+            log_warn("%s: %s: segment %lld: codec configuration changed; players keep the"
+                     " first one", s->name, o->in[i].id, (long long)o->seq);
+    }
+    free(old);
+    return 0;
+}
+
+/* Step 1c: every rendition's directory, init segment and media segment. */
+static int write_segment_files(Package *p, Stream *s, Outgoing *o)
+{
+    char path[4096], file[64];
+    int ret;
+
+    for (int i = 0; i < o->n; i++) {
+        if ((ret = out_path(p, path, sizeof(path), s->name, o->in[i].id, "")) < 0 ||
+            (ret = fs_mkdirs(path, 0755)) < 0) {
+            log_error("%s: cannot create the directory", path);
+            return ret;
+        }
+        if ((ret = write_init(p, s, o, i)) < 0 ||
+            (ret = cmaf_write_segment(o->frag[i], (uint32_t)(o->seq + 1), &o->seg[i],
+                                      &o->seg_len[i])) < 0 ||
+            (ret = manifest_media_file(file, sizeof(file), s->tag, o->seq)) < 0 ||
+            (ret = out_path(p, path, sizeof(path), s->name, o->in[i].id, file)) < 0 ||
+            (ret = write_file(path, o->seg[i], o->seg_len[i])) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+/* Step 2, for rendition i: its description (an init segment's, so only
+ * when one was written), its file row and its live-edge cache entries. */
+static int index_rendition(Package *p, Stream *s, const Outgoing *o, int i)
+{
+    const CmafTrack *t = &o->frag[i]->track;
+    CatalogRendition cr = { 0 };
+    char rel[1024], file[64];
+    int ret;
+
+    snprintf(cr.id, sizeof(cr.id), "%s", o->in[i].id);
+    cr.kind = t->kind;
+    snprintf(cr.codec, sizeof(cr.codec), "%s", t->codec);
+    cr.width = t->width;
+    cr.height = t->height;
+    cr.sar_num = t->sar_num;
+    cr.sar_den = t->sar_den;
+    cr.fps_num = t->fps_num;
+    cr.fps_den = t->fps_den;
+    cr.sample_rate = t->sample_rate;
+    cr.channels = t->channels;
+    cr.timescale = t->timescale;
+    cr.bandwidth = o->in[i].bandwidth;
+    if ((o->wrote_init[i] && (ret = catalog_rendition_put(p->db, s->name, &cr)) < 0) ||
+        (ret = catalog_file_put(p->db, s->name, o->seq, o->in[i].id, (int64_t)o->seg_len[i],
+                                o->frag[i]->tfdt, o->frag[i]->duration)) < 0)
+        return ret;
+    manifest_media_file(file, sizeof(file), s->tag, o->seq);
+    snprintf(rel, sizeof(rel), "%s/%s/%s", s->name, o->in[i].id, file);
+    if ((ret = catalog_edge_put(p->db, rel, s->name, o->seq, o->in[i].id, o->seg[i],
+                                o->seg_len[i], o->now)) < 0)
+        return ret;
+    manifest_init_file(file, sizeof(file), s->tag);
+    snprintf(rel, sizeof(rel), "%s/%s/%s", s->name, o->in[i].id, file);
+    if (o->wrote_init[i] && (ret = catalog_edge_put(p->db, rel, s->name, -1, o->in[i].id,
+                                                    o->init[i], o->init_len[i], o->now)) < 0)
+        return ret;
+    return 0;
+}
+
+/* Step 2: the segment in the database, in one transaction (rolled back
+ * on failure). */
+static int index_segment(Package *p, Stream *s, const Outgoing *o, const json_t *rec)
+{
     CatalogStream cs;
     CatalogSegment row;
+    int ret;
+
+    if ((ret = db_begin(p->db)) < 0)
+        return ret;
+    if ((ret = ensure_stream(p, s, o->end, &cs)) < 0)
+        goto fail;
+    if (!p->o->vod && !strcmp(cs.state, "vod") && cs.next_seq > 0) {
+        log_info("%s: finished stream continues live", s->name);
+        snprintf(cs.state, sizeof(cs.state), "live");
+    }
+    next_row(p->db, s->name, o->seq, o->start, 0, record_bool(rec, "discontinuity"), &row);
+    row.duration = o->duration;
+    if ((ret = catalog_segment_put(p->db, s->name, &row)) < 0)
+        goto fail;
+    for (int i = 0; i < o->n; i++)
+        if ((ret = index_rendition(p, s, o, i)) < 0)
+            goto fail;
+    if ((ret = catalog_edge_trim(p->db, s->name, o->end - p->o->cache_seconds)) < 0)
+        goto fail;
+    if (strcmp(cs.state, "vod") &&
+        (ret = catalog_expire(p->db, s->name, o->end - p->o->window, o->now)) < 0)
+        goto fail;
+    cs.next_seq = o->seq + 1;
+    if (o->duration > cs.segment_duration)
+        cs.segment_duration = o->duration;
+    cs.updated = o->now;
+    if ((ret = catalog_stream_put(p->db, &cs)) < 0 ||
+        (ret = catalog_pending_done(p->db, s->name, o->seq)) < 0 ||
+        (ret = db_commit(p->db)) < 0)
+        goto fail;
+    return 0;
+fail:
+    db_rollback(p->db);
+    return ret;
+}
+
+/* Publish one segment in the four steps of package.h, or as a gap when
+ * its record or files are bad. */
+static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec)
+{
+    Outgoing o = {
+        .seq = seq,
+        .start = record_num(rec, "start", -1),
+        .duration = record_num(rec, "duration", -1),
+        .now = clock_real(),
+    };
     const char *why = NULL;
-    double start = record_num(rec, "start", -1), duration = record_num(rec, "duration", -1);
-    double now = clock_real(), end;
-    char path[4096], rel[1024], file[64];
-    int n = 0, ret, in_tx = 0;
+    int ret;
 
     if (record_bool(rec, "failed")) {
         const char *err = record_str(rec, "error");
@@ -434,151 +613,39 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
         remove_spool(p, rec);
         return publish_gap(p, s, seq, buf);
     }
-    if (start < 0 || duration <= 0 || !isfinite(start) || !isfinite(duration)) {
+    if (o.start < 0 || o.duration <= 0 || !isfinite(o.start) || !isfinite(o.duration)) {
         p->bad = 1;
         return publish_gap(p, s, seq, "has no valid start and duration");
     }
-    if ((ret = pick_renditions(p, s->name, rec, in, &n, &why)) < 0) {
+    if ((ret = pick_renditions(p, s->name, rec, o.in, &o.n, &why)) < 0) {
         if (ret != AVERROR_INVALIDDATA)
             return ret;
         p->bad = 1;
         return publish_gap(p, s, seq, why);
     }
-    end = start + duration;
+    o.end = o.start + o.duration;
 
-    /* 1. read and write the files */
-    for (int i = 0; i < n; i++) {
-        if ((ret = record_join(path, sizeof(path), p->o->spool, in[i].path)) < 0 ||
-            (ret = cmaf_read(path, start, duration, &frag[i])) < 0) {
-            why = "has an unreadable rendition file";
-            goto gap;
-        }
-        if (in[i].kind && strcmp(in[i].kind, frag[i]->track.kind == CMAF_VIDEO ? "video" : "audio")) {
-            log_error("%s: holds %s, the record says %s", path,
-                      frag[i]->track.kind == CMAF_VIDEO ? "video" : "audio", in[i].kind);
-            why = "has a rendition of the wrong kind";
-            goto gap;
-        }
-        if ((ret = cmaf_write_init(&frag[i]->track, &init[i], &init_len[i])) < 0)
-            goto end;
+    /* 1. read and write the files, 2. the database */
+    if ((ret = read_renditions(p, &o, &why)) == 1) {
+        p->bad = 1;
+        ret = publish_gap(p, s, seq, why);
+        goto end;
     }
-    for (int i = 0; i < n; i++) {
-        char *old = NULL;
-        size_t old_len = 0;
-        if ((ret = out_path(p, path, sizeof(path), s->name, in[i].id, "")) < 0 ||
-            (ret = fs_mkdirs(path, 0755)) < 0) {
-            log_error("%s: cannot create the directory", path);
-            goto end;
-        }
-        if ((ret = manifest_init_file(file, sizeof(file), s->tag)) < 0 ||
-            (ret = out_path(p, path, sizeof(path), s->name, in[i].id, file)) < 0)
-            goto end;
-        /* A new rendition gets its init segment; an established one keeps
-         * the one players have. Should the codec configuration change mid
-         * stream, the new parameter sets travel in band. */
-        if (!in[i].established || fs_read_file(path, 1 << 20, &old, &old_len) < 0) {
-            if ((ret = write_file(path, init[i], init_len[i])) < 0)
-                goto end;
-            wrote_init[i] = 1;
-        } else if (old_len != init_len[i] || memcmp(old, init[i], old_len)) {
-            if (frag[i]->track.kind == CMAF_VIDEO && cmaf_params_inband(frag[i]) == 0)
-                log_warn("%s: %s: segment %lld: codec configuration changed; parameter sets"
-                         " sent in band", s->name, in[i].id, (long long)seq);
-            else
-                log_warn("%s: %s: segment %lld: codec configuration changed; players keep the"
-                         " first one", s->name, in[i].id, (long long)seq);
-        }
-        free(old);
-        if ((ret = cmaf_write_segment(frag[i], (uint32_t)(seq + 1), &seg[i], &seg_len[i])) < 0)
-            goto end;
-        if ((ret = manifest_media_file(file, sizeof(file), s->tag, seq)) < 0 ||
-            (ret = out_path(p, path, sizeof(path), s->name, in[i].id, file)) < 0 ||
-            (ret = write_file(path, seg[i], seg_len[i])) < 0)
-            goto end;
-    }
-
-    /* 2. the database, in one transaction */
-    if ((ret = db_begin(p->db)) < 0)
+    if (ret < 0 || (ret = write_segment_files(p, s, &o)) < 0 ||
+        (ret = index_segment(p, s, &o, rec)) < 0)
         goto end;
-    in_tx = 1;
-    if ((ret = ensure_stream(p, s, end, &cs)) < 0)
-        goto end;
-    if (!p->o->vod && !strcmp(cs.state, "vod") && cs.next_seq > 0) {
-        log_info("%s: finished stream continues live", s->name);
-        snprintf(cs.state, sizeof(cs.state), "live");
-    }
-    next_row(p->db, s->name, seq, start, 0, record_bool(rec, "discontinuity"), &row);
-    row.duration = duration;
-    if ((ret = catalog_segment_put(p->db, s->name, &row)) < 0)
-        goto end;
-    for (int i = 0; i < n; i++) {
-        const CmafTrack *t = &frag[i]->track;
-        CatalogRendition cr = { 0 };
-        snprintf(cr.id, sizeof(cr.id), "%s", in[i].id);
-        cr.kind = t->kind;
-        snprintf(cr.codec, sizeof(cr.codec), "%s", t->codec);
-        cr.width = t->width;
-        cr.height = t->height;
-        cr.sar_num = t->sar_num;
-        cr.sar_den = t->sar_den;
-        cr.fps_num = t->fps_num;
-        cr.fps_den = t->fps_den;
-        cr.sample_rate = t->sample_rate;
-        cr.channels = t->channels;
-        cr.timescale = t->timescale;
-        cr.bandwidth = in[i].bandwidth;
-        /* the rendition's description is its init segment's */
-        if ((wrote_init[i] && (ret = catalog_rendition_put(p->db, s->name, &cr)) < 0) ||
-            (ret = catalog_file_put(p->db, s->name, seq, in[i].id, (int64_t)seg_len[i],
-                                    frag[i]->tfdt, frag[i]->duration)) < 0)
-            goto end;
-        manifest_media_file(file, sizeof(file), s->tag, seq);
-        snprintf(rel, sizeof(rel), "%s/%s/%s", s->name, in[i].id, file);
-        if ((ret = catalog_edge_put(p->db, rel, s->name, seq, in[i].id, seg[i], seg_len[i],
-                                    now)) < 0)
-            goto end;
-        manifest_init_file(file, sizeof(file), s->tag);
-        snprintf(rel, sizeof(rel), "%s/%s/%s", s->name, in[i].id, file);
-        if (wrote_init[i] && (ret = catalog_edge_put(p->db, rel, s->name, -1, in[i].id, init[i],
-                                                     init_len[i], now)) < 0)
-            goto end;
-    }
-    if ((ret = catalog_edge_trim(p->db, s->name, end - p->o->cache_seconds)) < 0)
-        goto end;
-    if (strcmp(cs.state, "vod") && (ret = catalog_expire(p->db, s->name, end - p->o->window,
-                                                        now)) < 0)
-        goto end;
-    cs.next_seq = seq + 1;
-    if (duration > cs.segment_duration)
-        cs.segment_duration = duration;
-    cs.updated = now;
-    if ((ret = catalog_stream_put(p->db, &cs)) < 0 ||
-        (ret = catalog_pending_done(p->db, s->name, seq)) < 0 ||
-        (ret = db_commit(p->db)) < 0)
-        goto end;
-    in_tx = 0;
     s->next_seq = seq + 1;
 
     /* 3. manifests, 4. spool */
     if ((ret = write_manifests(p, s->name)) < 0)
         goto end;
-    log_debug("%s: published segment %lld (%.3f s at %.3f)", s->name, (long long)seq, duration,
-              start);
-    log_progress("%s: segment %lld published, %.1f s of media", s->name, (long long)seq, end);
+    log_debug("%s: published segment %lld (%.3f s at %.3f)", s->name, (long long)seq,
+              o.duration, o.start);
+    log_progress("%s: segment %lld published, %.1f s of media", s->name, (long long)seq, o.end);
     remove_spool(p, rec);
     ret = catalog_pending_delete(p->db, s->name, seq);
-    goto end;
-gap:
-    p->bad = 1;
-    ret = publish_gap(p, s, seq, why);
 end:
-    if (in_tx)
-        db_rollback(p->db);
-    for (int i = 0; i < MAX_RENDITIONS; i++) {
-        cmaf_fragment_free(&frag[i]);
-        free(seg[i]);
-        free(init[i]);
-    }
+    outgoing_free(&o);
     return ret;
 }
 
