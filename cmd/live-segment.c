@@ -30,7 +30,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: live-segment [-cvq] [-s NAME] [-o SPOOL] [-d SECONDS] [FILE]\n"
+            "usage: live-segment [-cLvq] [-s NAME] [-o SPOOL] [-d SECONDS] [-p SECONDS] [FILE]\n"
             "Cut media from FILE (default: standard input) into segments that start\n"
             "on video keyframes, write them to SPOOL/NAME/SEQ." SEGMENT_EXT " and print one\n"
             "JSON record per segment, then an end record (live-pipe(5)).\n"
@@ -39,6 +39,10 @@ static void usage(FILE *f)
             "  -o, --spool DIR       spool directory (default: .)\n"
             "  -d, --duration SECS   target segment duration (default: 10; 2.5, 500ms, 1m)\n"
             "  -c, --continue        go on after the segments already in SPOOL/NAME\n"
+            "  -L, --low-latency     also write each segment in parts, SPOOL/NAME/SEQ.pN." SEGMENT_PART_EXT ",\n"
+            "                        and print a part record as each is complete\n"
+            "  -p, --part SECS       part duration in low-latency mode (default: 0.5;\n"
+            "                        0.05 s up to -d; implies -L)\n"
             "  -v, --verbose         more messages (repeat for more)\n"
             "  -q, --quiet           fewer messages\n"
             "  -h, --help            this help\n"
@@ -66,6 +70,8 @@ int main(int argc, char **argv)
         { "continue", no_argument, NULL, 'c' },
         { "spool", required_argument, NULL, 'o' },
         { "duration", required_argument, NULL, 'd' },
+        { "low-latency", no_argument, NULL, 'L' },
+        { "part", required_argument, NULL, 'p' },
         LIVE_COMMON_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
@@ -81,7 +87,7 @@ int main(int argc, char **argv)
     live_init(argv[0]);
     if (!opt.stream || !*opt.stream)
         opt.stream = DEFAULT_STREAM;
-    while ((c = getopt_long(argc, argv, "cs:o:d:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "cs:o:d:Lp:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             opt.resume = 1;
@@ -95,6 +101,14 @@ int main(int argc, char **argv)
         case 'd':
             if (parse_seconds(optarg, 0.1, 86400, &opt.duration) < 0)
                 return live_bad_option(longopts, c, optarg, "a duration from 0.1 s to 24 h");
+            break;
+        case 'L':
+            if (!(opt.part > 0))
+                opt.part = SEGMENT_DEFAULT_PART;
+            break;
+        case 'p':
+            if (parse_seconds(optarg, 0.05, 86400, &opt.part) < 0)
+                return live_bad_option(longopts, c, optarg, "a duration from 0.05 s");
             break;
         default:
             if ((status = live_common_option(c, usage)) >= 0)
@@ -111,6 +125,10 @@ int main(int argc, char **argv)
     if (record_stream_rule(opt.stream)) {
         log_error("not a valid stream name (%s): %s", record_stream_rule(opt.stream),
                   opt.stream);
+        return live_finish(LIVE_EXIT_USAGE);
+    }
+    if (opt.part > opt.duration) {
+        log_error("--part %g s: longer than a segment (-d %g s)", opt.part, opt.duration);
         return live_finish(LIVE_EXIT_USAGE);
     }
     if (!*opt.spool) {

@@ -212,6 +212,19 @@ static void queue_free(PacketQueue *q)
 
 /* ---- the segmenter ---- */
 
+/* Low-latency mode: one part of a segment, the packets written to the
+ * segment's file since the part before, in a file of its own. */
+typedef struct SegmentPart {
+    AVFormatContext *oc;
+    char tmp[PATH_MAX];
+    char path[PATH_MAX];
+    char rel[PATH_MAX];
+    int index;
+    int64_t start;      /* timeline, master tb */
+    int independent;    /* starts with a video keyframe (any packet of audio-only input) */
+    int64_t npackets;
+} SegmentPart;
+
 typedef struct SegmentFile {
     AVFormatContext *oc;
     char tmp[PATH_MAX];
@@ -222,6 +235,9 @@ typedef struct SegmentFile {
     int64_t end;        /* greatest pts + duration written, master tb */
     int discontinuity;
     int64_t npackets;
+    SegmentPart *part;  /* the part being written (low-latency mode) */
+    int nparts;         /* parts finished */
+    int64_t part_next;  /* the part grid's next boundary, master tb */
 } SegmentFile;
 
 typedef struct Segmenter {
@@ -235,7 +251,9 @@ typedef struct Segmenter {
     int extradata_size[SEGMENT_MAX_STREAMS];
     int64_t default_duration[SEGMENT_MAX_STREAMS];
     AVRational master;              /* time base of the grid and records */
+    int64_t part_len;               /* low-latency mode: part duration, master tb; 0: off */
     const AVOutputFormat *ofmt;
+    const AVOutputFormat *part_fmt;
 
     int started;
     int64_t state_end;              /* end of the last segment written, master tb */
@@ -371,44 +389,54 @@ static int64_t new_broadcast(int64_t last)
     return ms > last ? ms : last + 1;
 }
 
+/* Close and free *ocp, removing tmp (when set) */
+static void mux_abort(AVFormatContext **ocp, char *tmp)
+{
+    AVFormatContext *oc = *ocp;
+    if (oc) {
+        if (oc->pb)
+            avio_closep(&oc->pb);
+        avformat_free_context(oc);
+        *ocp = NULL;
+    }
+    if (tmp[0])
+        unlink(tmp);
+    tmp[0] = '\0';
+}
+
+static void part_abort(SegmentPart **pp)
+{
+    SegmentPart *p = *pp;
+    if (!p)
+        return;
+    mux_abort(&p->oc, p->tmp);
+    free(p);
+    *pp = NULL;
+}
+
 static void file_abort(SegmentFile **fp)
 {
     SegmentFile *f = *fp;
     if (!f)
         return;
-    if (f->oc) {
-        if (f->oc->pb)
-            avio_closep(&f->oc->pb);
-        avformat_free_context(f->oc);
-    }
-    if (f->tmp[0])
-        unlink(f->tmp);
+    part_abort(&f->part);
+    mux_abort(&f->oc, f->tmp);
     free(f);
     *fp = NULL;
 }
 
-static int file_open(Segmenter *sg, int64_t start)
+/* An MP4 writer at tmp (then renamed to path by mux_finish) with our
+ * streams, header written. On failure tmp is removed and cleared. */
+static int mux_open(Segmenter *sg, const AVOutputFormat *ofmt, AVFormatContext **ocp, char *tmp)
 {
-    SegmentFile *f = calloc(1, sizeof(*f));
     char url[PATH_MAX + 8], eb[AV_ERROR_MAX_STRING_SIZE];
+    AVFormatContext *oc = NULL;
     int ret;
 
-    if (!f)
-        return AVERROR(ENOMEM);
-    f->seq = sg->seq;
-    f->start = start;
-    f->end = start;
-    f->discontinuity = sg->discontinuity;
-    snprintf(f->rel, sizeof(f->rel), "%s/%" PRId64 ".%s", sg->opt->stream, f->seq, SEGMENT_EXT);
-    if ((ret = record_join(f->path, sizeof(f->path), sg->opt->spool, f->rel)) < 0 ||
-        (ret = fs_tmpname(f->path, f->tmp, sizeof(f->tmp))) < 0) {
-        log_error("%s: path too long", f->rel);
-        goto fail;
-    }
-    if ((ret = avformat_alloc_output_context2(&f->oc, sg->ofmt, NULL, NULL)) < 0)
+    if ((ret = avformat_alloc_output_context2(&oc, ofmt, NULL, NULL)) < 0)
         goto fail;
     for (int i = 0; i < sg->n; i++) {
-        AVStream *ost = avformat_new_stream(f->oc, NULL);
+        AVStream *ost = avformat_new_stream(oc, NULL);
         if (!ost) {
             ret = AVERROR(ENOMEM);
             goto fail;
@@ -429,17 +457,75 @@ static int file_open(Segmenter *sg, int64_t start)
         ost->time_base = sg->ist[i]->time_base;
     }
     /* Timestamps are ours, exactly: no shifting by the muxer. */
-    f->oc->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
-    snprintf(url, sizeof(url), "file:%s", f->tmp);
-    if ((ret = avio_open(&f->oc->pb, url, AVIO_FLAG_WRITE)) < 0) {
-        log_error("creating %s: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
-        f->tmp[0] = '\0'; /* not created: nothing to remove */
+    oc->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
+    snprintf(url, sizeof(url), "file:%s", tmp);
+    if ((ret = avio_open(&oc->pb, url, AVIO_FLAG_WRITE)) < 0) {
+        log_error("creating %s: %s", tmp, log_averr(ret, eb, sizeof(eb)));
+        tmp[0] = '\0'; /* not created: nothing to remove */
         goto fail;
     }
-    if ((ret = avformat_write_header(f->oc, NULL)) < 0) {
-        log_error("%s: writing the header: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
+    if ((ret = avformat_write_header(oc, NULL)) < 0) {
+        log_error("%s: writing the header: %s", tmp, log_averr(ret, eb, sizeof(eb)));
         goto fail;
     }
+    *ocp = oc;
+    return 0;
+fail:
+    mux_abort(&oc, tmp);
+    return ret;
+}
+
+/* Trailer, close, rename tmp to path. The context is freed either way. */
+static int mux_finish(AVFormatContext **ocp, char *tmp, const char *path)
+{
+    AVFormatContext *oc = *ocp;
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+    int ret;
+
+    if ((ret = av_write_trailer(oc)) < 0) {
+        log_error("%s: writing the trailer: %s", tmp, log_averr(ret, eb, sizeof(eb)));
+        goto end;
+    }
+    if (oc->pb->error < 0) {
+        ret = oc->pb->error;
+        log_error("writing %s: %s", tmp, log_averr(ret, eb, sizeof(eb)));
+        goto end;
+    }
+    if ((ret = avio_closep(&oc->pb)) < 0) {
+        log_error("closing %s: %s", tmp, log_averr(ret, eb, sizeof(eb)));
+        goto end;
+    }
+    if ((ret = fs_publish(tmp, path, 1)) < 0) {
+        log_error("renaming %s to %s: %s", tmp, path, log_averr(ret, eb, sizeof(eb)));
+        goto end;
+    }
+    tmp[0] = '\0';
+end:
+    mux_abort(ocp, tmp);
+    return ret;
+}
+
+static int file_open(Segmenter *sg, int64_t start)
+{
+    SegmentFile *f = calloc(1, sizeof(*f));
+    int ret;
+
+    if (!f)
+        return AVERROR(ENOMEM);
+    f->seq = sg->seq;
+    f->start = start;
+    f->end = start;
+    f->part_next = start + sg->part_len;
+    f->discontinuity = sg->discontinuity;
+    snprintf(f->rel, sizeof(f->rel), "%s/%" PRId64 ".%s", sg->opt->stream, f->seq, SEGMENT_EXT);
+    if ((ret = record_join(f->path, sizeof(f->path), sg->opt->spool, f->rel)) < 0 ||
+        (ret = fs_tmpname(f->path, f->tmp, sizeof(f->tmp))) < 0) {
+        log_error("%s: path too long", f->rel);
+        f->tmp[0] = '\0';
+        goto fail;
+    }
+    if ((ret = mux_open(sg, sg->ofmt, &f->oc, f->tmp)) < 0)
+        goto fail;
     sg->cur = f;
     sg->seq++;
     sg->discontinuity = 0;
@@ -450,8 +536,151 @@ fail:
     return ret;
 }
 
-/* Write one of our packets (timeline timestamps, stream tb) to f; the
- * packet is consumed. */
+static json_t *stream_info(const Segmenter *sg, int i);
+static int finish_closing(Segmenter *sg);
+
+/* The records of a segment and of its parts: what they share. */
+static json_t *new_record(const Segmenter *sg, const char *type, const SegmentFile *f,
+                          int64_t start, int64_t end)
+{
+    char tb[64];
+    json_t *rec = record_new(type, sg->opt->stream, f->seq);
+
+    if (!rec)
+        return NULL;
+    snprintf(tb, sizeof(tb), "%d/%d", sg->master.num, sg->master.den);
+    json_object_set_new(rec, "start", json_real(seconds(sg, start)));
+    json_object_set_new(rec, "duration", json_real(seconds(sg, end - start)));
+    json_object_set_new(rec, "discontinuity", json_boolean(f->discontinuity));
+    json_object_set_new(rec, "timebase", json_string(tb));
+    json_object_set_new(rec, "start_pts", json_integer(start));
+    json_object_set_new(rec, "duration_pts", json_integer(end - start));
+    if (sg->broadcast > 0)
+        json_object_set_new(rec, "broadcast", json_integer(sg->broadcast));
+    if (sg->video >= 0)
+        json_object_set_new(rec, "video", stream_info(sg, sg->video));
+    if (sg->audio >= 0)
+        json_object_set_new(rec, "audio", stream_info(sg, sg->audio));
+    return rec;
+}
+
+static int put_record(const Segmenter *sg, json_t *rec)
+{
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+    int ret = rec ? record_write(sg->opt->records, rec) : AVERROR(ENOMEM);
+
+    json_decref(rec);
+    if (ret == AVERROR(EPIPE))
+        log_error("standard output closed: stopping");
+    else if (ret < 0)
+        log_error("writing a record: %s", log_averr(ret, eb, sizeof(eb)));
+    return ret;
+}
+
+static int part_open(Segmenter *sg, SegmentFile *f, int64_t start)
+{
+    SegmentPart *p = calloc(1, sizeof(*p));
+    int ret;
+
+    if (!p)
+        return AVERROR(ENOMEM);
+    p->index = f->nparts;
+    p->start = start;
+    snprintf(p->rel, sizeof(p->rel), "%s/%" PRId64 ".p%d.%s", sg->opt->stream, f->seq, p->index,
+             SEGMENT_PART_EXT);
+    if ((ret = record_join(p->path, sizeof(p->path), sg->opt->spool, p->rel)) < 0 ||
+        (ret = fs_tmpname(p->path, p->tmp, sizeof(p->tmp))) < 0) {
+        log_error("%s: path too long", p->rel);
+        p->tmp[0] = '\0';
+        part_abort(&p);
+        return ret;
+    }
+    if ((ret = mux_open(sg, sg->part_fmt, &p->oc, p->tmp)) < 0) {
+        part_abort(&p);
+        return ret;
+    }
+    f->part = p;
+    return 0;
+}
+
+/* Publish f's open part, ending at end (master tb), and print its record. */
+static int part_finish(Segmenter *sg, SegmentFile *f, int64_t end, int last)
+{
+    SegmentPart *p = f->part;
+    json_t *rec;
+    int ret;
+
+    if ((ret = mux_finish(&p->oc, p->tmp, p->path)) < 0)
+        goto end;
+    if (end < p->start)
+        end = p->start;
+    rec = new_record(sg, "part", f, p->start, end);
+    if (rec) {
+        json_object_set_new(rec, "part", json_integer(p->index));
+        json_object_set_new(rec, "path", json_string(p->rel));
+        json_object_set_new(rec, "independent", json_boolean(p->independent));
+        json_object_set_new(rec, "shift", json_integer(SEGMENT_PART_SHIFT));
+        json_object_set_new(rec, "last", json_boolean(last));
+    }
+    log_debug("segment %" PRId64 " part %d: %s, %.3f s at %.3f", f->seq, p->index, p->rel,
+              seconds(sg, end - p->start), seconds(sg, p->start));
+    ret = put_record(sg, rec);
+    f->nparts++;
+end:
+    part_abort(&f->part);
+    return ret;
+}
+
+/* Low-latency mode: a copy of pkt (timeline timestamps, stream tb) into
+ * f's part, starting the next part first when pkt is video (any packet of
+ * audio-only input) whose dts is past the part grid's next boundary. The
+ * previous segment is finished before a part of the next one is
+ * announced, so part records come in order. */
+static int part_write(Segmenter *sg, SegmentFile *f, const AVPacket *pkt)
+{
+    int i = pkt->stream_index;
+    int cutter = i == sg->video || sg->video < 0;
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+    int64_t shift;
+    AVPacket *q;
+    int ret;
+
+    if (cutter && f == sg->cur && f->part && f->part->npackets) {
+        int64_t t = to_master(sg, i, pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts,
+                              AV_ROUND_DOWN);
+        if (t >= f->part_next) {
+            if (sg->closing && (ret = finish_closing(sg)) < 0)
+                return ret;
+            if ((ret = part_finish(sg, f, t, 0)) < 0)
+                return ret;
+            while (f->part_next <= t)
+                f->part_next += sg->part_len;
+            if ((ret = part_open(sg, f, t)) < 0)
+                return ret;
+        }
+    }
+    if (!f->part && (ret = part_open(sg, f, f->start)) < 0)
+        return ret;
+    if (!f->part->npackets)
+        f->part->independent = cutter && (pkt->flags & AV_PKT_FLAG_KEY);
+    f->part->npackets++;
+    if (!(q = av_packet_clone(pkt)))
+        return AVERROR(ENOMEM);
+    shift = av_rescale_q(SEGMENT_PART_SHIFT, (AVRational){ 1, 1 }, sg->ist[i]->time_base);
+    if (q->pts != AV_NOPTS_VALUE)
+        q->pts += shift;
+    if (q->dts != AV_NOPTS_VALUE)
+        q->dts += shift;
+    av_packet_rescale_ts(q, sg->ist[i]->time_base, f->part->oc->streams[i]->time_base);
+    ret = av_interleaved_write_frame(f->part->oc, q);
+    av_packet_free(&q);
+    if (ret < 0)
+        log_error("%s: writing: %s", f->part->tmp, log_averr(ret, eb, sizeof(eb)));
+    return ret;
+}
+
+/* Write one of our packets (timeline timestamps, stream tb) to f (and
+ * its part in low-latency mode); the packet is consumed. */
 static int file_write(Segmenter *sg, SegmentFile *f, AVPacket *pkt)
 {
     int i = pkt->stream_index;
@@ -459,6 +688,10 @@ static int file_write(Segmenter *sg, SegmentFile *f, AVPacket *pkt)
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret;
 
+    if (sg->part_len > 0 && (ret = part_write(sg, f, pkt)) < 0) {
+        av_packet_unref(pkt);
+        return ret;
+    }
     if (end > f->end)
         f->end = end;
     f->npackets++;
@@ -502,60 +735,24 @@ static json_t *stream_info(const Segmenter *sg, int i)
 static int file_finish(Segmenter *sg, SegmentFile **fp, int64_t end)
 {
     SegmentFile *f = *fp;
-    char eb[AV_ERROR_MAX_STRING_SIZE], tb[64];
     json_t *rec = NULL;
     int ret;
 
-    if ((ret = av_write_trailer(f->oc)) < 0) {
-        log_error("%s: writing the trailer: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
-        goto end;
-    }
-    if (f->oc->pb->error < 0) {
-        ret = f->oc->pb->error;
-        log_error("writing %s: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
-        goto end;
-    }
-    if ((ret = avio_closep(&f->oc->pb)) < 0) {
-        log_error("closing %s: %s", f->tmp, log_averr(ret, eb, sizeof(eb)));
-        goto end;
-    }
-    if ((ret = fs_publish(f->tmp, f->path, 1)) < 0) {
-        log_error("renaming %s to %s: %s", f->tmp, f->path, log_averr(ret, eb, sizeof(eb)));
-        goto end;
-    }
-    f->tmp[0] = '\0';
     if (end < f->start)
         end = f->start;
-    snprintf(tb, sizeof(tb), "%d/%d", sg->master.num, sg->master.den);
-    rec = record_new("segment", sg->opt->stream, f->seq);
-    if (!rec) {
-        ret = AVERROR(ENOMEM);
+    if (f->part && (ret = part_finish(sg, f, end, 1)) < 0)
         goto end;
-    }
-    json_object_set_new(rec, "path", json_string(f->rel));
-    json_object_set_new(rec, "start", json_real(seconds(sg, f->start)));
-    json_object_set_new(rec, "duration", json_real(seconds(sg, end - f->start)));
-    json_object_set_new(rec, "discontinuity", json_boolean(f->discontinuity));
-    json_object_set_new(rec, "timebase", json_string(tb));
-    json_object_set_new(rec, "start_pts", json_integer(f->start));
-    json_object_set_new(rec, "duration_pts", json_integer(end - f->start));
-    if (sg->broadcast > 0)
-        json_object_set_new(rec, "broadcast", json_integer(sg->broadcast));
-    if (sg->video >= 0)
-        json_object_set_new(rec, "video", stream_info(sg, sg->video));
-    if (sg->audio >= 0)
-        json_object_set_new(rec, "audio", stream_info(sg, sg->audio));
+    if ((ret = mux_finish(&f->oc, f->tmp, f->path)) < 0)
+        goto end;
+    rec = new_record(sg, "segment", f, f->start, end);
+    if (rec)
+        json_object_set_new(rec, "path", json_string(f->rel));
     log_debug("segment %" PRId64 ": %s, %.3f s at %.3f%s", f->seq, f->rel,
               seconds(sg, end - f->start), seconds(sg, f->start),
               f->discontinuity ? ", discontinuity" : "");
-    ret = record_write(sg->opt->records, rec);
-    json_decref(rec);
+    ret = put_record(sg, rec);
     if (ret >= 0)
         save_state(sg, f->seq + 1, end, 0);
-    if (ret == AVERROR(EPIPE))
-        log_error("standard output closed: stopping");
-    else if (ret < 0)
-        log_error("writing a record: %s", log_averr(ret, eb, sizeof(eb)));
 end:
     file_abort(fp);
     return ret;
@@ -877,6 +1074,8 @@ static int choose_streams(Segmenter *sg)
         return AVERROR_INVALIDDATA;
     }
     sg->master = sg->ist[sg->video >= 0 ? sg->video : sg->audio]->time_base;
+    if (sg->opt->part > 0)
+        sg->part_len = FFMAX(1, llrint(sg->opt->part * sg->master.den / sg->master.num));
     for (int i = 0; i < sg->n; i++) {
         AVStream *st = sg->ist[i];
         if (i == sg->video) {
@@ -1052,8 +1251,9 @@ static int write_end(Segmenter *sg)
     return ret;
 }
 
-/* --continue: remove the segments' temporary files whose writer is gone,
- * ".SEQ.mp4.tmp-PID-N" (not other stages' files, which may be in use). */
+/* --continue: remove the segments' and parts' temporary files whose
+ * writer is gone, ".SEQ.mp4.tmp-PID-N", ".SEQ.pN.nut.tmp-PID-N" (not other
+ * stages' files, which may be in use). */
 static void clean_dead_tmp(const Segmenter *sg)
 {
     char path[PATH_MAX], num[32];
@@ -1064,7 +1264,9 @@ static void clean_dead_tmp(const Segmenter *sg)
     while (d && (de = readdir(d))) {
         long pid;
         int used = 0;
-        if (sscanf(de->d_name, ".%31[0-9]." SEGMENT_EXT ".tmp-%ld-%*u%n", num, &pid, &used) == 2 &&
+        if ((sscanf(de->d_name, ".%31[0-9]." SEGMENT_EXT ".tmp-%ld-%*u%n", num, &pid, &used) == 2 ||
+             sscanf(de->d_name, ".%31[0-9].p%*u." SEGMENT_PART_EXT ".tmp-%ld-%*u%n", num, &pid,
+                    &used) == 2) &&
             used > 0 && !de->d_name[used] && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH &&
             record_join(path, sizeof(path), sg->dir, de->d_name) == 0 && unlink(path) == 0)
             n++;
@@ -1206,7 +1408,8 @@ int segment_run(const SegmentOptions *opt)
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret, ret2;
 
-    if (!(sg.ofmt = av_guess_format(SEGMENT_EXT, NULL, NULL)))
+    if (!(sg.ofmt = av_guess_format(SEGMENT_EXT, NULL, NULL)) ||
+        !(sg.part_fmt = av_guess_format(SEGMENT_PART_EXT, NULL, NULL)))
         ret = AVERROR_MUXER_NOT_FOUND;
     else
         ret = record_join(sg.dir, sizeof(sg.dir), opt->spool, opt->stream);

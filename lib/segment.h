@@ -4,7 +4,9 @@
  * read), cuts it at video keyframes on a fixed grid of -d seconds, writes
  * each piece to SPOOL/NAME/SEQ.mp4 (temporary name, then rename) and
  * prints one segment record per finished piece, then an end record
- * (live-pipe(5)).
+ * (live-pipe(5)). In low-latency mode each segment is also written in
+ * parts (SPOOL/NAME/SEQ.pN.nut) of a fraction of a second, each announced
+ * by a part record the moment it is complete, before its segment's record.
  *
  *   input ──av_read_frame──▶ timeline (continuous, monotonic timestamps)
  *         ──▶ grid (cut at the first keyframe at or after k*D)
@@ -23,9 +25,19 @@
 #include <libavutil/rational.h>
 
 #define SEGMENT_DEFAULT_DURATION 10.0
+#define SEGMENT_DEFAULT_PART 0.5    /* --low-latency without --part */
 /* Segment files: SPOOL/NAME/SEQ.SEGMENT_EXT, an ISO BMFF (MP4) file that
  * keeps pts and dts exactly (edit lists for a non-zero start). */
 #define SEGMENT_EXT "mp4"
+/* Parts (low-latency mode): SPOOL/NAME/SEQ.pN.SEGMENT_PART_EXT, NUT, which
+ * keeps the timestamps of a piece that starts inside a GOP exactly (an
+ * MP4 file would need an edit list that readers undo differently). NUT
+ * has no negative timestamps (the dts before the first B-frames), so a
+ * part's timestamps are the timeline's plus SEGMENT_PART_SHIFT seconds,
+ * rescaled to each stream's time base (av_rescale_q, the part record's
+ * "shift"). */
+#define SEGMENT_PART_EXT "nut"
+#define SEGMENT_PART_SHIFT 10
 #define SEGMENT_MAX_STREAMS 2
 
 /* Input timestamps going backwards by more than this, or forward by more
@@ -105,6 +117,10 @@ typedef struct SegmentOptions {
     const char *spool;      /* the spool directory */
     double duration;        /* target segment duration, seconds, > 0 */
     FILE *records;          /* where records go (stdout) */
+    /* Low-latency mode when > 0: parts of about this many seconds,
+     * SPOOL/NAME/SEQ.pN.nut, each announced by a part record as soon as
+     * it is complete (live-pipe(5)). */
+    double part;
     /* Continue the stream already in SPOOL/NAME: numbering after the
      * highest SEQ there, the timeline after that segment's end, the first
      * new segment marked as a discontinuity. */
