@@ -36,10 +36,20 @@ static void usage(FILE *f)
             DB_DEFAULT_PATH);
 }
 
-/* Words of each command after the verb, and which verb they make. */
+/* Words of each command after the verb, and which verb they make; -1
+ * after saying what is wrong. */
 static int parse_command(int argc, char **argv, ResumeCommand *c)
 {
     const char *w = argc > 0 ? argv[0] : "";
+
+    if (argc == 0) {
+        log_error("no command: user, get, set or list");
+        return -1;
+    }
+    if (strcmp(w, "user") && strcmp(w, "get") && strcmp(w, "set") && strcmp(w, "list")) {
+        log_error("unknown command '%s': user, get, set or list", w);
+        return -1;
+    }
 
     if (!strcmp(w, "user") && argc >= 2) {
         const char *sub = argv[1];
@@ -51,8 +61,10 @@ static int parse_command(int argc, char **argv, ResumeCommand *c)
             c->verb = RESUME_USER_PASSWD;
         else if (!strcmp(sub, "del") && argc == 3)
             c->verb = RESUME_USER_DEL;
-        else
+        else {
+            log_error("user: want add|passwd|del NAME or list");
             return -1;
+        }
         c->user = argc == 3 ? argv[2] : NULL;
         return 0;
     }
@@ -67,6 +79,9 @@ static int parse_command(int argc, char **argv, ResumeCommand *c)
     } else if (!strcmp(w, "list") && argc == 2) {
         c->verb = RESUME_LIST;
     } else {
+        log_error("%s: want %s", w, !strcmp(w, "user") ? "add|passwd|del NAME or list"
+                                    : !strcmp(w, "get") ? "USER STREAM"
+                                    : !strcmp(w, "set") ? "USER STREAM SECONDS" : "USER");
         return -1;
     }
     c->user = argv[1];
@@ -86,7 +101,9 @@ int main(int argc, char **argv)
     int opt, ret, status;
 
     live_init(argv[0]);
-    while ((opt = getopt_long(argc, argv, "d:j" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+    /* "+": options end at the command, so "set alice talk -1" is a
+     * (bad) number of seconds, not an option */
+    while ((opt = getopt_long(argc, argv, "+d:j" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (opt) {
         case 'd': cmd.db = optarg; break;
         case 'j': cmd.json = 1; break;
