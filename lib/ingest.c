@@ -624,6 +624,9 @@ static void on_publish(Server *s, Conn *c, const RtmpEvent *ev)
                ev->key ? "wrong key" : "no key (add ?key=SECRET to the stream name)");
         return;
     }
+    if (!s->keys && ev->key)
+        log_warn("%s: %s: ?key= ignored: no key file (-k), so keys are not checked",
+                 c->peer, name);
     st = find_stream(s, name);
     if (st && st->publisher) {
         refuse(s, c, "NetStream.Publish.BadName", "%s is already being published", name);

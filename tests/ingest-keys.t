@@ -5,7 +5,7 @@
 # key file is re-read on SIGHUP (a broken one keeps the keys in force).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 18
+plan 21
 
 make_av "$T/src.flv" 3 || { fail "make media"; exit 1; }
 mkdir -p "$T/out"
@@ -57,3 +57,14 @@ kill -HUP "$INGEST_PID"
 wait_for 5 grep -q "keeping the keys in force" "$T/log"
 wait_for 10 grep -q "cam3: stream ended" "$T/log" # the NAME is free again
 ok "a broken key file on SIGHUP keeps the keys in force" publish "$T/src.flv" "cam3?key=newkey"
+
+# Without -k a key in the URL is not checked: the publish goes on (from
+# loopback) and the log says the key was ignored.
+kill "$INGEST_PID"; wait "$INGEST_PID" 2>/dev/null
+PORT=$(free_port)
+mkdir -p "$T/out2"
+start_ingest "$T/log2" -o "$T/out2" -g 0.3
+ok "no key file: a publisher with ?key= is accepted" publish "$T/src.flv" "cam5?key=whatever"
+like "$(cat "$T/log2")" "warning: .*cam5: \?key= ignored: no key file" "and told in the log that its key was ignored"
+publish "$T/src.flv" "cam6" 2> /dev/null
+unlike "$(grep cam6 "$T/log2")" "key= ignored" "no such warning without a key"
