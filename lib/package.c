@@ -995,27 +995,23 @@ static double next_deadline(const Package *p)
     return d;
 }
 
-int package_run(const PackageOptions *o)
+/* Open the input, the output tree and the database, pick up what a
+ * previous run left (recover, the reorder buffer) and publish what can
+ * be published now. */
+static int package_open(Package *p)
 {
-    Package *p = calloc(1, sizeof(*p));
-    pthread_t th;
-    int started = 0, ret;
+    const PackageOptions *o = p->o;
+    int ret;
 
-    if (!p)
-        return AVERROR(ENOMEM);
-    p->o = o;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
     if (!strcmp(o->input, "-"))
         p->in = stdin;
     else if (!(p->in = fopen(o->input, "r"))) {
         log_error("%s: %s", o->input, strerror(errno));
-        ret = AVERROR(errno);
-        goto end;
+        return AVERROR(errno);
     }
     if ((ret = fs_mkdirs(o->out, 0755)) < 0) {
         log_error("%s: cannot create the output directory", o->out);
-        goto end;
+        return ret;
     }
     /* synchronous=OFF for this connection: the files are not fsynced
      * either; a kill at any point is safe (the kernel has every write),
@@ -1024,40 +1020,51 @@ int package_run(const PackageOptions *o)
     if ((ret = db_open(o->db_path, 0, &p->db)) < 0 ||
         (ret = db_exec(p->db, "PRAGMA synchronous=OFF")) < 0 || (ret = catalog_init(p->db)) < 0 ||
         (ret = recover(p)) < 0 || (ret = catalog_pending_each(p->db, restore_pending, p)) < 0)
-        goto end;
+        return ret;
     for (int i = 0; i < p->nstreams && ret >= 0; i++)
         ret = stream_advance(p, &p->streams[i], 0);
     if (ret < 0 || (ret = housekeeping(p)) < 0)
-        goto end;
-    if ((ret = pthread_create(&th, NULL, reader_main, p)) != 0) {
-        ret = AVERROR(ret);
-        goto end;
+        return ret;
+    return 0;
+}
+
+/* Wait for the reader's records (at most until the next deadline or a
+ * second) and take them: the batch (free it and its records), its count
+ * in *n, and in *eof whether the input has ended with nothing left. */
+static json_t **take_queue(Package *p, int *n, int *eof)
+{
+    json_t **batch;
+
+    pthread_mutex_lock(&p->mu);
+    while (p->qlen == 0 && !p->eof) {
+        double now = clock_real(), d = next_deadline(p), wake = now + 1.0;
+        struct timespec ts;
+        if (d > 0 && d < wake)
+            wake = d + 0.001;
+        if (wake <= now)
+            break;
+        ts.tv_sec = (time_t)wake;
+        ts.tv_nsec = (long)((wake - (double)ts.tv_sec) * 1e9);
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT)
+            break;
     }
-    started = 1;
+    batch = p->queue;
+    *n = p->qlen;
+    *eof = p->eof && p->qlen == 0;
+    p->queue = NULL;
+    p->qlen = p->qcap = 0;
+    pthread_mutex_unlock(&p->mu);
+    return batch;
+}
+
+/* Publish as records come, until end of input or a failure. */
+static int publish_loop(Package *p)
+{
+    int ret = 0;
 
     for (;;) {
-        json_t **batch;
         int nbatch, eof;
-
-        pthread_mutex_lock(&p->mu);
-        while (p->qlen == 0 && !p->eof) {
-            double now = clock_real(), d = next_deadline(p), wake = now + 1.0;
-            struct timespec ts;
-            if (d > 0 && d < wake)
-                wake = d + 0.001;
-            if (wake <= now)
-                break;
-            ts.tv_sec = (time_t)wake;
-            ts.tv_nsec = (long)((wake - (double)ts.tv_sec) * 1e9);
-            if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT)
-                break;
-        }
-        batch = p->queue;
-        nbatch = p->qlen;
-        eof = p->eof && p->qlen == 0;
-        p->queue = NULL;
-        p->qlen = p->qcap = 0;
-        pthread_mutex_unlock(&p->mu);
+        json_t **batch = take_queue(p, &nbatch, &eof);
 
         for (int i = 0; i < nbatch; i++) {
             if (ret >= 0)
@@ -1066,58 +1073,42 @@ int package_run(const PackageOptions *o)
         }
         free(batch);
         if (ret < 0)
-            break;
+            return ret;
         for (int i = 0; i < p->nstreams && ret >= 0; i++)
             ret = stream_advance(p, &p->streams[i], 0);
         if (ret >= 0 && clock_real() - p->last_housekeeping >= 1.0)
             ret = housekeeping(p);
         if (ret < 0 || eof)
-            break;
-    }
-    if (ret >= 0) {
-        /* End of input: streams that ended (or everything with --vod)
-         * give up what is missing and are finalized. */
-        for (int i = 0; i < p->nstreams && ret >= 0; i++) {
-            Stream *s = &p->streams[i];
-            int ended = o->vod;
-            for (int k = 0; k < s->npend; k++)
-                ended |= !strcmp(record_str(s->pend[k].rec, "type"), "end");
-            if (!ended) {
-                if (s->npend)
-                    log_warn("%s: input ended with %d segments waiting for %lld; kept for"
-                             " the next run", s->name, s->npend, (long long)s->next_seq);
-                continue;
-            }
-            ret = stream_advance(p, s, 1);
-            if (ret >= 0 && o->vod && !s->finished)
-                ret = finalize(p, s);
-        }
-    }
-    log_progress_end();
-    if (ret >= 0)
-        ret = housekeeping(p);
-    if (ret >= 0 && p->read_err < 0) {
-        char eb[AV_ERROR_MAX_STRING_SIZE];
-        log_error("%s: read error: %s", o->input, log_averr(p->read_err, eb, sizeof(eb)));
-        ret = p->read_err;
-    }
-    if (ret >= 0 && atomic_load(&p->bad))
-        ret = AVERROR_INVALIDDATA;
-end:
-    if (started) {
-        int reading;
-        pthread_mutex_lock(&p->mu);
-        reading = !p->eof;
-        pthread_mutex_unlock(&p->mu);
-        if (reading) {
-            /* Failed with the reader still blocked in a read: leave it
-             * (and what it touches) to the process exit. */
-            pthread_detach(th);
-            db_close(&p->db);
             return ret;
-        }
-        pthread_join(th, NULL);
     }
+}
+
+/* End of input: streams that ended (or everything with --vod) give up
+ * what is missing and are finalized; the others keep it for the next run. */
+static int finish_streams(Package *p)
+{
+    int ret = 0;
+
+    for (int i = 0; i < p->nstreams && ret >= 0; i++) {
+        Stream *s = &p->streams[i];
+        int ended = p->o->vod;
+        for (int k = 0; k < s->npend; k++)
+            ended |= !strcmp(record_str(s->pend[k].rec, "type"), "end");
+        if (!ended) {
+            if (s->npend)
+                log_warn("%s: input ended with %d segments waiting for %lld; kept for"
+                         " the next run", s->name, s->npend, (long long)s->next_seq);
+            continue;
+        }
+        ret = stream_advance(p, s, 1);
+        if (ret >= 0 && p->o->vod && !s->finished)
+            ret = finalize(p, s);
+    }
+    return ret;
+}
+
+static void package_free(Package *p)
+{
     for (int i = 0; i < p->qlen; i++)
         json_decref(p->queue[i]);
     free(p->queue);
@@ -1133,5 +1124,52 @@ end:
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p);
+}
+
+int package_run(const PackageOptions *o)
+{
+    Package *p = calloc(1, sizeof(*p));
+    pthread_t th;
+    int started = 0, reading, ret;
+
+    if (!p)
+        return AVERROR(ENOMEM);
+    p->o = o;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if ((ret = package_open(p)) < 0)
+        goto end;
+    if ((ret = pthread_create(&th, NULL, reader_main, p)) != 0) {
+        ret = AVERROR(ret);
+        goto end;
+    }
+    started = 1;
+    if ((ret = publish_loop(p)) >= 0)
+        ret = finish_streams(p);
+    log_progress_end();
+    if (ret >= 0)
+        ret = housekeeping(p);
+    if (ret >= 0 && p->read_err < 0) {
+        char eb[AV_ERROR_MAX_STRING_SIZE];
+        log_error("%s: read error: %s", o->input, log_averr(p->read_err, eb, sizeof(eb)));
+        ret = p->read_err;
+    }
+    if (ret >= 0 && atomic_load(&p->bad))
+        ret = AVERROR_INVALIDDATA;
+end:
+    if (started) {
+        pthread_mutex_lock(&p->mu);
+        reading = !p->eof;
+        pthread_mutex_unlock(&p->mu);
+        if (reading) {
+            /* Failed with the reader still blocked in a read: leave it
+             * (and what it touches) to the process exit. */
+            pthread_detach(th);
+            db_close(&p->db);
+            return ret;
+        }
+        pthread_join(th, NULL);
+    }
+    package_free(p);
     return ret;
 }
