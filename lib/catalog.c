@@ -52,18 +52,18 @@ static int has_column(sqlite3 *db, const char *table, const char *column)
 {
     sqlite3_stmt *st;
     char sql[128];
-    int found = 0;
+    int found = 0, rc;
 
     snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", table);
     if (db_prepare(db, sql, &st) < 0)
         return AVERROR_EXTERNAL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 1);
         if (name && !strcmp(name, column))
             found = 1;
     }
     sqlite3_finalize(st);
-    return found;
+    return db_rows_end(db, rc) < 0 ? AVERROR_EXTERNAL : found;
 }
 
 int catalog_init(sqlite3 *db)
@@ -196,11 +196,11 @@ int catalog_stream_list(sqlite3 *db, CatalogStream **list, int *n)
 {
     sqlite3_stmt *st;
     CatalogStream *l = NULL;
-    int cnt = 0, cap = 0;
+    int cnt = 0, cap = 0, rc;
 
     if (db_prepare(db, "SELECT " STREAM_COLS " FROM streams ORDER BY name", &st) < 0)
         return AVERROR_EXTERNAL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (cnt == cap) {
             size_t ncap = array_grow(&l, cap, sizeof(*l), 8);
             if (!ncap) {
@@ -213,6 +213,10 @@ int catalog_stream_list(sqlite3 *db, CatalogStream **list, int *n)
         read_stream(st, &l[cnt++]);
     }
     sqlite3_finalize(st);
+    if (db_rows_end(db, rc) < 0) {
+        free(l);
+        return AVERROR_EXTERNAL;
+    }
     *list = l;
     *n = cnt;
     return 0;
@@ -248,14 +252,14 @@ int catalog_rendition_list(sqlite3 *db, const char *stream, CatalogRendition **l
 {
     sqlite3_stmt *st;
     CatalogRendition *l = NULL;
-    int cnt = 0, cap = 0;
+    int cnt = 0, cap = 0, rc;
 
     if (db_prepare(db, "SELECT id, kind, codec, width, height, sar, fps, sample_rate, channels,"
                        " timescale, bandwidth FROM renditions WHERE stream = ?"
                        " ORDER BY kind = 'audio', height DESC, bandwidth DESC, id", &st) < 0)
         return AVERROR_EXTERNAL;
     sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         CatalogRendition *r;
         const char *sar, *fps;
         if (cnt == cap) {
@@ -288,6 +292,10 @@ int catalog_rendition_list(sqlite3 *db, const char *stream, CatalogRendition **l
         r->bandwidth = sqlite3_column_int64(st, 10);
     }
     sqlite3_finalize(st);
+    if (db_rows_end(db, rc) < 0) {
+        free(l);
+        return AVERROR_EXTERNAL;
+    }
     *list = l;
     *n = cnt;
     return 0;
@@ -345,7 +353,9 @@ int catalog_segment_last(sqlite3 *db, const char *stream, CatalogSegment *s)
     if (rc == SQLITE_ROW)
         read_segment(st, s);
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AVERROR(ENOENT) : AVERROR_EXTERNAL;
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? AVERROR(ENOENT) : db_rows_end(db, rc);
 }
 
 int catalog_file_put(sqlite3 *db, const char *stream, int64_t seq, const char *rendition,
@@ -382,14 +392,14 @@ int catalog_expired(sqlite3 *db, const char *stream, double when, int64_t **seqs
 {
     sqlite3_stmt *st;
     int64_t *l = NULL;
-    int cnt = 0, cap = 0;
+    int cnt = 0, cap = 0, rc;
 
     if (db_prepare(db, "SELECT seq FROM segments WHERE stream = ? AND expired IS NOT NULL"
                        " AND expired <= ? ORDER BY seq", &st) < 0)
         return AVERROR_EXTERNAL;
     sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 2, when);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (cnt == cap) {
             size_t ncap = array_grow(&l, cap, sizeof(*l), 16);
             if (!ncap) {
@@ -402,6 +412,10 @@ int catalog_expired(sqlite3 *db, const char *stream, double when, int64_t **seqs
         l[cnt++] = sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);
+    if (db_rows_end(db, rc) < 0) {
+        free(l);
+        return AVERROR_EXTERNAL;
+    }
     *seqs = l;
     *n = cnt;
     return 0;
@@ -524,16 +538,18 @@ int catalog_pending_each(sqlite3 *db,
                          void *opaque)
 {
     sqlite3_stmt *st;
-    int ret = 0;
+    int ret = 0, rc = SQLITE_DONE;
 
     if (db_prepare(db, "SELECT stream, seq, record, done FROM package_pending"
                        " ORDER BY stream, seq", &st) < 0)
         return AVERROR_EXTERNAL;
-    while (ret >= 0 && sqlite3_step(st) == SQLITE_ROW)
+    while (ret >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
         ret = fn(opaque, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                  (const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3));
     sqlite3_finalize(st);
-    return ret < 0 ? ret : 0;
+    if (ret < 0)
+        return ret;
+    return db_rows_end(db, rc);
 }
 
 int manifest_media_file(char *buf, size_t size, const char *tag, int64_t seq)
@@ -581,7 +597,7 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
     CatalogStream s;
     CatalogRendition *rl = NULL;
     sqlite3_stmt *st = NULL;
-    int nr = 0, cap = 0, ret;
+    int nr = 0, cap = 0, ret, rc;
 
     memset(m, 0, sizeof(*m));
     if ((ret = catalog_stream_get(db, name, &s)) < 0)
@@ -598,7 +614,7 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
                               " AND gap = 0 AND expired IS NULL ORDER BY seq", &st)) < 0)
         goto fail;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         CatalogSegment cs;
         ManifestSegment *ms;
         if (m->nb_segments == cap) {
@@ -622,6 +638,8 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
     }
     sqlite3_finalize(st);
     st = NULL;
+    if ((ret = db_rows_end(db, rc)) < 0)
+        goto fail;
 
     if ((ret = catalog_rendition_list(db, name, &rl, &nr)) < 0)
         goto fail;
@@ -660,7 +678,7 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
         goto fail;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, m->nb_segments ? m->segments[0].seq : INT64_MAX);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int k = find_seq(m, sqlite3_column_int64(st, 0));
         const char *rid = (const char *)sqlite3_column_text(st, 1);
         if (k < 0 || !rid)
@@ -676,6 +694,8 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
     }
     sqlite3_finalize(st);
     st = NULL;
+    if ((ret = db_rows_end(db, rc)) < 0)
+        goto fail;
 
     /* Measured bit rates: average over the listed files, peak over those
      * at least half the nominal duration long (a short last segment's

@@ -105,6 +105,14 @@ void db_rollback(sqlite3 *db)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int db_rows_end(sqlite3 *db, int rc)
+{
+    if (rc == SQLITE_DONE)
+        return 0;
+    log_error("database: reading rows: %s", sqlite3_errmsg(db));
+    return AVERROR_EXTERNAL;
+}
+
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {

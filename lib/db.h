@@ -41,4 +41,10 @@ void db_rollback(sqlite3 *db);
 /* Prepare a statement; 0 or AVERROR_EXTERNAL (logged). */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 
+/* How a loop over rows ended: rc is the last sqlite3_step's. 0 for
+ * SQLITE_DONE (every row was read); anything else (busy, corrupt, I/O)
+ * is logged and gives AVERROR_EXTERNAL, so an error is never taken for
+ * the end of the rows (a truncated manifest). */
+int db_rows_end(sqlite3 *db, int rc);
+
 #endif

@@ -173,10 +173,13 @@ int dbread_stream(DbRead *d, const char *name, DbStream *out)
     if (!h)
         return r;
     if ((st = stmt(h, ST_STREAM))) {
+        int rc;
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             row_stream(st, out);
             r = 0;
+        } else if (rc != SQLITE_DONE) {
+            r = db_rows_end(h->db, rc);   /* busy or corrupt: an error, not "unknown" */
         }
     }
     release(d, h);
@@ -195,7 +198,8 @@ int dbread_streams(DbRead *d, DbStream **list, int *n)
     if (!h)
         return 0;
     if ((st = stmt(h, ST_STREAMS))) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             if (count == cap) {
                 size_t ncap = array_grow(&l, cap, sizeof(*l), 16);
                 if (!ncap) {
@@ -206,6 +210,8 @@ int dbread_streams(DbRead *d, DbStream **list, int *n)
             }
             row_stream(st, &l[count++]);
         }
+        if (r == 0)
+            r = db_rows_end(h->db, rc);   /* never a truncated list */
     }
     release(d, h);
     if (r < 0) {
@@ -226,8 +232,11 @@ int dbread_edge(DbRead *d, const char *path, void **data, size_t *len, double *m
     if (!h)
         return r;
     if ((st = stmt(h, ST_EDGE))) {
+        int rc;
         sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE) {
+            r = db_rows_end(h->db, rc);
+        } else if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
             const void *b = sqlite3_column_blob(st, 0);
             int n = sqlite3_column_bytes(st, 0);
             void *copy = malloc(n > 0 ? n : 1);

@@ -258,13 +258,17 @@ static void stream_pop(Stream *s)
     s->npend--;
 }
 
-/* The row a new segment (or gap) seq follows. */
-static void next_row(sqlite3 *db, const char *name, int64_t seq, double start, int gap,
-                     int discontinuity, CatalogSegment *row)
+/* The row a new segment (or gap) seq follows. 0 or AVERROR_EXTERNAL
+ * (the last row could not be read: never taken for "no row"). */
+static int next_row(sqlite3 *db, const char *name, int64_t seq, double start, int gap,
+                    int discontinuity, CatalogSegment *row)
 {
     CatalogSegment prev;
-    int have = catalog_segment_last(db, name, &prev) == 0;
-    int gap_before = have && (prev.gap || prev.seq != seq - 1);
+    int ret = catalog_segment_last(db, name, &prev), have = ret == 0, gap_before;
+
+    if (ret < 0 && ret != AVERROR(ENOENT))
+        return ret;
+    gap_before = have && (prev.gap || prev.seq != seq - 1);
 
     memset(row, 0, sizeof(*row));
     row->seq = seq;
@@ -276,13 +280,14 @@ static void next_row(sqlite3 *db, const char *name, int64_t seq, double start, i
         row->period_start = have ? prev.period_start : start;
         row->msn = have ? prev.msn : -1;
         row->dseq = have ? prev.dseq : 0;
-        return;
+        return 0;
     }
     row->discontinuity = discontinuity || gap_before;
     row->period = !have || gap_before ? seq : prev.period;
     row->period_start = !have || gap_before ? start : prev.period_start;
     row->msn = have ? prev.msn + 1 : 0;
     row->dseq = have ? prev.dseq + (row->discontinuity ? 1 : 0) : 0;
+    return 0;
 }
 
 /* Make sure the stream has its row; new live streams get their
@@ -319,8 +324,8 @@ static int publish_gap(Package *p, Stream *s, int64_t seq, const char *why)
         return ret;
     if ((ret = ensure_stream(p, s, start, &cs)) < 0)
         goto fail;
-    next_row(p->db, s->name, seq, start, 1, 0, &row);
-    if ((ret = catalog_segment_put(p->db, s->name, &row)) < 0)
+    if ((ret = next_row(p->db, s->name, seq, start, 1, 0, &row)) < 0 ||
+        (ret = catalog_segment_put(p->db, s->name, &row)) < 0)
         goto fail;
     cs.next_seq = seq + 1;
     cs.updated = clock_real();
@@ -567,7 +572,9 @@ static int index_segment(Package *p, Stream *s, const Outgoing *o, const json_t 
         log_info("%s: finished stream continues live", s->name);
         snprintf(cs.state, sizeof(cs.state), "live");
     }
-    next_row(p->db, s->name, o->seq, o->start, 0, record_bool(rec, "discontinuity"), &row);
+    if ((ret = next_row(p->db, s->name, o->seq, o->start, 0, record_bool(rec, "discontinuity"),
+                        &row)) < 0)
+        goto fail;
     row.duration = o->duration;
     if ((ret = catalog_segment_put(p->db, s->name, &row)) < 0)
         goto fail;

@@ -1,6 +1,7 @@
 /* Unit tests for lib/catalog.c on a database in a temporary directory:
  * schema (also over contract-only tables another program created), rows,
  * window expiry, the edge cache, the reorder buffer, the manifest loader. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,57 @@ static int count_pending(void *opaque, const char *stream, int64_t seq, const ch
     (void)done;
     *n = *n * 10 + (int)seq;
     return 0;
+}
+
+/* sqlite3_progress_handler: interrupt the statement after *left calls,
+ * so a row loop meets an error in the middle of its rows. */
+static int interrupt_after(void *opaque)
+{
+    int *left = opaque;
+    return --*left <= 0;
+}
+
+/* A busy or corrupt database in the middle of a loop over rows is an
+ * error, never a shorter list (a truncated manifest). */
+static void errors_inside_row_loops(sqlite3 *db)
+{
+    CatalogStream *list = NULL;
+    Manifest m;
+    int n = 0, left, ret;
+
+    db_exec(db, "BEGIN");
+    for (int i = 0; i < 300; i++) {
+        CatalogStream s = { .availability_start = 1, .segment_duration = 2, .next_seq = 300 };
+        CatalogSegment seg = { .seq = i, .start = 2.0 * i, .duration = 2, .msn = i };
+        snprintf(s.name, sizeof(s.name), "many%03d", i);
+        snprintf(s.state, sizeof(s.state), "live");
+        catalog_stream_put(db, &s);
+        catalog_segment_put(db, "many000", &seg);
+        catalog_pending_put(db, "many000", 1000 + i, "{}", 1.0);
+    }
+    db_exec(db, "COMMIT");
+    is_int(catalog_manifest_load(db, "many000", &m), 0, "300 segments load");
+    is_int(m.nb_segments, 300, "all of them");
+    manifest_free(&m);
+
+    left = 40;
+    sqlite3_progress_handler(db, 50, interrupt_after, &left);
+    ret = catalog_manifest_load(db, "many000", &m);
+    is_int(ret, AVERROR_EXTERNAL, "an error after some segments: the manifest load fails");
+    if (ret == 0) {
+        diag("  got %d of 300 segments", m.nb_segments);
+        manifest_free(&m);
+    }
+    left = 40;
+    ret = catalog_stream_list(db, &list, &n);
+    is_int(ret, AVERROR_EXTERNAL, "an error after some streams: the list fails (not %d of 301)", n);
+    if (ret == 0)
+        free(list);
+    left = 40;
+    n = 0;
+    is_int(catalog_pending_each(db, count_pending, &n), AVERROR_EXTERNAL,
+           "an error after some pending records: the walk fails");
+    sqlite3_progress_handler(db, 0, NULL, NULL);
 }
 
 int main(void)
@@ -173,6 +225,7 @@ int main(void)
     catalog_pending_each(db, count_pending, &n);
     is_int(n, 7, "deleted");
 
+    errors_inside_row_loops(db);
     db_close(&db);
     snprintf(path, sizeof(path), "rm -rf %s", dir);
     if (system(path) != 0)
