@@ -592,27 +592,15 @@ static int find_seq(const Manifest *m, int64_t seq)
     return -1;
 }
 
-int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
+/* The listed segments of stream name (not gaps, not expired) into m. */
+static int load_segments(sqlite3 *db, const char *name, Manifest *m)
 {
-    CatalogStream s;
-    CatalogRendition *rl = NULL;
     sqlite3_stmt *st = NULL;
-    int nr = 0, cap = 0, ret, rc;
-
-    memset(m, 0, sizeof(*m));
-    if ((ret = catalog_stream_get(db, name, &s)) < 0)
-        return ret;
-    snprintf(m->name, sizeof(m->name), "%s", name);
-    if (strcmp(s.dir, name))
-        snprintf(m->media_dir, sizeof(m->media_dir), "%s", s.dir);
-    snprintf(m->tag, sizeof(m->tag), "%s", s.tag);
-    m->dynamic = strcmp(s.state, "vod") != 0;
-    m->availability_start = s.availability_start;
-    m->segment_duration = s.segment_duration;
+    int cap = 0, ret, rc;
 
     if ((ret = db_prepare(db, "SELECT " SEGMENT_COLS " FROM segments WHERE stream = ?"
                               " AND gap = 0 AND expired IS NULL ORDER BY seq", &st)) < 0)
-        goto fail;
+        return ret;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         CatalogSegment cs;
@@ -620,8 +608,8 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
         if (m->nb_segments == cap) {
             size_t ncap = array_grow(&m->segments, cap, sizeof(*m->segments), 64);
             if (!ncap) {
-                ret = AVERROR(ENOMEM);
-                goto fail;
+                sqlite3_finalize(st);
+                return AVERROR(ENOMEM);
             }
             cap = ncap;
         }
@@ -637,15 +625,21 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
         ms->dseq = cs.dseq;
     }
     sqlite3_finalize(st);
-    st = NULL;
-    if ((ret = db_rows_end(db, rc)) < 0)
-        goto fail;
+    return db_rows_end(db, rc);
+}
+
+/* The renditions of stream name into m, each with room for a file per
+ * listed segment (none yet: t = -1). */
+static int load_renditions(sqlite3 *db, const char *name, Manifest *m)
+{
+    CatalogRendition *rl = NULL;
+    int nr = 0, ret;
 
     if ((ret = catalog_rendition_list(db, name, &rl, &nr)) < 0)
-        goto fail;
+        return ret;
     if (nr > 0 && !(m->renditions = calloc(nr, sizeof(*m->renditions)))) {
-        ret = AVERROR(ENOMEM);
-        goto fail;
+        free(rl);
+        return AVERROR(ENOMEM);
     }
     m->nb_renditions = nr;
     for (int i = 0; i < nr; i++) {
@@ -664,18 +658,26 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
         r->timescale = rl[i].timescale ? rl[i].timescale : 1;
         r->bandwidth = rl[i].bandwidth;
         if (!(r->files = malloc((m->nb_segments ? m->nb_segments : 1) * sizeof(*r->files)))) {
-            ret = AVERROR(ENOMEM);
-            goto fail;
+            free(rl);
+            return AVERROR(ENOMEM);
         }
         for (int j = 0; j < m->nb_segments; j++)
             r->files[j].t = -1;
     }
+    free(rl);
+    return 0;
+}
 
-    /* The files of the listed segments: a range of the primary key (rows
-     * of segments that are not listed are skipped by find_seq). */
+/* The files of the listed segments: a range of the primary key (rows of
+ * segments that are not listed are skipped by find_seq). */
+static int load_files(sqlite3 *db, const char *name, Manifest *m)
+{
+    sqlite3_stmt *st = NULL;
+    int ret, rc;
+
     if ((ret = db_prepare(db, "SELECT seq, rendition, size, t, d FROM segment_files"
                               " WHERE stream = ? AND seq >= ?", &st)) < 0)
-        goto fail;
+        return ret;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, m->nb_segments ? m->segments[0].seq : INT64_MAX);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -683,7 +685,7 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
         const char *rid = (const char *)sqlite3_column_text(st, 1);
         if (k < 0 || !rid)
             continue;
-        for (int i = 0; i < nr; i++) {
+        for (int i = 0; i < m->nb_renditions; i++) {
             if (strcmp(m->renditions[i].id, rid))
                 continue;
             m->renditions[i].files[k].size = sqlite3_column_int64(st, 2);
@@ -693,15 +695,16 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
         }
     }
     sqlite3_finalize(st);
-    st = NULL;
-    if ((ret = db_rows_end(db, rc)) < 0)
-        goto fail;
+    return db_rows_end(db, rc);
+}
 
-    /* Measured bit rates: average over the listed files, peak over those
-     * at least half the nominal duration long (a short last segment's
-     * keyframe would overstate it), and never below the average (short
-     * segments count in it): a peak under the average is no peak. */
-    for (int i = 0; i < nr; i++) {
+/* Measured bit rates: average over the listed files, peak over those at
+ * least half the nominal duration long (a short last segment's keyframe
+ * would overstate it), and never below the average (short segments
+ * count in it): a peak under the average is no peak. */
+static void measure_bandwidth(Manifest *m)
+{
+    for (int i = 0; i < m->nb_renditions; i++) {
         ManifestRendition *r = &m->renditions[i];
         double bytes = 0, secs = 0, peak = 0;
         for (int j = 0; j < m->nb_segments; j++) {
@@ -719,11 +722,29 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
             r->bandwidth = FFMAX(llrint(peak), r->avg_bandwidth);
         }
     }
-    free(rl);
+}
+
+int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
+{
+    CatalogStream s;
+    int ret;
+
+    memset(m, 0, sizeof(*m));
+    if ((ret = catalog_stream_get(db, name, &s)) < 0)
+        return ret;
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    if (strcmp(s.dir, name))
+        snprintf(m->media_dir, sizeof(m->media_dir), "%s", s.dir);
+    snprintf(m->tag, sizeof(m->tag), "%s", s.tag);
+    m->dynamic = strcmp(s.state, "vod") != 0;
+    m->availability_start = s.availability_start;
+    m->segment_duration = s.segment_duration;
+    if ((ret = load_segments(db, name, m)) < 0 ||
+        (ret = load_renditions(db, name, m)) < 0 ||
+        (ret = load_files(db, name, m)) < 0) {
+        manifest_free(m);
+        return ret;
+    }
+    measure_bandwidth(m);
     return 0;
-fail:
-    sqlite3_finalize(st);
-    free(rl);
-    manifest_free(m);
-    return ret;
 }
