@@ -439,20 +439,52 @@ static void outgoing_free(Outgoing *o)
     }
 }
 
+/* What reading a rendition file can fail with because of the input
+ * itself (the record names a missing, empty or unreadable file): a
+ * permanent gap. Anything else (EIO, ENOMEM, EMFILE, EACCES ...) is the
+ * machine's trouble, which a later attempt may not have. */
+static int bad_rendition_error(int err)
+{
+    return err == AVERROR_INVALIDDATA || err == AVERROR_EOF || err == AVERROR(ENOENT) ||
+           err == AVERROR(ENOTDIR) || err == AVERROR(EISDIR) || err == AVERROR(ENAMETOOLONG) ||
+           err == AVERROR_DEMUXER_NOT_FOUND || err == AVERROR_DECODER_NOT_FOUND ||
+           err == AVERROR_STREAM_NOT_FOUND || err == AVERROR_PATCHWELCOME;
+}
+
+#define READ_ATTEMPTS 3
+
 /* Step 1a: read each rendition file into a fragment and make its init
- * segment. 0; 1 when the segment is to be published as a gap (*why);
- * or a negative AVERROR. */
+ * segment. 0; 1 for bad input (*why says
+ * what: the seq becomes a gap); or a negative AVERROR for an I/O or
+ * memory error that READ_ATTEMPTS reads (0.2 s, then 1 s apart) did not
+ * get past: the stage fails, the record stays pending in the db and is
+ * published by the next run. */
 static int read_renditions(Package *p, Outgoing *o, const char **why)
 {
-    char path[4096];
+    char path[4096], eb[AV_ERROR_MAX_STRING_SIZE];
     int ret;
 
     for (int i = 0; i < o->n; i++) {
         const char *kind;
-        if ((ret = record_join(path, sizeof(path), p->o->spool, o->in[i].path)) < 0 ||
-            (ret = cmaf_read(path, o->start, o->duration, &o->frag[i])) < 0) {
-            *why = "has an unreadable rendition file";
+        if (record_join(path, sizeof(path), p->o->spool, o->in[i].path) < 0) {
+            *why = "has a rendition path too long";
             return 1;
+        }
+        for (int attempt = 1;; attempt++) {
+            ret = cmaf_read(path, o->start, o->duration, &o->frag[i]);
+            if (ret >= 0)
+                break;
+            if (bad_rendition_error(ret)) {
+                *why = "has an unreadable rendition file";
+                return 1;
+            }
+            if (attempt == READ_ATTEMPTS) {
+                log_error("%s: %s after %d attempts: not a gap; this run stops, the next one"
+                          " publishes it", path, log_averr(ret, eb, sizeof(eb)), attempt);
+                return ret;
+            }
+            log_warn("%s: %s; trying again", path, log_averr(ret, eb, sizeof(eb)));
+            usleep(attempt == 1 ? 200000 : 1000000);
         }
         kind = o->frag[i]->track.kind == CMAF_VIDEO ? "video" : "audio";
         if (o->in[i].kind && strcmp(o->in[i].kind, kind)) {
