@@ -38,6 +38,11 @@ static void usage(FILE *f)
         "  -p, --max-per-ip N          connections from one address (default %d, 0 = no limit)\n"
         "  -t, --timeout SECONDS       close connections idle this long (default %d)\n"
         "  -H, --header-timeout SECONDS  time a client has to send a request head (default %d)\n"
+        "      --body-timeout SECONDS  time a client has to send a request body (default %d)\n"
+        "      --trusted-proxy ADDR[/BITS]  believe X-Forwarded-For and -Proto from these\n"
+        "                              peers (an edge); repeatable; nobody's by default\n"
+        "      --metrics-allow ADDR[/BITS]  answer /metrics only to these clients;\n"
+        "                              repeatable (default: everyone)\n"
         "  -T, --threads N             event-loop threads (default: one per CPU)\n"
         "  -W, --max-waiting N         requests waiting for segments at most (default 8192)\n"
         "  -w, --max-wait SECONDS      longest wait for a segment (default 15)\n"
@@ -49,10 +54,12 @@ static void usage(FILE *f)
         "  -h, --help                  this help\n"
         "      --version               print the version\n",
         HTTP_DEFAULT_PORT, DB_DEFAULT_PATH, LIVE_DATADIR, HTTP_DEFAULT_MAX_CONNECTIONS,
-        HTTP_DEFAULT_MAX_PER_IP, HTTP_DEFAULT_TIMEOUT, HTTP_DEFAULT_HEADER_TIMEOUT);
+        HTTP_DEFAULT_MAX_PER_IP, HTTP_DEFAULT_TIMEOUT, HTTP_DEFAULT_HEADER_TIMEOUT,
+        HTTP_DEFAULT_BODY_TIMEOUT);
 }
 
-enum { OPT_ASSETS = LIVE_OPT_OWN, OPT_NO_DB };
+enum { OPT_ASSETS = LIVE_OPT_OWN, OPT_NO_DB, OPT_BODY_TIMEOUT, OPT_TRUSTED_PROXY,
+       OPT_METRICS_ALLOW };
 
 static const struct option options[] = {
     { "listen",            required_argument, NULL, 'l' },
@@ -65,6 +72,9 @@ static const struct option options[] = {
     { "max-per-ip",        required_argument, NULL, 'p' },
     { "timeout",           required_argument, NULL, 't' },
     { "header-timeout",    required_argument, NULL, 'H' },
+    { "body-timeout",      required_argument, NULL, OPT_BODY_TIMEOUT },
+    { "trusted-proxy",     required_argument, NULL, OPT_TRUSTED_PROXY },
+    { "metrics-allow",     required_argument, NULL, OPT_METRICS_ALLOW },
     { "threads",           required_argument, NULL, 'T' },
     { "max-waiting",       required_argument, NULL, 'W' },
     { "max-wait",          required_argument, NULL, 'w' },
@@ -117,6 +127,23 @@ int main(int argc, char **argv)
                 goto bad;
             cfg.http.header_timeout = (unsigned)secs;
             break;
+        case OPT_BODY_TIMEOUT:
+            if (parse_seconds(optarg, 0, 86400, &secs) < 0)
+                goto bad;
+            cfg.http.body_timeout = (unsigned)secs;
+            break;
+        case OPT_TRUSTED_PROXY:
+            if (cfg.http.ntrusted >= HTTP_MAX_NETS ||
+                http_parse_net(optarg, &cfg.http.trusted[cfg.http.ntrusted]) < 0)
+                goto bad_net;
+            cfg.http.ntrusted++;
+            break;
+        case OPT_METRICS_ALLOW:
+            if (cfg.nmetrics_allow >= HTTP_MAX_NETS ||
+                http_parse_net(optarg, &cfg.metrics_allow[cfg.nmetrics_allow]) < 0)
+                goto bad_net;
+            cfg.nmetrics_allow++;
+            break;
         case 'T':
             if (parse_int(optarg, 1, 256, &n) < 0)
                 goto bad;
@@ -151,6 +178,8 @@ int main(int argc, char **argv)
         continue;
 bad:
         return live_bad_option(options, c, optarg, NULL);
+bad_net:
+        return live_bad_option(options, c, optarg, "want ADDR or ADDR/BITS, at most 32 of them");
     }
     if (optind < argc) {
         log_error("unexpected argument '%s'", argv[optind]);

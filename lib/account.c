@@ -149,6 +149,7 @@ void account_config_default(AccountConfig *cfg)
     cfg->user_period = 12;  /* then 5 a minute */
     cfg->ip_burst = 20;
     cfg->ip_period = 3;     /* then 20 a minute */
+    cfg->slow_max = 2;
 }
 
 int account_schema(sqlite3 *db)
@@ -538,12 +539,20 @@ int account_user_list(Account *a, AccountUser **users, int *n)
 
 /* ---- rate limiting ---------------------------------------------------- */
 
-/* The login buckets of name and ip (ip NULL or "": none). */
-static void login_keys(const Account *a, const char *name, const char *ip,
-                       RateLimitKey keys[2])
+/*
+ * The login buckets of name and ip (ip NULL or "": none): the (account,
+ * address) pair's and the address's, which refuse (wrong passwords lock
+ * out their own address only), then the account's over all addresses,
+ * which only slows attempts down (see account.h). pair is the pair's id
+ * (ACCOUNT_NAME_MAX + 80 bytes).
+ */
+static void login_keys(const Account *a, const char *name, const char *ip, char *pair,
+                       RateLimitKey keys[3])
 {
-    keys[0] = (RateLimitKey){ 'u', name, a->cfg.user_burst, a->cfg.user_period };
+    snprintf(pair, ACCOUNT_NAME_MAX + 80, "%.64s\n%s", ip ? ip : "", name);
+    keys[0] = (RateLimitKey){ 'p', pair, a->cfg.user_burst, a->cfg.user_period };
     keys[1] = (RateLimitKey){ 'i', ip && *ip ? ip : NULL, a->cfg.ip_burst, a->cfg.ip_period };
+    keys[2] = (RateLimitKey){ 'u', name, a->cfg.user_burst, a->cfg.user_period };
 }
 
 /* ---- sessions --------------------------------------------------------- */
@@ -595,9 +604,10 @@ int account_login(Account *a, const char *name, const char *password,
                   double *retry_after)
 {
     char hash[crypto_pwhash_STRBYTES];
-    RateLimitKey keys[2];
+    char pair[ACCOUNT_NAME_MAX + 80];
+    RateLimitKey keys[3];
     AccountUser u;
-    double wait = 0;
+    double wait = 0, slow = 0;
     const char *h;
     int ret, known, good;
 
@@ -605,11 +615,18 @@ int account_login(Account *a, const char *name, const char *password,
         *retry_after = 0;
     if (!name || !password)
         return AVERROR(EACCES);
-    login_keys(a, name, ip, keys);
+    login_keys(a, name, ip, pair, keys);
     if (ratelimit_take(a->limit, keys, 2, account_now(a), &wait) < 0) {
         if (retry_after)
             *retry_after = wait;
         return AVERROR(EAGAIN);
+    }
+    if (ratelimit_take(a->limit, &keys[2], 1, account_now(a), &slow) < 0 && slow > 0) {
+        /* the account is under attack from elsewhere: slower, not refused */
+        slow = slow < a->cfg.slow_max ? slow : a->cfg.slow_max;
+        struct timespec ts = { (time_t)slow, (long)((slow - (time_t)slow) * 1e9) };
+        log_debug("login for '%s' slowed down by %.1f s", name, slow);
+        nanosleep(&ts, NULL);
     }
     ret = user_get(a, name, &u, hash);
     if (ret < 0 && ret != AVERROR(ENOENT))
@@ -627,6 +644,7 @@ int account_login(Account *a, const char *name, const char *password,
     if (!good)
         return AVERROR(EACCES);
     ratelimit_fill(a->limit, &keys[0], account_now(a));
+    ratelimit_fill(a->limit, &keys[2], account_now(a));
     account_expire(a);
     if ((ret = session_new(a, u.id, token)) < 0)
         return ret;

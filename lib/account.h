@@ -22,11 +22,16 @@
  * default 30 days); its expiry is pushed forward at most every
  * session_refresh seconds so that reads do not turn into writes.
  *
- * Login rate limiting: two token buckets in memory, one per account name
- * and one per client address. Every attempt takes a token from both before
- * any password is checked (so the limit also caps the argon2 work an
- * attacker can cause); a successful login refills its account's bucket.
- * The buckets live in this process only: a restart resets them.
+ * Login rate limiting: token buckets in memory, one per (account name,
+ * client address) pair and one per client address: every attempt takes a
+ * token from both before any password is checked (so the limit also caps
+ * the argon2 work an attacker can cause), and is refused (EAGAIN) when
+ * either is empty. Wrong passwords from one address therefore lock out
+ * that address only, never the account's owner elsewhere. A third bucket
+ * per account (all addresses) slows attempts down when it is empty (up to
+ * slow_max seconds each) instead of refusing them. A successful login
+ * refills its pair's and its account's buckets. The buckets live in this
+ * process only: a restart resets them.
  *
  * Names: user names and stream names are stored and returned byte for byte
  * (only bound parameters reach SQL). A name must be valid UTF-8 without
@@ -64,9 +69,11 @@ typedef struct AccountConfig {
     int max_hashing;         /* argon2 hashes computed at once */
     unsigned long long opslimit; /* argon2id passes */
     size_t memlimit;             /* argon2id memory, bytes */
-    /* Token buckets: burst = tokens when full, one token back every period. */
+    /* Token buckets: burst = tokens when full, one token back every period.
+     * user_*: per (account, address) pair, and per account (slowing). */
     double user_burst, user_period;
     double ip_burst, ip_period;
+    double slow_max;         /* longest slow-down of one attempt, seconds */
     /* The clock, unix seconds; NULL for the real one (tests move time). */
     double (*now)(void);
 } AccountConfig;

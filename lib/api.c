@@ -372,29 +372,25 @@ static void cookie_value(const char *header, const char *name, char *out, size_t
     }
 }
 
-/* The client's address; behind a proxy on loopback (an edge on the same
- * host), the last address its X-Forwarded-For names. */
-static void client_ip(HttpRequest *hr, char *buf, size_t size)
+int api_same_origin(const char *origin, const char *host, const char *fetch_site)
 {
-    const char *ip = http_client_ip(hr), *xff, *last;
-    struct in6_addr a6;
-    struct in_addr a4;
-    int loopback = 0;
+    const char *auth;
+    size_t alen;
 
-    snprintf(buf, size, "%s", ip ? ip : "");
-    if (inet_pton(AF_INET, buf, &a4) == 1)
-        loopback = (ntohl(a4.s_addr) >> 24) == 127;
-    else if (inet_pton(AF_INET6, buf, &a6) == 1)
-        loopback = IN6_IS_ADDR_LOOPBACK(&a6);
-    xff = loopback ? http_header(hr, "X-Forwarded-For") : NULL;
-    if (xff && *xff) {
-        last = strrchr(xff, ',');
-        last = last ? last + 1 : xff;
-        while (*last == ' ')
-            last++;
-        if (*last && strlen(last) < size)
-            snprintf(buf, size, "%s", last);
-    }
+    if (fetch_site && !strcasecmp(fetch_site, "same-origin"))
+        return 1;
+    if (!origin || !host || !*host)
+        return 0;
+    if (!strncasecmp(origin, "http://", 7))
+        auth = origin + 7;
+    else if (!strncasecmp(origin, "https://", 8))
+        auth = origin + 8;
+    else
+        return 0;                     /* "null", other schemes */
+    alen = strlen(auth);
+    if (alen && auth[alen - 1] == '/')
+        alen--;
+    return alen == strlen(host) && !strncasecmp(auth, host, alen) && !memchr(auth, '/', alen);
 }
 
 /*
@@ -482,13 +478,23 @@ static int api_http(HttpRequest *hr, void *arg)
 {
     Account *acct = arg;
     ApiPending *p = http_request_data(hr);
-    const char *proto = http_header(hr, "X-Forwarded-Proto");
+    const char *m = http_method(hr);
     pthread_attr_t attr;
     pthread_t th;
     int ret, busy;
 
     if (p)
         return finish(hr, p);
+    /* CSRF: a request that changes something must come from a page of
+     * this server (cookies are sent with cross-site form posts). */
+    if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "OPTIONS") &&
+        !api_same_origin(http_header(hr, "Origin"), http_header(hr, "Host"),
+                         http_header(hr, "Sec-Fetch-Site"))) {
+        log_info("%s %s from %s: refused, not from this site (Origin: %s)", m, http_path(hr),
+                 http_client_ip(hr), http_header(hr, "Origin") ? "another" : "none");
+        return http_reply(hr, 403, "application/json", "no-store",
+                          "{\"error\":\"cross-site request refused\"}", 38);
+    }
     if (!(p = calloc(1, sizeof(*p))))
         return AVERROR(ENOMEM);
     http_set_request_data(hr, p, pending_free);
@@ -500,13 +506,13 @@ static int api_http(HttpRequest *hr, void *arg)
     if (p->req.body_len > API_MAX_BODY)
         return http_reply_error(hr, 413, "request body too large");
     cookie_value(http_header(hr, "Cookie"), API_COOKIE, p->token, sizeof(p->token));
-    client_ip(hr, p->ip, sizeof(p->ip));
+    snprintf(p->ip, sizeof(p->ip), "%s", http_client_ip(hr));
     p->req.method = http_method(hr);
     p->req.path = p->path;
     p->req.token = p->token[0] ? p->token : NULL;
     p->req.content_type = http_header(hr, "Content-Type");
     p->req.ip = p->ip[0] ? p->ip : NULL;
-    p->req.https = proto && !strcasecmp(proto, "https");
+    p->req.https = http_is_https(hr);
     p->req.defer_write = 1;
 
     if (!strcmp(p->path, "/api/login") && !strcmp(p->req.method, "POST")) {

@@ -13,7 +13,9 @@
  *
  * The session travels in the cookie "live_session" (HttpOnly,
  * SameSite=Strict, Path=/, Max-Age = the session lifetime; Secure when the
- * request came over HTTPS as X-Forwarded-Proto says). A user reads and
+ * request came over HTTPS as a trusted proxy's X-Forwarded-Proto says).
+ * POST, PUT and DELETE must come from this server's own pages
+ * (api_same_origin; 403 otherwise). A user reads and
  * writes only their own positions: the user is always the session's.
  *
  * api_handle is I/O-free (request in, response out) so it can be tested
@@ -56,6 +58,12 @@ typedef struct ApiResponse {
         double seconds;
     } write;
 } ApiResponse;
+
+/* Whether a request that changes something (POST, PUT, DELETE) comes
+ * from a page of this server: Sec-Fetch-Site: same-origin, or an Origin
+ * whose host[:port] is the Host header. 1 or 0; any argument may be NULL
+ * (absent). Pure. */
+int api_same_origin(const char *origin, const char *host, const char *fetch_site);
 
 /* Whether a path belongs to the API (starts with API_PREFIX or is "/api"). */
 int api_match(const char *path);

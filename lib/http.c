@@ -51,22 +51,35 @@ typedef struct HttpHeader {
     struct HttpHeader *next;
 } HttpHeader;
 
-/* Where a connection is, for the head deadline: a request being handled
- * (no deadline), a head being read (header_timeout from the connection or
- * from the request line), idle between keep-alive requests (timeout). */
-enum { HEAD_NONE, HEAD_READING, HEAD_IDLE };
+/* One TCP connection, for the request-head and body deadlines and the
+ * per-address count. Where a connection is: a request being handled (no
+ * deadline), a head being read (header_timeout from the connection or
+ * from the request line), idle between keep-alive requests (timeout), a
+ * body being read (body_timeout from the end of the head). */
+enum { HEAD_NONE, HEAD_READING, HEAD_IDLE, HEAD_BODY };
 
-/* One TCP connection, for the request-head deadline. */
 typedef struct Conn {
     struct Conn *prev, *next;
     MHD_socket fd;
+    char ip[INET6_ADDRSTRLEN]; /* the peer, counted in the address table */
+    int counted;
     _Atomic double head_start; /* when the current phase began */
-    atomic_int in_head;        /* HEAD_NONE, HEAD_READING or HEAD_IDLE */
+    atomic_int in_head;        /* HEAD_NONE, HEAD_READING, HEAD_IDLE or HEAD_BODY */
     int cut;                   /* already shut down (under the lock) */
 } Conn;
 
+/* Connections (or, behind a trusted proxy, requests) per client address. */
+#define ADDR_BUCKETS 1024
+typedef struct AddrCount {
+    struct AddrCount *next;
+    unsigned n;
+    char ip[INET6_ADDRSTRLEN];
+} AddrCount;
+
 struct HttpServer {
     HttpConfig cfg;
+    pthread_mutex_t addr_lock;
+    AddrCount *addrs[ADDR_BUCKETS];
     struct MHD_Daemon *daemon;
     Route *routes;
     int nroutes;
@@ -89,7 +102,10 @@ struct HttpRequest {
     char *path;              /* target up to '?' */
     const char *method;
     const char *version;
-    char ip[INET6_ADDRSTRLEN];
+    char ip[INET6_ADDRSTRLEN];   /* the client (see http_client_ip) */
+    char peer[INET6_ADDRSTRLEN]; /* the TCP peer */
+    int https;
+    int client_counted;          /* ip holds a count in the address table */
     double start;
     int started;
     int suspended;
@@ -114,6 +130,7 @@ void http_config_defaults(HttpConfig *cfg)
     cfg->timeout = HTTP_DEFAULT_TIMEOUT;
     cfg->header_timeout = HTTP_DEFAULT_HEADER_TIMEOUT;
     cfg->max_body = HTTP_DEFAULT_MAX_BODY;
+    cfg->body_timeout = HTTP_DEFAULT_BODY_TIMEOUT;
     cfg->access_log_fd = 2;
 }
 
@@ -204,11 +221,185 @@ int http_parse_range(const char *value, uint64_t size, uint64_t *first, uint64_t
     return 1;
 }
 
+/* ---- trusted proxies: pure helpers ---- */
+
+int http_parse_net(const char *s, HttpNet *net)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    const char *slash = strchr(s, '/');
+    size_t len = slash ? (size_t)(slash - s) : strlen(s);
+    int max;
+
+    if (len == 0 || len >= INET6_ADDRSTRLEN)
+        return AVERROR(EINVAL);
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    memset(net, 0, sizeof(*net));
+    if (inet_pton(AF_INET, buf, net->addr) == 1) {
+        net->family = AF_INET;
+        max = 32;
+    } else if (inet_pton(AF_INET6, buf, net->addr) == 1) {
+        net->family = AF_INET6;
+        max = 128;
+    } else {
+        return AVERROR(EINVAL);
+    }
+    net->bits = max;
+    if (slash) {
+        const char *p = slash + 1;
+        int bits = 0;
+        if (!*p || strlen(p) > 3)
+            return AVERROR(EINVAL);
+        for (; *p; p++) {
+            if (*p < '0' || *p > '9')
+                return AVERROR(EINVAL);
+            bits = bits * 10 + (*p - '0');
+        }
+        if (bits > max)
+            return AVERROR(EINVAL);
+        net->bits = bits;
+    }
+    return 0;
+}
+
+/* ip as an address: family and 4 or 16 bytes; IPv4-mapped IPv6 as IPv4. */
+static int parse_ip(const char *ip, int *family, unsigned char *addr)
+{
+    static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+    if (inet_pton(AF_INET, ip, addr) == 1) {
+        *family = AF_INET;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, ip, addr) == 1) {
+        *family = AF_INET6;
+        if (!memcmp(addr, mapped, 12)) {
+            memmove(addr, addr + 12, 4);
+            *family = AF_INET;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static int net_contains(const HttpNet *net, int family, const unsigned char *addr)
+{
+    int full = net->bits / 8, rest = net->bits % 8;
+
+    if (net->family != family || memcmp(net->addr, addr, full))
+        return 0;
+    if (!rest)
+        return 1;
+    return ((net->addr[full] ^ addr[full]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+int http_nets_contain(const HttpNet *nets, unsigned n, const char *ip)
+{
+    unsigned char addr[16];
+    unsigned i;
+    int family;
+
+    if (!n || parse_ip(ip, &family, addr) < 0)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (net_contains(&nets[i], family, addr))
+            return 1;
+    return 0;
+}
+
+void http_forwarded_client(const char *xff, const HttpNet *nets, unsigned n,
+                           char *buf, size_t size)
+{
+    const char *end = xff + strlen(xff), *p;
+    char ip[INET6_ADDRSTRLEN];
+    unsigned char addr[16];
+    int family;
+
+    while (end > xff) {
+        const char *a, *b;
+        size_t len;
+        for (p = end; p > xff && p[-1] != ','; p--)
+            ;
+        for (a = p; a < end && (*a == ' ' || *a == '\t'); a++)
+            ;
+        for (b = end; b > a && (b[-1] == ' ' || b[-1] == '\t'); b--)
+            ;
+        len = b - a;
+        if (len == 0 || len >= sizeof(ip))
+            return;                      /* malformed: the hop that sent it */
+        memcpy(ip, a, len);
+        ip[len] = 0;
+        if (parse_ip(ip, &family, addr) < 0 || len >= size)
+            return;
+        memcpy(buf, ip, len + 1);
+        if (!http_nets_contain(nets, n, ip))
+            return;                      /* the first untrusted hop: the client */
+        end = p > xff ? p - 1 : xff;
+    }
+}
+
+/* ---- per-address counts ---- */
+
+static AddrCount **addr_slot(HttpServer *srv, const char *ip)
+{
+    uint32_t h = 2166136261u;
+    const char *p;
+    AddrCount **a;
+
+    for (p = ip; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    for (a = &srv->addrs[h % ADDR_BUCKETS]; *a; a = &(*a)->next)
+        if (!strcmp((*a)->ip, ip))
+            break;
+    return a;
+}
+
+/* Count one more for ip: 0, or AVERROR(EBUSY) when it has max_per_ip
+ * already (or AVERROR(ENOMEM)); nothing is counted then. */
+static int addr_take(HttpServer *srv, const char *ip)
+{
+    AddrCount **a, *c;
+    int r = 0;
+
+    pthread_mutex_lock(&srv->addr_lock);
+    a = addr_slot(srv, ip);
+    if (!*a && (*a = calloc(1, sizeof(**a))))
+        snprintf((*a)->ip, sizeof((*a)->ip), "%s", ip);
+    c = *a;
+    if (!c)
+        r = AVERROR(ENOMEM);
+    else if (c->n >= srv->cfg.max_per_ip)
+        r = AVERROR(EBUSY);
+    else
+        c->n++;
+    if (c && !c->n) {
+        *a = c->next;
+        free(c);
+    }
+    pthread_mutex_unlock(&srv->addr_lock);
+    return r;
+}
+
+static void addr_release(HttpServer *srv, const char *ip)
+{
+    AddrCount **a, *c;
+
+    pthread_mutex_lock(&srv->addr_lock);
+    a = addr_slot(srv, ip);
+    if ((c = *a) && c->n && !--c->n) {
+        *a = c->next;
+        free(c);
+    }
+    pthread_mutex_unlock(&srv->addr_lock);
+}
+
 /* ---- requests ---- */
 
 const char *http_method(const HttpRequest *req) { return req->method ? req->method : ""; }
 const char *http_path(const HttpRequest *req) { return req->path; }
 const char *http_client_ip(const HttpRequest *req) { return req->ip; }
+const char *http_peer_ip(const HttpRequest *req) { return req->peer; }
+int http_is_https(const HttpRequest *req) { return req->https; }
 void *http_request_data(const HttpRequest *req) { return req->data; }
 
 int http_is_head(const HttpRequest *req)
@@ -592,6 +783,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
         else if (sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->ip, sizeof(req->ip));
     }
+    memcpy(req->peer, req->ip, sizeof(req->peer));
     return req;
 }
 
@@ -601,6 +793,37 @@ static int reply_overload(HttpRequest *req)
     http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "2");
     http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
     return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "overloaded, retry later");
+}
+
+/* Behind a trusted proxy: the client it names, and TLS as it says; the
+ * client is counted against the per-address limit for the request's
+ * life. 0, or AVERROR(EBUSY) when that client is over the limit. */
+static int forwarded(HttpServer *srv, HttpRequest *req)
+{
+    const char *xff, *proto;
+
+    if (!http_nets_contain(srv->cfg.trusted, srv->cfg.ntrusted, req->peer))
+        return 0;
+    xff = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    proto = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    if (xff)
+        http_forwarded_client(xff, srv->cfg.trusted, srv->cfg.ntrusted, req->ip, sizeof(req->ip));
+    req->https = proto && !strcasecmp(proto, "https");
+    if (!srv->cfg.max_per_ip || http_nets_contain(srv->cfg.trusted, srv->cfg.ntrusted, req->ip))
+        return 0;
+    if (addr_take(srv, req->ip) < 0)
+        return AVERROR(EBUSY);
+    req->client_counted = 1;
+    return 0;
+}
+
+static int has_body(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return (cl && strtoull(cl, NULL, 10) > 0) || te;
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -618,10 +841,18 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->started = 1;
         req->method = method;
         req->version = version;
-        if (c)
-            atomic_store(&c->in_head, HEAD_NONE);
+        if (c) {   /* the body, if any, is due within body_timeout */
+            atomic_store(&c->head_start, clock_mono());
+            atomic_store(&c->in_head, has_body(conn) ? HEAD_BODY : HEAD_NONE);
+        }
         if (atomic_load(&srv->quiesced) || atomic_load(&srv->conns) >= srv->overload_at)
             return reply_overload(req) < 0 ? MHD_NO : MHD_YES;
+        if (forwarded(srv, req) < 0) {
+            http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "2");
+            http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+            return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                    "too many connections from this address") < 0 ? MHD_NO : MHD_YES;
+        }
         {
             const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -656,6 +887,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->body_len += n;
         req->body[req->body_len] = '\0';
         return MHD_YES;
+    }
+    {   /* the whole request is in: no deadline while it is handled */
+        Conn *c = conn_of(conn);
+        if (c && atomic_load(&c->in_head) == HEAD_BODY)
+            atomic_store(&c->in_head, HEAD_NONE);
     }
     if (req->queued)
         return MHD_YES;
@@ -837,6 +1073,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
         metrics_response(status, req->bytes);
         access_log(srv, req, status);
     }
+    if (req->client_counted)
+        addr_release(srv, req->ip);
     if (req->data && req->data_free)
         req->data_free(req->data);
     free_headers(req);
@@ -865,6 +1103,24 @@ static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_
         c->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
         c->in_head = HEAD_READING;
         c->head_start = clock_mono();
+        /* The per-address limit, on the peer; a trusted proxy is not
+         * limited (its clients are, per request: see forwarded()). */
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci && ci->client_addr && srv->cfg.max_per_ip) {
+            const struct sockaddr *sa = ci->client_addr;
+            if (sa->sa_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->ip, sizeof(c->ip));
+            else if (sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->ip, sizeof(c->ip));
+            if (c->ip[0] && !http_nets_contain(srv->cfg.trusted, srv->cfg.ntrusted, c->ip)) {
+                if (addr_take(srv, c->ip) == 0) {
+                    c->counted = 1;
+                } else if (c->fd != MHD_INVALID_SOCKET) {
+                    shutdown(c->fd, SHUT_RDWR);   /* closed at once */
+                    c->cut = 1;
+                }
+            }
+        }
         pthread_mutex_lock(&srv->lock);
         c->next = srv->conn_list;
         if (c->next)
@@ -889,6 +1145,8 @@ static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_
     if (c->next)
         c->next->prev = c->prev;
     pthread_mutex_unlock(&srv->lock);
+    if (c->counted)
+        addr_release(srv, c->ip);
     free(c);
     *socket_context = NULL;
 }
@@ -905,8 +1163,10 @@ static void *keeper_main(void *arg)
         double now = clock_mono();
         for (c = srv->conn_list; c; c = c->next) {
             int phase = atomic_load(&c->in_head);
-            double limit = phase == HEAD_IDLE ? srv->cfg.timeout : srv->cfg.header_timeout;
-            if (!c->cut && c->fd != MHD_INVALID_SOCKET && phase != HEAD_NONE &&
+            double limit = phase == HEAD_IDLE ? srv->cfg.timeout
+                         : phase == HEAD_BODY ? srv->cfg.body_timeout
+                         : srv->cfg.header_timeout;
+            if (!c->cut && c->fd != MHD_INVALID_SOCKET && phase != HEAD_NONE && limit > 0 &&
                 now - atomic_load(&c->head_start) > limit) {
                 shutdown(c->fd, SHUT_RDWR);
                 c->cut = 1;
@@ -944,6 +1204,7 @@ int http_server_new(const HttpConfig *cfg, HttpServer **out)
         return AVERROR(ENOMEM);
     srv->cfg = *cfg;
     pthread_mutex_init(&srv->lock, NULL);
+    pthread_mutex_init(&srv->addr_lock, NULL);
     pthread_cond_init(&srv->cond, NULL);
     *out = srv;
     return 0;
@@ -1006,7 +1267,8 @@ int http_server_start(HttpServer *srv)
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
+        /* the per-address limit is counted here (connection_cb), so that
+         * trusted proxies can be left out of it */
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096,
         /* Per connection: request head and MHD's bookkeeping; MHD clears
@@ -1026,7 +1288,7 @@ int http_server_start(HttpServer *srv)
     }
     di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : cfg->port;
-    if (cfg->header_timeout) {
+    if (cfg->header_timeout || cfg->body_timeout) {
         if (pthread_create(&srv->keeper, NULL, keeper_main, srv) == 0)
             srv->keeper_running = 1;
     }
@@ -1064,6 +1326,13 @@ void http_server_free(HttpServer **psrv)
         free(srv->routes[i].pattern);
     }
     free(srv->routes);
+    for (i = 0; i < ADDR_BUCKETS; i++)
+        while (srv->addrs[i]) {
+            AddrCount *a = srv->addrs[i];
+            srv->addrs[i] = a->next;
+            free(a);
+        }
+    pthread_mutex_destroy(&srv->addr_lock);
     pthread_mutex_destroy(&srv->lock);
     pthread_cond_destroy(&srv->cond);
     free(srv);

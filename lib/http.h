@@ -28,6 +28,15 @@ typedef struct HttpServer HttpServer;
 typedef struct HttpRequest HttpRequest;
 struct MHD_Connection;
 
+/* An address block, "ADDR" or "ADDR/BITS", IPv4 or IPv6. */
+typedef struct HttpNet {
+    int family;                /* AF_INET or AF_INET6 */
+    unsigned char addr[16];    /* network byte order; 4 bytes for IPv4 */
+    int bits;                  /* prefix length */
+} HttpNet;
+
+#define HTTP_MAX_NETS 32
+
 typedef struct HttpConfig {
     const char *host;          /* listen address; NULL or "" = every IPv4 address */
     int port;                  /* 0 = any free port (see http_server_port) */
@@ -37,7 +46,12 @@ typedef struct HttpConfig {
     unsigned timeout;          /* seconds a connection may stay idle or stall */
     unsigned header_timeout;   /* seconds a client may take to send a request head; 0 = off */
     size_t max_body;           /* largest request body accepted (413 beyond) */
+    unsigned body_timeout;     /* seconds a client may take to send a request body; 0 = off */
     int access_log_fd;         /* combined-format access log; -1 = none */
+    /* Peers whose X-Forwarded-For and X-Forwarded-Proto are believed
+     * (an edge, a load balancer); nobody else's are. */
+    HttpNet trusted[HTTP_MAX_NETS];
+    unsigned ntrusted;
 } HttpConfig;
 
 /* Defaults used for fields left 0 by http_config_defaults. */
@@ -47,6 +61,7 @@ typedef struct HttpConfig {
 #define HTTP_DEFAULT_TIMEOUT 30
 #define HTTP_DEFAULT_HEADER_TIMEOUT 10
 #define HTTP_DEFAULT_MAX_BODY (64 * 1024)
+#define HTTP_DEFAULT_BODY_TIMEOUT 5
 
 void http_config_defaults(HttpConfig *cfg);
 
@@ -108,7 +123,15 @@ void http_server_quiesce(HttpServer *srv);
 const char *http_method(const HttpRequest *req);
 const char *http_path(const HttpRequest *req);       /* raw, without "?query" */
 const char *http_header(const HttpRequest *req, const char *name); /* NULL if absent */
+/* The client: the peer's address, or behind a trusted proxy the address
+ * its X-Forwarded-For names (the rightmost one that is not a trusted
+ * proxy itself). Rate limits, per-address limits and the log use it. */
 const char *http_client_ip(const HttpRequest *req);
+/* The address of the TCP peer itself. */
+const char *http_peer_ip(const HttpRequest *req);
+/* 1 when the request came over TLS: X-Forwarded-Proto: https from a
+ * trusted proxy (live-serve itself speaks plain HTTP). */
+int http_is_https(const HttpRequest *req);
 const char *http_body(const HttpRequest *req, size_t *len); /* NUL-terminated; "" if none */
 /* 1 for HEAD requests (the body is not sent; replies are built as for GET). */
 int http_is_head(const HttpRequest *req);
@@ -169,6 +192,19 @@ void http_resume(HttpRequest *req);
  * (no or unsupported header: several ranges, other units, bad syntax),
  * AVERROR(ERANGE) for an unsatisfiable one (416). Pure; unit-tested. */
 int http_parse_range(const char *value, uint64_t size, uint64_t *first, uint64_t *last);
+
+/* Parse "ADDR" or "ADDR/BITS" into *net. 0 or AVERROR(EINVAL). Pure. */
+int http_parse_net(const char *s, HttpNet *net);
+/* 1 when the address text ip (IPv4, IPv6, or IPv4-mapped IPv6) is in one
+ * of the n blocks. Pure. */
+int http_nets_contain(const HttpNet *nets, unsigned n, const char *ip);
+/* The client address from an X-Forwarded-For value sent by a trusted
+ * peer: walking from the right, the first address that is not in the
+ * trusted blocks (or the leftmost when all are); a malformed entry ends
+ * the walk at the hop that sent it. Into buf, which holds peer on entry.
+ * Pure. */
+void http_forwarded_client(const char *xff, const HttpNet *nets, unsigned n,
+                           char *buf, size_t size);
 
 /* An HTTP date (RFC 9110 IMF-fixdate) for t into buf (at least 30 bytes);
  * http_parse_date returns the time or -1. */

@@ -120,6 +120,7 @@ int serve_run(const ServeConfig *cfg)
     };
     if ((r = origin_new(&oc, &origin)) < 0 ||
         (r = site_new(c.root, c.assets, db, &site)) < 0 ||
+        (site_metrics_allow(site, c.metrics_allow, c.nmetrics_allow), 0) ||
         (r = http_server_new(&c.http, &srv)) < 0 ||
         (r = site_routes(site, srv)) < 0 ||
         (c.db && (r = api_start(c.db, srv, &acct)) < 0) ||   /* login and resume */

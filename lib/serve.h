@@ -22,6 +22,8 @@ typedef struct ServeConfig {
     double manifest_max_age;     /* seconds */
     double default_duration;     /* segment duration when the db has no row */
     size_t memory_cache;         /* bytes of segments kept in memory (0: none) */
+    HttpNet metrics_allow[HTTP_MAX_NETS]; /* /metrics only for these (none: all) */
+    unsigned nmetrics_allow;
 } ServeConfig;
 
 void serve_config_defaults(ServeConfig *cfg);

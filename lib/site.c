@@ -30,6 +30,8 @@
 
 struct Site {
     DbRead *db;
+    HttpNet metrics_allow[HTTP_MAX_NETS];
+    unsigned nmetrics_allow;
     int rootfd, assetsfd;
 };
 
@@ -375,6 +377,14 @@ static int handle_time(HttpRequest *req, void *arg)
     return http_reply(req, MHD_HTTP_OK, "text/plain; charset=utf-8", "no-store", buf, strlen(buf));
 }
 
+void site_metrics_allow(Site *s, const HttpNet *nets, unsigned n)
+{
+    if (n > HTTP_MAX_NETS)
+        n = HTTP_MAX_NETS;
+    memcpy(s->metrics_allow, nets, n * sizeof(*nets));
+    s->nmetrics_allow = n;
+}
+
 static int handle_metrics(HttpRequest *req, void *arg)
 {
     Site *s = arg;
@@ -383,6 +393,10 @@ static int handle_metrics(HttpRequest *req, void *arg)
     size_t len;
     int n, i, r;
     unsigned live = 0, vod = 0;
+
+    if (s->nmetrics_allow &&
+        !http_nets_contain(s->metrics_allow, s->nmetrics_allow, http_client_ip(req)))
+        return http_reply_error(req, MHD_HTTP_NOT_FOUND, NULL);
 
     if (list_streams(s, &e, &n) == 0) {
         for (i = 0; i < n; i++)

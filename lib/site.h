@@ -29,6 +29,10 @@ typedef struct Site Site;
 int site_new(const char *root, const char *assets, DbRead *db, Site **out);
 void site_free(Site **s);
 
+/* Answer /metrics only to clients (http_client_ip) in one of the n
+ * blocks (copied; n = 0: to everyone, the default); others get 404. */
+void site_metrics_allow(Site *s, const HttpNet *nets, unsigned n);
+
 /* Add the routes above to srv (before the catch-all origin route). */
 int site_routes(Site *s, HttpServer *srv);
 

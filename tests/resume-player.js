@@ -136,7 +136,7 @@ const playTo = (page, t) => page.waitForFunction(
         ctx = await browser.newContext();
         await ctx.addInitScript(FIRST_PLAYING);
         out.bob_login = (await (await ctx.request.post(base + '/api/login',
-            { data: { user: 'bob', password: 'bob pw' } })).json()).user;
+            { data: { user: 'bob', password: 'bob pw' }, headers: { Origin: base } })).json()).user;
         page = await ctx.newPage();
         await page.goto(watch);
         out.bob_position_status = await page.evaluate(async (u) => (await fetch(u)).status,
@@ -199,7 +199,7 @@ const playTo = (page, t) => page.waitForFunction(
             out.live.age = (Date.now() - astMs) / 1000;
             await page.goto('about:blank');   // (saves where it was)
             out.live.put = (await ctx.request.put(base + '/api/position/cam',
-                { data: { seconds: 31 } })).status();
+                { data: { seconds: 31 }, headers: { Origin: base } })).status();
             await page.goto(liveWatch);
             out.live.inWindowFirst = (await startedAt(page)).first;
         }

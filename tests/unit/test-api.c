@@ -78,6 +78,7 @@ int main(void)
     cfg.opslimit = crypto_pwhash_OPSLIMIT_MIN;
     cfg.memlimit = crypto_pwhash_MEMLIMIT_MIN;
     cfg.user_burst = 4;
+    cfg.slow_max = 0.01;
     if (account_open(path, &cfg, &acct) < 0)
         return 1;
     account_user_add(acct, "alice", "secret");
@@ -176,17 +177,20 @@ int main(void)
     is_int(call("POST", "/api/logout", tok, NULL, NULL, NULL), 401, "logout again: 401");
     is_int(call("GET", "/api/me", tok2, NULL, NULL, NULL), 200, "bob's session unaffected");
 
-    /* rate limit: burst 4 per account */
+    /* rate limit: burst 4 per (account, address) */
     call("POST", "/api/login", NULL, NULL, "{\"user\":\"alice\",\"password\":\"x\"}", "10.1.1.1");
     call("POST", "/api/login", NULL, NULL, "{\"user\":\"alice\",\"password\":\"x\"}", "10.1.1.1");
-    call("POST", "/api/login", NULL, NULL, "{\"user\":\"alice\",\"password\":\"x\"}", "10.1.1.2");
+    call("POST", "/api/login", NULL, NULL, "{\"user\":\"alice\",\"password\":\"x\"}", "10.1.1.1");
     is_int(call("POST", "/api/login", NULL, NULL, "{\"user\":\"alice\",\"password\":\"x\"}",
-                "10.1.1.3"), 401, "4th wrong attempt: 401");
+                "10.1.1.1"), 401, "4th wrong attempt: 401");
     is_int(call("POST", "/api/login", NULL, NULL,
-                "{\"user\":\"alice\",\"password\":\"secret\"}", "10.1.1.4"), 429,
-           "5th attempt, right password: 429");
+                "{\"user\":\"alice\",\"password\":\"secret\"}", "10.1.1.1"), 429,
+           "5th attempt from that address, right password: 429");
     ok(resp.retry_after >= 1 && resp.retry_after <= 12, "Retry-After %d", resp.retry_after);
     is_str(resp.cookie, "", "no cookie when limited");
+    is_int(call("POST", "/api/login", NULL, NULL,
+                "{\"user\":\"alice\",\"password\":\"secret\"}", "10.1.1.4"), 200,
+           "the right password from another address: 200");
 
     is_int(call("GET", "/api/nothing", tok2, NULL, NULL, NULL), 404, "unknown API: 404");
     {
@@ -197,6 +201,18 @@ int main(void)
         api_handle(acct, &req, &resp);
         ok(resp.status == 200 && strstr(resp.cookie, "; Secure"), "Secure over HTTPS");
     }
+
+    ok(api_same_origin("http://127.0.0.1:8080", "127.0.0.1:8080", NULL), "same origin");
+    ok(api_same_origin("https://Live.Example", "live.example", NULL), "https, case");
+    ok(!api_same_origin("http://evil.example", "live.example", NULL), "another site");
+    ok(!api_same_origin("http://live.example:8081", "live.example:8080", NULL), "another port");
+    ok(!api_same_origin("http://live.example.evil", "live.example", NULL), "a longer name");
+    ok(!api_same_origin("null", "live.example", NULL), "Origin: null");
+    ok(!api_same_origin(NULL, "live.example", NULL), "no Origin");
+    ok(!api_same_origin("http://live.example", NULL, NULL), "no Host");
+    ok(api_same_origin(NULL, "live.example", "same-origin"), "Sec-Fetch-Site: same-origin");
+    ok(!api_same_origin(NULL, "live.example", "cross-site"), "Sec-Fetch-Site: cross-site");
+    ok(!api_same_origin("http://live.example/x", "live.example", NULL), "a path in Origin");
 
     api_response_clear(&resp);
     account_close(&acct);

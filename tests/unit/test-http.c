@@ -1,6 +1,7 @@
 /* Unit tests for lib/http.c's pure helpers (Range, HTTP dates, the
- * access-log line) and lib/metrics.c's rendering. */
+ * access-log line, trusted proxies) and lib/metrics.c's rendering. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,10 +74,57 @@ static void access_lines(void)
     free(url);
 }
 
+/* The client http_forwarded_client finds in xff from peer. */
+static void fwd(const char *xff, const char *peer, const char *want, const HttpNet *nets,
+                unsigned n)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", peer);
+    http_forwarded_client(xff, nets, n, buf, sizeof(buf));
+    is_str(buf, want, "X-Forwarded-For \"%s\" via %s", xff, peer);
+}
+
+static void test_trusted(void)
+{
+    HttpNet nets[3];
+
+    is_int(http_parse_net("127.0.0.1", &nets[0]), 0, "one address");
+    is_int(nets[0].bits, 32, "as a /32");
+    is_int(http_parse_net("10.0.0.0/8", &nets[1]), 0, "an IPv4 block");
+    is_int(http_parse_net("fd00::/16", &nets[2]), 0, "an IPv6 block");
+    is_int(http_parse_net("10.0.0.0/33", &nets[0]) == 0, 0, "/33 refused");
+    is_int(http_parse_net("10.0.0/8", &nets[0]) == 0, 0, "a short address refused");
+    is_int(http_parse_net("10.0.0.0/", &nets[0]) == 0, 0, "an empty prefix refused");
+    is_int(http_parse_net("10.0.0.0/8x", &nets[0]) == 0, 0, "junk after the prefix refused");
+    is_int(http_parse_net("host.example", &nets[0]) == 0, 0, "a name refused");
+    http_parse_net("127.0.0.1", &nets[0]);
+
+    ok(http_nets_contain(nets, 3, "127.0.0.1"), "the address itself");
+    ok(!http_nets_contain(nets, 3, "127.0.0.2"), "not its neighbour");
+    ok(http_nets_contain(nets, 3, "10.200.3.4"), "inside the /8");
+    ok(!http_nets_contain(nets, 3, "11.0.0.1"), "outside the /8");
+    ok(http_nets_contain(nets, 3, "::ffff:10.1.2.3"), "IPv4-mapped IPv6 matched as IPv4");
+    ok(http_nets_contain(nets, 3, "fd00:1::5"), "inside the IPv6 block");
+    ok(!http_nets_contain(nets, 3, "fd01::5"), "outside the IPv6 block");
+    ok(!http_nets_contain(nets, 0, "127.0.0.1"), "no blocks: nobody");
+    ok(!http_nets_contain(nets, 3, "garbage"), "garbage: nobody");
+
+    fwd("203.0.113.9", "127.0.0.1", "203.0.113.9", nets, 3);
+    fwd("198.51.100.1, 203.0.113.9", "127.0.0.1", "203.0.113.9", nets, 3);
+    fwd("198.51.100.1, 203.0.113.9, 10.0.0.5", "127.0.0.1", "203.0.113.9", nets, 3);
+    fwd("10.0.0.6,10.0.0.5", "127.0.0.1", "10.0.0.6", nets, 3);
+    fwd("203.0.113.9, bogus", "127.0.0.1", "127.0.0.1", nets, 3);
+    fwd("bogus, 10.0.0.5", "127.0.0.1", "10.0.0.5", nets, 3);
+    fwd("", "127.0.0.1", "127.0.0.1", nets, 3);
+    fwd(" 2001:db8::1 ", "127.0.0.1", "2001:db8::1", nets, 3);
+}
+
 int main(void)
 {
     char buf[64], *text;
     size_t len;
+
+    test_trusted();
 
     range("bytes=0-99", 1000, 1, 0, 99);
     range("bytes=10-", 1000, 1, 10, 999);
