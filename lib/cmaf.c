@@ -387,123 +387,166 @@ static void retime(CmafFragment *f, const Pkt *pk, int n, double start, double d
         f->duration += f->samples[i].duration;
 }
 
-int cmaf_read(const char *path, double start, double duration, CmafFragment **out)
-{
-    AVFormatContext *fmt = NULL;
-    AVPacket *pkt = NULL;
-    CmafFragment *f = NULL;
-    Pkt *pk = NULL;
-    int64_t *sorted = NULL;
-    ByteBuf data = { 0 };
-    int n = 0, cap = 0, idx = -1, annexb = 0, ret;
+/* A rendition file being read: its one usable stream, and the samples
+ * read so far (timing in pk, payload in data). */
+typedef struct Reader {
+    const char *path;
+    AVFormatContext *fmt;
     AVStream *st;
-    char eb[AV_ERROR_MAX_STRING_SIZE];
+    int idx;
+    int annexb;                 /* H.264 in Annex B form */
+    Pkt *pk;
+    int n, cap;
+    ByteBuf data;
+} Reader;
 
-    if ((ret = avformat_open_input(&fmt, path, NULL, NULL)) < 0) {
-        log_error("%s: cannot open: %s", path, log_averr(ret, eb, sizeof(eb)));
+/* Open the file and find its first H.264 or AAC stream (with its
+ * parameters probed when the header lacks them). */
+static int reader_open(Reader *r)
+{
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+    int ret;
+
+    if ((ret = avformat_open_input(&r->fmt, r->path, NULL, NULL)) < 0) {
+        log_error("%s: cannot open: %s", r->path, log_averr(ret, eb, sizeof(eb)));
         return ret;
     }
-    for (unsigned i = 0; i < fmt->nb_streams; i++) {
-        enum AVCodecID id = fmt->streams[i]->codecpar->codec_id;
+    r->idx = -1;
+    for (unsigned i = 0; i < r->fmt->nb_streams; i++) {
+        enum AVCodecID id = r->fmt->streams[i]->codecpar->codec_id;
         if (id == AV_CODEC_ID_H264 || id == AV_CODEC_ID_AAC) {
-            idx = (int)i;
+            r->idx = (int)i;
             break;
         }
     }
-    if (idx < 0) {
-        log_error("%s: no H.264 or AAC stream", path);
-        ret = AVERROR_INVALIDDATA;
-        goto end;
+    if (r->idx < 0) {
+        log_error("%s: no H.264 or AAC stream", r->path);
+        return AVERROR_INVALIDDATA;
     }
-    st = fmt->streams[idx];
-    if ((st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !st->codecpar->width) ||
-        (st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO && !st->codecpar->sample_rate)) {
-        if ((ret = avformat_find_stream_info(fmt, NULL)) < 0)
-            goto end;
+    r->st = r->fmt->streams[r->idx];
+    if ((r->st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !r->st->codecpar->width) ||
+        (r->st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO && !r->st->codecpar->sample_rate))
+        return avformat_find_stream_info(r->fmt, NULL);
+    return 0;
+}
+
+/* Take one packet of the stream: its timing (in the track's timescale)
+ * into pk, its payload into data. The first sets up the track. */
+static int reader_take(Reader *r, CmafTrack *t, const AVPacket *pkt)
+{
+    AVRational tb;
+    int64_t pts;
+    int ret;
+
+    if (r->n == 0 && (ret = track_setup(t, r->st, pkt, &r->annexb)) < 0) {
+        log_error("%s: no usable codec configuration", r->path);
+        return ret;
     }
-    if (!(f = calloc(1, sizeof(*f))) || !(pkt = av_packet_alloc())) {
-        ret = AVERROR(ENOMEM);
-        goto end;
+    if (r->n == r->cap) {
+        size_t ncap = array_grow(&r->pk, r->cap, sizeof(*r->pk), 256);
+        if (!ncap)
+            return AVERROR(ENOMEM);
+        r->cap = ncap;
     }
-    f->track.kind = st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ? CMAF_VIDEO : CMAF_AUDIO;
-    if (f->track.kind == CMAF_AUDIO && st->codecpar->sample_rate <= 0) {
-        ret = AVERROR_INVALIDDATA;
-        goto end;
+    tb = (AVRational){ 1, (int)t->timescale };
+    pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+    if (pts == AV_NOPTS_VALUE) {
+        log_error("%s: packet without timestamps", r->path);
+        return AVERROR_INVALIDDATA;
     }
+    r->pk[r->n].pts = av_rescale_q(pts, r->st->time_base, tb);
+    r->pk[r->n].duration = av_rescale_q(pkt->duration, r->st->time_base, tb);
+    r->pk[r->n].key = !!(pkt->flags & AV_PKT_FLAG_KEY);
+    if ((ret = append_payload(&r->data, t, r->annexb, pkt, &r->pk[r->n].size)) < 0)
+        return ret;
+    r->n++;
+    return 0;
+}
+
+/* Read every packet of the stream to the end of the file. */
+static int reader_read_all(Reader *r, CmafTrack *t)
+{
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+    AVPacket *pkt = av_packet_alloc();
+    int ret;
+
+    if (!pkt)
+        return AVERROR(ENOMEM);
     for (;;) {
-        ret = av_read_frame(fmt, pkt);
-        if (ret == AVERROR_EOF)
+        ret = av_read_frame(r->fmt, pkt);
+        if (ret == AVERROR_EOF) {
+            ret = 0;
             break;
+        }
         if (ret < 0) {
-            log_error("%s: read: %s", path, log_averr(ret, eb, sizeof(eb)));
-            goto end;
+            log_error("%s: read: %s", r->path, log_averr(ret, eb, sizeof(eb)));
+            break;
         }
-        if (pkt->stream_index != idx || pkt->size <= 0) {
-            av_packet_unref(pkt);
-            continue;
-        }
-        if (n == 0 && (ret = track_setup(&f->track, st, pkt, &annexb)) < 0) {
-            log_error("%s: no usable codec configuration", path);
-            goto end;
-        }
-        if (n == cap) {
-            size_t ncap = array_grow(&pk, cap, sizeof(*pk), 256);
-            if (!ncap) {
-                ret = AVERROR(ENOMEM);
-                goto end;
-            }
-            cap = ncap;
-        }
-        AVRational tb = { 1, (int)f->track.timescale };
-        int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-        if (pts == AV_NOPTS_VALUE) {
-            log_error("%s: packet without timestamps", path);
-            ret = AVERROR_INVALIDDATA;
-            goto end;
-        }
-        pk[n].pts = av_rescale_q(pts, st->time_base, tb);
-        pk[n].duration = av_rescale_q(pkt->duration, st->time_base, tb);
-        pk[n].key = !!(pkt->flags & AV_PKT_FLAG_KEY);
-        if ((ret = append_payload(&data, &f->track, annexb, pkt, &pk[n].size)) < 0)
-            goto end;
-        n++;
+        if (pkt->stream_index == r->idx && pkt->size > 0 && (ret = reader_take(r, t, pkt)) < 0)
+            break;
         av_packet_unref(pkt);
     }
-    if (n == 0) {
-        log_error("%s: no samples", path);
+    av_packet_free(&pkt);
+    if (ret == 0 && r->n == 0) {
+        log_error("%s: no samples", r->path);
+        ret = AVERROR_INVALIDDATA;
+    }
+    return ret;
+}
+
+/* The fragment's samples from what was read, timed by retime. */
+static int make_samples(CmafFragment *f, const Reader *r, double start, double duration)
+{
+    int64_t *sorted;
+    int n = r->n;
+
+    if (f->track.kind == CMAF_VIDEO && !r->pk[0].key)
+        log_warn("%s: does not start with a keyframe", r->path);
+    if (!(f->samples = calloc(n, sizeof(*f->samples))))
+        return AVERROR(ENOMEM);
+    f->nb_samples = n;
+    for (int i = 0; i < n; i++) {
+        f->samples[i].size = r->pk[i].size;
+        f->samples[i].key = f->track.kind == CMAF_AUDIO || r->pk[i].key;
+    }
+    if (!(sorted = malloc(n * sizeof(*sorted))))
+        return AVERROR(ENOMEM);
+    for (int i = 0; i < n; i++)
+        sorted[i] = r->pk[i].pts;
+    qsort(sorted, n, sizeof(*sorted), cmp_i64);
+    retime(f, r->pk, n, start, duration, sorted);
+    free(sorted);
+    return 0;
+}
+
+int cmaf_read(const char *path, double start, double duration, CmafFragment **out)
+{
+    Reader r = { .path = path };
+    CmafFragment *f = NULL;
+    int ret;
+
+    if ((ret = reader_open(&r)) < 0)
+        goto end;
+    if (!(f = calloc(1, sizeof(*f)))) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    f->track.kind = r.st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ? CMAF_VIDEO : CMAF_AUDIO;
+    if (f->track.kind == CMAF_AUDIO && r.st->codecpar->sample_rate <= 0) {
         ret = AVERROR_INVALIDDATA;
         goto end;
     }
-    if (f->track.kind == CMAF_VIDEO && !pk[0].key)
-        log_warn("%s: does not start with a keyframe", path);
-    if (!(f->samples = calloc(n, sizeof(*f->samples)))) {
-        ret = AVERROR(ENOMEM);
+    if ((ret = reader_read_all(&r, &f->track)) < 0 ||
+        (ret = make_samples(f, &r, start, duration)) < 0)
         goto end;
-    }
-    f->nb_samples = n;
-    for (int i = 0; i < n; i++) {
-        f->samples[i].size = pk[i].size;
-        f->samples[i].key = f->track.kind == CMAF_AUDIO || pk[i].key;
-    }
-    if (!(sorted = malloc(n * sizeof(*sorted)))) {
-        ret = AVERROR(ENOMEM);
-        goto end;
-    }
-    for (int i = 0; i < n; i++)
-        sorted[i] = pk[i].pts;
-    qsort(sorted, n, sizeof(*sorted), cmp_i64);
-    retime(f, pk, n, start, duration, sorted);
-    f->data = bytebuf_take(&data, &f->data_size);
+    f->data = bytebuf_take(&r.data, &f->data_size);
     *out = f;
     f = NULL;
-    ret = 0;
 end:
-    bytebuf_free(&data);
-    free(sorted);
-    free(pk);
-    av_packet_free(&pkt);
+    bytebuf_free(&r.data);
+    free(r.pk);
     cmaf_fragment_free(&f);
-    avformat_close_input(&fmt);
+    avformat_close_input(&r.fmt);
     return ret;
 }
 
