@@ -19,6 +19,7 @@
 #include "array.h"
 #include "audio.h"
 #include "codecs.h"
+#include "deint.h"
 #include "log.h"
 #include "mp4out.h"
 #include "record.h"
@@ -276,6 +277,8 @@ static int source_fits(const Segment *s, const Rung *r, int64_t src_bitrate)
         return 0;
     if (par->codec_id != AV_CODEC_ID_H264)
         return 0;
+    if (deint_wanted(par, NULL))
+        return 0;   /* interlaced: it is deinterlaced, never passed through */
     if (par->format != AV_PIX_FMT_YUV420P && par->format != AV_PIX_FMT_YUVJ420P)
         return 0;
     switch (par->profile) {
@@ -652,43 +655,105 @@ static int feed(Segment *s, AVFrame *f)
     return hand_on(s->root, s->nroot, f);
 }
 
+/* Deinterlaced frames, as many as the filter has ready, to the cascade. */
+static int deint_drain(Segment *s, Deint *d)
+{
+    for (;;) {
+        AVFrame *f = av_frame_alloc();
+        int ret;
+        if (!f)
+            return AVERROR(ENOMEM);
+        ret = deint_receive(d, f);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) {
+            av_frame_free(&f);
+            return 0;
+        }
+        if (ret < 0) {
+            av_frame_free(&f);
+            seg_fail(s, ret, "deinterlacing");
+            return ret;
+        }
+        if ((ret = feed(s, f)) < 0)
+            return ret;
+    }
+}
+
+/* A decoded frame (taken over) on its way to the cascade: through the
+ * deinterlacer when the source is interlaced (decided at its first frame). */
+static int take_frame(Segment *s, Deint **d, int *decided, AVFrame *f)
+{
+    int ret;
+
+    if (!*decided) {
+        *decided = 1;
+        if (deint_wanted(s->vst->codecpar, f)) {
+            if ((ret = deint_open(d, f, s->vst->time_base)) < 0) {
+                av_frame_free(&f);
+                seg_fail(s, ret, "opening the deinterlacer");
+                return ret;
+            }
+            log_debug("%s: interlaced source: deinterlaced (bwdif)", s->rel);
+        }
+    }
+    if (!*d)
+        return feed(s, f);
+    if (f->best_effort_timestamp != AV_NOPTS_VALUE)
+        f->pts = f->best_effort_timestamp;
+    ret = deint_send(*d, f);
+    av_frame_free(&f);
+    if (ret < 0) {
+        seg_fail(s, ret, "deinterlacing");
+        return ret;
+    }
+    return deint_drain(s, *d);
+}
+
 static int decode_video(Segment *s, AVCodecContext *dec)
 {
     AVFrame *f = NULL;
-    int ret = 0, i, frames = 0;
+    Deint *d = NULL;
+    int ret = 0, i, frames = 0, decided = 0;
 
     for (i = 0; i <= s->nv; i++) {
         ret = avcodec_send_packet(dec, i < s->nv ? s->vpk[i] : NULL);
         if (ret < 0 && ret != AVERROR(EAGAIN)) {
             seg_fail(s, ret, "decoding video packet %d", i);
-            return AVERROR_INVALIDDATA;
+            ret = AVERROR_INVALIDDATA;
+            goto done;
         }
         for (;;) {
-            if (!f && !(f = av_frame_alloc()))
-                return AVERROR(ENOMEM);
+            if (!f && !(f = av_frame_alloc())) {
+                ret = AVERROR(ENOMEM);
+                goto done;
+            }
             ret = avcodec_receive_frame(dec, f);
             if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
                 break;
             if (ret < 0) {
-                av_frame_free(&f);
                 seg_fail(s, ret, "decoding video");
-                return AVERROR_INVALIDDATA;
+                ret = AVERROR_INVALIDDATA;
+                goto done;
             }
             if (f->decode_error_flags)
                 log_warn("%s: a damaged video frame (concealed)", s->rel);
             frames++;
-            ret = feed(s, f);
+            ret = take_frame(s, &d, &decided, f);
             f = NULL;
             if (ret < 0)
-                return ret;
+                goto done;
         }
     }
-    av_frame_free(&f);
+    ret = 0;
+    if (d && ((ret = deint_send(d, NULL)) < 0 || (ret = deint_drain(s, d)) < 0))
+        goto done;
     if (frames == 0) {
         seg_fail(s, 0, "no video frame could be decoded");
-        return AVERROR_INVALIDDATA;
+        ret = AVERROR_INVALIDDATA;
     }
-    return 0;
+done:
+    av_frame_free(&f);
+    deint_free(&d);
+    return ret;
 }
 
 static int run_cascade(Segment *s)
