@@ -327,8 +327,45 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/*
+ * The nominal frame rate of n frames whose presentation times span span
+ * ticks of timescale ts, each rounded by up to round ticks (the source's
+ * tick, or the spread of the frame durations: 90 for FLV's milliseconds
+ * at 90 kHz, whatever container carried them since): a common rate when
+ * the mean frame duration is that within the rounding, else the
+ * container's rate (cnum/cden) if it agrees, else the mean itself. A 30 fps FLV source has frames of 33 and 34 ms;
+ * no single frame duration is its rate.
+ */
+static void nominal_rate(int64_t ts, int64_t span, int n, int64_t round, int cnum, int cden,
+                         int *num, int *den)
+{
+    static const int common[][2] = {
+        { 24000, 1001 }, { 24, 1 }, { 25, 1 }, { 30000, 1001 }, { 30, 1 }, { 48, 1 },
+        { 50, 1 }, { 60000, 1001 }, { 60, 1 }, { 10, 1 }, { 12, 1 }, { 15, 1 },
+        { 100, 1 }, { 120000, 1001 }, { 120, 1 },
+    };
+    double mean = (double)span / (n - 1), tol = (double)(round + 2) / (n - 1), best = tol;
+    int found = 0;
+
+    for (size_t i = 0; i < sizeof(common) / sizeof(*common); i++) {
+        double d = fabs((double)ts * common[i][1] / common[i][0] - mean);
+        if (d <= best) {
+            best = d;
+            *num = common[i][0];
+            *den = common[i][1];
+            found = 1;
+        }
+    }
+    if (found)
+        return;
+    if (cnum > 0 && cden > 0 && fabs((double)ts * cden / cnum - mean) <= tol)
+        av_reduce(num, den, cnum, cden, 1 << 20);
+    else
+        av_reduce(num, den, (int64_t)ts * (n - 1), span, 1 << 20);
+}
+
 static void retime(CmafFragment *f, const Pkt *pk, int n, double start, double duration,
-                   int64_t *pts_sorted)
+                   int64_t *pts_sorted, int64_t tick)
 {
     const int64_t ts = f->track.timescale;
     int64_t s = llrint(start * ts), e = llrint((start + duration) * ts);
@@ -351,9 +388,22 @@ static void retime(CmafFragment *f, const Pkt *pk, int n, double start, double d
             nominal = av_rescale(ts, f->track.fps_den, f->track.fps_num);
         if (nominal <= 0)
             nominal = pk[n - 1].duration > 0 ? pk[n - 1].duration : ts / 25;
-        /* The frame rate is the stream's own frame duration (a short
-         * file's average frame rate from the container is not exact). */
-        if (nominal > 0) {
+        /* The frame rate is the stream's own (a short file's average
+         * frame rate from the container is not exact): its nominal rate
+         * from all its frames, or its one frame duration. */
+        if (n >= 2 && sorted[n - 1] > sorted[0]) {
+            int64_t dmin = INT64_MAX, dmax = 0;
+            int num = 0, den = 1;
+            for (int i = 0; i + 1 < n; i++) {
+                dmin = FFMIN(dmin, sorted[i + 1] - sorted[i]);
+                dmax = FFMAX(dmax, sorted[i + 1] - sorted[i]);
+            }
+            nominal_rate(ts, sorted[n - 1] - sorted[0], n, FFMAX(tick, dmax - dmin),
+                         f->track.fps_num,
+                         f->track.fps_den, &num, &den);
+            f->track.fps_num = num;
+            f->track.fps_den = den;
+        } else if (nominal > 0) {
             int num, den;
             av_reduce(&num, &den, ts, nominal, 1 << 20);
             f->track.fps_num = num;
@@ -514,7 +564,11 @@ static int make_samples(CmafFragment *f, const Reader *r, double start, double d
     for (int i = 0; i < n; i++)
         sorted[i] = r->pk[i].pts;
     qsort(sorted, n, sizeof(*sorted), cmp_i64);
-    retime(f, r->pk, n, start, duration, sorted);
+    {
+        AVRational tb = { 1, (int)f->track.timescale };
+        int64_t tick = av_rescale_q(1, r->st->time_base, tb);
+        retime(f, r->pk, n, start, duration, sorted, tick > 0 ? tick : 1);
+    }
     free(sorted);
     return 0;
 }
