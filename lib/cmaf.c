@@ -684,114 +684,144 @@ static void write_stsd(ByteBuf *b, const CmafTrack *t)
     box_end(b, at);
 }
 
+static void write_mvhd(ByteBuf *b)
+{
+    size_t at = fullbox_begin(b, "mvhd", 0, 0);
+    bytebuf_put_be32(b, 0);                       /* creation, modification */
+    bytebuf_put_be32(b, 0);
+    bytebuf_put_be32(b, 1000);                    /* timescale */
+    bytebuf_put_be32(b, 0);                       /* duration: fragmented */
+    bytebuf_put_be32(b, 0x00010000);              /* rate */
+    bytebuf_put_be16(b, 0x0100);                  /* volume */
+    bytebuf_put_zeros(b, 10);
+    put_matrix(b);
+    bytebuf_put_zeros(b, 24);
+    bytebuf_put_be32(b, 2);                       /* next_track_ID */
+    box_end(b, at);
+}
+
+static void write_tkhd(ByteBuf *b, const CmafTrack *t)
+{
+    int video = t->kind == CMAF_VIDEO;
+    size_t at = fullbox_begin(b, "tkhd", 0, 3);
+    bytebuf_put_be32(b, 0);
+    bytebuf_put_be32(b, 0);
+    bytebuf_put_be32(b, 1);                       /* track_ID */
+    bytebuf_put_be32(b, 0);
+    bytebuf_put_be32(b, 0);                       /* duration */
+    bytebuf_put_zeros(b, 8);
+    bytebuf_put_be16(b, 0);                       /* layer */
+    bytebuf_put_be16(b, 0);                       /* alternate_group */
+    bytebuf_put_be16(b, video ? 0 : 0x0100);
+    bytebuf_put_be16(b, 0);
+    put_matrix(b);
+    if (video) {
+        /* display size: width scaled by the sample aspect ratio */
+        uint64_t dw = (uint64_t)t->width * (uint64_t)t->sar_num / (uint64_t)t->sar_den;
+        bytebuf_put_be32(b, (uint32_t)(dw << 16));
+        bytebuf_put_be32(b, (uint32_t)t->height << 16);
+    } else {
+        bytebuf_put_be32(b, 0);
+        bytebuf_put_be32(b, 0);
+    }
+    box_end(b, at);
+}
+
+/* The sample table: the sample description, every other table empty
+ * (the samples are in the fragments). */
+static void write_stbl(ByteBuf *b, const CmafTrack *t)
+{
+    static const char *const empty[] = { "stts", "stsc", "stco" };
+    size_t stbl = box_begin(b, "stbl"), at;
+
+    write_stsd(b, t);
+    for (int i = 0; i < 3; i++) {
+        at = fullbox_begin(b, empty[i], 0, 0);
+        bytebuf_put_be32(b, 0);
+        box_end(b, at);
+    }
+    at = fullbox_begin(b, "stsz", 0, 0);
+    bytebuf_put_be32(b, 0);
+    bytebuf_put_be32(b, 0);
+    box_end(b, at);
+    box_end(b, stbl);
+}
+
+static void write_minf(ByteBuf *b, const CmafTrack *t)
+{
+    size_t minf = box_begin(b, "minf"), at, dinf, dref;
+
+    if (t->kind == CMAF_VIDEO) {
+        at = fullbox_begin(b, "vmhd", 0, 1);
+        bytebuf_put_zeros(b, 8);
+    } else {
+        at = fullbox_begin(b, "smhd", 0, 0);
+        bytebuf_put_zeros(b, 4);
+    }
+    box_end(b, at);
+    dinf = box_begin(b, "dinf");
+    dref = fullbox_begin(b, "dref", 0, 0);
+    bytebuf_put_be32(b, 1);
+    at = fullbox_begin(b, "url ", 0, 1);
+    box_end(b, at);
+    box_end(b, dref);
+    box_end(b, dinf);
+    write_stbl(b, t);
+    box_end(b, minf);
+}
+
+static void write_mdia(ByteBuf *b, const CmafTrack *t)
+{
+    int video = t->kind == CMAF_VIDEO;
+    size_t mdia = box_begin(b, "mdia"), at;
+
+    at = fullbox_begin(b, "mdhd", 0, 0);
+    bytebuf_put_be32(b, 0);
+    bytebuf_put_be32(b, 0);
+    bytebuf_put_be32(b, t->timescale);
+    bytebuf_put_be32(b, 0);
+    bytebuf_put_be16(b, 0x55c4);                  /* language "und" */
+    bytebuf_put_be16(b, 0);
+    box_end(b, at);
+    at = fullbox_begin(b, "hdlr", 0, 0);
+    bytebuf_put_be32(b, 0);
+    bytebuf_append(b, video ? "vide" : "soun", 4);
+    bytebuf_put_zeros(b, 12);
+    bytebuf_append(b, video ? "Video" : "Audio", 6); /* with its NUL */
+    box_end(b, at);
+    write_minf(b, t);
+    box_end(b, mdia);
+}
+
+static void write_mvex(ByteBuf *b)
+{
+    size_t mvex = box_begin(b, "mvex");
+    size_t at = fullbox_begin(b, "trex", 0, 0);
+    bytebuf_put_be32(b, 1);                       /* track_ID */
+    bytebuf_put_be32(b, 1);                       /* default_sample_description_index */
+    bytebuf_put_be32(b, 0);
+    bytebuf_put_be32(b, 0);
+    bytebuf_put_be32(b, 0);
+    box_end(b, at);
+    box_end(b, mvex);
+}
+
 int cmaf_write_init(const CmafTrack *t, uint8_t **out, size_t *len)
 {
     static const char *const compat[] = { "iso6", "cmfc", "mp41", "dash", NULL };
     ByteBuf b = { 0 };
-    size_t moov, trak, mdia, minf, stbl, at;
-    int video = t->kind == CMAF_VIDEO;
+    size_t moov, trak;
 
     if (!t->config || !t->config_size)
         return AVERROR_INVALIDDATA;
     write_ftyp(&b, "ftyp", "iso6", compat);
     moov = box_begin(&b, "moov");
-
-    at = fullbox_begin(&b, "mvhd", 0, 0);
-    bytebuf_put_be32(&b, 0);                       /* creation, modification */
-    bytebuf_put_be32(&b, 0);
-    bytebuf_put_be32(&b, 1000);                    /* timescale */
-    bytebuf_put_be32(&b, 0);                       /* duration: fragmented */
-    bytebuf_put_be32(&b, 0x00010000);              /* rate */
-    bytebuf_put_be16(&b, 0x0100);                  /* volume */
-    bytebuf_put_zeros(&b, 10);
-    put_matrix(&b);
-    bytebuf_put_zeros(&b, 24);
-    bytebuf_put_be32(&b, 2);                       /* next_track_ID */
-    box_end(&b, at);
-
+    write_mvhd(&b);
     trak = box_begin(&b, "trak");
-    at = fullbox_begin(&b, "tkhd", 0, 3);
-    bytebuf_put_be32(&b, 0);
-    bytebuf_put_be32(&b, 0);
-    bytebuf_put_be32(&b, 1);                       /* track_ID */
-    bytebuf_put_be32(&b, 0);
-    bytebuf_put_be32(&b, 0);                       /* duration */
-    bytebuf_put_zeros(&b, 8);
-    bytebuf_put_be16(&b, 0);                       /* layer */
-    bytebuf_put_be16(&b, 0);                       /* alternate_group */
-    bytebuf_put_be16(&b, video ? 0 : 0x0100);
-    bytebuf_put_be16(&b, 0);
-    put_matrix(&b);
-    if (video) {
-        /* display size: width scaled by the sample aspect ratio */
-        uint64_t dw = (uint64_t)t->width * (uint64_t)t->sar_num / (uint64_t)t->sar_den;
-        bytebuf_put_be32(&b, (uint32_t)(dw << 16));
-        bytebuf_put_be32(&b, (uint32_t)t->height << 16);
-    } else {
-        bytebuf_put_be32(&b, 0);
-        bytebuf_put_be32(&b, 0);
-    }
-    box_end(&b, at);
-
-    mdia = box_begin(&b, "mdia");
-    at = fullbox_begin(&b, "mdhd", 0, 0);
-    bytebuf_put_be32(&b, 0);
-    bytebuf_put_be32(&b, 0);
-    bytebuf_put_be32(&b, t->timescale);
-    bytebuf_put_be32(&b, 0);
-    bytebuf_put_be16(&b, 0x55c4);                  /* language "und" */
-    bytebuf_put_be16(&b, 0);
-    box_end(&b, at);
-    at = fullbox_begin(&b, "hdlr", 0, 0);
-    bytebuf_put_be32(&b, 0);
-    bytebuf_append(&b, video ? "vide" : "soun", 4);
-    bytebuf_put_zeros(&b, 12);
-    bytebuf_append(&b, video ? "Video" : "Audio", 6); /* with its NUL */
-    box_end(&b, at);
-
-    minf = box_begin(&b, "minf");
-    if (video) {
-        at = fullbox_begin(&b, "vmhd", 0, 1);
-        bytebuf_put_zeros(&b, 8);
-    } else {
-        at = fullbox_begin(&b, "smhd", 0, 0);
-        bytebuf_put_zeros(&b, 4);
-    }
-    box_end(&b, at);
-    size_t dinf = box_begin(&b, "dinf");
-    size_t dref = fullbox_begin(&b, "dref", 0, 0);
-    bytebuf_put_be32(&b, 1);
-    at = fullbox_begin(&b, "url ", 0, 1);
-    box_end(&b, at);
-    box_end(&b, dref);
-    box_end(&b, dinf);
-
-    stbl = box_begin(&b, "stbl");
-    write_stsd(&b, t);
-    static const char *const empty[] = { "stts", "stsc", "stco" };
-    for (int i = 0; i < 3; i++) {
-        at = fullbox_begin(&b, empty[i], 0, 0);
-        bytebuf_put_be32(&b, 0);
-        box_end(&b, at);
-    }
-    at = fullbox_begin(&b, "stsz", 0, 0);
-    bytebuf_put_be32(&b, 0);
-    bytebuf_put_be32(&b, 0);
-    box_end(&b, at);
-    box_end(&b, stbl);
-    box_end(&b, minf);
-    box_end(&b, mdia);
+    write_tkhd(&b, t);
+    write_mdia(&b, t);
     box_end(&b, trak);
-
-    size_t mvex = box_begin(&b, "mvex");
-    at = fullbox_begin(&b, "trex", 0, 0);
-    bytebuf_put_be32(&b, 1);                       /* track_ID */
-    bytebuf_put_be32(&b, 1);                       /* default_sample_description_index */
-    bytebuf_put_be32(&b, 0);
-    bytebuf_put_be32(&b, 0);
-    bytebuf_put_be32(&b, 0);
-    box_end(&b, at);
-    box_end(&b, mvex);
+    write_mvex(&b);
     box_end(&b, moov);
     if (b.err) {
         bytebuf_free(&b);
