@@ -81,12 +81,13 @@ lint-man:
 	mandoc -T lint -W warning $(MANPAGES)
 
 install: $(PROGS) $(BUILD)/www/.stamp
+	scripts/www-assets --check $(BUILD)/www
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)
 	for p in $(PROGS); do cp -f $$p $(DESTDIR)$(BINDIR)/; chmod 755 $(DESTDIR)$(BINDIR)/$${p##*/}; done
 	for s in scripts/live-*; do [ -f "$$s" ] || continue; cp -f $$s $(DESTDIR)$(BINDIR)/; chmod 755 $(DESTDIR)$(BINDIR)/$${s##*/}; done
 	for m in $(MANPAGES); do s=$${m##*.}; cp -f $$m $(DESTDIR)$(MANDIR)/man$$s/; chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	if [ -d share ]; then cp -rf share/. $(DESTDIR)$(DATADIR)/; fi
-	if [ -d $(BUILD)/www ]; then mkdir -p $(DESTDIR)$(DATADIR)/www && cp -f $(BUILD)/www/* $(DESTDIR)$(DATADIR)/www/; fi
+	mkdir -p $(DESTDIR)$(DATADIR)/www && cp -f $(BUILD)/www/* $(DESTDIR)$(DATADIR)/www/
 
 uninstall:
 	for p in $(PROGS) scripts/live-*; do rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done

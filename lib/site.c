@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <libavutil/avstring.h>
 #include <libavutil/error.h>
 
 #include "array.h"
@@ -34,6 +35,25 @@ struct Site {
     unsigned nmetrics_allow;
     int rootfd, assetsfd;
 };
+
+/* The player page loads these from /assets/; without them it cannot play
+ * (scripts/deps was not run before make, or an install was incomplete). */
+static void warn_missing_players(const char *assets, int fd)
+{
+    static const char *const players[] = { "dash.all.min.js", "hls.min.js" };
+    char missing[64] = "";
+
+    for (size_t i = 0; i < sizeof(players) / sizeof(players[0]); i++) {
+        if (faccessat(fd, players[i], R_OK, 0) == 0)
+            continue;
+        if (missing[0])
+            av_strlcat(missing, " and ", sizeof(missing));
+        av_strlcat(missing, players[i], sizeof(missing));
+    }
+    if (missing[0])
+        log_warn("%s: %s missing: the player page cannot play (run scripts/deps, then make)",
+                 assets, missing);
+}
 
 int site_new(const char *root, const char *assets, DbRead *db, Site **out)
 {
@@ -58,6 +78,7 @@ int site_new(const char *root, const char *assets, DbRead *db, Site **out)
         free(s);
         return AVERROR(err);
     }
+    warn_missing_players(assets, s->assetsfd);
     *out = s;
     return 0;
 }
