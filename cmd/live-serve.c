@@ -49,6 +49,7 @@ static void usage(FILE *f)
         "  -m, --manifest-max-age SECONDS  Cache-Control max-age of live manifests (default 1)\n"
         "  -D, --segment-duration SECONDS  assumed when the db does not say (default 10)\n"
         "  -M, --memory-cache MB       segments kept in memory (default 256; 0: none)\n"
+        "      --rtc SOCKET            forward WHEP (/whep/NAME) to live-rtc's control socket\n"
         "  -v, --verbose               more messages (repeat for more)\n"
         "  -q, --quiet                 fewer messages\n"
         "  -h, --help                  this help\n"
@@ -59,7 +60,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_ASSETS = LIVE_OPT_OWN, OPT_NO_DB, OPT_BODY_TIMEOUT, OPT_TRUSTED_PROXY,
-       OPT_METRICS_ALLOW };
+       OPT_METRICS_ALLOW, OPT_RTC };
 
 static const struct option options[] = {
     { "listen",            required_argument, NULL, 'l' },
@@ -67,6 +68,7 @@ static const struct option options[] = {
     { "db",                required_argument, NULL, 'd' },
     { "no-db",             no_argument,       NULL, OPT_NO_DB },
     { "assets",            required_argument, NULL, OPT_ASSETS },
+    { "rtc",               required_argument, NULL, OPT_RTC },
     { "access-log",        required_argument, NULL, 'a' },
     { "max-connections",   required_argument, NULL, 'c' },
     { "max-per-ip",        required_argument, NULL, 'p' },
@@ -106,6 +108,7 @@ int main(int argc, char **argv)
         case 'd': cfg.db = optarg; break;
         case OPT_NO_DB: nodb = 1; break;
         case OPT_ASSETS: cfg.assets = optarg; break;
+        case OPT_RTC: cfg.rtc = optarg; break;
         case 'a': cfg.access_log = optarg; break;
         case 'c':
             if (parse_int(optarg, 1, 1000000, &n) < 0)

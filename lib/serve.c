@@ -19,6 +19,7 @@
 #include "log.h"
 #include "memcache.h"
 #include "origin.h"
+#include "rtc/whepproxy.h"
 #include "serve.h"
 #include "site.h"
 #include "waiter.h"
@@ -124,6 +125,7 @@ int serve_run(const ServeConfig *cfg)
         (r = http_server_new(&c.http, &srv)) < 0 ||
         (r = site_routes(site, srv)) < 0 ||
         (c.db && (r = api_start(c.db, srv, &acct)) < 0) ||   /* login and resume */
+        (c.rtc && (r = whepproxy_routes(srv, c.rtc)) < 0) || /* WebRTC signalling */
         /* the catch-all last: routes are tried in the order added */
         (r = http_route(srv, "GET", "/", HTTP_ROUTE_PREFIX, origin_handle, origin)) < 0 ||
         (r = http_server_start(srv)) < 0)

@@ -429,8 +429,9 @@ int sdp_select(const SdpSession *o, const SdpCaps *caps, SdpChoice *c, const cha
             FAIL("the offer must let us be the DTLS server (a=setup:actpass or active)");
         if (!m->rtcp_mux)
             FAIL("the offer must use rtcp-mux");
-        if (c->video >= 0 && c->audio >= 0 && (!o->bundle ||
-            strcmp(o->media[c->video].ufrag, o->media[c->audio].ufrag)))
+        /* RFC 8843: the offerer may give each m-section its own
+         * transport; the answer puts them all on the first one's */
+        if (c->video >= 0 && c->audio >= 0 && !o->bundle)
             FAIL("the offer must BUNDLE audio and video on one transport");
     }
     /* No candidates at all: the peer trickles or is found peer-reflexive

@@ -16,6 +16,9 @@
  *   a=rtcp-fb:102 nack / nack pli / ccm fir
  *   a=candidate:... udp ... typ host
  *
+ * Audio and video must be BUNDLEd; an offer that gives them separate
+ * transports gets one, that of the first m-section we use (RFC 8843).
+ *
  * Every line, attribute and count is bounded (SDP_MAX_*); an offer over a
  * bound is refused as a whole, not cut.
  */

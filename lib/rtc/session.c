@@ -1,0 +1,357 @@
+/*
+ * rtc/session.c: one WebRTC peer on the shared port. See session.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <libavutil/error.h>
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "rtc/rtcp.h"
+#include "rtc/session.h"
+#include "rtc/stun.h"
+
+static uint32_t rand32(void)
+{
+    uint32_t v = 0;
+    RAND_bytes((unsigned char *)&v, sizeof(v));
+    return v;
+}
+
+int rtc_session_new(RtcSession **out, const char *stream, const SdpSession *offer, const SdpChoice *c,
+                    DtlsCert *cert, int64_t consent_timeout, int64_t now, RtcSendFn send, void *opaque)
+{
+    RtcSession *s;
+    /* the transport of the first m-section we use (the BUNDLE tag) */
+    int first = c->video < 0 ? c->audio : c->audio < 0 ? c->video : c->video < c->audio ? c->video : c->audio;
+    const SdpMedia *m = &offer->media[first];
+    unsigned char idb[16];
+    int ret;
+
+    *out = NULL;
+    if (!(s = calloc(1, sizeof(*s))) || !(s->hist = calloc(RTC_HISTORY, sizeof(*s->hist)))) {
+        free(s);
+        return AVERROR(ENOMEM);
+    }
+    snprintf(s->stream, sizeof(s->stream), "%s", stream);
+    if (RAND_bytes(idb, sizeof(idb)) != 1) {
+        ret = AVERROR_EXTERNAL;
+        goto fail;
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(s->id + 2 * i, 3, "%02x", idb[i]);
+    if ((ret = ice_agent_init(&s->ice, m->ufrag, m->pwd, consent_timeout)) < 0)
+        goto fail;
+    if ((ret = dtls_conn_new(&s->dtls, cert, 1, m->fingerprint)) < 0)
+        goto fail;
+    s->created = now;
+    s->send = send;
+    s->send_opaque = opaque;
+    s->has_video = c->video >= 0;
+    s->has_audio = c->audio >= 0;
+    rtp_sender_init(&s->video, rand32() | 1, c->video_pt, RTP_DEFAULT_MTU);
+    rtp_sender_init(&s->audio, rand32() | 2, c->audio_pt, RTP_DEFAULT_MTU);
+    s->video.seq = (uint16_t)rand32();
+    s->audio.seq = (uint16_t)rand32();
+    s->need_key = 1;
+    *out = s;
+    return 0;
+fail:
+    rtc_session_free(&s);
+    return ret;
+}
+
+void rtc_session_free(RtcSession **ps)
+{
+    RtcSession *s = *ps;
+    if (!s)
+        return;
+    dtls_conn_free(&s->dtls);
+    rtc_srtp_free(&s->srtp);
+    free(s->hist);
+    free(s);
+    *ps = NULL;
+}
+
+static void send_raw(RtcSession *s, const uint8_t *p, size_t len)
+{
+    if (!s->ice.peer_len)
+        return;
+    s->send(s->send_opaque, p, len, (const struct sockaddr *)&s->ice.peer, s->ice.peer_len);
+}
+
+static void flush_dtls(RtcSession *s)
+{
+    uint8_t d[DTLS_MTU + 300];
+    int n;
+    while ((n = dtls_conn_pop(s->dtls, d, sizeof(d))) > 0)
+        send_raw(s, d, (size_t)n);
+}
+
+static void send_rtcp(RtcSession *s, uint8_t *buf, size_t len)
+{
+    if (!s->srtp || rtc_srtp_protect_rtcp(s->srtp, buf, &len) < 0)
+        return;
+    send_raw(s, buf, len);
+}
+
+static void send_sr(RtcSession *s, int64_t now)
+{
+    uint8_t buf[256 + RTC_SRTP_MAX_TRAILER];
+    struct timeval tv;
+    int64_t wall;
+    gettimeofday(&tv, NULL);
+    wall = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    for (int k = 0; k < 2; k++) {
+        RtpSender *r = k ? &s->audio : &s->video;
+        int64_t at = k ? s->last_audio_us : s->last_video_us;
+        uint32_t clock = k ? 48000 : 90000;
+        if (!(k ? s->has_audio : s->has_video) || !r->packets)
+            continue;
+        /* the RTP time of now: the last sent timestamp moved on by the
+         * time since it was sent */
+        uint32_t ts = (k ? s->last_audio_ts : s->last_video_ts) + (uint32_t)((now - at) * clock / 1000000);
+        int n = rtcp_build_sr(buf, 256, r->ssrc, rtcp_ntp_from_us(wall), ts, r->packets, r->octets, "live-rtc");
+        if (n > 0)
+            send_rtcp(s, buf, (size_t)n);
+    }
+    s->last_sr = now;
+}
+
+typedef struct EmitCtx {
+    RtcSession *s;
+    int video;
+} EmitCtx;
+
+static int emit_rtp(void *opaque, const uint8_t *pkt, size_t len)
+{
+    EmitCtx *e = opaque;
+    RtcSession *s = e->s;
+    uint8_t buf[RTP_MAX_PACKET + RTC_SRTP_MAX_TRAILER];
+    uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+
+    memcpy(buf, pkt, len);
+    if (rtc_srtp_protect(s->srtp, buf, &len) < 0)
+        return 0;
+    if (e->video && len <= sizeof(s->hist[0].data)) {
+        RtcHistoryEntry *h = &s->hist[seq % RTC_HISTORY];
+        h->seq = seq;
+        h->len = (uint16_t)len;
+        memcpy(h->data, buf, len);
+    }
+    s->st.packets++;
+    s->st.bytes += len;
+    if (s->test_loss > 0 && (double)(rand32() % 1000000) / 1e6 < s->test_loss) {
+        s->st.dropped_loss++;
+        return 0;
+    }
+    send_raw(s, buf, len);
+    return 0;
+}
+
+static void send_video(RtcSession *s, const RtcFrame *f, int64_t now)
+{
+    EmitCtx e = { s, 1 };
+    rtp_h264_send(&s->video, f->nals, f->sizes, f->n, f->ts, emit_rtp, &e);
+    s->st.video_frames++;
+    s->last_video_ts = f->ts;
+    s->last_video_us = now;
+}
+
+/* The viewer needs a picture: the cached keyframe now when the video is
+ * passed through (then nothing until the next keyframe), or an IDR from
+ * our encoder. */
+static void want_keyframe(RtcSession *s, RtcFeed *feed, int64_t now)
+{
+    const RtcFrame *k;
+    s->need_key = 1;
+    if (!feed)
+        return;
+    if (rtc_feed_force_keyframe(feed, now))
+        return;
+    if ((k = rtc_feed_keyframe(feed)) && s->state == RTC_SESSION_MEDIA) {
+        RtcFrame f = *k;
+        /* not older than what the viewer already has */
+        if ((int32_t)(f.ts - s->last_video_ts) <= 0 && s->video.packets)
+            f.ts = s->last_video_ts + 1;
+        send_video(s, &f, now);
+        s->st.keyframes_sent++;
+    }
+}
+
+/* A viewer starts with the current GOP when it is cached (passthrough):
+ * a picture at once and every frame after it decodable; otherwise with
+ * a keyframe (forced from our encoder, or the cached one). */
+static void start_media(RtcSession *s, RtcFeed *feed, int64_t now)
+{
+    int n = feed && s->has_video ? rtc_feed_gop_count(feed) : 0;
+    if (!n) {
+        want_keyframe(s, feed, now);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        RtcFrame f;
+        rtc_feed_gop_frame(feed, i, &f);
+        send_video(s, &f, now);
+    }
+    s->st.keyframes_sent++;
+    s->need_key = 0;
+}
+
+void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t now)
+{
+    if (s->state != RTC_SESSION_MEDIA)
+        return;
+    if (f->video) {
+        if (!s->has_video)
+            return;
+        if (s->need_key && !f->keyframe)
+            return;
+        s->need_key = 0;
+        send_video(s, f, now);
+        if (f->keyframe)
+            s->st.keyframes_sent++;
+    } else if (s->has_audio) {
+        EmitCtx e = { s, 0 };
+        rtp_opus_send(&s->audio, f->data, f->size, f->ts, emit_rtp, &e);
+        s->st.audio_frames++;
+        s->last_audio_ts = f->ts;
+        s->last_audio_us = now;
+    }
+    if (now - s->last_sr >= 1000000)
+        send_sr(s, now);
+}
+
+static void on_nack(RtcSession *s, const RtcpPacket *pk, const RtcpEvent *e)
+{
+    for (int i = 0; i < e->nseq; i++) {
+        uint16_t seq = pk->seqs[e->first_seq + i];
+        RtcHistoryEntry *h = &s->hist[seq % RTC_HISTORY];
+        s->st.nacks++;
+        if (h->len && h->seq == seq) {
+            send_raw(s, h->data, h->len);
+            s->st.retransmits++;
+        } else {
+            s->st.nack_misses++;
+        }
+    }
+}
+
+static int on_rtcp(RtcSession *s, RtcFeed *feed, uint8_t *buf, size_t len, int64_t now)
+{
+    RtcpPacket pk;
+    if (!s->srtp || rtc_srtp_unprotect_rtcp(s->srtp, buf, &len) < 0)
+        return 0; /* dropped */
+    rtcp_parse(buf, len, &pk);
+    for (int i = 0; i < pk.nev; i++) {
+        const RtcpEvent *e = &pk.ev[i];
+        switch (e->type) {
+        case RTCP_EV_NACK:
+            if (e->ssrc == s->video.ssrc)
+                on_nack(s, &pk, e);
+            break;
+        case RTCP_EV_PLI:
+        case RTCP_EV_FIR:
+            if (e->ssrc == s->video.ssrc || e->type == RTCP_EV_FIR) {
+                if (e->type == RTCP_EV_PLI)
+                    s->st.plis++;
+                else
+                    s->st.firs++;
+                want_keyframe(s, feed, now);
+            }
+            break;
+        case RTCP_EV_RR:
+            if (e->ssrc == s->video.ssrc)
+                s->st.fraction_lost = e->fraction_lost;
+            break;
+        case RTCP_EV_BYE:
+            return AVERROR_EOF;
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
+int rtc_session_input(RtcSession *s, RtcFeed *feed, const uint8_t *p, size_t len, const struct sockaddr *from,
+                      socklen_t fromlen, int64_t now)
+{
+    uint8_t buf[2048];
+    int r;
+
+    if (s->state == RTC_SESSION_CLOSED)
+        return AVERROR_EOF;
+    switch (stun_demux(p, len)) {
+    case STUN_DEMUX_STUN:
+        r = ice_agent_handle(&s->ice, p, len, from, fromlen, now, buf, sizeof(buf));
+        if (r > 0) {
+            s->send(s->send_opaque, buf, (size_t)r, from, fromlen);
+            if (s->state == RTC_SESSION_NEW)
+                s->state = RTC_SESSION_DTLS;
+        }
+        return 0;
+    case STUN_DEMUX_DTLS:
+        /* only from the address ICE validated */
+        if (s->state == RTC_SESSION_NEW || !s->ice.peer_len)
+            return 0;
+        r = dtls_conn_feed(s->dtls, p, len);
+        flush_dtls(s);
+        if (r == 1) {
+            DtlsSrtpKeys k;
+            if (dtls_conn_srtp_keys(s->dtls, &k) < 0 || rtc_srtp_new(&s->srtp, &k) < 0)
+                return AVERROR_EOF;
+            s->state = RTC_SESSION_MEDIA;
+            log_debug("session %s of %s: DTLS done, media starts", s->id, s->stream);
+            start_media(s, feed, now);
+            return 0;
+        }
+        if (r < 0) {
+            log_info("session %s of %s: %s", s->id, s->stream,
+                     r == AVERROR_EOF ? "the viewer closed DTLS" : "DTLS handshake failed");
+            s->state = RTC_SESSION_CLOSED;
+            return AVERROR_EOF;
+        }
+        return 0;
+    case STUN_DEMUX_RTP:
+        if (s->state != RTC_SESSION_MEDIA || len > sizeof(buf) - RTC_SRTP_MAX_TRAILER)
+            return 0;
+        if (rtp_is_rtcp(p, len)) {
+            memcpy(buf, p, len);
+            return on_rtcp(s, feed, buf, len, now);
+        }
+        return 0; /* RTP from a viewer: not expected */
+    default:
+        return 0;
+    }
+}
+
+int rtc_session_tick(RtcSession *s, int64_t now)
+{
+    int64_t t;
+    if (s->state == RTC_SESSION_CLOSED)
+        return AVERROR_EOF;
+    if (ice_agent_expired(&s->ice, s->created, now))
+        return AVERROR_EOF;
+    if (s->state == RTC_SESSION_DTLS && (t = dtls_conn_timeout(s->dtls)) == 0) {
+        dtls_conn_handle_timeout(s->dtls);
+        flush_dtls(s);
+    }
+    if (s->state == RTC_SESSION_MEDIA && now - s->last_sr >= 1000000)
+        send_sr(s, now);
+    return 0;
+}
+
+void rtc_session_close(RtcSession *s)
+{
+    if (s->state == RTC_SESSION_MEDIA) {
+        uint8_t buf[64 + RTC_SRTP_MAX_TRAILER] = { 0x81, 203, 0, 1 };
+        uint32_t ssrc = s->video.ssrc;
+        buf[4] = ssrc >> 24; buf[5] = ssrc >> 16; buf[6] = ssrc >> 8; buf[7] = (uint8_t)ssrc;
+        send_rtcp(s, buf, 8);
+        dtls_conn_close(s->dtls);
+        flush_dtls(s);
+    }
+    s->state = RTC_SESSION_CLOSED;
+}

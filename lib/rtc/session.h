@@ -1,0 +1,93 @@
+/*
+ * rtc/session.h: one WebRTC viewer (or, for WHIP, one publisher) on the
+ * shared UDP port: ICE-lite, then DTLS-SRTP, then media. It takes the
+ * datagrams the server demultiplexed to it and the frames of its stream,
+ * and hands datagrams to send to a callback. No sockets here.
+ *
+ *   new --valid STUN check--> ice --DTLS done, keys--> media --> closed
+ *
+ * Media: per-session RTP senders (their own SSRCs and sequence numbers),
+ * SRTP, a history of the last RTC_HISTORY video packets as sent (NACKs
+ * resend the very bytes), PLI/FIR answered with a keyframe, Sender
+ * Reports every second. After a join or a PLI the viewer gets a keyframe
+ * first and nothing that depends on frames it lacks.
+ */
+#ifndef LIVE_RTC_SESSION_H
+#define LIVE_RTC_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "rtc/dtls.h"
+#include "rtc/feed.h"
+#include "rtc/ice.h"
+#include "rtc/rtp.h"
+#include "rtc/sdp.h"
+#include "rtc/srtp.h"
+
+#define RTC_HISTORY 256
+
+enum RtcSessionState { RTC_SESSION_NEW = 0, RTC_SESSION_DTLS, RTC_SESSION_MEDIA, RTC_SESSION_CLOSED };
+
+/* Sends one datagram to the session's peer. */
+typedef void (*RtcSendFn)(void *opaque, const uint8_t *p, size_t len, const struct sockaddr *to,
+                          socklen_t tolen);
+
+typedef struct RtcHistoryEntry {
+    uint16_t seq;
+    uint16_t len;
+    uint8_t data[RTP_DEFAULT_MTU + RTC_SRTP_MAX_TRAILER];
+} RtcHistoryEntry;
+
+typedef struct RtcStats {
+    uint64_t video_frames, audio_frames, packets, bytes, nacks, retransmits, nack_misses, plis, firs, keyframes_sent, dropped_loss;
+    uint32_t fraction_lost;
+} RtcStats;
+
+typedef struct RtcSession {
+    char id[33];
+    char stream[129];
+    char addr[64];              /* the HTTP client's address, for limits */
+    enum RtcSessionState state;
+    int64_t created, last_sr;
+    IceAgent ice;
+    DtlsConn *dtls;
+    RtcSrtp *srtp;
+    RtcSendFn send;
+    void *send_opaque;
+    int has_video, has_audio;
+    RtpSender video, audio;
+    int need_key;               /* wait for a keyframe before sending video */
+    int key_requested;          /* asked the feed for one */
+    uint32_t last_video_ts, last_audio_ts;
+    int64_t last_video_us, last_audio_us; /* when they were sent */
+    uint32_t cname_id;
+    double test_loss;           /* tests only: drop this fraction of first sends */
+    RtcStats st;
+    RtcHistoryEntry *hist;      /* RTC_HISTORY entries, by seq % RTC_HISTORY */
+} RtcSession;
+
+/* A session of stream for an accepted offer (c from sdp_select): ICE
+ * credentials and DTLS from the offer, our certificate. 0 or AVERROR. */
+int rtc_session_new(RtcSession **out, const char *stream, const SdpSession *offer, const SdpChoice *c,
+                    DtlsCert *cert, int64_t consent_timeout, int64_t now, RtcSendFn send, void *opaque);
+void rtc_session_free(RtcSession **s);
+
+/* One datagram from the peer (STUN, DTLS or SRTCP, told apart by the
+ * first byte). The feed may be asked for a keyframe. Returns 0, or
+ * AVERROR_EOF when the session ended (DTLS failure or close). */
+int rtc_session_input(RtcSession *s, RtcFeed *feed, const uint8_t *p, size_t len, const struct sockaddr *from,
+                      socklen_t fromlen, int64_t now);
+
+/* One frame of its stream. */
+void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t now);
+
+/* Timers (DTLS retransmission, Sender Reports). Returns AVERROR_EOF when
+ * consent lapsed (the session must go). */
+int rtc_session_tick(RtcSession *s, int64_t now);
+
+/* Ends the session politely: RTCP BYE and DTLS close_notify. */
+void rtc_session_close(RtcSession *s);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * rtc/tee.c: `live-rtc -f SOCK`: the pipeline's FLV passes through
+ * untouched while whole tags are fed to live-rtc (server.h). The
+ * pipeline never waits for live-rtc: when it is away the tee reconnects
+ * once a second, when it is slow whole tags are dropped up to the next
+ * keyframe (sequence headers are kept and sent again on reconnect).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+
+#include "bytebuf.h"
+#include "flv.h"
+#include "log.h"
+#include "rtc/server.h"
+
+#define TEE_QUEUE_MAX (2u << 20)
+
+typedef struct Tee {
+    const char *sock, *name;
+    int fd;                     /* to live-rtc, -1 when away */
+    int64_t last_try;
+    ByteBuf parse, queue;
+    int header_done;
+    uint8_t header[FLV_HEADER_SIZE];
+    ByteBuf meta, avc, aac;     /* whole tags kept for a reconnect */
+    int need_key;
+    uint64_t dropped;
+} Tee;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void keep(ByteBuf *b, const uint8_t *p, size_t n)
+{
+    bytebuf_reset(b);
+    bytebuf_append(b, p, n);
+}
+
+static void try_connect(Tee *t)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int64_t now = mono_ms();
+    char head[300];
+    if (t->fd >= 0 || now - t->last_try < 1000 || !t->header_done)
+        return;
+    t->last_try = now;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", t->sock);
+    t->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (t->fd < 0)
+        return;
+    if (connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        close(t->fd);
+        t->fd = -1;
+        return;
+    }
+    log_info("feeding stream %s to live-rtc at %s", t->name, t->sock);
+    bytebuf_reset(&t->queue);
+    snprintf(head, sizeof(head), "FEED\t%s\n", t->name);
+    bytebuf_append(&t->queue, head, strlen(head));
+    bytebuf_append(&t->queue, t->header, sizeof(t->header));
+    bytebuf_append(&t->queue, bytebuf_data(&t->meta), bytebuf_size(&t->meta));
+    bytebuf_append(&t->queue, bytebuf_data(&t->avc), bytebuf_size(&t->avc));
+    bytebuf_append(&t->queue, bytebuf_data(&t->aac), bytebuf_size(&t->aac));
+    t->need_key = bytebuf_size(&t->avc) > 0;
+}
+
+static void disconnect(Tee *t, const char *why)
+{
+    if (t->fd < 0)
+        return;
+    log_warn("live-rtc at %s: %s; stream %s goes on without it", t->sock, why, t->name);
+    close(t->fd);
+    t->fd = -1;
+    bytebuf_reset(&t->queue);
+}
+
+static void flush(Tee *t)
+{
+    while (t->fd >= 0 && bytebuf_size(&t->queue)) {
+        ssize_t w = send(t->fd, bytebuf_data(&t->queue), bytebuf_size(&t->queue), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w > 0) {
+            bytebuf_consume(&t->queue, (size_t)w);
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        disconnect(t, "connection lost");
+    }
+}
+
+/* One whole tag (header, body, PreviousTagSize) at p. */
+static void on_tag(Tee *t, const FlvTag *tag, const uint8_t *p, size_t n)
+{
+    int seq = 0, key = 0;
+    if (tag->type == FLV_TAG_SCRIPT) {
+        keep(&t->meta, p, n);
+        seq = 1;
+    } else if (tag->type == FLV_TAG_VIDEO) {
+        FlvVideoInfo vi;
+        if (flv_video_info(tag->body, tag->size, &vi) == 0) {
+            if (vi.sequence_header) {
+                keep(&t->avc, p, n);
+                seq = 1;
+            }
+            key = vi.keyframe;
+        }
+    } else if (tag->type == FLV_TAG_AUDIO) {
+        FlvAudioInfo ai;
+        if (flv_audio_info(tag->body, tag->size, &ai) == 0 && ai.sequence_header) {
+            keep(&t->aac, p, n);
+            seq = 1;
+        }
+    }
+    if (t->fd < 0)
+        return;
+    if (t->need_key && !seq && !key)
+        return;
+    if (key)
+        t->need_key = 0;
+    if (bytebuf_size(&t->queue) + n > TEE_QUEUE_MAX) {
+        /* live-rtc is slow: drop whole tags up to the next keyframe */
+        if (!t->dropped++ || !(t->dropped % 1000))
+            log_warn("live-rtc is slow: stream %s skips to the next keyframe", t->name);
+        t->need_key = bytebuf_size(&t->avc) > 0;
+        return;
+    }
+    bytebuf_append(&t->queue, p, n);
+}
+
+static int parse(Tee *t)
+{
+    size_t used;
+    int flags, ret;
+    if (!t->header_done) {
+        ret = flv_read_header(bytebuf_data(&t->parse), bytebuf_size(&t->parse), &flags, &used);
+        if (ret == AVERROR(EAGAIN))
+            return 0;
+        if (ret < 0)
+            return ret;
+        memcpy(t->header, bytebuf_data(&t->parse), FLV_HEADER_SIZE);
+        bytebuf_consume(&t->parse, used);
+        t->header_done = 1;
+    }
+    for (;;) {
+        FlvTag tag;
+        ret = flv_read_tag(bytebuf_data(&t->parse), bytebuf_size(&t->parse), 16u << 20, &tag, &used);
+        if (ret == AVERROR(EAGAIN))
+            return 0;
+        if (ret < 0)
+            return ret;
+        on_tag(t, &tag, bytebuf_data(&t->parse), used);
+        bytebuf_consume(&t->parse, used);
+    }
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return AVERROR(errno);
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int rtc_tee_run(const char *sock, const char *name, int in_fd, int out_fd, volatile sig_atomic_t *stop)
+{
+    Tee t = { .sock = sock, .name = name, .fd = -1, .last_try = -10000 };
+    static uint8_t buf[1 << 16];
+    int ret = 0, bad = 0;
+
+    bytebuf_init(&t.parse, 17u << 20);
+    bytebuf_init(&t.queue, 0);
+    bytebuf_init(&t.meta, 1 << 20);
+    bytebuf_init(&t.avc, 1 << 20);
+    bytebuf_init(&t.aac, 1 << 20);
+    while (!*stop) {
+        struct pollfd p[2] = { { .fd = in_fd, .events = POLLIN },
+                               { .fd = t.fd, .events = (short)(bytebuf_size(&t.queue) ? POLLOUT : 0) } };
+        ssize_t r;
+        try_connect(&t);
+        p[1].fd = t.fd;
+        if (poll(p, t.fd >= 0 ? 2 : 1, 1000) < 0 && errno != EINTR) {
+            ret = AVERROR(errno);
+            break;
+        }
+        if (t.fd >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP)))
+            flush(&t);
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        r = read(in_fd, buf, sizeof(buf));
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            ret = AVERROR(errno);
+            break;
+        }
+        if (r == 0)
+            break;
+        if ((ret = write_all(out_fd, buf, (size_t)r)) < 0)
+            break;
+        if (bad)
+            continue;
+        bytebuf_append(&t.parse, buf, (size_t)r);
+        if (t.parse.err || parse(&t) < 0) {
+            /* the pipeline gets its bytes anyway; live-rtc gets no more */
+            log_error("stream %s: the input is not FLV as live-ingest writes it; live-rtc gets no more of it", name);
+            bad = 1;
+            disconnect(&t, "bad input");
+            continue;
+        }
+        flush(&t);
+    }
+    /* what is queued still goes (the end of the stream), briefly */
+    for (int64_t end = mono_ms() + 2000; t.fd >= 0 && bytebuf_size(&t.queue) && mono_ms() < end;) {
+        struct pollfd p = { .fd = t.fd, .events = POLLOUT };
+        poll(&p, 1, 100);
+        flush(&t);
+    }
+    if (t.fd >= 0)
+        close(t.fd);
+    bytebuf_free(&t.parse);
+    bytebuf_free(&t.queue);
+    bytebuf_free(&t.meta);
+    bytebuf_free(&t.avc);
+    bytebuf_free(&t.aac);
+    return ret;
+}

@@ -1,0 +1,18 @@
+/*
+ * rtc/whepproxy.h: live-serve's side of WHEP: /whep/ requests on the
+ * origin (so the player page and the nginx edge need no other host) are
+ * forwarded to live-rtc over its control socket (control.h) and its
+ * answer is sent back as it is: status, Location, Allow, Retry-After,
+ * body. Never cached (Cache-Control: no-store).
+ */
+#ifndef LIVE_RTC_WHEPPROXY_H
+#define LIVE_RTC_WHEPPROXY_H
+
+#include "http.h"
+
+/* Adds the POST, DELETE and PATCH routes under /whep/ to srv, forwarding
+ * to the control socket at sock (the string must outlive srv). 0 or
+ * AVERROR(ENOMEM). */
+int whepproxy_routes(HttpServer *srv, const char *sock);
+
+#endif
