@@ -37,7 +37,7 @@
 enum {
     ST_USER_ADD, ST_USER_DEL, ST_USER_GET, ST_USER_LIST, ST_USER_PASSWD,
     ST_SESSION_ADD, ST_SESSION_GET, ST_SESSION_TOUCH, ST_SESSION_DEL,
-    ST_SESSION_EXPIRE, ST_SESSION_DROP, ST_POS_GET, ST_POS_SET, ST_POS_LIST, ST_COUNT
+    ST_SESSION_EXPIRE, ST_SESSION_DROP, ST_SESSION_USER_DEL, ST_POS_GET, ST_POS_SET, ST_POS_LIST, ST_COUNT
 };
 
 static const char *const statements[ST_COUNT] = {
@@ -53,6 +53,8 @@ static const char *const statements[ST_COUNT] = {
                        "WHERE s.token_hash = ?1",
     [ST_SESSION_TOUCH] = "UPDATE sessions SET expires = ?2, seen = ?3 WHERE token_hash = ?1",
     [ST_SESSION_DEL] = "DELETE FROM sessions WHERE token_hash = ?1",
+    [ST_SESSION_USER_DEL] = "DELETE FROM sessions WHERE user_id = "
+                            "(SELECT id FROM users WHERE name = ?1) AND token_hash IS NOT ?2",
     [ST_SESSION_EXPIRE] = "DELETE FROM sessions WHERE expires <= ?1",
     /* an expired session met by a check; not if a refresh queued before won */
     [ST_SESSION_DROP] = "DELETE FROM sessions WHERE token_hash = ?1 AND expires <= ?2",
@@ -431,9 +433,16 @@ int account_user_del(Account *a, const char *name)
     return ret;
 }
 
-int account_user_passwd(Account *a, const char *name, const char *password)
+static int token_hash(const char *token, unsigned char out[TOKEN_HASH_BYTES]);
+
+/* Store a new hash for name; with end_sessions, also end the user's
+ * sessions but keep's (NULL: all), in one transaction. */
+static int set_password(Account *a, const char *name, const char *password, int end_sessions,
+                        const char *keep)
 {
     char hash[crypto_pwhash_STRBYTES];
+    unsigned char kh[TOKEN_HASH_BYTES];
+    int have_keep = keep && token_hash(keep, kh) == 0;
     sqlite3_stmt *st;
     int rc, ret;
 
@@ -443,7 +452,9 @@ int account_user_passwd(Account *a, const char *name, const char *password)
         return AVERROR(ENOENT);
     if ((ret = hash_password(a, password, hash)) < 0)
         return ret;
-    st = take(a, ST_USER_PASSWD);
+    st = take(a, ST_USER_PASSWD);   /* a->lock: the write connection is ours */
+    if ((ret = db_begin(a->db)) < 0)
+        goto end;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -451,9 +462,38 @@ int account_user_passwd(Account *a, const char *name, const char *password)
         ret = sqlite3_changes(a->db) ? 0 : AVERROR(ENOENT);
     else
         ret = step_error(a, rc, "changing a password");
+    if (ret == 0 && end_sessions) {
+        sqlite3_stmt *del = a->st[ST_SESSION_USER_DEL];
+        sqlite3_bind_text(del, 1, name, -1, SQLITE_STATIC);
+        if (have_keep)
+            sqlite3_bind_blob(del, 2, kh, sizeof(kh), SQLITE_STATIC);
+        else
+            sqlite3_bind_null(del, 2);
+        rc = sqlite3_step(del);
+        if (rc != SQLITE_DONE)
+            ret = step_error(a, rc, "ending the sessions of a changed password");
+        sqlite3_reset(del);
+        sqlite3_clear_bindings(del);
+    }
+    if (ret == 0)
+        ret = db_commit(a->db);
+    if (ret < 0)
+        db_rollback(a->db);
+end:
     put(a, st);
     sodium_memzero(hash, sizeof(hash));
     return ret;
+}
+
+int account_user_passwd(Account *a, const char *name, const char *password)
+{
+    return set_password(a, name, password, 1, NULL);
+}
+
+int account_user_passwd_keep(Account *a, const char *name, const char *password,
+                             const char *keep_token)
+{
+    return set_password(a, name, password, 1, keep_token);
 }
 
 /* Look a user up; with hash non-NULL also copy the password hash. */
@@ -599,9 +639,10 @@ static int session_new(Account *a, int64_t user_id, char *token)
     return ret;
 }
 
-int account_login(Account *a, const char *name, const char *password,
-                  const char *ip, char *token, AccountUser *user,
-                  double *retry_after)
+/* The rate limits, then the password of name: 0 with *user, EACCES,
+ * EAGAIN (with *retry_after, which may be NULL). */
+static int check_password(Account *a, const char *name, const char *password,
+                          const char *ip, AccountUser *user, double *retry_after)
 {
     char hash[crypto_pwhash_STRBYTES];
     char pair[ACCOUNT_NAME_MAX + 80];
@@ -639,18 +680,38 @@ int account_login(Account *a, const char *name, const char *password,
     good = verify_password(a, h, valid_password(password) ? password : "") &&
            known && valid_password(password);
     if (good && crypto_pwhash_str_needs_rehash(hash, a->cfg.opslimit, a->cfg.memlimit) == 1)
-        account_user_passwd(a, name, password);  /* best effort: new limits */
+        set_password(a, name, password, 0, NULL);  /* best effort: new limits */
     sodium_memzero(hash, sizeof(hash));
     if (!good)
         return AVERROR(EACCES);
     ratelimit_fill(a->limit, &keys[0], account_now(a));
     ratelimit_fill(a->limit, &keys[2], account_now(a));
+    *user = u;
+    return 0;
+}
+
+int account_login(Account *a, const char *name, const char *password,
+                  const char *ip, char *token, AccountUser *user,
+                  double *retry_after)
+{
+    AccountUser u;
+    int ret;
+
+    if ((ret = check_password(a, name, password, ip, &u, retry_after)) < 0)
+        return ret;
     account_expire(a);
     if ((ret = session_new(a, u.id, token)) < 0)
         return ret;
     if (user)
         *user = u;
     return 0;
+}
+
+int account_check(Account *a, const char *name, const char *password, const char *ip,
+                  double *retry_after)
+{
+    AccountUser u;
+    return check_password(a, name, password, ip, &u, retry_after);
 }
 
 static int queue_session_write(Account *a, int kind, const unsigned char *h, double now);

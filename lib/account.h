@@ -113,6 +113,12 @@ int account_valid_stream_name(const char *name);
 int account_user_add(Account *a, const char *name, const char *password);
 int account_user_del(Account *a, const char *name);
 int account_user_passwd(Account *a, const char *name, const char *password);
+/* A password change ends every session of the user (a stolen cookie
+ * stops working with the old password); _keep spares the session of
+ * keep_token (the one that made the change; NULL: none), in the same
+ * transaction. */
+int account_user_passwd_keep(Account *a, const char *name, const char *password,
+                             const char *keep_token);
 int account_user_get(Account *a, const char *name, AccountUser *user);
 
 /* All users ordered by name: *users is a malloc'ed array of *n (the caller
@@ -130,6 +136,11 @@ int account_user_list(Account *a, AccountUser **users, int *n);
  */
 int account_login(Account *a, const char *name, const char *password,
                   const char *ip, char *token, AccountUser *user,
+                  double *retry_after);
+
+/* The same checks as account_login (rate limits, then the password),
+ * without making a session: 0, EACCES, EAGAIN. For a password change. */
+int account_check(Account *a, const char *name, const char *password, const char *ip,
                   double *retry_after);
 
 /* The user of a live session (ENOENT for an unknown, malformed or expired

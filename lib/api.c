@@ -191,6 +191,57 @@ static int session(Account *acct, const ApiRequest *req, ApiResponse *resp, Acco
     return 0;
 }
 
+/* POST /api/password {"password":OLD,"new":NEW} (or a form): the
+ * session's user changes their password; every other session of theirs
+ * ends, this one stays. */
+static int do_password(Account *acct, const ApiRequest *req, ApiResponse *resp)
+{
+    char old[ACCOUNT_PASSWORD_MAX + 1], pw[ACCOUNT_PASSWORD_MAX + 1];
+    AccountUser u;
+    double wait = 0;
+    int ret;
+
+    if (session(acct, req, resp, &u) < 0)
+        return 0;
+    if (is_form(req)) {
+        ret = form_get(req->body, req->body_len, "password", old, sizeof(old));
+        if (!ret)
+            ret = form_get(req->body, req->body_len, "new", pw, sizeof(pw));
+    } else {
+        json_t *obj = parse_json(req);
+        ret = json_is_object(obj) ? 0 : AVERROR(EINVAL);
+        if (!ret)
+            ret = json_get_str(obj, "password", old, sizeof(old));
+        if (!ret)
+            ret = json_get_str(obj, "new", pw, sizeof(pw));
+        json_decref(obj);
+    }
+    if (ret == 0) {
+        ret = account_check(acct, u.name, old, req->ip, &wait);
+        if (ret == 0)
+            ret = account_user_passwd_keep(acct, u.name, pw, req->token);
+        else if (ret == AVERROR(EACCES))
+            ret = AVERROR(EPERM);   /* the current password was wrong */
+    }
+    sodium_memzero(old, sizeof(old));
+    sodium_memzero(pw, sizeof(pw));
+    if (ret == AVERROR(EINVAL))
+        return reply_error(resp, 400, "expected password and new (1 to 1024 bytes)");
+    if (ret == AVERROR(EAGAIN)) {
+        resp->retry_after = wait < 1 ? 1 : (int)ceil(wait);
+        return reply_error(resp, 429, "too many attempts");
+    }
+    if (ret == AVERROR(EPERM))
+        return reply_error(resp, 403, "wrong password");
+    if (ret == AVERROR(ENOENT))
+        return reply_error(resp, 401, "not logged in");
+    if (ret < 0)
+        return reply_error(resp, 500, "changing the password failed");
+    log_info("password changed: user '%s' from %s; their other sessions ended", u.name,
+             req->ip ? req->ip : "?");
+    return reply(resp, 204, NULL);
+}
+
 static int do_logout(Account *acct, const ApiRequest *req, ApiResponse *resp)
 {
     int ret = account_logout(acct, req->token);
@@ -302,11 +353,14 @@ int api_handle(Account *acct, const ApiRequest *req, ApiResponse *resp)
     memset(resp, 0, sizeof(*resp));
     if (!strncmp(path, "/api/position/", 14))
         return do_position(acct, req, resp, path + 14);
-    if (!strcmp(path, "/api/login") || !strcmp(path, "/api/logout")) {
+    if (!strcmp(path, "/api/login") || !strcmp(path, "/api/logout") ||
+        !strcmp(path, "/api/password")) {
         if (strcmp(m, "POST")) {
             resp->allow = "POST";
             return reply_error(resp, 405, "method not allowed");
         }
+        if (path[5] == 'p')
+            return do_password(acct, req, resp);
         return path[5] == 'l' && path[8] == 'i' ? do_login(acct, req, resp)
                                                 : do_logout(acct, req, resp);
     }
@@ -515,7 +569,8 @@ static int api_http(HttpRequest *hr, void *arg)
     p->req.https = http_is_https(hr);
     p->req.defer_write = 1;
 
-    if (!strcmp(p->path, "/api/login") && !strcmp(p->req.method, "POST")) {
+    if ((!strcmp(p->path, "/api/login") || !strcmp(p->path, "/api/password")) &&
+        !strcmp(p->req.method, "POST")) {   /* argon2: on a thread of its own */
         pthread_mutex_lock(&logins_lock);
         busy = logins_running >= API_MAX_LOGINS;
         if (!busy)

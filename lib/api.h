@@ -6,6 +6,8 @@
  *   POST /api/login          {"user":U,"password":P} or a form user=U&password=P
  *                            200 {"user":U} + Set-Cookie; 401; 429 + Retry-After
  *   POST /api/logout         204, the session is deleted and the cookie cleared
+ *   POST /api/password       {"password":OLD,"new":NEW} or a form; 204, the user's
+ *                            other sessions ended; 403 wrong OLD; 401; 429
  *   GET  /api/me             200 {"user":U}; 401
  *   GET  /api/position/NAME  200 {"stream":NAME,"seconds":S,"updated":T}; 404; 401
  *   PUT  /api/position/NAME  {"seconds":S} (also POST, for sendBeacon); 204; 401
