@@ -99,9 +99,13 @@ int hls_write_media(const Manifest *m, int ri, char **out)
     av_bprintf(&bp, "#EXT-X-DISCONTINUITY-SEQUENCE:%lld\n",
                (long long)(first >= 0 ? m->segments[first].dseq : 0));
     /* Where a player joins a live stream: HOLD-BACK behind the end of
-     * the playlist, the least RFC 8216bis allows (3 target durations). */
+     * the playlist, the least RFC 8216bis allows (3 target durations).
+     * live-serve answers blocking reloads (_HLS_msn) and delta updates
+     * (_HLS_skip) of segments older than 6 target durations, the least
+     * allowed (llhls.h). */
     if (m->dynamic)
-        av_bprintf(&bp, "#EXT-X-SERVER-CONTROL:HOLD-BACK=%.3f\n", 3.0 * target);
+        av_bprintf(&bp, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=%.3f,"
+                        "HOLD-BACK=%.3f\n", 6.0 * target, 3.0 * target);
     else
         av_bprintf(&bp, "#EXT-X-PLAYLIST-TYPE:VOD\n");
     /* a finished broadcast's playlists (OUT/NAME@ID/REND/) name the media

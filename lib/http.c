@@ -412,6 +412,11 @@ const char *http_header(const HttpRequest *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+const char *http_query(const HttpRequest *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 const char *http_body(const HttpRequest *req, size_t *len)
 {
     if (len)

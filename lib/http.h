@@ -132,6 +132,8 @@ const char *http_peer_ip(const HttpRequest *req);
 /* 1 when the request came over TLS: X-Forwarded-Proto: https from a
  * trusted proxy (live-serve itself speaks plain HTTP). */
 int http_is_https(const HttpRequest *req);
+/* A query parameter, percent-decoded; NULL if absent ("" without a value). */
+const char *http_query(const HttpRequest *req, const char *name);
 const char *http_body(const HttpRequest *req, size_t *len); /* NUL-terminated; "" if none */
 /* 1 for HEAD requests (the body is not sent; replies are built as for GET). */
 int http_is_head(const HttpRequest *req);

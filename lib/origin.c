@@ -14,8 +14,10 @@
 
 #include <microhttpd.h>
 #include <libavutil/error.h>
+#include <libavutil/mem.h>
 
 #include "clock.h"
+#include "llhls.h"
 #include "log.h"
 #include "metrics.h"
 #include "origin.h"
@@ -39,7 +41,15 @@ typedef struct OriginReq {
     char rel[PATH_MAX_URL + 1];
     int outcome;              /* enum WaitOutcome */
     double duration;          /* segment duration, for Retry-After */
+    LlhlsRequest ll;          /* a media playlist's delivery directives */
+    double deadline;          /* of a blocking playlist reload (clock_mono), 0: none yet */
 } OriginReq;
+
+/* A playlist is read whole to answer delivery directives: at most this. */
+#define PLAYLIST_MAX (16 * 1024 * 1024)
+/* reply_playlist: look again (the playlist changed while we looked);
+ * not HTTP_SUSPENDED. */
+#define AGAIN (HTTP_SUSPENDED + 1)
 
 enum Kind { KIND_OTHER, KIND_MANIFEST, KIND_INIT, KIND_SEGMENT };
 
@@ -305,6 +315,92 @@ static int entry_stale(Origin *o, const char *rel, const MemEntry *e)
     return st.st_ino != ino || st.st_dev != dev;
 }
 
+/* The whole of fd (closed) into *buf (caller frees), NUL-terminated. */
+static int read_all(int fd, const struct stat *st, char **buf, size_t *len)
+{
+    size_t got = 0, size = st->st_size;
+    char *b;
+
+    if (st->st_size < 0 || st->st_size > PLAYLIST_MAX) {
+        close(fd);
+        return AVERROR(EFBIG);
+    }
+    if (!(b = malloc(size + 1))) {
+        close(fd);
+        return AVERROR(ENOMEM);
+    }
+    while (got < size) {
+        ssize_t n = pread(fd, b + got, size - got, got);
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    close(fd);
+    b[got] = '\0';
+    *buf = b;
+    *len = got;
+    return 0;
+}
+
+/*
+ * A media playlist asked for with delivery directives (llhls.h): answer
+ * it once it holds the segment or part named (blocking reload), waiting
+ * for its next version through the waiter, else 503 after 3 target
+ * durations; as its delta update for _HLS_skip. fd is taken over.
+ * Returns a reply's status, HTTP_SUSPENDED, or AGAIN.
+ */
+static int reply_playlist(Origin *o, HttpRequest *req, OriginReq *or, const char *name, int fd,
+                          const struct stat *st)
+{
+    const char *type = path_content_type(or->rel);
+    char cache[64], *text = NULL, *delta = NULL;
+    size_t len, dlen;
+    LlhlsPlaylist p;
+    int r;
+
+    if ((r = read_all(fd, st, &text, &len)) < 0)
+        return r;
+    if (llhls_scan(text, len, &p) < 0) {      /* not a media playlist: as it is */
+        r = http_reply(req, MHD_HTTP_OK, type, manifest_cache(o, name, cache, sizeof(cache)),
+                       text, len);
+        free(text);
+        return r;
+    }
+    if (!llhls_ready(&p, &or->ll)) {
+        double now = clock_mono(), hold = 3 * (p.target > 0 ? p.target : 1);
+        free(text);
+        if (llhls_too_far(&p, &or->ll))
+            return http_reply_error(req, MHD_HTTP_BAD_REQUEST, "_HLS_msn is too far ahead");
+        if (!or->deadline)
+            or->deadline = now + hold;
+        if (!o->cfg.waiter || now >= or->deadline) {
+            char ra[32];
+            snprintf(ra, sizeof(ra), "%d", (int)ceil(p.target > 0 ? p.target : 1));
+            http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+            return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                    "the segment asked for did not come");
+        }
+        r = waiter_wait_change(o->cfg.waiter, req, or->rel, st, or->deadline - now, &or->outcome);
+        if (r == HTTP_SUSPENDED)
+            return r;
+        if (r == AVERROR(EAGAIN)) {
+            metrics_overload();
+            http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+            return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "too many waiting requests");
+        }
+        return r < 0 ? r : AGAIN;
+    }
+    if (or->ll.skip && (r = llhls_delta(text, len, &p, &delta, &dlen)) < 0) {
+        free(text);
+        return r;
+    }
+    r = http_reply(req, MHD_HTTP_OK, type, manifest_cache(o, name, cache, sizeof(cache)),
+                   delta ? delta : text, delta ? dlen : len);
+    av_free(delta);
+    free(text);
+    return r;
+}
+
 int origin_handle(HttpRequest *req, void *arg)
 {
     Origin *o = arg;
@@ -329,6 +425,12 @@ int origin_handle(HttpRequest *req, void *arg)
             return AVERROR(ENOMEM);
         strcpy(or->rel, rel);
         http_set_request_data(req, or, free);
+        r = strlen(rel) > 5 && !strcmp(rel + strlen(rel) - 5, ".m3u8")
+            ? llhls_parse_request(http_query(req, "_HLS_msn"), http_query(req, "_HLS_part"),
+                                  http_query(req, "_HLS_skip"), &or->ll)
+            : llhls_parse_request(NULL, NULL, NULL, &or->ll);
+        if (r < 0)
+            return http_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad _HLS_msn, _HLS_part or _HLS_skip");
     }
     kind = classify(or->rel, name, &seq);
     type = path_content_type(or->rel);
@@ -369,6 +471,11 @@ int origin_handle(HttpRequest *req, void *arg)
                     (e = read_entry(o, or->rel, fd, &st)))
                     return reply_entry(req, e, type);
                 return http_reply_file(req, fd, &st, type, CACHE_IMMUTABLE);
+            }
+            if (kind == KIND_MANIFEST && (or->ll.msn >= 0 || or->ll.skip)) {
+                if ((r = reply_playlist(o, req, or, name, fd, &st)) == AGAIN)
+                    continue;
+                return r;
             }
             if (kind == KIND_MANIFEST)
                 return http_reply_file(req, fd, &st, type,

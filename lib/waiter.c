@@ -272,7 +272,10 @@ void waiter_free(Waiter **pw)
     *pw = NULL;
 }
 
-int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, int *outcome)
+/* seen: NULL to wait for rel to exist, else for it to be replaced by a
+ * file other than seen (another inode, or changed since). */
+static int wait_for(Waiter *w, HttpRequest *req, const char *rel, const struct stat *seen,
+                    double timeout, int *outcome)
 {
     char dir[PATH_MAX_URL + 1024];
     const char *slash = strrchr(rel, '/');
@@ -309,8 +312,11 @@ int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, in
         }
         g->next = w->groups;
         w->groups = g;
-        /* Published between the caller's look and the watch? */
-        if (fstatat(w->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        /* Published (replaced) between the caller's look and the watch? */
+        if (fstatat(w->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            (!seen || st.st_ino != seen->st_ino || st.st_dev != seen->st_dev ||
+             st.st_mtim.tv_sec != seen->st_mtim.tv_sec ||
+             st.st_mtim.tv_nsec != seen->st_mtim.tv_nsec)) {
             group_free(w, g);
             r = 0;
             goto out;
@@ -340,4 +346,15 @@ int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, in
 out:
     pthread_mutex_unlock(&w->lock);
     return r;
+}
+
+int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, int *outcome)
+{
+    return wait_for(w, req, rel, NULL, timeout, outcome);
+}
+
+int waiter_wait_change(Waiter *w, HttpRequest *req, const char *rel, const struct stat *seen,
+                       double timeout, int *outcome)
+{
+    return wait_for(w, req, rel, seen, timeout, outcome);
 }

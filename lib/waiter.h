@@ -21,6 +21,8 @@
 #ifndef LIVE_WAITER_H
 #define LIVE_WAITER_H
 
+#include <sys/stat.h>
+
 #include "http.h"
 
 typedef struct Waiter Waiter;
@@ -53,5 +55,15 @@ void waiter_release_all(Waiter *w);
  * valid until the request is resumed (the request's own data).
  */
 int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, int *outcome);
+
+/*
+ * The same for a file that is there but not yet what the request asks
+ * for (a live playlist without the segment a blocking reload names):
+ * wait until rel is replaced — renamed over, or rewritten — by a file
+ * other than seen (the caller's fstat of the version it looked at), then
+ * look again. Returns as waiter_wait; 0 when it was replaced already.
+ */
+int waiter_wait_change(Waiter *w, HttpRequest *req, const char *rel, const struct stat *seen,
+                       double timeout, int *outcome);
 
 #endif

@@ -100,8 +100,9 @@ int main(void)
               "#EXTINF:10.00000,\n8.m4s\n"), "discontinuity before the segment after the gap");
     ok(has(x, "#EXTINF:4.50000,\n9.m4s\n"), "a short last segment");
     ok(!strstr(x, "ENDLIST") && !strstr(x, "PLAYLIST-TYPE"), "live: no ENDLIST");
-    ok(has(x, "#EXT-X-DISCONTINUITY-SEQUENCE:1\n#EXT-X-SERVER-CONTROL:HOLD-BACK=30.000\n"),
-       "live: HOLD-BACK of 3 target durations");
+    ok(has(x, "#EXT-X-DISCONTINUITY-SEQUENCE:1\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,"
+              "CAN-SKIP-UNTIL=60.000,HOLD-BACK=30.000\n"),
+       "live: blocking reload, delta updates, HOLD-BACK of 3 target durations");
     av_freep(&x);
 
     m.dynamic = 0;
