@@ -28,7 +28,7 @@ int main(void)
     char *out = NULL;
     size_t len;
 
-    plan(31);
+    plan(30);
     is_int(llhls_parse_request(NULL, NULL, NULL, &r), 0, "no directives");
     ok(r.msn == -1 && r.part == -1 && r.skip == 0, "none");
     is_int(llhls_parse_request("43", "2", "YES", &r), 0, "all three");
