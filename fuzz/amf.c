@@ -3,7 +3,7 @@
  * reads the command messages of every RTMP publisher and the onMetaData
  * of every FLV.
  *
- * Links: lib/amf.c lib/bytebuf.c
+ * Links: lib/amf.c lib/bytebuf.c lib/array.c
  *
  * A decoded document must be a well-formed pre-order tree (every subtree
  * inside its parent's, child counts right, byte ranges inside the

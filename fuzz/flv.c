@@ -3,7 +3,7 @@
  * tag-body parsers that look at every audio, video and script tag a
  * publisher sends.
  *
- * Links: lib/flv.c lib/amf.c lib/bytebuf.c
+ * Links: lib/flv.c lib/amf.c lib/bytebuf.c lib/array.c
  *
  * The input is read as an FLV stream (when it starts with a header) or as
  * bare tags. Every tag returned must lie inside the input; a tag read

@@ -2,7 +2,7 @@
  * fuzz/keys.c: libFuzzer target for live-ingest's stream key file parser
  * (lib/keys.c).
  *
- * Links: lib/keys.c lib/record.c lib/fs.c lib/log.c
+ * Links: lib/keys.c lib/record.c lib/fs.c lib/log.c lib/array.c
  *
  * The input is a key file. An independent reading of keys.h's format
  * ("NAME SECRET" per line, blanks around, '#' comments, names once)

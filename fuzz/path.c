@@ -3,7 +3,7 @@
  * normalisation (lib/path.c), the one place that decides which file
  * under ROOT a URL may name.
  *
- * Links: lib/path.c
+ * Links: lib/path.c lib/parse.c
  *
  * Whatever path_normalize accepts must be a plain relative path: no
  * empty, ".", ".." or hidden component, no backslash, no control

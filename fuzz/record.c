@@ -2,7 +2,7 @@
  * fuzz/record.c: libFuzzer target for the JSON-lines record reader
  * (lib/record.c), the bytes every stage reads from the one before it.
  *
- * Links: lib/record.c lib/log.c
+ * Links: lib/record.c lib/log.c lib/array.c
  *
  * The input is a stream of lines. Every record the reader accepts must
  * satisfy what record.h promises (a stream name, a seq >= 0, a safe path),

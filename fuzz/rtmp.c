@@ -3,7 +3,7 @@
  * (lib/rtmp.c): handshake, chunk stream and AMF0 commands, the bytes any
  * host on the internet can send to live-ingest.
  *
- * Links: lib/rtmp.c lib/amf.c lib/bytebuf.c lib/log.c
+ * Links: lib/rtmp.c lib/amf.c lib/bytebuf.c lib/log.c lib/array.c lib/parse.c
  *
  * The input is what a publisher sends, from C0 on. It is fed twice: all
  * at once, and cut into small irregular pieces. The state machine must
