@@ -126,9 +126,13 @@ int rtc_control_whep(const char *sock, const WhepRequest *rq, WhepResponse *rs, 
         ret = AVERROR(errno);
         goto done;
     }
+    /* live-rtc may answer (413) and close before taking the whole body:
+     * its answer is read all the same */
     if ((ret = write_all(fd, head, (size_t)n, deadline)) < 0 ||
-        (ret = write_all(fd, rq->body ? rq->body : "", rq->body_len, deadline)) < 0)
-        goto done;
+        (ret = write_all(fd, rq->body ? rq->body : "", rq->body_len, deadline)) < 0) {
+        if (ret != AVERROR(EPIPE) && ret != AVERROR(ECONNRESET))
+            goto done;
+    }
     /* the head line */
     for (;;) {
         ssize_t r;

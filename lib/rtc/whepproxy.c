@@ -27,6 +27,8 @@ static int handle(HttpRequest *req, void *arg)
     rq.content_type = http_header(req, "Content-Type");
     rq.body = http_body(req, &rq.body_len);
     rq.addr = http_client_ip(req);
+    if (rq.body_len > WHEP_MAX_OFFER)
+        return http_reply_error(req, 413, "the SDP offer is larger than 32 KiB");
     r = rtc_control_whep(sock, &rq, &rs, ctype, sizeof(ctype), allow, sizeof(allow), 5000);
     if (r == AVERROR(EINVAL))
         return http_reply_error(req, 400, "bad request head");
