@@ -29,6 +29,8 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS renditions(stream TEXT, id TEXT, kind TEXT, codec TEXT,"
     " width INTEGER, height INTEGER, sar TEXT, fps TEXT, sample_rate INTEGER,"
     " channels INTEGER, timescale INTEGER, bandwidth INTEGER, PRIMARY KEY(stream, id));"
+    "CREATE TABLE IF NOT EXISTS unpublished(stream TEXT PRIMARY KEY, reason TEXT NOT NULL,"
+    " at REAL NOT NULL);"
     "CREATE TABLE IF NOT EXISTS package_pending(stream TEXT, seq INTEGER, record TEXT,"
     " received REAL, done INTEGER DEFAULT 0, PRIMARY KEY(stream, seq));";
 
@@ -524,6 +526,35 @@ int catalog_pending_done(sqlite3 *db, const char *stream, int64_t seq)
 {
     return delete_where_seq(db, "UPDATE package_pending SET done = 1 WHERE stream = ? AND seq = ?",
                             stream, seq);
+}
+
+int catalog_unpublished_put(sqlite3 *db, const char *stream, const char *reason, double at)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (db_prepare(db, "INSERT OR REPLACE INTO unpublished(stream, reason, at) VALUES(?, ?, ?)",
+                   &st) < 0)
+        return AVERROR_EXTERNAL;
+    sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, at);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_rows_end(db, rc);
+}
+
+int catalog_unpublished_clear(sqlite3 *db, const char *stream)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (db_prepare(db, "DELETE FROM unpublished WHERE stream = ?", &st) < 0)
+        return AVERROR_EXTERNAL;
+    sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_rows_end(db, rc);
 }
 
 int catalog_pending_delete(sqlite3 *db, const char *stream, int64_t seq)

@@ -114,6 +114,11 @@ int catalog_edge_trim(sqlite3 *db, const char *stream, double end);
  * AVERROR(ENOENT) when not cached. */
 int catalog_edge_get(sqlite3 *db, const char *path, void **data, size_t *len, double *mtime);
 
+/* Streams that ended with nothing to watch (table unpublished), with the
+ * reason; cleared when the name publishes again. 0 or AVERROR. */
+int catalog_unpublished_put(sqlite3 *db, const char *stream, const char *reason, double at);
+int catalog_unpublished_clear(sqlite3 *db, const char *stream);
+
 /* The reorder buffer (package_pending). */
 int catalog_pending_put(sqlite3 *db, const char *stream, int64_t seq, const char *record,
                         double received);

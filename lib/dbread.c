@@ -17,7 +17,7 @@
 #include "dbread.h"
 #include "log.h"
 
-enum { ST_STREAM, ST_STREAMS, ST_EDGE, ST_COUNT };
+enum { ST_STREAM, ST_STREAMS, ST_EDGE, ST_UNPUBLISHED, ST_COUNT };
 
 static const char *const sql[ST_COUNT] = {
     [ST_STREAM] = "SELECT name, state, availability_start, segment_duration, next_seq, updated"
@@ -28,6 +28,8 @@ static const char *const sql[ST_COUNT] = {
                    " OR EXISTS (SELECT 1 FROM segments g WHERE g.stream = streams.name"
                    " AND NOT g.gap) ORDER BY state = 'live' DESC, name",
     [ST_EDGE] = "SELECT data, mtime FROM edge_cache WHERE path = ?1",
+    [ST_UNPUBLISHED] = "SELECT (SELECT COUNT(*) FROM unpublished),"
+                       " (SELECT COUNT(*) FROM segments WHERE gap)",
 };
 
 typedef struct Handle {
@@ -221,6 +223,28 @@ int dbread_streams(DbRead *d, DbStream **list, int *n)
     *list = l;
     *n = count;
     return 0;
+}
+
+int dbread_unpublished(DbRead *d, int64_t *streams, int64_t *segments)
+{
+    Handle *h = acquire(d);
+    sqlite3_stmt *st;
+    int r = 0;
+
+    *streams = *segments = 0;
+    if (!h)
+        return 0;
+    if ((st = stmt(h, ST_UNPUBLISHED))) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *streams = sqlite3_column_int64(st, 0);
+            *segments = sqlite3_column_int64(st, 1);
+            rc = sqlite3_step(st);
+        }
+        r = db_rows_end(h->db, rc);
+    }
+    release(d, h);
+    return r;
 }
 
 int dbread_edge(DbRead *d, const char *path, void **data, size_t *len, double *mtime)

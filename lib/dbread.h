@@ -41,6 +41,12 @@ int dbread_stream(DbRead *d, const char *name, DbStream *out);
  * by the caller with free (NULL when *n is 0). 0 or AVERROR. */
 int dbread_streams(DbRead *d, DbStream **list, int *n);
 
+/* What could not be published: *streams, the streams (broadcasts,
+ * archives) that ended with nothing to watch (table unpublished, written
+ * by live-package); *segments, the segments published as gaps (failed upstream,
+ * bad, or never arrived). Zeros without a db. 0 or AVERROR. */
+int dbread_unpublished(DbRead *d, int64_t *streams, int64_t *segments);
+
 /* The edge-cache blob for path (relative to OUT, e.g. "cam1/720p/42.m4s").
  * *data (freed by the caller with free), *len, *mtime (unix seconds).
  * AVERROR(ENOENT) on a miss. */

@@ -21,6 +21,7 @@ static atomic_uint_fast64_t waits_published, waits_timeout;
 static atomic_int_fast64_t connections;
 static atomic_uint_fast64_t overloads;
 static atomic_uint streams_live, streams_vod;
+static atomic_llong unpublished_streams, unpublished_segments;
 
 void metrics_response(unsigned status, uint64_t bytes)
 {
@@ -69,6 +70,12 @@ void metrics_set_streams(unsigned live, unsigned vod)
 {
     atomic_store(&streams_live, live);
     atomic_store(&streams_vod, vod);
+}
+
+void metrics_set_unpublished(int64_t streams, int64_t segments)
+{
+    atomic_store(&unpublished_streams, streams);
+    atomic_store(&unpublished_segments, segments);
 }
 
 int64_t metrics_waiting_now(void)
@@ -128,7 +135,15 @@ int metrics_render(char **out, size_t *len)
             "# HELP live_serve_streams Known streams by state.\n"
             "# TYPE live_serve_streams gauge\n"
             "live_serve_streams{state=\"live\"} %u\n"
-            "live_serve_streams{state=\"vod\"} %u\n",
+            "live_serve_streams{state=\"vod\"} %u\n"
+            "# HELP live_serve_streams_unpublished Streams with segments but none published"
+            " (nothing to watch: no rung, an unsupported codec, ...).\n"
+            "# TYPE live_serve_streams_unpublished gauge\n"
+            "live_serve_streams_unpublished %lld\n"
+            "# HELP live_serve_segments_unpublished Segments published as gaps (failed, bad or"
+            " missing), in the database.\n"
+            "# TYPE live_serve_segments_unpublished gauge\n"
+            "live_serve_segments_unpublished %lld\n",
             (unsigned long long)atomic_load(&bytes_sent),
             (unsigned long long)atomic_load(&cache_hits),
             (unsigned long long)atomic_load(&memory_hits),
@@ -138,7 +153,9 @@ int metrics_render(char **out, size_t *len)
             (unsigned long long)atomic_load(&waits_timeout),
             (long long)atomic_load(&connections),
             (unsigned long long)atomic_load(&overloads),
-            atomic_load(&streams_live), atomic_load(&streams_vod));
+            atomic_load(&streams_live), atomic_load(&streams_vod),
+            (long long)atomic_load(&unpublished_streams),
+            (long long)atomic_load(&unpublished_segments));
     if (fclose(f) != 0) {
         free(buf);
         return AVERROR(ENOMEM);

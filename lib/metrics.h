@@ -30,6 +30,8 @@ void metrics_overload(void);
 
 /* Set the gauge of known streams by state (set at each scrape). */
 void metrics_set_streams(unsigned live, unsigned vod);
+/* From the db: streams with nothing published, segments published as gaps. */
+void metrics_set_unpublished(int64_t streams, int64_t segments);
 
 /* Render everything into a new NUL-terminated buffer (*out, freed by
  * the caller with free). 0 or AVERROR(ENOMEM). */

@@ -48,6 +48,8 @@ typedef struct Stream {
     int finished;
     int64_t broadcast;          /* the presentation's broadcast id (live-pipe(5)), 0: none */
     char tag[24];               /* its tag in media file names (manifest_media_file) */
+    char why[256];              /* why its last gap was one (for the final report) */
+    char end_error[256];        /* the end record's error: why the input stopped */
 } Stream;
 
 typedef struct Package {
@@ -320,6 +322,7 @@ static int publish_gap(Package *p, Stream *s, int64_t seq, const char *why)
     if (catalog_segment_last(p->db, s->name, &prev) == 0)
         start = prev.start + prev.duration;
     log_warn("%s: segment %lld %s; published as a gap", s->name, (long long)seq, why);
+    snprintf(s->why, sizeof(s->why), "segment %lld %s", (long long)seq, why);
     if ((ret = db_begin(p->db)) < 0)
         return ret;
     if ((ret = ensure_stream(p, s, start, &cs)) < 0)
@@ -699,7 +702,16 @@ static int finalize(Package *p, Stream *s)
         return ret;
     if ((ret = catalog_stream_get(p->db, s->name, &cs)) < 0) {
         db_rollback(p->db);
-        log_info("%s: ended without segments", s->name);
+        if (s->end_error[0]) {
+            /* the input failed before its first segment: an unsupported
+             * codec, not media, ... */
+            log_error("%s: nothing published: %s", s->name, s->end_error);
+            p->bad = 1;
+            if ((ret = catalog_unpublished_put(p->db, s->name, s->end_error, clock_real())) < 0)
+                return ret;
+        } else {
+            log_info("%s: ended without segments", s->name);
+        }
         return catalog_pending_delete(p->db, s->name, s->next_seq) < 0 ? AVERROR_EXTERNAL : 0;
     }
     if ((ret = catalog_rendition_list(p->db, s->name, &rl, &nr)) < 0) {
@@ -709,7 +721,14 @@ static int finalize(Package *p, Stream *s)
     free(rl);
     snprintf(cs.state, sizeof(cs.state), "vod");
     cs.updated = clock_real();
-    if ((ret = catalog_stream_put(p->db, &cs)) < 0 ||
+    if (nr == 0)
+        ret = catalog_unpublished_put(p->db, s->name,
+                                      s->why[0] ? s->why : s->end_error[0] ? s->end_error
+                                      : "no segment could be published", cs.updated);
+    else
+        ret = catalog_unpublished_clear(p->db, s->name);
+    if (ret < 0 ||
+        (ret = catalog_stream_put(p->db, &cs)) < 0 ||
         (ret = catalog_pending_delete(p->db, s->name, s->next_seq)) < 0 ||
         (ret = db_commit(p->db)) < 0) {
         db_rollback(p->db);
@@ -717,8 +736,8 @@ static int finalize(Package *p, Stream *s)
     }
     if (nr == 0) {
         /* only gaps: no manifest, and live-serve does not list it */
-        log_error("%s: ended with none of its %lld segments published; nothing to watch",
-                  s->name, (long long)cs.next_seq);
+        log_error("%s: ended with none of its %lld segments published; nothing to watch%s%s",
+                  s->name, (long long)cs.next_seq, s->why[0] ? ": " : "", s->why);
         p->bad = 1;
         return 0;
     }
@@ -741,10 +760,13 @@ static int stream_advance(Package *p, Stream *s, int force)
             continue;
         }
         if (h->seq == s->next_seq) {
-            if (!strcmp(type, "end"))
+            if (!strcmp(type, "end")) {
+                const char *err = record_str(h->rec, "error");
+                snprintf(s->end_error, sizeof(s->end_error), "%s", err ? err : "");
                 ret = finalize(p, s);
-            else
+            } else {
                 ret = publish_segment(p, s, h->seq, h->rec);
+            }
             stream_pop(s);
             s->wait_since = 0;
             if (ret < 0)

@@ -414,6 +414,7 @@ static int handle_metrics(HttpRequest *req, void *arg)
     size_t len;
     int n, i, r;
     unsigned live = 0, vod = 0;
+    int64_t ustreams, usegments;
 
     if (s->nmetrics_allow &&
         !http_nets_contain(s->metrics_allow, s->nmetrics_allow, http_client_ip(req)))
@@ -425,6 +426,8 @@ static int handle_metrics(HttpRequest *req, void *arg)
         free(e);
     }
     metrics_set_streams(live, vod);
+    if (dbread_unpublished(s->db, &ustreams, &usegments) == 0)
+        metrics_set_unpublished(ustreams, usegments);
     if ((r = metrics_render(&text, &len)) < 0)
         return r;
     r = http_reply(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", "no-store",

@@ -189,6 +189,23 @@ int main(void)
            "peak never below the average");
     manifest_free(&m);
 
+    /* streams that ended with nothing to watch */
+    is_int(catalog_unpublished_put(db, "bad1", "no rung", 5.0), 0, "unpublished: put");
+    is_int(catalog_unpublished_put(db, "bad1", "codec", 6.0), 0, "unpublished: put again replaces");
+    is_int(catalog_unpublished_put(db, "bad2", "codec", 6.0), 0, "unpublished: another");
+    is_int(catalog_unpublished_clear(db, "bad2"), 0, "unpublished: clear");
+    ok(db_exec(db, "CREATE TEMP TABLE u AS SELECT group_concat(stream || ':' || reason) AS x"
+                   " FROM unpublished") == 0, "read back");
+    {
+        sqlite3_stmt *q;
+        const char *x = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT x FROM u", -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+            x = (const char *)sqlite3_column_text(q, 0);
+        ok(x && !strcmp(x, "bad1:codec"), "one row, the latest reason");
+        sqlite3_finalize(q);
+    }
+
     /* the window: segments ending by 4 s leave it */
     is_int(catalog_expire(db, "cam1", 4.0, 1000.0), 0, "expire");
     is_int(catalog_manifest_load(db, "cam1", &m), 0, "load after expiry");
