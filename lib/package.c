@@ -938,6 +938,15 @@ static int take_record(Package *p, json_t *rec, int from_db)
         }
         return 0;
     }
+    if (seq - s->next_seq > PACKAGE_MAX_SEQ_JUMP) {
+        /* one gap row per missing number would never end */
+        log_error("%s: segment %lld is more than %d after the next one (%lld); record refused",
+                  name, (long long)seq, PACKAGE_MAX_SEQ_JUMP, (long long)s->next_seq);
+        atomic_store(&p->bad, 1);
+        if (from_db)
+            catalog_pending_delete(p->db, name, seq);
+        return 0;
+    }
     if (!from_db) {
         char *text = json_dumps(rec, JSON_COMPACT);
         if (!text)

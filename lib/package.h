@@ -51,6 +51,11 @@ typedef struct PackageOptions {
  */
 int package_run(const PackageOptions *o);
 
+/* The largest jump of a record's seq past the next one to publish: every
+ * number skipped becomes a gap row, so a record further ahead (a seq of
+ * 9000000000000000) is refused as bad input, its stream going on. */
+#define PACKAGE_MAX_SEQ_JUMP 10000
+
 /* Reorder-buffer decision, for tests: given the next seq to publish, the
  * lowest pending seq (-1: none), how long the head has waited and the
  * timeout, return how many seqs to give up as gaps now (0 = wait). */
