@@ -4,6 +4,7 @@
  * transcode.h for the picture; audio is in audio.c, sizes in ladder.c.
  */
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ typedef struct Rung {
 
 struct Segment {
     const TranscodeOptions *o;
+    const json_t *rec;           /* the segment record (borrowed) */
     const char *rel;             /* the segment's path in the record */
     char path[PATH_MAX];
     AVFormatContext *in;
@@ -316,6 +318,48 @@ static void link_rung(Segment *s, Rung *prev, Rung *r)
         s->root[s->nroot++] = r;
 }
 
+/*
+ * The frame rate the encoders are told, the same for every segment of a
+ * steady source: the stream's rate from the segment record ("video":
+ * {"fps"}), else the segment file's; snapped to the nearest common rate
+ * within TRANSCODE_FPS_SNAP. A rate measured over one segment of
+ * millisecond timestamps (60 frames in 1.999 s: 30.015 fps) would else
+ * differ from segment to segment, and libx264 chooses the level from it:
+ * 1280x720 at 30 fps is exactly level 3.1's limit, at 30.015 level 3.2, so
+ * the 720p rung's SPS changed between segments of a steady source.
+ */
+static AVRational nominal_fps(const Segment *s)
+{
+    static const AVRational common[] = {
+        { 24000, 1001 }, { 24, 1 }, { 25, 1 }, { 30000, 1001 }, { 30, 1 }, { 48, 1 },
+        { 50, 1 }, { 60000, 1001 }, { 60, 1 }, { 100, 1 }, { 120000, 1001 }, { 120, 1 },
+        { 15, 1 }, { 12, 1 }, { 10, 1 },
+    };
+    const json_t *v = json_object_get(s->rec, "video");
+    const char *str = json_is_object(v) ? record_str(v, "fps") : NULL;
+    AVRational r = { 0, 0 }, snap = { 0, 0 };
+    double best = TRANSCODE_FPS_SNAP;
+    size_t i;
+
+    if (str && sscanf(str, "%d/%d", &r.num, &r.den) != 2)
+        r = (AVRational){ 0, 0 };
+    if (r.num <= 0 || r.den <= 0)
+        r = s->vst->avg_frame_rate.num > 0 ? s->vst->avg_frame_rate : s->vst->r_frame_rate;
+    if (r.num <= 0 || r.den <= 0 || av_q2d(r) > 1000 || av_q2d(r) < 1)
+        return (AVRational){ 30, 1 };
+    for (i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
+        double d = fabs(av_q2d(r) / av_q2d(common[i]) - 1);
+        if (d <= best) {
+            best = d;
+            snap = common[i];
+        }
+    }
+    if (snap.num)
+        return snap;
+    av_reduce(&r.num, &r.den, r.num, r.den, 1001000);
+    return r;
+}
+
 static int plan_video(Segment *s)
 {
     const AVCodecParameters *par = s->vst->codecpar;
@@ -326,9 +370,7 @@ static int plan_video(Segment *s)
     int i, ret, any_pass = 0;
     Rung *prev = NULL;
 
-    s->fps = s->vst->avg_frame_rate.num > 0 ? s->vst->avg_frame_rate : s->vst->r_frame_rate;
-    if (s->fps.num <= 0 || s->fps.den <= 0 || av_q2d(s->fps) > 1000)
-        s->fps = (AVRational){ 30, 1 };
+    s->fps = nominal_fps(s);
     s->start_pts = INT64_MAX;
     if (!(s->kf = malloc((size_t)s->nv * sizeof(*s->kf))))
         return AVERROR(ENOMEM);
@@ -968,6 +1010,7 @@ int transcode_segment(const TranscodeOptions *o, const json_t *seg, json_t **out
         return AVERROR(ENOMEM);
     s->o = o;
     s->rel = record_str(seg, "path");
+    s->rec = seg;
     s->seconds = record_num(seg, "duration", 0);
     if (!s->rel || !record_path_ok(s->rel)) {
         s->rel = "(no path)";

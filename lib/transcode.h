@@ -30,6 +30,9 @@
 #define TRANSCODE_DEFAULT_PRESET "veryfast"
 #define TRANSCODE_DEFAULT_GOP 2.0
 #define TRANSCODE_DEFAULT_AUDIO_BITRATE 128000
+/* A frame rate within this fraction of a common one (30, 30000/1001,
+ * 25, ...) is taken as that one. */
+#define TRANSCODE_FPS_SNAP 0.005
 /* VBV buffer = this many seconds of the rung's bit rate. */
 #define TRANSCODE_BUFSIZE_SECONDS 2
 
