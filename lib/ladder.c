@@ -241,7 +241,8 @@ int ladder_fit(const Ladder *ladder, int exact, int width, int height, AVRationa
         return 0;
     if (!near && ladder->n > 0)
         near = &ladder->rung[ladder->n - 1];     /* the smallest rung */
-    else if (near && (int64_t)src_short * 100 < (int64_t)top * (100 + LADDER_SOURCE_ABOVE_PERCENT))
+    else if (near && (!near->lines ||    /* an explicit WxH top rung is meant */
+                      (int64_t)src_short * 100 < (int64_t)top * (100 + LADDER_SOURCE_ABOVE_PERCENT)))
         return 0;
     if (!near)
         return 0;

@@ -28,8 +28,9 @@
  * larger than the source, and — unless the ladder is exact — a rung at
  * the source's own size when no rung is left (a 320x240 source under
  * 1080p,720p,480p) or when the source's shorter side is at least
- * LADDER_SOURCE_ABOVE_PERCENT above the largest rung left (1600x900 over
- * 720p). That rung is "Np", N the source's shorter side made even; its
+ * LADDER_SOURCE_ABOVE_PERCENT above the largest rung left when that is an
+ * "Np" rung (1600x900 over 720p; an explicit WxH top rung is taken as
+ * meant). That rung is "Np", N the source's shorter side made even; its
  * bit rate is the nearest rung's scaled by the ratio of picture areas,
  * (N / lines of that rung)^2, at least LADDER_MIN_BITRATE.
  */

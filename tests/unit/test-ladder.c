@@ -152,6 +152,9 @@ int main(void)
         is_int(n, 2, "exact: 1600x900 gets 720p and 480p");
         ladder_fit(&l, 1, 320, 240, (AVRational){ 1, 1 }, f, &n);
         is_int(n, 0, "exact: 320x240 gets no rung");
+        ladder_parse("200x150:300k,320x120:300k", &l, &why);
+        ladder_fit(&l, 0, 320, 240, (AVRational){ 1, 1 }, f, &n);
+        is_int(n, 2, "an explicit WxH top rung: nothing added above it");
         ladder_parse("240p:50k", &l, &why);
         ladder_fit(&l, 0, 100, 60, (AVRational){ 1, 1 }, f, &n);
         ok(n == 1 && f[0].rung.bitrate == LADDER_MIN_BITRATE, "a tiny source's rung: the least bit rate");
