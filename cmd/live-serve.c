@@ -43,6 +43,8 @@ static void usage(FILE *f)
         "                              peers (an edge); repeatable; nobody's by default\n"
         "      --metrics-allow ADDR[/BITS]  answer /metrics only to these clients;\n"
         "                              repeatable (default: everyone)\n"
+        "      --position-rate N       position writes per second per session, after a\n"
+        "                              burst of 20 (default 1; 0: no limit)\n"
         "  -T, --threads N             event-loop threads (default: one per CPU)\n"
         "  -W, --max-waiting N         requests waiting for segments at most (default 8192)\n"
         "  -w, --max-wait SECONDS      longest wait for a segment (default 15)\n"
@@ -60,7 +62,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_ASSETS = LIVE_OPT_OWN, OPT_NO_DB, OPT_BODY_TIMEOUT, OPT_TRUSTED_PROXY,
-       OPT_METRICS_ALLOW, OPT_RTC };
+       OPT_METRICS_ALLOW, OPT_RTC, OPT_POSITION_RATE };
 
 static const struct option options[] = {
     { "listen",            required_argument, NULL, 'l' },
@@ -77,6 +79,7 @@ static const struct option options[] = {
     { "body-timeout",      required_argument, NULL, OPT_BODY_TIMEOUT },
     { "trusted-proxy",     required_argument, NULL, OPT_TRUSTED_PROXY },
     { "metrics-allow",     required_argument, NULL, OPT_METRICS_ALLOW },
+    { "position-rate",     required_argument, NULL, OPT_POSITION_RATE },
     { "threads",           required_argument, NULL, 'T' },
     { "max-waiting",       required_argument, NULL, 'W' },
     { "max-wait",          required_argument, NULL, 'w' },
@@ -146,6 +149,10 @@ int main(int argc, char **argv)
                 http_parse_net(optarg, &cfg.metrics_allow[cfg.nmetrics_allow]) < 0)
                 goto bad_net;
             cfg.nmetrics_allow++;
+            break;
+        case OPT_POSITION_RATE:
+            if (parse_double(optarg, 0, 1e6, &cfg.position_rate) < 0)
+                goto bad;
             break;
         case 'T':
             if (parse_int(optarg, 1, 256, &n) < 0)

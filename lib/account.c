@@ -37,7 +37,7 @@
 enum {
     ST_USER_ADD, ST_USER_DEL, ST_USER_GET, ST_USER_LIST, ST_USER_PASSWD,
     ST_SESSION_ADD, ST_SESSION_GET, ST_SESSION_TOUCH, ST_SESSION_DEL,
-    ST_SESSION_EXPIRE, ST_SESSION_DROP, ST_SESSION_USER_DEL, ST_POS_GET, ST_POS_SET, ST_POS_LIST, ST_COUNT
+    ST_SESSION_EXPIRE, ST_SESSION_DROP, ST_SESSION_USER_DEL, ST_POS_TRIM, ST_POS_GET, ST_POS_SET, ST_POS_LIST, ST_COUNT
 };
 
 static const char *const statements[ST_COUNT] = {
@@ -63,6 +63,10 @@ static const char *const statements[ST_COUNT] = {
     [ST_POS_SET] = "INSERT INTO positions(user_id, stream, seconds, updated) "
                    "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(user_id, stream) "
                    "DO UPDATE SET seconds = excluded.seconds, updated = excluded.updated",
+    /* keep a user's ?2 most recent positions */
+    [ST_POS_TRIM] = "DELETE FROM positions WHERE user_id = ?1 AND stream IN "
+                    "(SELECT stream FROM positions WHERE user_id = ?1 "
+                    "ORDER BY updated DESC, stream LIMIT -1 OFFSET ?2)",
     [ST_POS_LIST] = "SELECT stream, seconds, updated FROM positions "
                     "WHERE user_id = ?1 ORDER BY stream",
 };
@@ -134,6 +138,20 @@ double account_now(const Account *a)
     return a->cfg.now ? a->cfg.now() : clock_real();
 }
 
+int account_position_write_allowed(Account *a, const char *token, double *retry_after)
+{
+    RateLimitKey k = { 's', token, a->cfg.position_burst, a->cfg.position_period };
+    double wait = 0;
+    int ret = 0;
+
+    if (a->cfg.position_period > 0)
+        ret = ratelimit_take(a->limit, &k, 1, account_now(a), &wait);
+
+    if (retry_after)
+        *retry_after = wait;
+    return ret;
+}
+
 double account_session_ttl(const Account *a)
 {
     return a->cfg.session_ttl;
@@ -152,6 +170,8 @@ void account_config_default(AccountConfig *cfg)
     cfg->ip_burst = 20;
     cfg->ip_period = 3;     /* then 20 a minute */
     cfg->slow_max = 2;
+    cfg->position_burst = ACCOUNT_POSITION_BURST;
+    cfg->position_period = ACCOUNT_POSITION_PERIOD;
 }
 
 int account_schema(sqlite3 *db)
@@ -860,6 +880,16 @@ static void commit_batch(void *ctx, GroupCommitItem *batch)
         it->ret = rc == SQLITE_DONE ? 0 : step_error(a, rc, "saving a position or session");
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
+        if (w->kind == WRITE_POSITION && it->ret == 0 && sqlite3_changes(a->db)) {
+            st = a->st[ST_POS_TRIM];   /* the oldest beyond the cap go */
+            sqlite3_bind_int64(st, 1, w->user_id);
+            sqlite3_bind_int(st, 2, ACCOUNT_MAX_POSITIONS);
+            rc = sqlite3_step(st);
+            if (rc != SQLITE_DONE)
+                it->ret = step_error(a, rc, "trimming positions");
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+        }
     }
     if (ret == 0 && (ret = db_commit(a->db)) < 0) {
         db_rollback(a->db);

@@ -62,6 +62,13 @@
 #define ACCOUNT_STREAM_MAX 255   /* bytes of a stream name */
 #define ACCOUNT_PASSWORD_MAX 1024
 #define ACCOUNT_SECONDS_MAX 1e9  /* largest position, in seconds */
+/* Positions kept per user: writing one more evicts the least recently
+ * updated. */
+#define ACCOUNT_MAX_POSITIONS 1000
+/* Position writes per session by default: a burst, then one every period
+ * seconds (the player saves every 5 s, and on pause, seek and leave). */
+#define ACCOUNT_POSITION_BURST 20
+#define ACCOUNT_POSITION_PERIOD 1.0
 
 typedef struct AccountConfig {
     double session_ttl;      /* seconds of inactivity until a session expires */
@@ -74,6 +81,8 @@ typedef struct AccountConfig {
     double user_burst, user_period;
     double ip_burst, ip_period;
     double slow_max;         /* longest slow-down of one attempt, seconds */
+    /* Position writes per session: burst, then one every period (0: no limit). */
+    double position_burst, position_period;
     /* The clock, unix seconds; NULL for the real one (tests move time). */
     double (*now)(void);
 } AccountConfig;
@@ -151,7 +160,13 @@ int account_session(Account *a, const char *token, AccountUser *user, int *refre
 /* Delete the session (ENOENT when there was none). */
 int account_logout(Account *a, const char *token);
 
-/* Positions of a user, by id (from account_session) ... */
+/* Whether the session of token may write a position now (its own rate,
+ * position_burst then one every position_period): 0, or
+ * EAGAIN with *retry_after (may be NULL) the seconds to wait. */
+int account_position_write_allowed(Account *a, const char *token, double *retry_after);
+
+/* Positions of a user, by id (from account_session); at most
+ * ACCOUNT_MAX_POSITIONS per user, the least recently updated evicted ... */
 int account_position_get(Account *a, int64_t user_id, const char *stream,
                          AccountPosition *pos);
 int account_position_set(Account *a, int64_t user_id, const char *stream,

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "parse.h"
+#include "record.h"
 
 int api_match(const char *path)
 {
@@ -310,6 +311,15 @@ static int do_position(Account *acct, const ApiRequest *req, ApiResponse *resp,
             return reply_error(resp, 500, "reading the position failed");
         return reply(resp, 200, position_json(&p));
     }
+    if (record_stream_rule(stream))   /* no stream could have this name */
+        return reply_error(resp, 404, "not a stream name");
+    {
+        double wait = 0;
+        if (req->token && account_position_write_allowed(acct, req->token, &wait) < 0) {
+            resp->retry_after = wait < 1 ? 1 : (int)ceil(wait);
+            return reply_error(resp, 429, "too many position writes");
+        }
+    }
     if (body_seconds(req, &seconds) < 0)
         return reply_error(resp, 400, "expected {\"seconds\": 0 to 1e9}");
     if (req->defer_write) {
@@ -327,22 +337,39 @@ static int do_position(Account *acct, const ApiRequest *req, ApiResponse *resp,
     return reply(resp, 204, NULL);
 }
 
+/* GET /api/positions[?limit=N][&after=STREAM]: a page of the user's
+ * positions ordered by stream, with "next" (the after= of the next page)
+ * when there are more. */
 static int do_positions(Account *acct, const ApiRequest *req, ApiResponse *resp)
 {
+    char after[ACCOUNT_STREAM_MAX + 1] = "", num[16];
+    const char *q = req->query ? req->query : "";
     AccountUser u;
     AccountPosition *v = NULL;
-    json_t *arr;
-    int i, n = 0;
+    json_t *arr, *obj;
+    int i, n = 0, limit = API_POSITIONS_PAGE, shown = 0;
 
     if (session(acct, req, resp, &u) < 0)
         return 0;
+    if (form_get(q, strlen(q), "limit", num, sizeof(num)) == 0 &&
+        parse_int(num, 1, API_POSITIONS_PAGE_MAX, &limit) < 0)
+        return reply_error(resp, 400, "limit: 1 to 1000");
+    if (form_get(q, strlen(q), "after", after, sizeof(after)) == AVERROR(EINVAL))
+        return reply_error(resp, 400, "bad after=");
     if (account_position_list(acct, u.id, &v, &n) < 0)
         return reply_error(resp, 500, "listing positions failed");
     arr = json_array();
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n && shown < limit; i++) {
+        if (after[0] && strcmp(v[i].stream, after) <= 0)
+            continue;
         json_array_append_new(arr, position_json(&v[i]));
+        shown++;
+    }
+    obj = json_pack("{s:o}", "positions", arr);
+    if (obj && i < n && shown == limit)
+        json_object_set_new(obj, "next", json_string(v[i - 1].stream));
     free(v);
-    return reply(resp, 200, json_pack("{s:o}", "positions", arr));
+    return reply(resp, 200, obj);
 }
 
 int api_handle(Account *acct, const ApiRequest *req, ApiResponse *resp)
@@ -565,6 +592,7 @@ static int api_http(HttpRequest *hr, void *arg)
     p->req.path = p->path;
     p->req.token = p->token[0] ? p->token : NULL;
     p->req.content_type = http_header(hr, "Content-Type");
+    p->req.query = http_query_string(hr);
     p->req.ip = p->ip[0] ? p->ip : NULL;
     p->req.https = http_is_https(hr);
     p->req.defer_write = 1;
@@ -624,9 +652,16 @@ static int api_off(HttpRequest *hr, void *arg)
                       "{\"error\":\"accounts unavailable\"}", 32);
 }
 
-int api_start(const char *db, HttpServer *srv, Account **acct)
+int api_start(const char *db, double position_rate, HttpServer *srv, Account **acct)
 {
-    if (account_open(db, NULL, acct) < 0) {   /* the reason is logged */
+    AccountConfig cfg;
+
+    account_config_default(&cfg);
+    if (position_rate > 0)
+        cfg.position_period = 1 / position_rate;
+    else if (position_rate == 0)
+        cfg.position_period = 0;   /* no limit */
+    if (account_open(db, &cfg, acct) < 0) {   /* the reason is logged */
         log_warn("%s: login and resume are off; video is served as usual", db);
         return http_route(srv, NULL, API_PREFIX, HTTP_ROUTE_PREFIX, api_off, NULL);
     }

@@ -11,7 +11,11 @@
  *   GET  /api/me             200 {"user":U}; 401
  *   GET  /api/position/NAME  200 {"stream":NAME,"seconds":S,"updated":T}; 404; 401
  *   PUT  /api/position/NAME  {"seconds":S} (also POST, for sendBeacon); 204; 401
- *   GET  /api/positions      200 {"positions":[{"stream","seconds","updated"},...]}
+ *   GET  /api/positions      ?limit=N&after=STREAM: 200 {"positions":[{"stream",
+ *                            "seconds","updated"},...], "next":STREAM when more}
+ * Position writes: only names a stream could have (record_stream_rule;
+ * 404), ACCOUNT_POSITION_BURST per session then one a second (429), at
+ * most ACCOUNT_MAX_POSITIONS per user (the least recently updated go).
  *
  * The session travels in the cookie "live_session" (HttpOnly,
  * SameSite=Strict, Path=/, Max-Age = the session lifetime; Secure when the
@@ -32,6 +36,9 @@
 
 #define API_PREFIX "/api/"
 #define API_COOKIE "live_session"
+/* /api/positions: positions per page by default, and at most (?limit=). */
+#define API_POSITIONS_PAGE 100
+#define API_POSITIONS_PAGE_MAX 1000
 /* The largest request body accepted (413 beyond). */
 #define API_MAX_BODY 4096
 
@@ -40,6 +47,7 @@ typedef struct ApiRequest {
     const char *path;         /* decoded path, e.g. "/api/position/cam1" */
     const char *token;        /* the live_session cookie's value, or NULL */
     const char *content_type; /* or NULL */
+    const char *query;        /* the raw query string (after '?'), or NULL */
     const char *body;         /* body_len bytes, need not be NUL-terminated */
     size_t body_len;
     const char *ip;           /* the client, for rate limiting; or NULL */
@@ -81,10 +89,12 @@ struct HttpServer;
 int api_routes(Account *acct, struct HttpServer *srv);
 
 /* For live-serve: open the accounts in the database at db (creating its
+ * tables; position_rate: position writes per second per session, 0 for
+ * no limit, negative for the default)
  * tables) into *acct and add the routes. When it cannot be opened
  * (read-only, say) the API answers 503 and the rest of the server works:
  * *acct stays NULL and 0 is returned. Close *acct after the server. */
-int api_start(const char *db, struct HttpServer *srv, Account **acct);
+int api_start(const char *db, double position_rate, struct HttpServer *srv, Account **acct);
 
 /* Before the server stops: wait for the logins in progress and the
  * queued position writes, whose suspended requests are then resumed

@@ -397,6 +397,12 @@ static void addr_release(HttpServer *srv, const char *ip)
 
 const char *http_method(const HttpRequest *req) { return req->method ? req->method : ""; }
 const char *http_path(const HttpRequest *req) { return req->path; }
+
+const char *http_query_string(const HttpRequest *req)
+{
+    const char *q = strchr(req->target, '?');
+    return q ? q + 1 : "";
+}
 const char *http_client_ip(const HttpRequest *req) { return req->ip; }
 const char *http_peer_ip(const HttpRequest *req) { return req->peer; }
 int http_is_https(const HttpRequest *req) { return req->https; }

@@ -122,6 +122,7 @@ void http_server_quiesce(HttpServer *srv);
 /* Request fields. Strings are owned by the request. */
 const char *http_method(const HttpRequest *req);
 const char *http_path(const HttpRequest *req);       /* raw, without "?query" */
+const char *http_query_string(const HttpRequest *req); /* raw, after '?'; "" if none */
 const char *http_header(const HttpRequest *req, const char *name); /* NULL if absent */
 /* The client: the peer's address, or behind a trusted proxy the address
  * its X-Forwarded-For names (the rightmost one that is not a trusted

@@ -34,6 +34,7 @@ void serve_config_defaults(ServeConfig *cfg)
     cfg->manifest_max_age = 1;
     cfg->default_duration = 10;
     cfg->memory_cache = (size_t)256 << 20;
+    cfg->position_rate = -1;
 }
 
 /* Open the access log as fd (reopened on SIGHUP onto the same number). */
@@ -124,7 +125,7 @@ int serve_run(const ServeConfig *cfg)
         (site_metrics_allow(site, c.metrics_allow, c.nmetrics_allow), 0) ||
         (r = http_server_new(&c.http, &srv)) < 0 ||
         (r = site_routes(site, srv)) < 0 ||
-        (c.db && (r = api_start(c.db, srv, &acct)) < 0) ||   /* login and resume */
+        (c.db && (r = api_start(c.db, c.position_rate, srv, &acct)) < 0) ||   /* login and resume */
         (c.rtc && (r = whepproxy_routes(srv, c.rtc)) < 0) || /* WebRTC signalling */
         /* the catch-all last: routes are tried in the order added */
         (r = http_route(srv, "GET", "/", HTTP_ROUTE_PREFIX, origin_handle, origin)) < 0 ||

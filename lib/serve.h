@@ -24,6 +24,7 @@ typedef struct ServeConfig {
     size_t memory_cache;         /* bytes of segments kept in memory (0: none) */
     HttpNet metrics_allow[HTTP_MAX_NETS]; /* /metrics only for these (none: all) */
     unsigned nmetrics_allow;
+    double position_rate;        /* position writes/s per session; 0: no limit; <0: default */
     const char *rtc;             /* live-rtc's control socket: /whep/ goes there (NULL: none) */
 } ServeConfig;
 

@@ -134,14 +134,41 @@ int main(void)
            "no session: 401");
     is_int(call("DELETE", "/api/position/vod", tok, NULL, NULL, NULL), 405, "DELETE: 405");
     is_str(resp.allow, "GET, PUT, POST", "Allow");
-    is_int(call("PUT", "/api/position/caf\xc3\xa9 'x'; y", tok, NULL, "{\"seconds\":3}", NULL), 204,
-           "odd stream name");
-    call("GET", "/api/position/caf\xc3\xa9 'x'; y", tok, NULL, NULL, NULL);
-    is_str(body_str("stream", buf, sizeof(buf)), "caf\xc3\xa9 'x'; y", "odd stream verbatim");
+    is_int(call("PUT", "/api/position/caf\xc3\xa9 'x'; y", tok, NULL, "{\"seconds\":3}", NULL), 404,
+           "a name no stream can have: 404");
+    is_int(call("PUT", "/api/position/watch", tok, NULL, "{\"seconds\":3}", NULL), 404,
+           "a name live-serve routes: 404");
+    is_int(call("PUT", "/api/position/cam-2.b_x", tok, NULL, "{\"seconds\":3}", NULL), 204,
+           "a plausible stream name: 204");
+    call("GET", "/api/position/cam-2.b_x", tok, NULL, NULL, NULL);
+    is_str(body_str("stream", buf, sizeof(buf)), "cam-2.b_x", "stream verbatim");
     is_int(call("GET", "/api/positions", tok, NULL, NULL, NULL), 200, "positions list");
     j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
     is_int(json_array_size(json_object_get(j, "positions")), 2, "two positions");
+    ok(!json_object_get(j, "next"), "one page: no next");
     json_decref(j);
+    {   /* pages of one */
+        ApiRequest req = { .method = "GET", .path = "/api/positions", .token = tok,
+                           .query = "limit=1" };
+        api_response_clear(&resp);
+        api_handle(acct, &req, &resp);
+        j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
+        is_int(json_array_size(json_object_get(j, "positions")), 1, "limit=1: one position");
+        is_str(json_string_value(json_object_get(j, "next")), "cam-2.b_x", "and next");
+        json_decref(j);
+        req.query = "limit=1&after=cam-2.b_x";
+        api_response_clear(&resp);
+        api_handle(acct, &req, &resp);
+        j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
+        is_str(json_string_value(json_object_get(json_array_get(json_object_get(j, "positions"), 0),
+                                                 "stream")), "vod", "the next page");
+        ok(!json_object_get(j, "next"), "the last page: no next");
+        json_decref(j);
+        req.query = "limit=5000";
+        api_response_clear(&resp);
+        api_handle(acct, &req, &resp);
+        is_int(resp.status, 400, "limit=5000: 400");
+    }
 
     /* bob sees only his own */
     is_int(call("POST", "/api/login", NULL, "application/x-www-form-urlencoded",
