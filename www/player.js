@@ -3,7 +3,11 @@
  *
  * Plays NAME's DASH manifest with dash.js where Media Source Extensions
  * exist; otherwise the HLS playlists natively (Safari) or with hls.js.
- * ?player=dash|hls|native forces one; ?t=SECONDS starts there, in
+ * ?player=dash|hls|native forces one; ?player=webrtc plays in real
+ * time over WebRTC (WHEP: POST /whep/NAME, DELETE on leaving) and falls
+ * back to DASH/HLS when that fails (no WebRTC, UDP blocked, no live-rtc);
+ * there the quality menu, the DVR bar and resume do not apply, and the
+ * page says so. ?t=SECONDS starts there, in
  * seconds from the stream's start (the DVR window of a live stream, or
  * anywhere in a finished one). Without ?t= a live stream starts where
  * its manifests say (HOLD-BACK behind the playlist's end, the MPD's
@@ -39,8 +43,10 @@
         return d / 2 + Math.random() * d / 2;
     }
 
-    let engine = null;       /* 'dash' | 'hls' | 'native' */
+    let engine = null;       /* 'dash' | 'hls' | 'native' | 'webrtc' */
     let dash = null, hls = null;
+    let pc = null, whepSession = null;
+    const rtcOk = typeof RTCPeerConnection !== 'undefined';
     let dragging = false;
 
     document.title = name + ' — live';
@@ -177,6 +183,94 @@
         fillQualities();
     }
 
+    /* ---- real time: WebRTC over WHEP ---- */
+
+    function leaveWhep() {
+        if (whepSession) {
+            fetch(whepSession, { method: 'DELETE', keepalive: true }).catch(() => {});
+            whepSession = null;
+        }
+        if (pc) {
+            pc.close();
+            pc = null;
+        }
+    }
+
+    function rtcFallback(why) {
+        leaveWhep();
+        engine = null;
+        video.srcObject = null;
+        document.body.classList.remove('rtc');
+        status('Real-time playback failed (' + why + '); playing DASH/HLS instead.', true);
+        startHttp(null);
+        window.livePlayer.fallback = why;
+    }
+
+    async function startWebrtc() {
+        engine = 'webrtc';
+        document.body.classList.add('rtc');
+        $('rtcnote').hidden = false;
+        status('Connecting in real time…');
+        let connected = false;
+        try {
+            pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+            pc.addTransceiver('video', { direction: 'recvonly' });
+            pc.addTransceiver('audio', { direction: 'recvonly' });
+            const stream = new MediaStream();
+            pc.ontrack = (e) => {
+                stream.addTrack(e.track);
+                if (video.srcObject !== stream)
+                    video.srcObject = stream;
+                play();
+            };
+            pc.onconnectionstatechange = () => {
+                if (!pc)
+                    return;
+                if (pc.connectionState === 'connected') {
+                    connected = true;
+                    status('');
+                } else if (pc.connectionState === 'failed') {
+                    if (connected)
+                        status('Real-time connection lost.', true);
+                    else
+                        rtcFallback('no connection');
+                }
+            };
+            await pc.setLocalDescription(await pc.createOffer());
+            /* Send the offer once the host candidates are in it (the
+             * server is ICE-lite: it only needs our credentials, but a
+             * complete offer costs little). At most 2 s. */
+            await new Promise((resolve) => {
+                if (pc.iceGatheringState === 'complete')
+                    return resolve();
+                const t = setTimeout(resolve, 2000);
+                pc.addEventListener('icegatheringstatechange', () => {
+                    if (pc && pc.iceGatheringState === 'complete') {
+                        clearTimeout(t);
+                        resolve();
+                    }
+                });
+            });
+            let r;
+            for (let n = 1; ; n++) {   /* 503 while the stream's media starts */
+                r = await fetch('/whep/' + encodeURIComponent(name), {
+                    method: 'POST', headers: { 'Content-Type': 'application/sdp' },
+                    body: pc.localDescription.sdp });
+                if (r.status !== 503 || n >= 6)
+                    break;
+                await new Promise((res) => setTimeout(res, backoff(n)));
+            }
+            if (r.status !== 201)
+                return rtcFallback('server said ' + r.status + ': ' + (await r.text()).trim());
+            whepSession = new URL(r.headers.get('Location'), location.href).href;
+            await pc.setRemoteDescription({ type: 'answer', sdp: await r.text() });
+            window.addEventListener('pagehide', leaveWhep);
+            setTimeout(() => { if (pc && !connected) rtcFallback('no connection within 10 s'); }, 10000);
+        } catch (e) {
+            rtcFallback(e.message);
+        }
+    }
+
     /* Start playing. Where the browser refuses sound without a gesture,
      * play muted (the mute button says so) rather than sit paused. */
     function play() {
@@ -250,6 +344,8 @@
     /* ---- live, DVR and the seek bar ---- */
 
     function isLive() {
+        if (engine === 'webrtc')
+            return true;
         if (engine === 'dash' && dash)
             return dash.isDynamic();
         if (engine === 'hls' && hls) {
@@ -270,6 +366,8 @@
     }
 
     function seek(t) {
+        if (engine === 'webrtc')
+            return;   /* real time has no DVR */
         const [a, b] = range();
         video.currentTime = Math.min(Math.max(t, a), b);
     }
@@ -339,17 +437,18 @@
 
     /* ---- start ---- */
 
-    function start() {
+    /* DASH, HLS or native HLS, as the browser allows; want forces one. */
+    function startHttp(want) {
         const hasMse = 'MediaSource' in window || 'ManagedMediaSource' in window;
         const nativeHls = !!video.canPlayType('application/vnd.apple.mpegurl');
         const hlsOk = typeof Hls !== 'undefined' && Hls.isSupported();
         const dashOk = typeof dashjs !== 'undefined' && hasMse;
         try {
-            if (wanted === 'native' || (!wanted && !hasMse && nativeHls))
+            if (want === 'native' || (!want && !hasMse && nativeHls))
                 startNative();
-            else if (wanted === 'hls' && hlsOk)
+            else if (want === 'hls' && hlsOk)
                 startHls();
-            else if (dashOk && wanted !== 'hls')
+            else if (dashOk && want !== 'hls')
                 startDash();
             else if (hlsOk)
                 startHls();
@@ -362,16 +461,35 @@
         }
     }
 
+    function start() {
+        /* the switch between real time and DASH/HLS, where WebRTC exists */
+        const sw = $('rtcswitch');
+        const other = new URLSearchParams(location.search);
+        if (wanted === 'webrtc')
+            other.delete('player');
+        else
+            other.set('player', 'webrtc');
+        sw.href = location.pathname + (other.toString() ? '?' + other : '');
+        sw.textContent = wanted === 'webrtc' ? 'DASH/HLS (DVR, qualities)' : 'Real time (WebRTC)';
+        sw.hidden = !rtcOk;
+        if (wanted === 'webrtc' && rtcOk)
+            startWebrtc();
+        else if (wanted === 'webrtc')
+            rtcFallback('this browser has no WebRTC');
+        else
+            startHttp(wanted);
+    }
+
     window.livePlayer = {
         get engine() { return engine; },
         name, video, isLive, qualities, quality, setQuality, seek, goLive, range,
         position: () => video.currentTime,
-        dash: () => dash, hls: () => hls,
+        dash: () => dash, hls: () => hls, pc: () => pc, fallback: null,
     };
 
     /* The login and resume code (resume.js) picks the start time: ?t=,
      * else a logged-in viewer's saved position. */
-    if (window.liveResume)
+    if (window.liveResume && wanted !== 'webrtc')
         window.liveResume.startTime().then((t) => {
             if (t !== null && isFinite(t))
                 startAt = t;

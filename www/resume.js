@@ -78,6 +78,9 @@
     /* ---- saving ---- */
 
     function position() {
+        /* real time (WebRTC) has no position in the stream to resume at */
+        if (window.livePlayer && window.livePlayer.engine === 'webrtc')
+            return null;
         return video && isFinite(video.currentTime) ? video.currentTime : null;
     }
 
