@@ -17,7 +17,7 @@ export NODE_PATH=$TOP/node_modules
 
 RTMP=$(free_port) HTTP=$(free_port)
 URL=http://127.0.0.1:$HTTP
-LIVE_INGEST_OPTS="-g 2" bg "$TOP/scripts/live-pipeline" -q -r 127.0.0.1:$RTMP -l 127.0.0.1:$HTTP \
+LIVE_INGEST_OPTS="-g 2" bg "$TOP/scripts/live-pipeline" -q -r 127.0.0.1:$RTMP -l 127.0.0.1:$HTTP -u 127.0.0.1:0 \
     -d "$T/live" -s 2 -L 360p:1500k,144p:120k -p ultrafast
 pipe=$!
 wait_for 10 curl -sf -o /dev/null "$URL/time"

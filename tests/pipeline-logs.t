@@ -9,7 +9,7 @@ done
 plan 5
 
 RTMP=$(free_port) HTTP=$(free_port)
-bg "$TOP/scripts/live-pipeline" -r 127.0.0.1:$RTMP -l 127.0.0.1:$HTTP -d "$T/live" -s 1 \
+bg "$TOP/scripts/live-pipeline" -r 127.0.0.1:$RTMP -l 127.0.0.1:$HTTP -u 127.0.0.1:0 -d "$T/live" -s 1 \
     -L 144p:120k -p ultrafast 2> "$T/pipeline.err"
 pipe=$!
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$HTTP/time"
