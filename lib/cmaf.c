@@ -455,9 +455,17 @@ typedef struct Reader {
 static int reader_open(Reader *r)
 {
     char eb[AV_ERROR_MAX_STRING_SIZE];
+    AVDictionary *opts = NULL;
     int ret;
 
-    if ((ret = avformat_open_input(&r->fmt, r->path, NULL, NULL)) < 0) {
+    /* A rendition may come from another host (live-farm): only the
+     * containers a transcoder writes, and only local files, so a crafted
+     * file cannot make a demuxer (hls, concat, image2...) open others. */
+    av_dict_set(&opts, "format_whitelist", CMAF_INPUT_FORMATS, 0);
+    av_dict_set(&opts, "protocol_whitelist", "file", 0);
+    ret = avformat_open_input(&r->fmt, r->path, NULL, &opts);
+    av_dict_free(&opts);
+    if (ret < 0) {
         log_error("%s: cannot open: %s", r->path, log_averr(ret, eb, sizeof(eb)));
         return ret;
     }

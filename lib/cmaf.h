@@ -34,6 +34,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The containers a rendition file may be in (libavformat's names): those
+ * live-transcode and ffmpeg write renditions in. Others are refused. */
+#define CMAF_INPUT_FORMATS "mov,mp4,m4a,3gp,3g2,mj2,nut,matroska,webm,flv,mpegts"
+
 enum CmafKind { CMAF_VIDEO = 1, CMAF_AUDIO = 2 };
 
 #define CMAF_VIDEO_TIMESCALE 90000
