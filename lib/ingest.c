@@ -1121,12 +1121,135 @@ static int open_listener(Server *s)
     return 0;
 }
 
+/* The signals the loop takes through its signalfd (blocked, old mask in
+ * *old), the epoll set with the listener and the signalfd in it. */
+static int server_start(Server *s, sigset_t *old)
+{
+    sigset_t mask;
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, old);
+    s->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    s->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (s->sfd < 0 || s->ep < 0) {
+        int ret = AVERROR(errno);
+        log_error("epoll/signalfd: %s", strerror(errno));
+        return ret;
+    }
+    s->listen_h.kind = K_LISTEN;
+    s->signal_h.kind = K_SIGNAL;
+    ep_set(s, s->lfd, &s->listen_h, EPOLLIN, EPOLL_CTL_ADD);
+    ep_set(s, s->sfd, &s->signal_h, EPOLLIN, EPOLL_CTL_ADD);
+    log_info("listening on %s", s->opt->listen);
+    return 0;
+}
+
+/* One epoll event to the listener, the signalfd, a connection or a sink. */
+static void dispatch(Server *s, const struct epoll_event *ev)
+{
+    Handle *h = ev->data.ptr;
+
+    switch (h->kind) {
+    case K_LISTEN:
+        do_accept(s);
+        break;
+    case K_SIGNAL:
+        on_signal(s);
+        break;
+    case K_CONN: {
+        Conn *c = (Conn *)h;
+        if (c->dead)
+            break;
+        if (ev->events & EPOLLOUT)
+            conn_flush(s, c);
+        if (!c->dead && (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+            conn_read(s, c);
+        break;
+    }
+    case K_SINK: {
+        Stream *st = (Stream *)h;
+        if (!st->dead)
+            stream_flush(s, st);
+        break;
+    }
+    }
+}
+
+/* The event loop, until a signal ends it (and the streams have finished
+ * or the quit deadline passed). 0 or AVERROR. */
+static int server_loop(Server *s)
+{
+    struct epoll_event evs[64];
+    int64_t last_timers = 0, now;
+    int n;
+
+    while (!s->done) {
+        if (s->quit) {
+            if (!s->streams || clock_mono_ms() >= s->quit_deadline)
+                break;
+        }
+        n = epoll_wait(s->ep, evs, 64, 100);
+        if (n < 0) {
+            int ret = AVERROR(errno);
+            if (errno == EINTR)
+                continue;
+            log_error("epoll_wait: %s", strerror(errno));
+            return ret;
+        }
+        for (int i = 0; i < n; i++)
+            dispatch(s, &evs[i]);
+        /* Timers every 100 ms, not on every event: O(connections) each. */
+        now = clock_mono_ms();
+        if (now - last_timers >= 100 || s->quit) {
+            check_timers(s);
+            last_timers = now;
+        }
+        sweep(s);
+        if (s->quit && s->lfd >= 0) {
+            close(s->lfd);
+            s->lfd = -1;
+        }
+    }
+    return 0;
+}
+
+/* Close every connection, finish every stream, wait for the commands
+ * and release what the server holds. */
+static void server_stop(Server *s)
+{
+    for (Conn *c = s->conns; c; c = c->next)
+        if (!c->dead)
+            conn_close(s, c, LOG_LEVEL_DEBUG, "server stopping");
+    for (Stream *st = s->streams; st; st = st->next) {
+        if (!st->dead) {
+            if (bytebuf_size(&st->queue))
+                log_warn("%s: %zu bytes not written", st->name, bytebuf_size(&st->queue));
+            stream_finish(s, st);
+        }
+    }
+    sweep(s);
+    if (s->nchildren) {
+        log_debug("waiting for %d commands", s->nchildren);
+        reap_children(s, 30000);
+    }
+    free(s->children);
+    keys_free(&s->keys);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    if (s->sfd >= 0)
+        close(s->sfd);
+    if (s->ep >= 0)
+        close(s->ep);
+}
+
 int ingest_run(const IngestOptions *opt)
 {
     Server s = { .opt = opt, .ep = -1, .sfd = -1, .lfd = -1, .stdout_flags = -1 };
-    struct epoll_event evs[64];
-    sigset_t mask, old;
-    int64_t last_timers = 0;
+    sigset_t old;
     int ret, masked = 0;
 
     s.hard_queue = opt->max_queue + opt->limits.max_message_size + (1 << 20);
@@ -1137,110 +1260,12 @@ int ingest_run(const IngestOptions *opt)
     } else {
         log_warn("no key file (-k): accepting publishers from loopback addresses only");
     }
-    if ((ret = open_listener(&s)) < 0)
-        goto end;
-
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGHUP);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &mask, &old);
-    masked = 1;
-    s.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    s.ep = epoll_create1(EPOLL_CLOEXEC);
-    if (s.sfd < 0 || s.ep < 0) {
-        ret = AVERROR(errno);
-        log_error("epoll/signalfd: %s", strerror(errno));
-        goto end;
+    if ((ret = open_listener(&s)) >= 0) {
+        masked = 1;
+        if ((ret = server_start(&s, &old)) >= 0 && (ret = server_loop(&s)) >= 0)
+            ret = s.status == AVERROR(EPIPE) ? 0 : s.status;
     }
-    s.listen_h.kind = K_LISTEN;
-    s.signal_h.kind = K_SIGNAL;
-    ep_set(&s, s.lfd, &s.listen_h, EPOLLIN, EPOLL_CTL_ADD);
-    ep_set(&s, s.sfd, &s.signal_h, EPOLLIN, EPOLL_CTL_ADD);
-    log_info("listening on %s", opt->listen);
-
-    while (!s.done) {
-        int n;
-
-        if (s.quit) {
-            if (!s.streams || clock_mono_ms() >= s.quit_deadline)
-                break;
-        }
-        n = epoll_wait(s.ep, evs, 64, 100);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            ret = AVERROR(errno);
-            log_error("epoll_wait: %s", strerror(errno));
-            break;
-        }
-        for (int i = 0; i < n; i++) {
-            Handle *h = evs[i].data.ptr;
-            switch (h->kind) {
-            case K_LISTEN:
-                do_accept(&s);
-                break;
-            case K_SIGNAL:
-                on_signal(&s);
-                break;
-            case K_CONN: {
-                Conn *c = (Conn *)h;
-                if (c->dead)
-                    break;
-                if (evs[i].events & EPOLLOUT)
-                    conn_flush(&s, c);
-                if (!c->dead && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-                    conn_read(&s, c);
-                break;
-            }
-            case K_SINK: {
-                Stream *st = (Stream *)h;
-                if (!st->dead)
-                    stream_flush(&s, st);
-                break;
-            }
-            }
-        }
-        /* Timers every 100 ms, not on every event: O(connections) each. */
-        int64_t now = clock_mono_ms();
-        if (now - last_timers >= 100 || s.quit) {
-            check_timers(&s);
-            last_timers = now;
-        }
-        sweep(&s);
-        if (s.quit && s.lfd >= 0) {
-            close(s.lfd);
-            s.lfd = -1;
-        }
-    }
-    if (ret >= 0)
-        ret = s.status == AVERROR(EPIPE) ? 0 : s.status;
-
-end:
-    for (Conn *c = s.conns; c; c = c->next)
-        if (!c->dead)
-            conn_close(&s, c, LOG_LEVEL_DEBUG, "server stopping");
-    for (Stream *st = s.streams; st; st = st->next) {
-        if (!st->dead) {
-            if (bytebuf_size(&st->queue))
-                log_warn("%s: %zu bytes not written", st->name, bytebuf_size(&st->queue));
-            stream_finish(&s, st);
-        }
-    }
-    sweep(&s);
-    if (s.nchildren) {
-        log_debug("waiting for %d commands", s.nchildren);
-        reap_children(&s, 30000);
-    }
-    free(s.children);
-    keys_free(&s.keys);
-    if (s.lfd >= 0)
-        close(s.lfd);
-    if (s.sfd >= 0)
-        close(s.sfd);
-    if (s.ep >= 0)
-        close(s.ep);
+    server_stop(&s);
     if (masked)
         sigprocmask(SIG_SETMASK, &old, NULL);
     return ret;
