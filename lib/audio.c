@@ -169,15 +169,102 @@ static int pick_rate(const AVCodec *c, int want)
     return best;
 }
 
+/* The decoder of the source's audio, opened; channels and a sample rate
+ * it must know (else the input is bad). */
+static int open_decoder(Enc *e, const AVStream *st, const AVCodec *dc)
+{
+    int ret;
+
+    if ((ret = avcodec_parameters_to_context(e->dec, st->codecpar)) < 0)
+        return ret;
+    e->dec->pkt_timebase = st->time_base;
+    if (avcodec_open2(e->dec, dc, NULL) < 0)
+        return AVERROR_INVALIDDATA;
+    if (e->dec->ch_layout.nb_channels <= 0 || e->dec->sample_rate <= 0)
+        return AVERROR_INVALIDDATA;
+    return 0;
+}
+
+/* The AAC encoder (mono or stereo, the nearest rate it supports), the
+ * resampler from the decoder's format to it, the FIFO that cuts whole
+ * AAC frames, and the output file. */
+static int open_encoder(Enc *e, const AVCodec *ec, int64_t bitrate)
+{
+    AVCodecParameters *opar = NULL;
+    int channels = e->dec->ch_layout.nb_channels, ret;
+
+    av_channel_layout_default(&e->enc->ch_layout, channels == 1 ? 1 : 2);
+    e->enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    e->enc->sample_rate = pick_rate(ec, e->dec->sample_rate);
+    e->enc->time_base = (AVRational){ 1, e->enc->sample_rate };
+    e->enc->bit_rate = bitrate;
+    e->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if ((ret = avcodec_open2(e->enc, ec, NULL)) < 0)
+        return ret;
+    if (!e->dec->ch_layout.order || e->dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
+        av_channel_layout_default(&e->dec->ch_layout, channels);
+    if ((ret = swr_alloc_set_opts2(&e->swr, &e->enc->ch_layout, e->enc->sample_fmt,
+                                   e->enc->sample_rate, &e->dec->ch_layout, e->dec->sample_fmt,
+                                   e->dec->sample_rate, 0, NULL)) < 0 ||
+        (ret = swr_init(e->swr)) < 0)
+        return ret;
+    if (!(e->fifo = av_audio_fifo_alloc(e->enc->sample_fmt, e->enc->ch_layout.nb_channels,
+                                        4 * AAC_FRAME)))
+        return AVERROR(ENOMEM);
+    if (!(opar = avcodec_parameters_alloc()))
+        return AVERROR(ENOMEM);
+    if ((ret = avcodec_parameters_from_context(opar, e->enc)) >= 0)
+        ret = mp4out_open(&e->mp4, e->path, opar, e->enc->time_base);
+    avcodec_parameters_free(&opar);
+    return ret < 0 ? ret : 0;
+}
+
+/* Every packet through decoder, resampler and encoder, each flushed at
+ * the end, and the file published. */
+static int encode_all(Enc *e, AVPacket *const *pkts, int n)
+{
+    int ret;
+
+    for (int i = 0; i < n; i++) {
+        ret = avcodec_send_packet(e->dec, pkts[i]);
+        if (ret < 0 && ret != AVERROR(EAGAIN))
+            return AVERROR_INVALIDDATA;
+        if ((ret = decode_drain(e)) < 0)
+            return ret;
+    }
+    avcodec_send_packet(e->dec, NULL);
+    if ((ret = decode_drain(e)) < 0 || (ret = resample(e, NULL)) < 0 ||
+        (ret = encode_fifo(e, 1)) < 0)
+        return ret;
+    if (!e->have_base) {
+        log_error("%s: no audio could be decoded", e->path);
+        return AVERROR_INVALIDDATA;
+    }
+    if ((ret = avcodec_send_frame(e->enc, NULL)) < 0 || (ret = drain(e)) < 0)
+        return ret;
+    return mp4out_close(&e->mp4, 1);
+}
+
+static void enc_free(Enc *e)
+{
+    mp4out_close(&e->mp4, 0);
+    av_audio_fifo_free(e->fifo);
+    swr_free(&e->swr);
+    av_frame_free(&e->in);
+    av_frame_free(&e->out);
+    av_packet_free(&e->pkt);
+    avcodec_free_context(&e->dec);
+    avcodec_free_context(&e->enc);
+}
+
 static int encode_aac(const AVStream *st, AVPacket *const *pkts, int n, int64_t bitrate,
                       const char *path, AudioRendition *out)
 {
     const AVCodecParameters *par = st->codecpar;
     const AVCodec *dc = avcodec_find_decoder(par->codec_id);
     const AVCodec *ec = avcodec_find_encoder(AV_CODEC_ID_AAC);
-    AVCodecParameters *opar = NULL;
     Enc e = { .path = path };
-    int ret, i, channels;
+    int ret;
 
     if (!dc) {
         log_error("%s: no decoder for audio codec %s", path, avcodec_get_name(par->codec_id));
@@ -187,67 +274,12 @@ static int encode_aac(const AVStream *st, AVPacket *const *pkts, int n, int64_t 
         return AVERROR_ENCODER_NOT_FOUND;
     if (!(e.dec = avcodec_alloc_context3(dc)) || !(e.enc = avcodec_alloc_context3(ec)) ||
         !(e.in = av_frame_alloc()) || !(e.out = av_frame_alloc()) ||
-        !(e.pkt = av_packet_alloc()) || !(opar = avcodec_parameters_alloc())) {
+        !(e.pkt = av_packet_alloc())) {
         ret = AVERROR(ENOMEM);
         goto done;
     }
-    if ((ret = avcodec_parameters_to_context(e.dec, par)) < 0)
-        goto done;
-    e.dec->pkt_timebase = st->time_base;
-    if ((ret = avcodec_open2(e.dec, dc, NULL)) < 0) {
-        ret = AVERROR_INVALIDDATA;
-        goto done;
-    }
-    channels = e.dec->ch_layout.nb_channels;
-    if (channels <= 0 || e.dec->sample_rate <= 0) {
-        ret = AVERROR_INVALIDDATA;
-        goto done;
-    }
-    av_channel_layout_default(&e.enc->ch_layout, channels == 1 ? 1 : 2);
-    e.enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
-    e.enc->sample_rate = pick_rate(ec, e.dec->sample_rate);
-    e.enc->time_base = (AVRational){ 1, e.enc->sample_rate };
-    e.enc->bit_rate = bitrate;
-    e.enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if ((ret = avcodec_open2(e.enc, ec, NULL)) < 0)
-        goto done;
-    if (!e.dec->ch_layout.order || e.dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
-        av_channel_layout_default(&e.dec->ch_layout, channels);
-    if ((ret = swr_alloc_set_opts2(&e.swr, &e.enc->ch_layout, e.enc->sample_fmt,
-                                   e.enc->sample_rate, &e.dec->ch_layout, e.dec->sample_fmt,
-                                   e.dec->sample_rate, 0, NULL)) < 0 ||
-        (ret = swr_init(e.swr)) < 0)
-        goto done;
-    if (!(e.fifo = av_audio_fifo_alloc(e.enc->sample_fmt, e.enc->ch_layout.nb_channels,
-                                       4 * AAC_FRAME))) {
-        ret = AVERROR(ENOMEM);
-        goto done;
-    }
-    if ((ret = avcodec_parameters_from_context(opar, e.enc)) < 0 ||
-        (ret = mp4out_open(&e.mp4, path, opar, e.enc->time_base)) < 0)
-        goto done;
-
-    for (i = 0; i < n; i++) {
-        ret = avcodec_send_packet(e.dec, pkts[i]);
-        if (ret < 0 && ret != AVERROR(EAGAIN)) {
-            ret = AVERROR_INVALIDDATA;
-            goto done;
-        }
-        if ((ret = decode_drain(&e)) < 0)
-            goto done;
-    }
-    avcodec_send_packet(e.dec, NULL);
-    if ((ret = decode_drain(&e)) < 0 || (ret = resample(&e, NULL)) < 0 ||
-        (ret = encode_fifo(&e, 1)) < 0)
-        goto done;
-    if (!e.have_base) {
-        log_error("%s: no audio could be decoded", path);
-        ret = AVERROR_INVALIDDATA;
-        goto done;
-    }
-    if ((ret = avcodec_send_frame(e.enc, NULL)) < 0 || (ret = drain(&e)) < 0)
-        goto done;
-    if ((ret = mp4out_close(&e.mp4, 1)) < 0)
+    if ((ret = open_decoder(&e, st, dc)) < 0 || (ret = open_encoder(&e, ec, bitrate)) < 0 ||
+        (ret = encode_all(&e, pkts, n)) < 0)
         goto done;
     codecs_aac(e.enc->extradata, (size_t)e.enc->extradata_size, out->codec,
                sizeof(out->codec));
@@ -257,15 +289,7 @@ static int encode_aac(const AVStream *st, AVPacket *const *pkts, int n, int64_t 
     out->encoded = 1;
     log_debug("%s: %s audio encoded to AAC, %" PRId64 " samples", path, dc->name, e.emitted);
 done:
-    mp4out_close(&e.mp4, 0);
-    avcodec_parameters_free(&opar);
-    av_audio_fifo_free(e.fifo);
-    swr_free(&e.swr);
-    av_frame_free(&e.in);
-    av_frame_free(&e.out);
-    av_packet_free(&e.pkt);
-    avcodec_free_context(&e.dec);
-    avcodec_free_context(&e.enc);
+    enc_free(&e);
     return ret;
 }
 
