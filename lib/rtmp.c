@@ -836,6 +836,84 @@ static int end_chunk(RtmpConn *c, RtmpEvent *ev)
     return ret;
 }
 
+/*
+ * The steps of rtmp_conn_feed, one per state: each takes what it can of
+ * the avail bytes at p, says how many in *n, and returns 0, 1 (an event
+ * in ev) or a negative AVERROR.
+ */
+
+/* C0 and C1: answered with S0, S1 and S2 once whole. */
+static int feed_c0c1(RtmpConn *c, const uint8_t *p, size_t avail, size_t *n)
+{
+    int ret;
+
+    *n = sizeof(c->hs) - c->hs_got;
+    *n = *n < avail ? *n : avail;
+    memcpy(c->hs + c->hs_got, p, *n);
+    c->hs_got += *n;
+    if (c->hs_got == sizeof(c->hs)) {
+        if ((ret = answer_handshake(c)) < 0)
+            return ret;
+        c->hs_got = 0;
+        c->state = ST_C2;
+    }
+    return 0;
+}
+
+/* C2: skipped. */
+static int feed_c2(RtmpConn *c, size_t avail, size_t *n)
+{
+    *n = RTMP_HANDSHAKE_SIZE - c->hs_got;
+    *n = *n < avail ? *n : avail;
+    c->hs_got += *n;
+    if (c->hs_got == RTMP_HANDSHAKE_SIZE)
+        c->state = ST_HEADER;
+    return 0;
+}
+
+/* A chunk header, byte by byte until its size is known and it is whole. */
+static int feed_header(RtmpConn *c, const uint8_t *p, size_t avail, size_t *n, RtmpEvent *ev)
+{
+    uint32_t csid = 0;
+    ChunkStream *cs;
+    size_t need, pos = 0;
+    int ret;
+
+    if (c->hdr_got == 0)
+        c->hdr[c->hdr_got++] = p[pos++];
+    while ((need = header_size(c, &csid, &cs)) > c->hdr_got && pos < avail)
+        c->hdr[c->hdr_got++] = p[pos++];
+    *n = pos;
+    if (need > c->hdr_got)
+        return 0;
+    c->hdr_got = 0;
+    if ((ret = take_header(c, csid, cs, need)) < 0)
+        return ret;
+    c->state = ST_BODY;
+    if (c->chunk_left == 0)
+        return end_chunk(c, ev); /* a zero-length message */
+    return 0;
+}
+
+/* A chunk's body, into its chunk stream's message. */
+static int feed_body(RtmpConn *c, const uint8_t *p, size_t avail, size_t *n, RtmpEvent *ev)
+{
+    ChunkStream *cs = c->cur;
+    int ret;
+
+    *n = c->chunk_left < avail ? c->chunk_left : avail;
+    if ((ret = grow_message(cs, *n)) < 0) {
+        *n = 0;
+        return ret;
+    }
+    memcpy(cs->msg + cs->got, p, *n);
+    cs->got += *n;
+    c->chunk_left -= *n;
+    if (c->chunk_left == 0)
+        return end_chunk(c, ev);
+    return 0;
+}
+
 int rtmp_conn_feed(RtmpConn *c, const uint8_t *data, size_t len, size_t *used, RtmpEvent *ev)
 {
     size_t pos = 0;
@@ -857,63 +935,21 @@ int rtmp_conn_feed(RtmpConn *c, const uint8_t *data, size_t len, size_t *used, R
         return AVERROR_EOF;
 
     while (pos < len && ret == 0) {
-        size_t n, avail = len - pos;
+        size_t n = 0;
 
         switch (c->state) {
         case ST_C0C1:
-            n = sizeof(c->hs) - c->hs_got;
-            n = n < avail ? n : avail;
-            memcpy(c->hs + c->hs_got, data + pos, n);
-            c->hs_got += n;
-            pos += n;
-            if (c->hs_got == sizeof(c->hs)) {
-                if ((ret = answer_handshake(c)) < 0)
-                    break;
-                c->hs_got = 0;
-                c->state = ST_C2;
-            }
+            ret = feed_c0c1(c, data + pos, len - pos, &n);
             break;
         case ST_C2:
-            n = RTMP_HANDSHAKE_SIZE - c->hs_got;
-            n = n < avail ? n : avail;
-            c->hs_got += n;
-            pos += n;
-            if (c->hs_got == RTMP_HANDSHAKE_SIZE)
-                c->state = ST_HEADER;
+            ret = feed_c2(c, len - pos, &n);
             break;
-        case ST_HEADER: {
-            uint32_t csid = 0;
-            ChunkStream *cs;
-            size_t need;
-
-            if (c->hdr_got == 0)
-                c->hdr[c->hdr_got++] = data[pos++];
-            while ((need = header_size(c, &csid, &cs)) > c->hdr_got && pos < len)
-                c->hdr[c->hdr_got++] = data[pos++];
-            if (need > c->hdr_got)
-                break;
-            c->hdr_got = 0;
-            if ((ret = take_header(c, csid, cs, need)) < 0)
-                break;
-            c->state = ST_BODY;
-            if (c->chunk_left == 0)
-                ret = end_chunk(c, ev); /* a zero-length message */
+        case ST_HEADER:
+            ret = feed_header(c, data + pos, len - pos, &n, ev);
             break;
-        }
-        case ST_BODY: {
-            ChunkStream *cs = c->cur;
-
-            n = c->chunk_left < avail ? c->chunk_left : avail;
-            if ((ret = grow_message(cs, n)) < 0)
-                break;
-            memcpy(cs->msg + cs->got, data + pos, n);
-            cs->got += n;
-            c->chunk_left -= n;
-            pos += n;
-            if (c->chunk_left == 0)
-                ret = end_chunk(c, ev);
+        case ST_BODY:
+            ret = feed_body(c, data + pos, len - pos, &n, ev);
             break;
-        }
         case ST_CLOSED:
             ret = AVERROR_EOF;
             break;
@@ -921,6 +957,7 @@ int rtmp_conn_feed(RtmpConn *c, const uint8_t *data, size_t len, size_t *used, R
             ret = AVERROR_INVALIDDATA;
             break;
         }
+        pos += n;
     }
     c->bytes_in += pos;
     *used = pos;
