@@ -8,7 +8,7 @@
 
 command -v nginx >/dev/null || skip_all "needs nginx (scripts/deps)"
 command -v live-serve >/dev/null || skip_all "live-serve is not built"
-plan 12
+plan 13
 
 chmod 711 "$T"    # workers run as nobody when the test runs as root
 mkdir -p "$T/out/cam/240p"
@@ -51,6 +51,8 @@ is "$(status '/cam/240p/0.m4s?x='$RANDOM)" HIT "and with a made-up one"
 status /cam/manifest.mpd?a=1 > /dev/null
 is "$(status /cam/manifest.mpd?b=2)" HIT "a manifest with another query: a cache hit"
 is "$(grep -c 'GET /cam/240p/0.m4s' "$T/origin.log")" 1 "the origin was asked once for the segment"
+status /assets/player.js?v=1 > /dev/null
+is "$(status /assets/player.js?v=$RANDOM)" HIT "a player script with a made-up query: a cache hit"
 
 # The viewer's address reaches the origin's log (and its limits).
 curl -s -o /dev/null --interface 127.0.0.3 -H 'X-Forwarded-For: 6.6.6.6' "$E/time"
