@@ -64,7 +64,9 @@ done:
     return ret;
 }
 
-/* Drain the encoder into the file; packets of the priming are dropped. */
+/* Drain the encoder into the file; packets of the priming are dropped,
+ * and the last one ends with the last sample given (the encoder pads it to
+ * a whole frame; the next segment starts right there). */
 static int drain(Enc *e)
 {
     int ret;
@@ -74,10 +76,12 @@ static int drain(Enc *e)
             return 0;
         if (ret < 0)
             return ret;
-        if (e->pkt->pts < e->base) {
+        if (e->pkt->pts < e->base || e->pkt->pts >= e->base + e->emitted) {
             av_packet_unref(e->pkt);
             continue;
         }
+        if (e->pkt->pts + e->pkt->duration > e->base + e->emitted)
+            e->pkt->duration = e->base + e->emitted - e->pkt->pts;
         if ((ret = mp4out_write(e->mp4, e->pkt)) < 0)
             return ret;
     }
@@ -171,13 +175,19 @@ static int pick_rate(const AVCodec *c, int want)
 
 /* The decoder of the source's audio, opened; channels and a sample rate
  * it must know (else the input is bad). */
-static int open_decoder(Enc *e, const AVStream *st, const AVCodec *dc)
+static int open_decoder(Enc *e, const AVStream *st, const AVCodec *dc, const AVPacket *first)
 {
     int ret;
 
     if ((ret = avcodec_parameters_to_context(e->dec, st->codecpar)) < 0)
         return ret;
     e->dec->pkt_timebase = st->time_base;
+    if (st->codecpar->codec_id == AV_CODEC_ID_OPUS && first->pts > 0 &&
+        e->dec->extradata_size >= 19 && !memcmp(e->dec->extradata, "OpusHead", 8)) {
+        /* mid-stream: the pre-skip (encoder delay) was skipped at the
+         * stream's start; skipping it again would leave a gap here */
+        e->dec->extradata[10] = e->dec->extradata[11] = 0;
+    }
     if (avcodec_open2(e->dec, dc, NULL) < 0)
         return AVERROR_INVALIDDATA;
     if (e->dec->ch_layout.nb_channels <= 0 || e->dec->sample_rate <= 0)
@@ -278,7 +288,7 @@ static int encode_aac(const AVStream *st, AVPacket *const *pkts, int n, int64_t 
         ret = AVERROR(ENOMEM);
         goto done;
     }
-    if ((ret = open_decoder(&e, st, dc)) < 0 || (ret = open_encoder(&e, ec, bitrate)) < 0 ||
+    if ((ret = open_decoder(&e, st, dc, pkts[0])) < 0 || (ret = open_encoder(&e, ec, bitrate)) < 0 ||
         (ret = encode_all(&e, pkts, n)) < 0)
         goto done;
     codecs_aac(e.enc->extradata, (size_t)e.enc->extradata_size, out->codec,

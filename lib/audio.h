@@ -5,9 +5,10 @@
  *
  * Independently encoded segments and AAC priming: the encoder's first
  * packet (its 1024 samples of priming, pts below the first input sample)
- * is dropped and the rest are timestamped from the first decoded sample,
- * so consecutive segments join without a gap or an overlap and the
- * timeline does not drift by 1024 samples per segment. The price is the
+ * is dropped and the rest are timestamped from the first decoded sample;
+ * the last packet ends with the last sample given (its frame's padding is
+ * cut by the file's edit list), so consecutive segments join to the
+ * sample and the timeline does not drift by 1024 samples per segment. The price is the
  * usual one of cutting AAC: the first frame after a boundary overlaps a
  * frame encoded from other material, a short transition of about 20 ms
  * rather than sample-exact continuity. Copied AAC has no such seam.

@@ -552,6 +552,26 @@ static int reader_read_all(Reader *r, CmafTrack *t)
     return ret;
 }
 
+/* Encoded audio ends inside its last frame (the encoder pads it, the
+ * file's edit list says where the sound ends): the last sample lasts to
+ * there, so the next segment, which starts there, joins without overlap. */
+static void trim_audio_end(CmafFragment *f, const Reader *r, AVRational tb)
+{
+    const AVStream *st = r->st;
+    const Pkt *last = &r->pk[r->n - 1];
+    int64_t end;
+
+    if (st->duration <= 0 || st->duration == AV_NOPTS_VALUE)
+        return;
+    end = st->start_time != AV_NOPTS_VALUE
+          ? av_rescale_q(st->start_time + st->duration, st->time_base, tb)
+          : r->pk[0].pts + av_rescale_q(st->duration, st->time_base, tb);
+    if (end > last->pts && end < last->pts + f->samples[r->n - 1].duration) {
+        f->duration -= f->samples[r->n - 1].duration - (end - last->pts);
+        f->samples[r->n - 1].duration = (uint32_t)(end - last->pts);
+    }
+}
+
 /* The fragment's samples from what was read, timed by retime. */
 static int make_samples(CmafFragment *f, const Reader *r, double start, double duration)
 {
@@ -576,6 +596,8 @@ static int make_samples(CmafFragment *f, const Reader *r, double start, double d
         AVRational tb = { 1, (int)f->track.timescale };
         int64_t tick = av_rescale_q(1, r->st->time_base, tb);
         retime(f, r->pk, n, start, duration, sorted, tick > 0 ? tick : 1);
+        if (f->track.kind == CMAF_AUDIO)
+            trim_audio_end(f, r, tb);
     }
     free(sorted);
     return 0;

@@ -274,6 +274,7 @@ typedef struct Segmenter {
     char dir[PATH_MAX];
     char state[PATH_MAX];           /* SPOOL/.NAME.state */
     int64_t broadcast;              /* the records' "broadcast" (0: none) */
+    int64_t audio_next;             /* where the next audio packet starts, 1/sample_rate */
     char error[256];
 } Segmenter;
 
@@ -312,9 +313,46 @@ static const char *input_name(const Segmenter *sg)
     return !in || !strcmp(in, "-") ? "standard input" : in;
 }
 
+/* The time base of our packets on their way out: the input's for video,
+ * 1/sample_rate for audio (see exact_audio). */
+static AVRational out_tb(const Segmenter *sg, int i)
+{
+    if (i == sg->audio && sg->ist[i]->codecpar->sample_rate > 0)
+        return (AVRational){ 1, sg->ist[i]->codecpar->sample_rate };
+    return sg->ist[i]->time_base;
+}
+
+/* An outgoing packet's timestamp (out_tb) in the master time base. */
 static int64_t to_master(const Segmenter *sg, int i, int64_t ts, int rnd)
 {
-    return av_rescale_q_rnd(ts, sg->ist[i]->time_base, sg->master, rnd);
+    return av_rescale_q_rnd(ts, out_tb(sg, i), sg->master, rnd);
+}
+
+/* Audio timestamps exact in 1/sample_rate: an input time base coarser
+ * than a sample (FLV's and Matroska's milliseconds) rounds every frame's
+ * start, and segments cut from it would overlap or leave gaps of a few
+ * samples at their joins. Each audio packet (stream tb in, 1/sample_rate
+ * out) starts where the one before it ended, by its sample count, while
+ * its own timestamp agrees with that to within the input's rounding; a
+ * real jump (a reconnect, lost audio) is kept. */
+static void exact_audio(Segmenter *sg, AVPacket *pkt)
+{
+    const AVCodecParameters *par = sg->ist[pkt->stream_index]->codecpar;
+    AVRational in = sg->ist[pkt->stream_index]->time_base, out = out_tb(sg, pkt->stream_index);
+    int64_t t = av_rescale_q(pkt->pts, in, out);
+    int64_t tolerance = av_rescale_q_rnd(1, in, out, AV_ROUND_UP) + 1;
+    int64_t d = av_get_audio_frame_duration2((AVCodecParameters *)par, pkt->size);
+    int64_t own = av_rescale_q(pkt->duration, in, out);
+
+    /* the frame's sample count; the packet's own duration where it is
+     * clearly shorter (the last frame, trimmed by the container) */
+    if (d <= 0 || (own > 0 && own < d - tolerance))
+        d = own;
+    if (sg->audio_next != AV_NOPTS_VALUE && llabs(t - sg->audio_next) <= tolerance)
+        t = sg->audio_next;
+    pkt->pts = pkt->dts = t;
+    pkt->duration = d;
+    sg->audio_next = t + d;
 }
 
 static double seconds(const Segmenter *sg, int64_t ts)
@@ -431,6 +469,8 @@ static int mux_open(Segmenter *sg, const AVOutputFormat *ofmt, AVFormatContext *
 {
     char url[PATH_MAX + 8], eb[AV_ERROR_MAX_STRING_SIZE];
     AVFormatContext *oc = NULL;
+    AVDictionary *o = NULL;
+    int64_t movie = 1;
     int ret;
 
     if ((ret = avformat_alloc_output_context2(&oc, ofmt, NULL, NULL)) < 0)
@@ -454,8 +494,14 @@ static int mux_open(Segmenter *sg, const AVOutputFormat *ofmt, AVFormatContext *
             memcpy(ost->codecpar->extradata, sg->extradata[i], sg->extradata_size[i]);
             ost->codecpar->extradata_size = sg->extradata_size[i];
         }
-        ost->time_base = sg->ist[i]->time_base;
+        ost->time_base = out_tb(sg, i);
+        movie = movie / av_gcd(movie, ost->time_base.den) * ost->time_base.den;
+        if (movie > INT_MAX)
+            movie = 1000;
     }
+    /* The movie time scale holds where each track starts (an empty edit):
+     * in every track's own units, so audio starts on its exact sample */
+    av_dict_set_int(&o, "movie_timescale", movie, 0);
     /* Timestamps are ours, exactly: no shifting by the muxer. */
     oc->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
     snprintf(url, sizeof(url), "file:%s", tmp);
@@ -464,13 +510,15 @@ static int mux_open(Segmenter *sg, const AVOutputFormat *ofmt, AVFormatContext *
         tmp[0] = '\0'; /* not created: nothing to remove */
         goto fail;
     }
-    if ((ret = avformat_write_header(oc, NULL)) < 0) {
+    if ((ret = avformat_write_header(oc, &o)) < 0) {
         log_error("%s: writing the header: %s", tmp, log_averr(ret, eb, sizeof(eb)));
         goto fail;
     }
+    av_dict_free(&o);
     *ocp = oc;
     return 0;
 fail:
+    av_dict_free(&o);
     mux_abort(&oc, tmp);
     return ret;
 }
@@ -640,6 +688,7 @@ static int part_write(Segmenter *sg, SegmentFile *f, const AVPacket *pkt)
 {
     int i = pkt->stream_index;
     int cutter = i == sg->video || sg->video < 0;
+    AVRational tb = out_tb(sg, i);
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int64_t shift;
     AVPacket *q;
@@ -666,12 +715,12 @@ static int part_write(Segmenter *sg, SegmentFile *f, const AVPacket *pkt)
     f->part->npackets++;
     if (!(q = av_packet_clone(pkt)))
         return AVERROR(ENOMEM);
-    shift = av_rescale_q(SEGMENT_PART_SHIFT, (AVRational){ 1, 1 }, sg->ist[i]->time_base);
+    shift = av_rescale_q(SEGMENT_PART_SHIFT, (AVRational){ 1, 1 }, tb);
     if (q->pts != AV_NOPTS_VALUE)
         q->pts += shift;
     if (q->dts != AV_NOPTS_VALUE)
         q->dts += shift;
-    av_packet_rescale_ts(q, sg->ist[i]->time_base, f->part->oc->streams[i]->time_base);
+    av_packet_rescale_ts(q, tb, f->part->oc->streams[i]->time_base);
     ret = av_interleaved_write_frame(f->part->oc, q);
     av_packet_free(&q);
     if (ret < 0)
@@ -684,9 +733,13 @@ static int part_write(Segmenter *sg, SegmentFile *f, const AVPacket *pkt)
 static int file_write(Segmenter *sg, SegmentFile *f, AVPacket *pkt)
 {
     int i = pkt->stream_index;
-    int64_t end = to_master(sg, i, pkt->pts + pkt->duration, AV_ROUND_UP);
+    int64_t end;
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret;
+
+    if (i == sg->audio)
+        exact_audio(sg, pkt);
+    end = to_master(sg, i, pkt->pts + pkt->duration, AV_ROUND_UP);
 
     if (sg->part_len > 0 && (ret = part_write(sg, f, pkt)) < 0) {
         av_packet_unref(pkt);
@@ -695,7 +748,7 @@ static int file_write(Segmenter *sg, SegmentFile *f, AVPacket *pkt)
     if (end > f->end)
         f->end = end;
     f->npackets++;
-    av_packet_rescale_ts(pkt, sg->ist[i]->time_base, f->oc->streams[i]->time_base);
+    av_packet_rescale_ts(pkt, out_tb(sg, i), f->oc->streams[i]->time_base);
     ret = av_interleaved_write_frame(f->oc, pkt);
     av_packet_unref(pkt);
     if (ret < 0)
@@ -1404,6 +1457,7 @@ static int start_broadcast(Segmenter *sg)
 int segment_run(const SegmentOptions *opt)
 {
     Segmenter sg = { .opt = opt, .video = -1, .audio = -1, .base_tb = { 1, 1 },
+                     .audio_next = AV_NOPTS_VALUE,
                      .state_end = INT64_MIN };
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret, ret2;
