@@ -401,108 +401,154 @@ static int reply_playlist(Origin *o, HttpRequest *req, OriginReq *or, const char
     return r;
 }
 
+/* A new request: its normalized path checked and kept (with the LL-HLS
+ * query) as the request's data. NULL when it was answered already (with
+ * the status in *r). */
+static OriginReq *begin(HttpRequest *req, int *r)
+{
+    char rel[PATH_MAX_URL + 1];
+    OriginReq *or;
+
+    *r = path_normalize(http_path(req), rel, sizeof(rel));
+    if (*r == AVERROR(EPERM)) {
+        *r = http_reply_error(req, MHD_HTTP_FORBIDDEN, NULL);
+        return NULL;
+    }
+    if (*r < 0) {
+        *r = http_reply_error(req, MHD_HTTP_BAD_REQUEST, NULL);
+        return NULL;
+    }
+    if (!rel[0] || !servable(rel)) {
+        *r = http_reply_error(req, MHD_HTTP_NOT_FOUND, NULL);
+        return NULL;
+    }
+    if (!(or = calloc(1, sizeof(*or)))) {
+        *r = AVERROR(ENOMEM);
+        return NULL;
+    }
+    strcpy(or->rel, rel);
+    http_set_request_data(req, or, free);
+    *r = strlen(rel) > 5 && !strcmp(rel + strlen(rel) - 5, ".m3u8")
+         ? llhls_parse_request(http_query(req, "_HLS_msn"), http_query(req, "_HLS_part"),
+                               http_query(req, "_HLS_skip"), &or->ll)
+         : llhls_parse_request(NULL, NULL, NULL, &or->ll);
+    if (*r < 0) {
+        *r = http_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad _HLS_msn, _HLS_part or _HLS_skip");
+        return NULL;
+    }
+    return or;
+}
+
+/* A segment or init segment from memory or from the db's live-edge
+ * cache: 1 when answered (status in *r), 0 when neither has it. */
+static int reply_cached(Origin *o, HttpRequest *req, const OriginReq *or, const char *type,
+                        int *r)
+{
+    MemEntry *e;
+    void *data;
+    size_t len;
+    double mtime;
+
+    if (o->cfg.mem && (e = memcache_get(o->cfg.mem, or->rel))) {
+        if (!entry_stale(o, or->rel, e)) {
+            metrics_memory_hit();
+            *r = reply_entry(req, e, type);
+            return 1;
+        }
+        memcache_unref(e);
+        memcache_remove(o->cfg.mem, or->rel);
+    }
+    if (dbread_edge(o->cfg.db, or->rel, &data, &len, &mtime) < 0)
+        return 0;
+    metrics_cache_hit();
+    if (!o->cfg.mem) {
+        *r = http_reply_blob(req, data, len, mtime, type, CACHE_IMMUTABLE);
+        free(data);
+    } else if (!(e = blob_entry(o, or->rel, data, len, mtime))) {
+        *r = AVERROR(ENOMEM);
+    } else {
+        *r = reply_entry(req, e, type);
+    }
+    return 1;
+}
+
+/* The reply for the open file fd of the request's path: a reply's
+ * status, HTTP_SUSPENDED, or AGAIN (a blocking playlist reload to try
+ * again). */
+static int reply_open(Origin *o, HttpRequest *req, OriginReq *or, enum Kind kind,
+                      const char *name, int fd, const struct stat *st, const char *type)
+{
+    char cache[64];
+
+    if (kind == KIND_SEGMENT || kind == KIND_INIT) {
+        MemEntry *e;
+        metrics_cache_miss();
+        if (o->cfg.mem && (size_t)st->st_size <= SMALL_OBJECT &&
+            (e = read_entry(o, or->rel, fd, st)))
+            return reply_entry(req, e, type);
+        return http_reply_file(req, fd, st, type, CACHE_IMMUTABLE);
+    }
+    if (kind == KIND_MANIFEST && (or->ll.msn >= 0 || or->ll.skip))
+        return reply_playlist(o, req, or, name, fd, st);
+    if (kind == KIND_MANIFEST)
+        return http_reply_file(req, fd, st, type, manifest_cache(o, name, cache, sizeof(cache)));
+    return http_reply_file(req, fd, st, type, CACHE_OTHER);
+}
+
+/* A segment not there (yet): wait for it to be published, or say it is
+ * missing. A reply's status, HTTP_SUSPENDED, or AGAIN (it landed: open
+ * it again). */
+static int wait_segment(Origin *o, HttpRequest *req, OriginReq *or, const char *name,
+                        int64_t seq)
+{
+    double t = wait_time(o, name, or->rel, seq, or);
+    int r;
+
+    if (t <= 0)
+        return reply_missing(req, or, 1);
+    r = waiter_wait(o->cfg.waiter, req, or->rel, t, &or->outcome);
+    if (r == HTTP_SUSPENDED)
+        return r;
+    if (r == AVERROR(EAGAIN)) {
+        metrics_overload();
+        http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "too many waiting requests");
+    }
+    if (r < 0)
+        return reply_missing(req, or, 1);
+    or->outcome = WAIT_PUBLISHED;
+    return AGAIN;
+}
+
 int origin_handle(HttpRequest *req, void *arg)
 {
     Origin *o = arg;
     OriginReq *or = http_request_data(req);
-    char name[RECORD_MAX_NAME + 1], cache[64];
+    char name[RECORD_MAX_NAME + 1];
     const char *type;
     struct stat st;
     enum Kind kind;
     int64_t seq = -1;
     int fd, r;
 
-    if (!or) {
-        char rel[PATH_MAX_URL + 1];
-        r = path_normalize(http_path(req), rel, sizeof(rel));
-        if (r == AVERROR(EPERM))
-            return http_reply_error(req, MHD_HTTP_FORBIDDEN, NULL);
-        if (r < 0)
-            return http_reply_error(req, MHD_HTTP_BAD_REQUEST, NULL);
-        if (!rel[0] || !servable(rel))
-            return http_reply_error(req, MHD_HTTP_NOT_FOUND, NULL);
-        if (!(or = calloc(1, sizeof(*or))))
-            return AVERROR(ENOMEM);
-        strcpy(or->rel, rel);
-        http_set_request_data(req, or, free);
-        r = strlen(rel) > 5 && !strcmp(rel + strlen(rel) - 5, ".m3u8")
-            ? llhls_parse_request(http_query(req, "_HLS_msn"), http_query(req, "_HLS_part"),
-                                  http_query(req, "_HLS_skip"), &or->ll)
-            : llhls_parse_request(NULL, NULL, NULL, &or->ll);
-        if (r < 0)
-            return http_reply_error(req, MHD_HTTP_BAD_REQUEST, "bad _HLS_msn, _HLS_part or _HLS_skip");
-    }
+    if (!or && !(or = begin(req, &r)))
+        return r;
     kind = classify(or->rel, name, &seq);
     type = path_content_type(or->rel);
-
-    if (kind == KIND_SEGMENT || kind == KIND_INIT) {
-        MemEntry *e;
-        void *data;
-        size_t len;
-        double mtime;
-
-        if (o->cfg.mem && (e = memcache_get(o->cfg.mem, or->rel))) {
-            if (!entry_stale(o, or->rel, e)) {
-                metrics_memory_hit();
-                return reply_entry(req, e, type);
-            }
-            memcache_unref(e);
-            memcache_remove(o->cfg.mem, or->rel);
-        }
-        if (dbread_edge(o->cfg.db, or->rel, &data, &len, &mtime) == 0) {
-            metrics_cache_hit();
-            if (!o->cfg.mem) {
-                r = http_reply_blob(req, data, len, mtime, type, CACHE_IMMUTABLE);
-                free(data);
-                return r;
-            }
-            if (!(e = blob_entry(o, or->rel, data, len, mtime)))
-                return AVERROR(ENOMEM);
-            return reply_entry(req, e, type);
-        }
-    }
-    for (;;) {
+    if ((kind == KIND_SEGMENT || kind == KIND_INIT) && reply_cached(o, req, or, type, &r))
+        return r;
+    do {
         fd = path_open(o->rootfd, or->rel, &st);
-        if (fd >= 0) {
-            if (kind == KIND_SEGMENT || kind == KIND_INIT) {
-                MemEntry *e;
-                metrics_cache_miss();
-                if (o->cfg.mem && (size_t)st.st_size <= SMALL_OBJECT &&
-                    (e = read_entry(o, or->rel, fd, &st)))
-                    return reply_entry(req, e, type);
-                return http_reply_file(req, fd, &st, type, CACHE_IMMUTABLE);
-            }
-            if (kind == KIND_MANIFEST && (or->ll.msn >= 0 || or->ll.skip)) {
-                if ((r = reply_playlist(o, req, or, name, fd, &st)) == AGAIN)
-                    continue;
-                return r;
-            }
-            if (kind == KIND_MANIFEST)
-                return http_reply_file(req, fd, &st, type,
-                                       manifest_cache(o, name, cache, sizeof(cache)));
-            return http_reply_file(req, fd, &st, type, CACHE_OTHER);
-        }
-        if (fd == AVERROR(EPERM) || fd == AVERROR(EACCES))
+        if (fd >= 0)
+            r = reply_open(o, req, or, kind, name, fd, &st, type);
+        else if (fd == AVERROR(EPERM) || fd == AVERROR(EACCES))
             return http_reply_error(req, MHD_HTTP_FORBIDDEN, NULL);
-        if (fd != AVERROR(ENOENT))
+        else if (fd != AVERROR(ENOENT))
             return fd;
-        if (kind != KIND_SEGMENT || or->outcome != WAIT_NONE || !o->cfg.waiter)
+        else if (kind != KIND_SEGMENT || or->outcome != WAIT_NONE || !o->cfg.waiter)
             return reply_missing(req, or, kind == KIND_SEGMENT);
-        {
-            double t = wait_time(o, name, or->rel, seq, or);
-            if (t <= 0)
-                return reply_missing(req, or, 1);
-            r = waiter_wait(o->cfg.waiter, req, or->rel, t, &or->outcome);
-        }
-        if (r == HTTP_SUSPENDED)
-            return r;
-        if (r == AVERROR(EAGAIN)) {
-            metrics_overload();
-            http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-            return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "too many waiting requests");
-        }
-        if (r < 0)
-            return reply_missing(req, or, 1);
-        or->outcome = WAIT_PUBLISHED;   /* landed meanwhile: open it again */
-    }
+        else
+            r = wait_segment(o, req, or, name, seq);
+    } while (r == AGAIN);
+    return r;
 }
