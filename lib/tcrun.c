@@ -95,6 +95,21 @@ static void done(void *arg, void *ctx)
     free(it);
 }
 
+/* A part record (live-segment --low-latency) that this stage, working in
+ * whole segments, skips: its file is removed as a transcoded segment's
+ * is (unless --keep), so that the spool does not fill up with parts. */
+static void drop_part(const TcrunOptions *o, const json_t *rec)
+{
+    const char *rel = record_str(rec, "path");
+    char path[PATH_MAX];
+
+    if (o->keep || !rel || !record_path_ok(rel) ||
+        record_join(path, sizeof(path), o->t.spool, rel) < 0)
+        return;
+    if (unlink(path) < 0 && errno != ENOENT)
+        log_warn("%s: cannot remove: %s", path, strerror(errno));
+}
+
 /* A runtime failure's code, kept apart from "bad input" for the caller. */
 static int not_bad_input(int err)
 {
@@ -138,6 +153,8 @@ int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
         is_seg = !strcmp(type, "segment");
         if (!is_seg && strcmp(type, "end")) {
             log_debug("%s:%ld: skipping a \"%s\" record", name, record_reader_line(rr), type);
+            if (!strcmp(type, "part"))
+                drop_part(o, rec);
             json_decref(rec);
             continue;
         }

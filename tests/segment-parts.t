@@ -6,7 +6,7 @@
 # packets (B-frames and audio included); audio-only input is cut into
 # parts too; the command line.
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 27
 
 # 7 s, 2 s GOP, B-frames (ultrafast has none: ask for them).
 make_av "$T/src.flv" 7 320x240 2 -- -bf 2 -f flv || { echo "Bail out! cannot make media"; exit 1; }
@@ -82,3 +82,16 @@ is "$?" 2 "a part longer than a segment is a usage error"
 like "$(cat "$T/err5")" "longer than a segment" "and says so"
 live-segment -s x -o "$T/s5" -p 0.01 "$T/a.m4a" > /dev/null 2> /dev/null
 is "$?" 2 "-p below 0.05 s: usage error"
+
+# Through live-transcode, which works in whole segments: the same
+# renditions records as from the normal mode, and the parts' files are
+# removed with the part records it skips.
+live-segment -L -s cam1 -o "$T/sp6" -d 2 "$T/src.flv" 2> /dev/null |
+    live-transcode -q -C "$T/sp6" -l 180p:200k -p ultrafast > "$T/rend-ll"
+is "$?" 0 "live-segment -L | live-transcode: exits 0"
+is "$(grep -c '"type":"renditions"' "$T/rend-ll")" 4 "four renditions records"
+live-segment -s cam1 -o "$T/sp7" -d 2 "$T/src.flv" 2> /dev/null |
+    live-transcode -q -C "$T/sp7" -l 180p:200k -p ultrafast > "$T/rend-n"
+norm() { jq -c 'del(.broadcast) | if .renditions then .renditions |= map(del(.path)) else . end' "$1"; }
+is "$(norm "$T/rend-ll" | md5sum)" "$(norm "$T/rend-n" | md5sum)" "the same renditions records as without parts"
+is "$(ls "$T/sp6/cam1" | grep -c '\.p[0-9]*\.nut$')" 0 "no part file left in the spool"
