@@ -42,4 +42,4 @@ is "$(jq -c 'select(.seq == 0 and .type == "segment") | [.video.codec, .audio.co
 is "$(ffprobe -v error -show_entries stream=codec_type -of csv=p=0 "$T/sp/m/0.mp4" | tr '\n' ' ')" "video audio " \
    "the file holds just those two streams"
 is "$(jq -r 'select(.type == "segment") | .start' "$T/m.rec" | tr '\n' ' ')" "0 10 " "cut at 10 s"
-is "$(find "$T/sp" -name ".*" | wc -l)" 0 "nothing temporary left"
+is "$(find "$T/sp" -name ".*" ! -name ".*.state" | wc -l)" 0 "nothing temporary left"
