@@ -8,7 +8,8 @@
  * The input is read as an FLV stream (when it starts with a header) or as
  * bare tags. Every tag returned must lie inside the input; a tag read
  * from a prefix too short must say EAGAIN, never something else; and a
- * tag written back with flv_put_tag must read back the same.
+ * tag written back with flv_put_tag must read back the same; a video
+ * header that parses (Enhanced RTMP's too) ends inside its tag.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,7 +38,13 @@ static void check_tag(const uint8_t *p, size_t len, const FlvTag *t, size_t used
         abort();
     switch (t->type) {
     case FLV_TAG_VIDEO:
-        (void)flv_video_info(t->body, t->size, &vi);
+        /* what a header says lies inside the tag: an Enhanced RTMP
+         * header (FourCC, hvc1 composition time) is whole or refused */
+        if (flv_video_info(t->body, t->size, &vi) == 0 &&
+            (vi.payload > t->size || (vi.enhanced && vi.payload < 5) ||
+             (vi.enhanced && vi.fourcc == FLV_FOURCC_HEVC &&
+              vi.packet_type == FLV_EX_CODED_FRAMES && vi.payload != 8)))
+            abort();
         break;
     case FLV_TAG_AUDIO:
         (void)flv_audio_info(t->body, t->size, &ai);

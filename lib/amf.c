@@ -310,6 +310,12 @@ void amf_put_ecma_begin(ByteBuf *b, uint32_t count)
     bytebuf_put_be32(b, count);
 }
 
+void amf_put_strict_array_begin(ByteBuf *b, uint32_t count)
+{
+    bytebuf_put8(b, 0x0a);
+    bytebuf_put_be32(b, count);
+}
+
 void amf_put_key(ByteBuf *b, const char *key)
 {
     size_t n = strlen(key);

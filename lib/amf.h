@@ -92,6 +92,7 @@ void amf_put_string(ByteBuf *b, const char *s); /* long string when over 65535 b
 void amf_put_null(ByteBuf *b);
 void amf_put_object_begin(ByteBuf *b);
 void amf_put_ecma_begin(ByteBuf *b, uint32_t count);
+void amf_put_strict_array_begin(ByteBuf *b, uint32_t count); /* then count values, no end */
 void amf_put_key(ByteBuf *b, const char *key);  /* then one value */
 void amf_put_object_end(ByteBuf *b);            /* ends objects and ECMA arrays */
 

@@ -44,6 +44,18 @@ int flv_put_tag(ByteBuf *b, int type, uint32_t timestamp, const uint8_t *body, s
     return 0;
 }
 
+/* A signed 24-bit big-endian number (composition times). */
+static int32_t si24(const uint8_t *p)
+{
+    int32_t v = (int32_t)AV_RB24(p);
+    return v & 0x800000 ? v - 0x1000000 : v;
+}
+
+int flv_fourcc_known(uint32_t fourcc)
+{
+    return fourcc == FLV_FOURCC_HEVC || fourcc == FLV_FOURCC_AV1 || fourcc == FLV_FOURCC_VP9;
+}
+
 int flv_video_info(const uint8_t *p, size_t size, FlvVideoInfo *vi)
 {
     memset(vi, 0, sizeof(*vi));
@@ -53,21 +65,31 @@ int flv_video_info(const uint8_t *p, size_t size, FlvVideoInfo *vi)
         vi->enhanced = 1;
         vi->frame_type = (p[0] >> 4) & 7;
         vi->packet_type = p[0] & 0x0f;
-        vi->sequence_header = vi->packet_type == 0;
+        vi->sequence_header = vi->packet_type == FLV_EX_SEQUENCE_START;
         vi->keyframe = vi->frame_type == 1;
-        if (size < 5)
+        if (size < 5 || vi->packet_type > FLV_EX_MPEG2TS_SEQUENCE_START)
             return AVERROR_INVALIDDATA;
         vi->fourcc = AV_RB32(p + 1);
+        vi->payload = 5;
+        if (vi->packet_type == FLV_EX_CODED_FRAMES && vi->fourcc == FLV_FOURCC_HEVC) {
+            if (size < 8)
+                return AVERROR_INVALIDDATA;
+            vi->cts = si24(p + 5);
+            vi->payload = 8;
+        }
         return 0;
     }
     vi->frame_type = p[0] >> 4;
     vi->codec_id = p[0] & 0x0f;
     vi->keyframe = vi->frame_type == 1;
+    vi->payload = 1;
     if (vi->codec_id == FLV_CODEC_AVC || vi->codec_id == FLV_CODEC_HEVC_LEGACY) {
         if (size < 5)
             return AVERROR_INVALIDDATA;
         vi->packet_type = p[1];
         vi->sequence_header = p[1] == 0;
+        vi->cts = si24(p + 2);
+        vi->payload = 5;
     }
     return 0;
 }

@@ -10,7 +10,11 @@
  *            PreviousTagSize(4) = 11 + size
  *   video    frame_type:4 codec_id:4 [AVC: packet_type(1) cts(3, signed)]
  *            Enhanced RTMP: bit 7 set = IsExHeader; frame_type:3 (bits
- *            4-6) packet_type:4, then a FourCC ("hvc1", "av01", "vp09").
+ *            4-6) packet_type:4, then a FourCC ("hvc1", "av01", "vp09"),
+ *            then by packet type: 0 SequenceStart (the codec's
+ *            configuration record: hvcC, av1C, vpcC), 1 CodedFrames
+ *            (hvc1: cts(3, signed) first), 2 SequenceEnd, 3 CodedFramesX
+ *            (cts 0), 4 Metadata (AMF), 5 MPEG2TSSequenceStart.
  *   audio    format:4 rate:2 size:1 stereo:1 [AAC: packet_type(1)]
  */
 #ifndef LIVE_FLV_H
@@ -35,6 +39,24 @@ enum FlvTagType {
 #define FLV_AUDIO_AAC 10
 #define FLV_AUDIO_EX_HEADER 9     /* Enhanced RTMP v2 audio */
 
+#define FLV_FOURCC(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (c) << 8 | (d))
+#define FLV_FOURCC_HEVC FLV_FOURCC('h', 'v', 'c', '1')
+#define FLV_FOURCC_AV1  FLV_FOURCC('a', 'v', '0', '1')
+#define FLV_FOURCC_VP9  FLV_FOURCC('v', 'p', '0', '9')
+
+/* Enhanced RTMP video packet types. */
+enum FlvExPacketType {
+    FLV_EX_SEQUENCE_START = 0,
+    FLV_EX_CODED_FRAMES = 1,
+    FLV_EX_SEQUENCE_END = 2,
+    FLV_EX_CODED_FRAMES_X = 3,
+    FLV_EX_METADATA = 4,
+    FLV_EX_MPEG2TS_SEQUENCE_START = 5,
+};
+
+/* 1 for the FourCCs live-ingest takes (hvc1, av01, vp09), else 0. */
+int flv_fourcc_known(uint32_t fourcc);
+
 /* Append the FLV header and PreviousTagSize0. */
 void flv_put_header(ByteBuf *b, int has_audio, int has_video);
 
@@ -56,6 +78,8 @@ typedef struct FlvVideoInfo {
     int packet_type;   /* AVC: 0 sequence header, 1 NALU, 2 end; enhanced: its PacketType */
     int sequence_header;
     int keyframe;
+    int32_t cts;       /* composition time offset, ms (AVC, enhanced hvc1 CodedFrames) */
+    size_t payload;    /* where the codec's bytes start in the body */
 } FlvVideoInfo;
 
 typedef struct FlvAudioInfo {
@@ -63,7 +87,10 @@ typedef struct FlvAudioInfo {
     int sequence_header;
 } FlvAudioInfo;
 
-/* Describe a video/audio tag body. 0, or AVERROR_INVALIDDATA when too short. */
+/* Describe a video/audio tag body. 0, or AVERROR_INVALIDDATA when too
+ * short for its header (an enhanced header: the FourCC, and for hvc1
+ * CodedFrames the composition time) or of an unknown enhanced packet
+ * type. */
 int flv_video_info(const uint8_t *body, size_t size, FlvVideoInfo *vi);
 int flv_audio_info(const uint8_t *body, size_t size, FlvAudioInfo *ai);
 

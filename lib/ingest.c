@@ -35,6 +35,7 @@
 #include "log.h"
 #include "parse.h"
 #include "record.h"
+#include "remux.h"
 #include "rtmp.h"
 #include "sock.h"
 
@@ -87,6 +88,8 @@ struct Stream {
     ByteBuf queue;
     int header_written, media_written;
     int64_t last_ts, last_a, last_v, last_wall;
+    Remux *remux;          /* Enhanced RTMP video: MPEG-TS or Matroska, not FLV */
+    uint32_t fourcc;       /* its video FourCC */
     uint8_t *seq[2];       /* last sequence headers: audio, video */
     size_t seq_len[2];
     int sessions;
@@ -228,21 +231,24 @@ static int spawn_child(Server *s, Stream *st)
     posix_spawnattr_t attr;
     sigset_t none, def;
     char *argv[] = { "sh", "-c", (char *)s->opt->exec_cmd, NULL };
-    char envname[RECORD_MAX_NAME + 16];
+    char envname[RECORD_MAX_NAME + 16], envformat[32];
     char **env;
     int fds[2], n = 0, ret;
     pid_t pid;
 
     for (char **e = environ; *e; e++)
         n++;
-    if (!(env = calloc(n + 2, sizeof(*env))))
+    if (!(env = calloc(n + 3, sizeof(*env))))
         return AVERROR(ENOMEM);
     n = 0;
     for (char **e = environ; *e; e++)
-        if (strncmp(*e, "LIVE_STREAM=", 12))
+        if (strncmp(*e, "LIVE_STREAM=", 12) && strncmp(*e, "LIVE_FORMAT=", 12))
             env[n++] = *e;
     snprintf(envname, sizeof(envname), "LIVE_STREAM=%s", st->name);
     env[n++] = envname;
+    snprintf(envformat, sizeof(envformat), "LIVE_FORMAT=%s",
+             st->remux ? remux_format(st->fourcc) : "flv");
+    env[n++] = envformat;
     env[n] = NULL;
 
     if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -282,10 +288,17 @@ static int open_file(Server *s, Stream *st)
 {
     struct stat sb;
     int n = snprintf(st->path, sizeof(st->path), "%s/%s.flv", s->opt->out_dir, st->name);
+    int fifo = n > 0 && (size_t)n < sizeof(st->path) && stat(st->path, &sb) == 0 &&
+               S_ISFIFO(sb.st_mode);
 
+    /* NAME.flv, or NAME.ts / NAME.mkv for Enhanced RTMP video (a FIFO
+     * NAME.flv takes any: its reader probes) */
+    if (!fifo && st->remux)
+        n = snprintf(st->path, sizeof(st->path), "%s/%s.%s", s->opt->out_dir, st->name,
+                     remux_extension(st->fourcc));
     if (n < 0 || (size_t)n >= sizeof(st->path))
         return AVERROR(ENAMETOOLONG);
-    if (stat(st->path, &sb) == 0 && S_ISFIFO(sb.st_mode)) {
+    if (fifo) {
         /* Non-blocking open of a FIFO fails with ENXIO when nobody reads it. */
         st->fd = open(st->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (st->fd < 0)
@@ -366,6 +379,7 @@ static void stream_finish(Server *s, Stream *st)
         return;
     st->dead = 1;
     s->dirty = 1;
+    remux_free(&st->remux);
     if (st->registered)
         epoll_ctl(s->ep, EPOLL_CTL_DEL, st->fd, NULL);
     if (!s->opt->exec_cmd && !s->opt->out_dir) {
@@ -395,6 +409,8 @@ static void stream_end(Server *s, Stream *st, int discard)
     st->ending = 1;
     if (discard)
         bytebuf_reset(&st->queue);
+    else
+        remux_free(&st->remux);   /* the container's trailer joins the queue */
     if (st->publisher)
         conn_close(s, st->publisher, LOG_LEVEL_DEBUG, "stream ended");
     if (bytebuf_size(&st->queue) == 0)
@@ -701,6 +717,56 @@ static void write_header(Stream *st, int has_audio, int has_video)
     st->header_written = 1;
 }
 
+/* Bytes from the stream's remuxer into its queue. */
+static int stream_remux_write(void *opaque, const uint8_t *buf, size_t size)
+{
+    Stream *st = opaque;
+
+    if (st->dead)
+        return AVERROR(EPIPE);
+    bytebuf_append(&st->queue, buf, size);
+    return st->queue.err ? AVERROR(ENOSPC) : 0;
+}
+
+static void fourcc_text(uint32_t fourcc, char cc[5])
+{
+    for (int i = 0; i < 4; i++) {
+        char ch = (char)(fourcc >> (24 - 8 * i));
+        cc[i] = ch < 32 || ch > 126 ? '?' : ch;
+    }
+    cc[4] = '\0';
+}
+
+/* The stream's video is Enhanced RTMP with this FourCC: from now on it is
+ * written through a remuxer (audio: 1, 0, or -1 not known). 0, or -1
+ * after closing the connection (an unknown FourCC, a stream already
+ * begun as FLV or with another FourCC). */
+static int stream_use_remux(Server *s, Conn *c, Stream *st, uint32_t fourcc, int audio)
+{
+    char cc[5];
+
+    fourcc_text(fourcc, cc);
+    if (!flv_fourcc_known(fourcc)) {
+        conn_close(s, c, LOG_LEVEL_ERROR, "Enhanced RTMP video with FourCC '%s' is not"
+                   " supported (hvc1, av01, vp09 are)", cc);
+        return -1;
+    }
+    if (st->remux && st->fourcc == fourcc)
+        return 0;
+    if (st->remux || st->header_written) {
+        conn_close(s, c, LOG_LEVEL_ERROR, "Enhanced RTMP video ('%s') in a stream that began"
+                   " as %s", cc, st->remux ? "another codec" : "FLV");
+        return -1;
+    }
+    if (remux_new(fourcc, audio, 0, 0, stream_remux_write, st, &st->remux) < 0) {
+        conn_close(s, c, LOG_LEVEL_ERROR, "out of memory");
+        return -1;
+    }
+    st->fourcc = fourcc;
+    log_info("%s: Enhanced RTMP video '%s': written as %s", st->name, cc, remux_format(fourcc));
+    return 0;
+}
+
 static void on_metadata(Server *s, Conn *c, const RtmpEvent *ev)
 {
     Stream *st = c->stream;
@@ -713,16 +779,74 @@ static void on_metadata(Server *s, Conn *c, const RtmpEvent *ev)
         log_debug("%s: unreadable onMetaData ignored", st->name);
         return;
     }
-    if (vcodec == FLV_CODEC_HEVC_LEGACY || vcodec > 15) {
+    if (vcodec == FLV_CODEC_HEVC_LEGACY) {
         conn_close(s, c, LOG_LEVEL_ERROR,
-                   "videocodecid %.0f (Enhanced RTMP or HEVC) is not supported: publish H.264",
-                   vcodec);
+                   "videocodecid 12 (HEVC outside Enhanced RTMP) is not supported: publish"
+                   " H.264, or HEVC as Enhanced RTMP");
         return;
     }
+    if (vcodec > 15 && vcodec < 4294967296.0) {   /* a FourCC: Enhanced RTMP */
+        uint32_t cc = (uint32_t)vcodec;
+        if (stream_use_remux(s, c, st, cc, has_audio) < 0)
+            return;
+        return;   /* MPEG-TS and Matroska carry no FLV metadata */
+    }
+    if (st->remux)
+        return;
     write_header(st, has_audio, has_video);
     if (flv_put_tag(&st->queue, FLV_TAG_SCRIPT, 0, ev->data, ev->size) < 0)
         log_warn("%s: onMetaData dropped: queue full", st->name);
     stream_flush(s, st);
+}
+
+static void media_done(Server *s, Conn *c, Stream *st);
+
+/* What the remuxer said about a tag. */
+static void remux_result(Server *s, Conn *c, Stream *st, int ret, const char *what)
+{
+    char err[AV_ERROR_MAX_STRING_SIZE];
+
+    if (ret == AVERROR(ENOSPC))
+        conn_close(s, c, LOG_LEVEL_ERROR, "the consumer is too slow: %zu bytes waiting",
+                   bytebuf_size(&st->queue));
+    else if (ret == AVERROR_INVALIDDATA)
+        conn_close(s, c, LOG_LEVEL_ERROR, "%s this stream cannot take", what);
+    else if (ret < 0) {
+        log_error("%s: writing %s: %s", st->name, remux_format(st->fourcc),
+                  log_averr(ret, err, sizeof(err)));
+        stream_end(s, st, 1);
+    } else {
+        media_done(s, c, st);
+    }
+}
+
+static void on_remux_video(Server *s, Conn *c, Stream *st, const FlvVideoInfo *vi,
+                           const RtmpEvent *ev)
+{
+    char what[64], cc[5], have[5];
+
+    if (!st->remux && stream_use_remux(s, c, st, vi->fourcc, -1) < 0)
+        return;
+    fourcc_text(vi->fourcc, cc);
+    fourcc_text(st->fourcc, have);
+    if (!vi->enhanced || vi->fourcc != st->fourcc) {
+        if (vi->enhanced)
+            snprintf(what, sizeof(what), "'%s'", cc);
+        else
+            snprintf(what, sizeof(what), "of FLV codec id %d", vi->codec_id);
+        conn_close(s, c, LOG_LEVEL_ERROR, "video %s in a stream of '%s'", what, have);
+        return;
+    }
+    snprintf(what, sizeof(what), "Enhanced RTMP video ('%s') that", cc);
+    remux_result(s, c, st, remux_video(st->remux, vi, map_ts(c, st, ev->timestamp, FLV_TAG_VIDEO),
+                                       ev->data, ev->size), what);
+}
+
+static void on_remux_audio(Server *s, Conn *c, Stream *st, const RtmpEvent *ev)
+{
+    remux_result(s, c, st, remux_audio(st->remux, map_ts(c, st, ev->timestamp, FLV_TAG_AUDIO),
+                                       ev->data, ev->size),
+                 "audio other than AAC, or an AAC configuration, that");
 }
 
 static void on_media(Server *s, Conn *c, const RtmpEvent *ev)
@@ -736,19 +860,19 @@ static void on_media(Server *s, Conn *c, const RtmpEvent *ev)
         return;
     if (type == FLV_TAG_VIDEO) {
         FlvVideoInfo vi;
-        if (flv_video_info(ev->data, ev->size, &vi) < 0)
+        if (flv_video_info(ev->data, ev->size, &vi) < 0) {
+            if (ev->size > 0 && (ev->data[0] & 0x80))
+                conn_close(s, c, LOG_LEVEL_ERROR, "a truncated or invalid Enhanced RTMP video"
+                           " header (%zu bytes)", ev->size);
             return;
-        if (vi.enhanced || vi.codec_id == FLV_CODEC_HEVC_LEGACY) {
-            char cc[5] = { vi.fourcc >> 24, vi.fourcc >> 16, vi.fourcc >> 8, vi.fourcc, 0 };
-            char what[64];
-            for (int i = 0; i < 4; i++)
-                if (cc[i] < 32 || cc[i] > 126)
-                    cc[i] = '?';
-            if (vi.enhanced)
-                snprintf(what, sizeof(what), "Enhanced RTMP (FourCC '%s')", cc);
-            else
-                snprintf(what, sizeof(what), "HEVC (FLV codec id 12)");
-            conn_close(s, c, LOG_LEVEL_ERROR, "%s video is not supported: publish H.264", what);
+        }
+        if (vi.codec_id == FLV_CODEC_HEVC_LEGACY && !vi.enhanced) {
+            conn_close(s, c, LOG_LEVEL_ERROR, "HEVC (FLV codec id 12) video is not supported:"
+                       " publish H.264, or HEVC as Enhanced RTMP");
+            return;
+        }
+        if (vi.enhanced || st->remux) {
+            on_remux_video(s, c, st, &vi, ev);
             return;
         }
         seq = vi.sequence_header;
@@ -758,6 +882,10 @@ static void on_media(Server *s, Conn *c, const RtmpEvent *ev)
             return;
         if (ai.format == FLV_AUDIO_EX_HEADER) {
             conn_close(s, c, LOG_LEVEL_ERROR, "Enhanced RTMP audio is not supported: publish AAC");
+            return;
+        }
+        if (st->remux) {
+            on_remux_audio(s, c, st, ev);
             return;
         }
         seq = ai.sequence_header;
@@ -789,6 +917,13 @@ static void on_media(Server *s, Conn *c, const RtmpEvent *ev)
     }
     if (ret < 0)
         return; /* the stream failed and ended, its publisher with it */
+    media_done(s, c, st);
+}
+
+/* After a tag went to the stream's output: the reconnect clock, and
+ * back-pressure on the publisher. */
+static void media_done(Server *s, Conn *c, Stream *st)
+{
     st->media_written = 1;
     st->last_wall = clock_mono_ms();
     if (bytebuf_size(&st->queue) > s->opt->max_queue && !c->paused) {

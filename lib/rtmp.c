@@ -423,6 +423,12 @@ static int on_connect(RtmpConn *c, const AmfDoc *doc, double txn, RtmpEvent *ev)
     amf_put_string(&b, "FMS/3,0,1,123");
     amf_put_key(&b, "capabilities");
     amf_put_number(&b, 31);
+    /* Enhanced RTMP: the video codecs taken beside H.264 */
+    amf_put_key(&b, "fourCcList");
+    amf_put_strict_array_begin(&b, 3);
+    amf_put_string(&b, "hvc1");
+    amf_put_string(&b, "av01");
+    amf_put_string(&b, "vp09");
     amf_put_object_end(&b);
     amf_put_object_begin(&b);
     amf_put_key(&b, "level");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # live-ingest against hostile peers: garbage, a handshake that stops
 # halfway, Set Chunk Size 0x7fffffff, a message over the size limit, a
-# chunk stream id storm, Enhanced RTMP (HEVC FourCC) video. Each such
+# chunk stream id storm, Enhanced RTMP video of an unknown FourCC or with
+# a truncated header. Each such
 # connection is closed with a reason, a concurrent good publisher is
 # unaffected, and the server survives (also under make SANITIZE=1).
 . "$(dirname "$0")/lib.sh"
@@ -46,23 +47,23 @@ raw_send "$storm"
 ok "a chunk stream id storm: closed" raw_closed 3
 like "$(cat "$T/log")" "more than 32 chunk streams" "csid storm: reason logged"
 
-# Enhanced RTMP: a video tag with IsExHeader and FourCC hvc1 (a sequence start).
-bytes="$(publish_hex hevc)$(msg_hex 06 09 01000000 "9068766331$(printf '01%.0s' $(seq 1 40))")"
+# Enhanced RTMP with a FourCC live-ingest does not take ('xyz1', a sequence start).
+bytes="$(publish_hex odd)$(msg_hex 06 09 01000000 "9078797a31$(printf '01%.0s' $(seq 1 40))")"
 raw_open; raw_handshake
 raw_send "$bytes"
-ok "Enhanced RTMP HEVC video: connection closed" raw_closed 3
-like "$(cat "$T/log")" "Enhanced RTMP \(FourCC 'hvc1'\) video is not supported" \
-    "Enhanced RTMP: refused clearly"
+ok "Enhanced RTMP video of an unknown FourCC: connection closed" raw_closed 3
+like "$(cat "$T/log")" "odd: Enhanced RTMP video with FourCC 'xyz1' is not supported" \
+    "unknown FourCC: refused clearly"
 sleep 0.6
-is "$(ls -A "$T/out" | grep -c hevc)" 0 "nothing is written for the refused HEVC stream"
+is "$(ls -A "$T/out" | grep -c odd)" 0 "nothing is written for the refused stream"
 
-# Enhanced RTMP announced in onMetaData (videocodecid = FourCC 'hvc1' as a number).
-bytes="$(publish_hex hevc2)$(msg_hex 04 12 01000000 "$(amf_str @setDataFrame)$(amf_str onMetaData)0800000001$(amf_key videocodecid)0041da1d98cc400000000009")"
+# An Enhanced RTMP header cut short (IsExHeader and half a FourCC).
+bytes="$(publish_hex short)$(msg_hex 06 09 01000000 "906876")"
 raw_open; raw_handshake
 raw_send "$bytes"
-ok "Enhanced RTMP in onMetaData: connection closed" raw_closed 3
-like "$(cat "$T/log")" "hevc2: videocodecid 1752589105 \(Enhanced RTMP or HEVC\) is not supported" \
-    "Enhanced RTMP metadata: refused clearly"
+ok "a truncated Enhanced RTMP header: connection closed" raw_closed 3
+like "$(cat "$T/log")" "short: a truncated or invalid Enhanced RTMP video header \(3 bytes\)" \
+    "truncated header: refused clearly"
 
 # A publisher that publishes and then says nothing.
 bytes=$(publish_hex quiet)
