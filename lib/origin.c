@@ -51,8 +51,6 @@ typedef struct OriginReq {
  * not HTTP_SUSPENDED. */
 #define AGAIN (HTTP_SUSPENDED + 1)
 
-enum Kind { KIND_OTHER, KIND_MANIFEST, KIND_INIT, KIND_SEGMENT };
-
 int origin_new(const OriginConfig *cfg, Origin **out)
 {
     Origin *o = calloc(1, sizeof(*o));
@@ -79,8 +77,7 @@ void origin_free(Origin **po)
     *po = NULL;
 }
 
-/* Split "NAME/REND/FILE" (exactly three components). */
-static int split3(const char *rel, char *name, char *rend, const char **file)
+int origin_split3(const char *rel, char *name, char *rend, const char **file)
 {
     const char *a = strchr(rel, '/'), *b;
     if (!a || !(b = strchr(a + 1, '/')) || strchr(b + 1, '/'))
@@ -95,8 +92,7 @@ static int split3(const char *rel, char *name, char *rend, const char **file)
     return 0;
 }
 
-/* The kind of a path; for segments also the stream and sequence number. */
-static enum Kind classify(const char *rel, char *name, int64_t *seq)
+enum OriginKind origin_classify(const char *rel, char *name, int64_t *seq)
 {
     char rend[RECORD_MAX_NAME + 1];
     const char *file, *dot = strrchr(rel, '.');
@@ -109,25 +105,25 @@ static enum Kind classify(const char *rel, char *name, int64_t *seq)
             n = 0;
         memcpy(name, rel, n);
         name[n] = '\0';
-        return KIND_MANIFEST;
+        return ORIGIN_MANIFEST;
     }
-    if (split3(rel, name, rend, &file) < 0)
-        return KIND_OTHER;
+    if (origin_split3(rel, name, rend, &file) < 0)
+        return ORIGIN_OTHER;
     /* a broadcast's files: init.mp4 and SEQ.m4s, or with its id (every
      * broadcast under a name after the first, live-package(1)):
      * init-ID.mp4 and ID-SEQ.m4s */
     n = !strncmp(file, "init-", 5) ? strspn(file + 5, "0123456789") : 0;
     if (!strcmp(file, "init.mp4") || (n > 0 && n <= 19 && !strcmp(file + 5 + n, ".mp4")))
-        return KIND_INIT;
+        return ORIGIN_INIT;
     n = strspn(file, "0123456789");
     if (n > 0 && n <= 19 && file[n] == '-')
         file += n + 1;
     n = strspn(file, "0123456789");
     if (n > 0 && n <= 18 && !strcmp(file + n, ".m4s")) {
         *seq = strtoll(file, NULL, 10);
-        return KIND_SEGMENT;
+        return ORIGIN_SEGMENT;
     }
-    return KIND_OTHER;
+    return ORIGIN_OTHER;
 }
 
 /*
@@ -475,12 +471,12 @@ static int reply_cached(Origin *o, HttpRequest *req, const OriginReq *or, const 
 /* The reply for the open file fd of the request's path: a reply's
  * status, HTTP_SUSPENDED, or AGAIN (a blocking playlist reload to try
  * again). */
-static int reply_open(Origin *o, HttpRequest *req, OriginReq *or, enum Kind kind,
+static int reply_open(Origin *o, HttpRequest *req, OriginReq *or, enum OriginKind kind,
                       const char *name, int fd, const struct stat *st, const char *type)
 {
     char cache[64];
 
-    if (kind == KIND_SEGMENT || kind == KIND_INIT) {
+    if (kind == ORIGIN_SEGMENT || kind == ORIGIN_INIT) {
         MemEntry *e;
         metrics_cache_miss();
         if (o->cfg.mem && (size_t)st->st_size <= SMALL_OBJECT &&
@@ -488,9 +484,9 @@ static int reply_open(Origin *o, HttpRequest *req, OriginReq *or, enum Kind kind
             return reply_entry(req, e, type);
         return http_reply_file(req, fd, st, type, CACHE_IMMUTABLE);
     }
-    if (kind == KIND_MANIFEST && (or->ll.msn >= 0 || or->ll.skip))
+    if (kind == ORIGIN_MANIFEST && (or->ll.msn >= 0 || or->ll.skip))
         return reply_playlist(o, req, or, name, fd, st);
-    if (kind == KIND_MANIFEST)
+    if (kind == ORIGIN_MANIFEST)
         return http_reply_file(req, fd, st, type, manifest_cache(o, name, cache, sizeof(cache)));
     return http_reply_file(req, fd, st, type, CACHE_OTHER);
 }
@@ -527,15 +523,15 @@ int origin_handle(HttpRequest *req, void *arg)
     char name[RECORD_MAX_NAME + 1];
     const char *type;
     struct stat st;
-    enum Kind kind;
+    enum OriginKind kind;
     int64_t seq = -1;
     int fd, r;
 
     if (!or && !(or = begin(req, &r)))
         return r;
-    kind = classify(or->rel, name, &seq);
+    kind = origin_classify(or->rel, name, &seq);
     type = path_content_type(or->rel);
-    if ((kind == KIND_SEGMENT || kind == KIND_INIT) && reply_cached(o, req, or, type, &r))
+    if ((kind == ORIGIN_SEGMENT || kind == ORIGIN_INIT) && reply_cached(o, req, or, type, &r))
         return r;
     do {
         fd = path_open(o->rootfd, or->rel, &st);
@@ -545,8 +541,8 @@ int origin_handle(HttpRequest *req, void *arg)
             return http_reply_error(req, MHD_HTTP_FORBIDDEN, NULL);
         else if (fd != AVERROR(ENOENT))
             return fd;
-        else if (kind != KIND_SEGMENT || or->outcome != WAIT_NONE || !o->cfg.waiter)
-            return reply_missing(req, or, kind == KIND_SEGMENT);
+        else if (kind != ORIGIN_SEGMENT || or->outcome != WAIT_NONE || !o->cfg.waiter)
+            return reply_missing(req, or, kind == ORIGIN_SEGMENT);
         else
             r = wait_segment(o, req, or, name, seq);
     } while (r == AGAIN);

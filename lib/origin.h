@@ -43,4 +43,22 @@ void origin_free(Origin **o);
 /* The route handler (arg: the Origin) for GET under "/". */
 int origin_handle(HttpRequest *req, void *arg);
 
+/* What a path under the root is, by its name alone. */
+enum OriginKind {
+    ORIGIN_OTHER,
+    ORIGIN_MANIFEST,    /* *.mpd, *.m3u8 */
+    ORIGIN_INIT,        /* NAME/REND/init.mp4 or init-ID.mp4 */
+    ORIGIN_SEGMENT,     /* NAME/REND/SEQ.m4s or ID-SEQ.m4s */
+};
+
+/* The kind of the normalized path rel. name (RECORD_MAX_NAME + 1 bytes)
+ * gets the stream name (for a manifest, its first component, or ""); for
+ * a segment *seq gets its sequence number (untouched otherwise). */
+enum OriginKind origin_classify(const char *rel, char *name, int64_t *seq);
+
+/* Split "NAME/REND/FILE", exactly three components with NAME and REND of
+ * at most RECORD_MAX_NAME bytes each (name and rend that size + 1); *file
+ * points into rel. 0, or -1 for any other shape. */
+int origin_split3(const char *rel, char *name, char *rend, const char **file);
+
 #endif
