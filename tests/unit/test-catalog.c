@@ -23,6 +23,16 @@ static int count_pending(void *opaque, const char *stream, int64_t seq, const ch
     return 0;
 }
 
+static int count_rows(void *opaque, const char *stream, int64_t seq, const char *rec, int done)
+{
+    (void)stream;
+    (void)seq;
+    (void)rec;
+    (void)done;
+    ++*(int *)opaque;
+    return 0;
+}
+
 /* sqlite3_progress_handler: interrupt the statement after *left calls,
  * so a row loop meets an error in the middle of its rows. */
 static int interrupt_after(void *opaque)
@@ -69,7 +79,7 @@ static void errors_inside_row_loops(sqlite3 *db)
         free(list);
     left = 40;
     n = 0;
-    is_int(catalog_pending_each(db, count_pending, &n), AVERROR_EXTERNAL,
+    is_int(catalog_pending_each(db, count_rows, &n), AVERROR_EXTERNAL,
            "an error after some pending records: the walk fails");
     sqlite3_progress_handler(db, 0, NULL, NULL);
 }
