@@ -66,6 +66,81 @@ static int bad(int c, const char *arg, const char *want)
     return LIVE_EXIT_USAGE;
 }
 
+/* The command line into o, checked: -1 to go on (the input at
+ * argv[optind], if any), or the exit status to return now. */
+static int parse_options(int argc, char **argv, TcrunOptions *o)
+{
+    const char *ladder = LADDER_DEFAULT, *why = NULL;
+    int c, status;
+
+    while ((c = getopt_long(argc, argv, "C:l:p:g:j:t:a:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+        switch (c) {
+        case 'C':
+            o->t.spool = optarg;
+            break;
+        case 'l':
+            ladder = optarg;
+            break;
+        case OPT_EXACT:
+            o->t.exact_ladder = 1;
+            break;
+        case 'p':
+            o->t.preset = optarg;
+            break;
+        case OPT_TUNE:
+            o->t.tune = optarg;
+            break;
+        case 'g':
+            if (parse_seconds(optarg, 0.1, 60, &o->t.gop) < 0)
+                return bad(c, optarg, "a duration from 0.1 to 60 seconds");
+            break;
+        case OPT_PASSTHROUGH:
+            if (!strcmp(optarg, "auto"))
+                o->t.passthrough = 1;
+            else if (!strcmp(optarg, "never"))
+                o->t.passthrough = 0;
+            else
+                return bad(c, optarg, "auto or never");
+            break;
+        case 'j':
+            if (parse_int(optarg, 1, 64, &o->jobs) < 0)
+                return bad(c, optarg, "a number from 1 to 64");
+            break;
+        case 't':
+            if (parse_int(optarg, 1, 64, &o->t.threads) < 0)
+                return bad(c, optarg, "a number from 1 to 64");
+            break;
+        case 'a':
+            if (parse_bitrate(optarg, 16000, 512000, &o->t.audio_bitrate) < 0)
+                return bad(c, optarg, "a bit rate from 16k to 512k");
+            break;
+        case OPT_KEEP:
+            o->keep = 1;
+            break;
+        default:
+            if ((status = live_common_option(c, usage)) >= 0)
+                return status;
+        }
+    }
+    if (argc - optind > 1) {
+        usage(stderr);
+        return LIVE_EXIT_USAGE;
+    }
+    if (ladder_parse(ladder, &o->t.ladder, &why) < 0)
+        return bad('l', ladder, why);
+    if (transcode_check(&o->t) < 0) {
+        usage(stderr);
+        return LIVE_EXIT_USAGE;
+    }
+    if (!o->jobs)
+        o->jobs = tcrun_default_jobs();
+    if (!o->t.threads) {
+        int cpus = tcrun_default_jobs();
+        o->t.threads = cpus / o->jobs > 1 ? cpus / o->jobs : 1;
+    }
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     TcrunOptions o = {
@@ -78,76 +153,13 @@ int main(int argc, char **argv)
         },
         .jobs = 0,
     };
-    const char *ladder = LADDER_DEFAULT, *why = NULL, *name = "-";
+    const char *name = "-";
     FILE *in = stdin;
-    int c, ret, status;
+    int ret, status;
 
     live_init(argv[0]);
-    while ((c = getopt_long(argc, argv, "C:l:p:g:j:t:a:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-        switch (c) {
-        case 'C':
-            o.t.spool = optarg;
-            break;
-        case 'l':
-            ladder = optarg;
-            break;
-        case OPT_EXACT:
-            o.t.exact_ladder = 1;
-            break;
-        case 'p':
-            o.t.preset = optarg;
-            break;
-        case OPT_TUNE:
-            o.t.tune = optarg;
-            break;
-        case 'g':
-            if (parse_seconds(optarg, 0.1, 60, &o.t.gop) < 0)
-                return bad(c, optarg, "a duration from 0.1 to 60 seconds");
-            break;
-        case OPT_PASSTHROUGH:
-            if (!strcmp(optarg, "auto"))
-                o.t.passthrough = 1;
-            else if (!strcmp(optarg, "never"))
-                o.t.passthrough = 0;
-            else
-                return bad(c, optarg, "auto or never");
-            break;
-        case 'j':
-            if (parse_int(optarg, 1, 64, &o.jobs) < 0)
-                return bad(c, optarg, "a number from 1 to 64");
-            break;
-        case 't':
-            if (parse_int(optarg, 1, 64, &o.t.threads) < 0)
-                return bad(c, optarg, "a number from 1 to 64");
-            break;
-        case 'a':
-            if (parse_bitrate(optarg, 16000, 512000, &o.t.audio_bitrate) < 0)
-                return bad(c, optarg, "a bit rate from 16k to 512k");
-            break;
-        case OPT_KEEP:
-            o.keep = 1;
-            break;
-        default:
-            if ((status = live_common_option(c, usage)) >= 0)
-                return status;
-        }
-    }
-    if (argc - optind > 1) {
-        usage(stderr);
-        return LIVE_EXIT_USAGE;
-    }
-    if (ladder_parse(ladder, &o.t.ladder, &why) < 0)
-        return bad('l', ladder, why);
-    if (transcode_check(&o.t) < 0) {
-        usage(stderr);
-        return LIVE_EXIT_USAGE;
-    }
-    if (!o.jobs)
-        o.jobs = tcrun_default_jobs();
-    if (!o.t.threads) {
-        int cpus = tcrun_default_jobs();
-        o.t.threads = cpus / o.jobs > 1 ? cpus / o.jobs : 1;
-    }
+    if ((status = parse_options(argc, argv, &o)) >= 0)
+        return status;
     if (argc - optind == 1 && strcmp(argv[optind], "-")) {
         name = argv[optind];
         if (!(in = fopen(name, "r"))) {
