@@ -17,6 +17,9 @@ enum {
     OPT_MAX_CONNS = LIVE_OPT_OWN,
     OPT_MAX_MESSAGE,
     OPT_MAX_UNPUBLISHED,
+    OPT_TLS,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
     OPT_QUEUE,
     OPT_HANDSHAKE_TIMEOUT,
     OPT_IDLE_TIMEOUT,
@@ -33,6 +36,9 @@ static const struct option long_options[] = {
     { "max-conns", required_argument, NULL, OPT_MAX_CONNS },
     { "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
     { "max-unpublished", required_argument, NULL, OPT_MAX_UNPUBLISHED },
+    { "tls", required_argument, NULL, OPT_TLS },
+    { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+    { "tls-key", required_argument, NULL, OPT_TLS_KEY },
     { "queue", required_argument, NULL, OPT_QUEUE },
     { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
     { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
@@ -57,6 +63,9 @@ static void usage(FILE *f)
         "                          only loopback publishers are accepted\n"
         "  -g, --grace SECONDS     wait this long for a publisher to return (default 10)\n"
         "      --max-conns N       connections at once (default 256)\n"
+        "      --tls ADDR:PORT     RTMPS (RTMP over TLS) on this address too, with\n"
+        "      --tls-cert FILE     the PEM certificate chain and\n"
+        "      --tls-key FILE      its PEM private key\n"
         "      --max-unpublished N connections from one address not yet publishing (default 8)\n"
         "      --max-message BYTES largest RTMP message (default 8388608, at most 16777215)\n"
         "      --queue BYTES       FLV bytes waiting per stream before its publisher is\n"
@@ -109,6 +118,15 @@ int main(int argc, char **argv)
             if (opt.limits.max_pending < 2 * (uint32_t)l)
                 opt.limits.max_pending = 2 * (uint32_t)l;
             break;
+        case OPT_TLS:
+            opt.tls_listen = optarg;
+            break;
+        case OPT_TLS_CERT:
+            opt.tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            opt.tls_key = optarg;
+            break;
         case OPT_MAX_UNPUBLISHED:
             if (parse_int(optarg, 1, 100000, &opt.max_unpublished) < 0)
                 goto bad;
@@ -137,6 +155,11 @@ int main(int argc, char **argv)
             if ((status = live_common_option(c, usage)) >= 0)
                 return status;
         }
+    }
+    if (opt.tls_listen && (!opt.tls_cert || !opt.tls_key)) {
+        log_error("--tls needs --tls-cert and --tls-key");
+        usage(stderr);
+        return LIVE_EXIT_USAGE;
     }
     if (argc - optind > 1 || (opt.exec_cmd && opt.out_dir)) {
         log_error("%s", argc - optind > 1 ? "one URL at most" : "-e and -o exclude each other");

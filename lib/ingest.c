@@ -24,6 +24,8 @@
 #include <arpa/inet.h>
 
 #include <libavutil/error.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "array.h"
 #include "bytebuf.h"
@@ -41,7 +43,7 @@
 
 extern char **environ;
 
-enum Kind { K_LISTEN, K_SIGNAL, K_CONN, K_SINK };
+enum Kind { K_LISTEN, K_LISTEN_TLS, K_SIGNAL, K_CONN, K_SINK };
 
 typedef struct Handle {
     enum Kind kind;
@@ -53,6 +55,8 @@ typedef struct Conn {
     Handle h;
     int fd;
     RtmpConn *rtmp;
+    SSL *ssl;              /* RTMPS: TLS on this connection */
+    int tls_want_write;    /* TLS needs the socket writable to go on reading */
     char peer[80];
     uint8_t addr[16];      /* the peer's address (IPv4 as v4-mapped IPv6) */
     int64_t started, last_read;
@@ -104,8 +108,9 @@ typedef struct Child {
 
 typedef struct Server {
     const IngestOptions *opt;
-    int ep, sfd, lfd;
-    Handle listen_h, signal_h;
+    int ep, sfd, lfd, tlsfd;
+    Handle listen_h, tls_h, signal_h;
+    SSL_CTX *ssl_ctx;
     Conn *conns;
     int nconns;
     Stream *streams;
@@ -154,7 +159,7 @@ static void conn_update_events(Server *s, Conn *c)
     rtmp_conn_output(c->rtmp, &pending);
     if (!c->paused)
         want |= EPOLLIN;
-    if (pending && !c->shut)
+    if ((pending && !c->shut) || c->tls_want_write)
         want |= EPOLLOUT;
     if (want != c->events) {
         ep_set(s, c->fd, &c->h, want, EPOLL_CTL_MOD);
@@ -565,6 +570,10 @@ static void conn_close(Server *s, Conn *c, int level, const char *fmt, ...)
     log_msg(level, "%s%s%s: %s", c->peer, c->stream ? " " : "",
             c->stream ? c->stream->name : "", msg);
     epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->ssl) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
     close(c->fd);
     c->fd = -1;
     s->nconns--;
@@ -575,6 +584,60 @@ static void conn_close(Server *s, Conn *c, int level, const char *fmt, ...)
     }
 }
 
+/* recv, or SSL_read on an RTMPS connection: bytes, 0 at the end, or -1
+ * with errno (EAGAIN: nothing now; EPROTO: TLS failed, logged). */
+static ssize_t conn_recv(Conn *c, void *buf, size_t n)
+{
+    int r, e;
+
+    if (!c->ssl)
+        return recv(c->fd, buf, n, 0);
+    ERR_clear_error();
+    if ((r = SSL_read(c->ssl, buf, (int)n)) > 0)
+        return r;
+    switch ((e = SSL_get_error(c->ssl, r))) {
+    case SSL_ERROR_WANT_WRITE:
+        c->tls_want_write = 1;
+        /* fall through */
+    case SSL_ERROR_WANT_READ:
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        if (errno == 0 || errno == EAGAIN)
+            return 0;   /* closed without close_notify */
+        return -1;
+    default:
+        log_debug("%s: TLS: %s", c->peer, ERR_reason_error_string(ERR_peek_last_error())
+                                          ? ERR_reason_error_string(ERR_peek_last_error()) : "?");
+        errno = EPROTO;
+        return -1;
+    }
+}
+
+/* send, or SSL_write: bytes, or -1 with errno (EAGAIN: not now). */
+static ssize_t conn_send(Conn *c, const void *buf, size_t n)
+{
+    int r;
+
+    if (!c->ssl)
+        return send(c->fd, buf, n, MSG_NOSIGNAL);
+    ERR_clear_error();
+    if ((r = SSL_write(c->ssl, buf, (int)n)) > 0)
+        return r;
+    switch (SSL_get_error(c->ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        errno = EAGAIN;
+        return -1;
+    default:
+        if (errno == 0 || errno == EAGAIN)
+            errno = EPROTO;
+        return -1;
+    }
+}
+
 /* Send what the protocol has queued. */
 static void conn_flush(Server *s, Conn *c)
 {
@@ -582,7 +645,7 @@ static void conn_flush(Server *s, Conn *c)
     const uint8_t *p;
 
     while (!c->dead && (p = rtmp_conn_output(c->rtmp, &len), len > 0)) {
-        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, p, len);
         if (n > 0) {
             rtmp_conn_sent(c->rtmp, n);
             continue;
@@ -972,7 +1035,7 @@ static void conn_read(Server *s, Conn *c)
     Stream *touched = NULL;
 
     for (int round = 0; round < 4 && !c->dead && !c->paused; round++) {
-        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+        ssize_t n = conn_recv(c, buf, sizeof(buf));
         size_t off = 0;
 
         if (n == 0) {
@@ -992,7 +1055,7 @@ static void conn_read(Server *s, Conn *c)
         c->last_read = clock_mono_ms();
         if (c->closing)
             continue; /* refused: read and drop until the peer closes */
-        if ((size_t)n < sizeof(buf))
+        if ((size_t)n < sizeof(buf) && !(c->ssl && SSL_pending(c->ssl)))
             round = 4; /* drained: epoll says when there is more; saves an EAGAIN */
         while ((off < (size_t)n || rtmp_conn_has_event(c->rtmp)) && !c->dead && !c->closing) {
             RtmpEvent ev;
@@ -1040,12 +1103,13 @@ static int unpublished_from(const Server *s, const uint8_t key[16])
     return n;
 }
 
-static void do_accept(Server *s)
+static void do_accept(Server *s, int tls)
 {
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
-        int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(tls ? s->tlsfd : s->lfd, (struct sockaddr *)&ss, &sl,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
         char peer[80];
         uint8_t key[16];
         Conn *c;
@@ -1088,12 +1152,19 @@ static void do_accept(Server *s)
             close(fd);
             continue;
         }
-        if (!(c = calloc(1, sizeof(*c))) || !(c->rtmp = rtmp_conn_new(&s->opt->limits))) {
+        if (!(c = calloc(1, sizeof(*c))) || !(c->rtmp = rtmp_conn_new(&s->opt->limits)) ||
+            (tls && (!(c->ssl = SSL_new(s->ssl_ctx)) || !SSL_set_fd(c->ssl, fd)))) {
             log_error("out of memory");
+            if (c) {
+                rtmp_conn_free(&c->rtmp);
+                SSL_free(c->ssl);
+            }
             free(c);
             close(fd);
             continue;
         }
+        if (c->ssl)
+            SSL_set_accept_state(c->ssl);
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->h.kind = K_CONN;
         c->fd = fd;
@@ -1111,7 +1182,7 @@ static void do_accept(Server *s)
         c->next = s->conns;
         s->conns = c;
         s->nconns++;
-        log_debug("%s: connected", peer);
+        log_debug("%s: connected%s", peer, tls ? " (RTMPS)" : "");
     }
 }
 
@@ -1126,6 +1197,12 @@ static void check_timers(Server *s)
     for (Conn *c = s->conns; c; c = c->next) {
         if (c->dead)
             continue;
+        /* TLS holds decrypted bytes epoll does not see (after a pause) */
+        if (c->ssl && !c->paused && !c->closing && SSL_pending(c->ssl) > 0) {
+            conn_read(s, c);
+            if (c->dead)
+                continue;
+        }
         if (c->closing) {
             if (now >= c->close_at)
                 conn_close(s, c, LOG_LEVEL_DEBUG, "closed after refusal");
@@ -1217,7 +1294,7 @@ static void on_signal(Server *s)
     }
 }
 
-static int open_listener(Server *s)
+static int open_socket(const char *opt, const char *addr, int *out)
 {
     char host[256], port_s[16], err[AV_ERROR_MAX_STRING_SIZE];
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
@@ -1225,14 +1302,14 @@ static int open_listener(Server *s)
     struct addrinfo *res, *ai;
     int port, ret, fd = -1, one = 1;
 
-    if ((ret = parse_hostport(s->opt->listen, host, sizeof(host), &port)) < 0) {
-        log_error("-l %s: want ADDR:PORT", s->opt->listen);
+    if ((ret = parse_hostport(addr, host, sizeof(host), &port)) < 0) {
+        log_error("%s %s: want ADDR:PORT", opt, addr);
         return ret;
     }
     snprintf(port_s, sizeof(port_s), "%d", port);
     hints.ai_family = host[0] ? AF_UNSPEC : AF_INET;
     if ((ret = getaddrinfo(host[0] ? host : NULL, port_s, &hints, &res)) != 0) {
-        log_error("-l %s: %s", s->opt->listen, gai_strerror(ret));
+        log_error("%s %s: %s", opt, addr, gai_strerror(ret));
         return AVERROR(EINVAL);
     }
     ret = AVERROR(EADDRNOTAVAIL);
@@ -1249,11 +1326,46 @@ static int open_listener(Server *s)
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        log_error("listen on %s: %s", s->opt->listen, log_averr(ret, err, sizeof(err)));
+        log_error("listen on %s: %s", addr, log_averr(ret, err, sizeof(err)));
         return ret;
     }
-    s->lfd = fd;
+    *out = fd;
     return 0;
+}
+
+/* RTMPS: the TLS context from the certificate chain and key files. */
+static int tls_setup(Server *s)
+{
+    const IngestOptions *o = s->opt;
+    unsigned long e;
+
+    if (!(s->ssl_ctx = SSL_CTX_new(TLS_server_method())))
+        return AVERROR(ENOMEM);
+    SSL_CTX_set_min_proto_version(s->ssl_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(s->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    if (SSL_CTX_use_certificate_chain_file(s->ssl_ctx, o->tls_cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(s->ssl_ctx, o->tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(s->ssl_ctx) != 1) {
+        e = ERR_get_error();
+        log_error("--tls-cert %s, --tls-key %s: %s", o->tls_cert, o->tls_key,
+                  ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unusable");
+        return AVERROR(EINVAL);
+    }
+    return 0;
+}
+
+static int open_listener(Server *s)
+{
+    int ret;
+
+    if ((ret = open_socket("-l", s->opt->listen, &s->lfd)) < 0)
+        return ret;
+    if (!s->opt->tls_listen)
+        return 0;
+    if ((ret = tls_setup(s)) < 0)
+        return ret;
+    return open_socket("--tls", s->opt->tls_listen, &s->tlsfd);
 }
 
 /* The signals the loop takes through its signalfd (blocked, old mask in
@@ -1276,8 +1388,13 @@ static int server_start(Server *s, sigset_t *old)
         return ret;
     }
     s->listen_h.kind = K_LISTEN;
+    s->tls_h.kind = K_LISTEN_TLS;
     s->signal_h.kind = K_SIGNAL;
     ep_set(s, s->lfd, &s->listen_h, EPOLLIN, EPOLL_CTL_ADD);
+    if (s->tlsfd >= 0) {
+        ep_set(s, s->tlsfd, &s->tls_h, EPOLLIN, EPOLL_CTL_ADD);
+        log_info("listening for RTMPS on %s", s->opt->tls_listen);
+    }
     ep_set(s, s->sfd, &s->signal_h, EPOLLIN, EPOLL_CTL_ADD);
     log_info("listening on %s", s->opt->listen);
     return 0;
@@ -1290,7 +1407,10 @@ static void dispatch(Server *s, const struct epoll_event *ev)
 
     switch (h->kind) {
     case K_LISTEN:
-        do_accept(s);
+        do_accept(s, 0);
+        break;
+    case K_LISTEN_TLS:
+        do_accept(s, 1);
         break;
     case K_SIGNAL:
         on_signal(s);
@@ -1301,8 +1421,11 @@ static void dispatch(Server *s, const struct epoll_event *ev)
             break;
         if (ev->events & EPOLLOUT)
             conn_flush(s, c);
-        if (!c->dead && (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        if (!c->dead && ((ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ||
+                         ((ev->events & EPOLLOUT) && c->tls_want_write))) {
+            c->tls_want_write = 0;
             conn_read(s, c);
+        }
         break;
     }
     case K_SINK: {
@@ -1348,6 +1471,10 @@ static int server_loop(Server *s)
             close(s->lfd);
             s->lfd = -1;
         }
+        if (s->quit && s->tlsfd >= 0) {
+            close(s->tlsfd);
+            s->tlsfd = -1;
+        }
     }
     return 0;
 }
@@ -1375,6 +1502,9 @@ static void server_stop(Server *s)
     keys_free(&s->keys);
     if (s->lfd >= 0)
         close(s->lfd);
+    if (s->tlsfd >= 0)
+        close(s->tlsfd);
+    SSL_CTX_free(s->ssl_ctx);
     if (s->sfd >= 0)
         close(s->sfd);
     if (s->ep >= 0)
@@ -1383,7 +1513,7 @@ static void server_stop(Server *s)
 
 int ingest_run(const IngestOptions *opt)
 {
-    Server s = { .opt = opt, .ep = -1, .sfd = -1, .lfd = -1, .stdout_flags = -1 };
+    Server s = { .opt = opt, .ep = -1, .sfd = -1, .lfd = -1, .tlsfd = -1, .stdout_flags = -1 };
     sigset_t old;
     int ret, masked = 0;
 
