@@ -21,9 +21,9 @@ src "$T/aac.flv" -c:a aac -ar 44100 &&
 
 for f in aac.flv aac.mkv mp3.flv opus.mkv; do
     name=${f%.*}${f#*.}
-    live-segment -q -s "$name" -d 1 -o "$T/spool" "$T/$f" |
+    { live-segment -q -s "$name" -d 1 -o "$T/spool" "$T/$f" |
         live-transcode -q -C "$T/spool" -p ultrafast -l 120p:200k |
-        live-package -q -C "$T/spool" -o "$T/out" --db "$T/live.db" --vod
+        live-package -q -C "$T/spool" -o "$T/out" --db "$T/live.db" --vod; } 2> "$T/$name.err"
     is "$?" 0 "$f: the pipeline exits 0"
     "$TOP/tests/m4s-joins" "$T/out/$name/audio" > "$T/$name.joins"
     cmp_num "$(wc -l < "$T/$name.joins")" ">=" 4 "$f: four segments or more"
