@@ -63,51 +63,44 @@ static void catch_signals(void)
     sigaction(SIGHUP, &sa, NULL);
 }
 
-int main(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        { "stream", required_argument, NULL, 's' },
-        { "continue", no_argument, NULL, 'c' },
-        { "spool", required_argument, NULL, 'o' },
-        { "duration", required_argument, NULL, 'd' },
-        { "low-latency", no_argument, NULL, 'L' },
-        { "part", required_argument, NULL, 'p' },
-        LIVE_COMMON_OPTIONS,
-        { NULL, 0, NULL, 0 },
-    };
-    SegmentOptions opt = {
-        .stream = getenv("LIVE_STREAM"),
-        .spool = ".",
-        .duration = SEGMENT_DEFAULT_DURATION,
-        .records = stdout,
-        .stop = &stop_signal,
-    };
-    int c, ret, status;
+static const struct option longopts[] = {
+    { "stream", required_argument, NULL, 's' },
+    { "continue", no_argument, NULL, 'c' },
+    { "spool", required_argument, NULL, 'o' },
+    { "duration", required_argument, NULL, 'd' },
+    { "low-latency", no_argument, NULL, 'L' },
+    { "part", required_argument, NULL, 'p' },
+    LIVE_COMMON_OPTIONS,
+    { NULL, 0, NULL, 0 },
+};
 
-    live_init(argv[0]);
-    if (!opt.stream || !*opt.stream)
-        opt.stream = DEFAULT_STREAM;
+/* The command line into opt, checked: -1 to go on, or the exit status
+ * to return now. */
+static int parse_options(int argc, char **argv, SegmentOptions *opt)
+{
+    int c, status;
+
     while ((c = getopt_long(argc, argv, "cs:o:d:Lp:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            opt.resume = 1;
+            opt->resume = 1;
             break;
         case 's':
-            opt.stream = optarg;
+            opt->stream = optarg;
             break;
         case 'o':
-            opt.spool = optarg;
+            opt->spool = optarg;
             break;
         case 'd':
-            if (parse_seconds(optarg, 0.1, 86400, &opt.duration) < 0)
+            if (parse_seconds(optarg, 0.1, 86400, &opt->duration) < 0)
                 return live_bad_option(longopts, c, optarg, "a duration from 0.1 s to 24 h");
             break;
         case 'L':
-            if (!(opt.part > 0))
-                opt.part = SEGMENT_DEFAULT_PART;
+            if (!(opt->part > 0))
+                opt->part = SEGMENT_DEFAULT_PART;
             break;
         case 'p':
-            if (parse_seconds(optarg, 0.05, 86400, &opt.part) < 0)
+            if (parse_seconds(optarg, 0.05, 86400, &opt->part) < 0)
                 return live_bad_option(longopts, c, optarg, "a duration from 0.05 s");
             break;
         default:
@@ -121,20 +114,39 @@ int main(int argc, char **argv)
         return live_finish(LIVE_EXIT_USAGE);
     }
     if (optind < argc)
-        opt.input = argv[optind];
-    if (record_stream_rule(opt.stream)) {
-        log_error("not a valid stream name (%s): %s", record_stream_rule(opt.stream),
-                  opt.stream);
+        opt->input = argv[optind];
+    if (record_stream_rule(opt->stream)) {
+        log_error("not a valid stream name (%s): %s", record_stream_rule(opt->stream),
+                  opt->stream);
         return live_finish(LIVE_EXIT_USAGE);
     }
-    if (opt.part > opt.duration) {
-        log_error("--part %g s: longer than a segment (-d %g s)", opt.part, opt.duration);
+    if (opt->part > opt->duration) {
+        log_error("--part %g s: longer than a segment (-d %g s)", opt->part, opt->duration);
         return live_finish(LIVE_EXIT_USAGE);
     }
-    if (!*opt.spool) {
+    if (!*opt->spool) {
         log_error("-o: empty spool directory");
         return live_finish(LIVE_EXIT_USAGE);
     }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    SegmentOptions opt = {
+        .stream = getenv("LIVE_STREAM"),
+        .spool = ".",
+        .duration = SEGMENT_DEFAULT_DURATION,
+        .records = stdout,
+        .stop = &stop_signal,
+    };
+    int ret, status;
+
+    live_init(argv[0]);
+    if (!opt.stream || !*opt.stream)
+        opt.stream = DEFAULT_STREAM;
+    if ((status = parse_options(argc, argv, &opt)) >= 0)
+        return status;
 
     catch_signals();
     ret = segment_run(&opt);
