@@ -19,7 +19,8 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: live-transcode [-hqv] [-C spool] [-l ladder] [--exact-ladder] [-p preset]\n"
         "                      [--tune tune]\n"
-        "                      [-g seconds] [--passthrough auto|never] [-j jobs]\n"
+        "                      [-g seconds] [--passthrough auto|always|never]\n"
+        "                      [--tolerance percent] [--max-lag seconds] [-j jobs]\n"
         "                      [-t threads] [-a audio-bitrate] [--keep] [file]\n"
         "Reads segment records (live-pipe(5)) from file or standard input, writes one\n"
         "MP4 file per rendition and one renditions record per segment on standard output.\n"
@@ -30,8 +31,14 @@ static void usage(FILE *f)
         "  -p, --preset PRESET     libx264 preset (" TRANSCODE_DEFAULT_PRESET ")\n"
         "      --tune TUNE         libx264 tune (none)\n"
         "  -g, --gop SECONDS       key frame interval (2)\n"
-        "      --passthrough MODE  auto: copy the source into a rung of its size and\n"
-        "                          bit rate; never: always encode (auto)\n"
+        "      --passthrough MODE  auto: copy the source into a rung of its size when its\n"
+        "                          bit rate is within the tolerance of the rung's;\n"
+        "                          always: whatever its bit rate; never (auto)\n"
+        "      --tolerance PERCENT auto passes a source up to PERCENT above the rung's\n"
+        "                          bit rate (50)\n"
+        "      --max-lag SECONDS   live: step down (faster encoding, source passed through,\n"
+        "                          costliest rungs left out) while segments come out\n"
+        "                          more than SECONDS after the broadcast (off)\n"
         "  -j, --jobs N            segments transcoded at once (number of CPUs)\n"
         "  -t, --threads N         threads per encoder and decoder (CPUs / jobs)\n"
         "  -a, --audio-bitrate R   AAC bit rate when audio is encoded (128k)\n"
@@ -40,7 +47,7 @@ static void usage(FILE *f)
         "  -h, --help              this help; --version: the version\n");
 }
 
-enum { OPT_TUNE = LIVE_OPT_OWN, OPT_EXACT, OPT_PASSTHROUGH, OPT_KEEP };
+enum { OPT_TUNE = LIVE_OPT_OWN, OPT_EXACT, OPT_TOLERANCE, OPT_MAXLAG, OPT_PASSTHROUGH, OPT_KEEP };
 
 static const struct option longopts[] = {
     { "spool", required_argument, NULL, 'C' },
@@ -50,6 +57,8 @@ static const struct option longopts[] = {
     { "tune", required_argument, NULL, OPT_TUNE },
     { "gop", required_argument, NULL, 'g' },
     { "passthrough", required_argument, NULL, OPT_PASSTHROUGH },
+    { "tolerance", required_argument, NULL, OPT_TOLERANCE },
+    { "max-lag", required_argument, NULL, OPT_MAXLAG },
     { "jobs", required_argument, NULL, 'j' },
     { "threads", required_argument, NULL, 't' },
     { "audio-bitrate", required_argument, NULL, 'a' },
@@ -96,11 +105,21 @@ static int parse_options(int argc, char **argv, TcrunOptions *o)
             break;
         case OPT_PASSTHROUGH:
             if (!strcmp(optarg, "auto"))
-                o->t.passthrough = 1;
+                o->t.passthrough = TRANSCODE_PASS_AUTO;
+            else if (!strcmp(optarg, "always"))
+                o->t.passthrough = TRANSCODE_PASS_ALWAYS;
             else if (!strcmp(optarg, "never"))
-                o->t.passthrough = 0;
+                o->t.passthrough = TRANSCODE_PASS_NEVER;
             else
-                return bad(c, optarg, "auto or never");
+                return bad(c, optarg, "auto, always or never");
+            break;
+        case OPT_TOLERANCE:
+            if (parse_int(optarg, 0, 1000, &o->t.tolerance) < 0)
+                return bad(c, optarg, "a percentage from 0 to 1000");
+            break;
+        case OPT_MAXLAG:
+            if (parse_seconds(optarg, 0.5, 3600, &o->max_lag) < 0)
+                return bad(c, optarg, "a duration from 0.5 s to 1 h");
             break;
         case 'j':
             if (parse_int(optarg, 1, 64, &o->jobs) < 0)
@@ -148,7 +167,8 @@ int main(int argc, char **argv)
             .spool = ".",
             .preset = TRANSCODE_DEFAULT_PRESET,
             .gop = TRANSCODE_DEFAULT_GOP,
-            .passthrough = 1,
+            .passthrough = TRANSCODE_PASS_AUTO,
+            .tolerance = TRANSCODE_DEFAULT_TOLERANCE,
             .audio_bitrate = TRANSCODE_DEFAULT_AUDIO_BITRATE,
         },
         .jobs = 0,

@@ -31,6 +31,9 @@ static const char *const schema =
     " channels INTEGER, timescale INTEGER, bandwidth INTEGER, PRIMARY KEY(stream, id));"
     "CREATE TABLE IF NOT EXISTS unpublished(stream TEXT PRIMARY KEY, reason TEXT NOT NULL,"
     " at REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS transcode_guard(stream TEXT PRIMARY KEY, level INTEGER NOT NULL,"
+    " step TEXT NOT NULL, lag REAL NOT NULL, down INTEGER NOT NULL, up INTEGER NOT NULL,"
+    " updated REAL NOT NULL);"
     "CREATE TABLE IF NOT EXISTS package_pending(stream TEXT, seq INTEGER, record TEXT,"
     " received REAL, done INTEGER DEFAULT 0, PRIMARY KEY(stream, seq));";
 
@@ -539,6 +542,29 @@ int catalog_unpublished_put(sqlite3 *db, const char *stream, const char *reason,
     sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 3, at);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_rows_end(db, rc);
+}
+
+int catalog_guard_put(sqlite3 *db, const char *stream, const json_t *guard, double at)
+{
+    sqlite3_stmt *st;
+    const char *step = record_str(guard, "step");
+    int rc;
+
+    if (!json_is_object(guard))
+        return 0;
+    if (db_prepare(db, "INSERT OR REPLACE INTO transcode_guard(stream, level, step, lag, down,"
+                       " up, updated) VALUES(?, ?, ?, ?, ?, ?, ?)", &st) < 0)
+        return AVERROR_EXTERNAL;
+    sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, record_int(guard, "level", 0));
+    sqlite3_bind_text(st, 3, step && record_name_ok(step) ? step : "?", -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 4, record_num(guard, "lag", 0));
+    sqlite3_bind_int64(st, 5, record_int(guard, "down", 0));
+    sqlite3_bind_int64(st, 6, record_int(guard, "up", 0));
+    sqlite3_bind_double(st, 7, at);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : db_rows_end(db, rc);

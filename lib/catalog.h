@@ -119,6 +119,11 @@ int catalog_edge_get(sqlite3 *db, const char *path, void **data, size_t *len, do
 int catalog_unpublished_put(sqlite3 *db, const char *stream, const char *reason, double at);
 int catalog_unpublished_clear(sqlite3 *db, const char *stream);
 
+/* live-transcode's load guard for a stream (table transcode_guard), from
+ * the "guard" object of its latest renditions record (live-pipe(5)); a
+ * non-object is ignored. 0 or AVERROR. */
+int catalog_guard_put(sqlite3 *db, const char *stream, const json_t *guard, double at);
+
 /* The reorder buffer (package_pending). */
 int catalog_pending_put(sqlite3 *db, const char *stream, int64_t seq, const char *record,
                         double received);

@@ -17,7 +17,7 @@
 #include "dbread.h"
 #include "log.h"
 
-enum { ST_STREAM, ST_STREAMS, ST_EDGE, ST_UNPUBLISHED, ST_COUNT };
+enum { ST_STREAM, ST_STREAMS, ST_EDGE, ST_UNPUBLISHED, ST_GUARDS, ST_COUNT };
 
 static const char *const sql[ST_COUNT] = {
     [ST_STREAM] = "SELECT name, state, availability_start, segment_duration, next_seq, updated"
@@ -30,6 +30,9 @@ static const char *const sql[ST_COUNT] = {
     [ST_EDGE] = "SELECT data, mtime FROM edge_cache WHERE path = ?1",
     [ST_UNPUBLISHED] = "SELECT (SELECT COUNT(*) FROM unpublished),"
                        " (SELECT COUNT(*) FROM segments WHERE gap)",
+    [ST_GUARDS] = "SELECT g.stream, g.level, g.step, g.lag, g.down, g.up FROM transcode_guard g"
+                  " JOIN streams s ON s.name = g.stream WHERE s.state = 'live'"
+                  " ORDER BY g.stream LIMIT 1000",
 };
 
 typedef struct Handle {
@@ -214,6 +217,51 @@ int dbread_streams(DbRead *d, DbStream **list, int *n)
         }
         if (r == 0)
             r = db_rows_end(h->db, rc);   /* never a truncated list */
+    }
+    release(d, h);
+    if (r < 0) {
+        free(l);
+        return r;
+    }
+    *list = l;
+    *n = count;
+    return 0;
+}
+
+int dbread_guards(DbRead *d, DbGuard **list, int *n)
+{
+    Handle *h = acquire(d);
+    sqlite3_stmt *st;
+    DbGuard *l = NULL, *nl;
+    int count = 0, cap = 0, r = 0, rc = SQLITE_DONE;
+
+    *list = NULL;
+    *n = 0;
+    if (!h)
+        return 0;
+    if ((st = stmt(h, ST_GUARDS))) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            const char *step = (const char *)sqlite3_column_text(st, 2);
+            if (count == cap) {
+                cap = cap ? cap * 2 : 16;
+                if (!(nl = realloc(l, cap * sizeof(*l)))) {
+                    r = AVERROR(ENOMEM);
+                    break;
+                }
+                l = nl;
+            }
+            memset(&l[count], 0, sizeof(*l));
+            snprintf(l[count].name, sizeof(l[count].name), "%s", name ? name : "");
+            snprintf(l[count].step, sizeof(l[count].step), "%s", step ? step : "");
+            l[count].level = sqlite3_column_int(st, 1);
+            l[count].lag = sqlite3_column_double(st, 3);
+            l[count].down = sqlite3_column_int64(st, 4);
+            l[count].up = sqlite3_column_int64(st, 5);
+            count++;
+        }
+        if (!r)
+            r = db_rows_end(h->db, rc);
     }
     release(d, h);
     if (r < 0) {

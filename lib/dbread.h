@@ -29,6 +29,15 @@ typedef struct DbStream {
     double updated;            /* unix seconds */
 } DbStream;
 
+/* live-transcode's load guard of a live stream (transcode_guard). */
+typedef struct DbGuard {
+    char name[RECORD_PRESENTATION_MAX + 1];
+    char step[RECORD_MAX_NAME + 1]; /* guard.h's level name */
+    int level;
+    double lag;                /* seconds behind the broadcast, latest segment */
+    int64_t down, up;          /* steps taken */
+} DbGuard;
+
 /* path NULL: no database (every lookup is ENOENT). 0 or AVERROR(ENOMEM). */
 int dbread_new(const char *path, DbRead **out);
 void dbread_free(DbRead **d);
@@ -46,6 +55,10 @@ int dbread_streams(DbRead *d, DbStream **list, int *n);
  * by live-package); *segments, the segments published as gaps (failed upstream,
  * bad, or never arrived). Zeros without a db. 0 or AVERROR. */
 int dbread_unpublished(DbRead *d, int64_t *streams, int64_t *segments);
+
+/* The guard rows of the live streams (at most 1000), by name; *list freed
+ * by the caller with free. No table: none. 0 or AVERROR. */
+int dbread_guards(DbRead *d, DbGuard **list, int *n);
 
 /* The edge-cache blob for path (relative to OUT, e.g. "cam1/720p/42.m4s").
  * *data (freed by the caller with free), *len, *mtime (unix seconds).

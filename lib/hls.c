@@ -69,6 +69,15 @@ int hls_write_master(const Manifest *m, char **out)
     return finish(&bp, out);
 }
 
+/* Whether some rendition has a file for segment i. */
+static int segment_listed(const Manifest *m, int i)
+{
+    for (int k = 0; k < m->nb_renditions; k++)
+        if (m->renditions[k].files[i].t >= 0)
+            return 1;
+    return 0;
+}
+
 int hls_write_media(const Manifest *m, int ri, char **out)
 {
     const ManifestRendition *r;
@@ -118,8 +127,16 @@ int hls_write_media(const Manifest *m, int ri, char **out)
         const ManifestSegment *s = &m->segments[i];
         const ManifestFile *f = &r->files[i];
         char when[40];
-        if (f->t < 0)
+        if (f->t < 0) {
+            /* a rendition left out of a segment the others have (the
+             * load guard's step): a gap, so every variant keeps the
+             * same media sequence numbers */
+            if (i > first && segment_listed(m, i)) {
+                manifest_media_file(file, sizeof(file), m->tag, s->seq);
+                av_bprintf(&bp, "#EXT-X-GAP\n#EXTINF:%.5f,\n%s%s\n", s->duration, prefix, file);
+            }
             continue;
+        }
         if (i > first && s->discontinuity)
             av_bprintf(&bp, "#EXT-X-DISCONTINUITY\n");
         mpd_format_time(m->availability_start + (double)f->t / r->timescale, when, sizeof(when));

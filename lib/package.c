@@ -50,6 +50,12 @@ typedef struct Stream {
     char tag[24];               /* its tag in media file names (manifest_media_file) */
     char why[256];              /* why its last gap was one (for the final report) */
     char end_error[256];        /* the end record's error: why the input stopped */
+    /* renditions whose codec configuration changed once: from then on
+     * every segment carries its parameter sets in band, the ones equal
+     * to the init segment's too (a decoder that took the changed ones
+     * must be given the first ones back) */
+    char inband[MAX_RENDITIONS][RECORD_MAX_NAME + 1];
+    int ninband;
 } Stream;
 
 typedef struct Package {
@@ -353,6 +359,19 @@ typedef struct RendIn {
     int established;            /* the stream has it already */
 } RendIn;
 
+/* Whether rec's array key holds the string id. */
+static int record_lists(const json_t *rec, const char *key, const char *id)
+{
+    const json_t *arr = json_object_get(rec, key), *v;
+    size_t i;
+
+    json_array_foreach(arr, i, v) {
+        if (json_is_string(v) && !strcmp(json_string_value(v), id))
+            return 1;
+    }
+    return 0;
+}
+
 static int pick_renditions(Package *p, const char *name, const json_t *rec, RendIn *in, int *n,
                            const char **why)
 {
@@ -394,11 +413,13 @@ static int pick_renditions(Package *p, const char *name, const json_t *rec, Rend
         int found = 0;
         for (int j = 0; j < *n; j++)
             found |= !strcmp(in[j].id, have[k].id);
-        if (!found) {
+        if (!found && !record_lists(rec, "dropped", have[k].id)) {
             *why = "lacks a rendition the stream has";
             free(have);
             return AVERROR_INVALIDDATA;
         }
+        if (!found)
+            log_info("%s: %s left out of this segment upstream (load guard)", name, have[k].id);
     }
     if (nhave > 0) {
         /* keep only the established ones */
@@ -504,6 +525,14 @@ static int read_renditions(Package *p, Outgoing *o, const char **why)
 /* Step 1b: rendition i's init segment (a new rendition gets one; an
  * established one keeps the one players have: should the codec
  * configuration change mid stream, the new parameter sets travel in band). */
+static int stream_inband(const Stream *s, const char *id)
+{
+    for (int k = 0; k < s->ninband; k++)
+        if (!strcmp(s->inband[k], id))
+            return 1;
+    return 0;
+}
+
 static int write_init(Package *p, Stream *s, Outgoing *o, int i)
 {
     char path[4096], file[64], *old = NULL;
@@ -518,12 +547,16 @@ static int write_init(Package *p, Stream *s, Outgoing *o, int i)
             return ret;
         o->wrote_init[i] = 1;
     } else if (old_len != o->init_len[i] || memcmp(old, o->init[i], old_len)) {
+        if (!stream_inband(s, o->in[i].id) && s->ninband < MAX_RENDITIONS)
+            snprintf(s->inband[s->ninband++], sizeof(s->inband[0]), "%s", o->in[i].id);
         if (o->frag[i]->track.kind == CMAF_VIDEO && cmaf_params_inband(o->frag[i]) == 0)
             log_warn("%s: %s: segment %lld: codec configuration changed; parameter sets"
                      " sent in band", s->name, o->in[i].id, (long long)o->seq);
         else
             log_warn("%s: %s: segment %lld: codec configuration changed; players keep the"
                      " first one", s->name, o->in[i].id, (long long)o->seq);
+    } else if (o->frag[i]->track.kind == CMAF_VIDEO && stream_inband(s, o->in[i].id)) {
+        cmaf_params_inband(o->frag[i]);
     }
     free(old);
     return 0;
@@ -620,6 +653,8 @@ static int index_segment(Package *p, Stream *s, const Outgoing *o, const json_t 
         goto fail;
     if (strcmp(cs.state, "vod") &&
         (ret = catalog_expire(p->db, s->name, o->end - p->o->window, o->now)) < 0)
+        goto fail;
+    if ((ret = catalog_guard_put(p->db, s->name, json_object_get(rec, "guard"), o->now)) < 0)
         goto fail;
     cs.next_seq = o->seq + 1;
     if (o->duration > cs.segment_duration)

@@ -603,6 +603,9 @@ static json_t *new_record(const Segmenter *sg, const char *type, const SegmentFi
     json_object_set_new(rec, "timebase", json_string(tb));
     json_object_set_new(rec, "start_pts", json_integer(start));
     json_object_set_new(rec, "duration_pts", json_integer(end - start));
+    /* when the segment was complete (its last frame read): the next
+     * stages measure how far behind the broadcast they are from it */
+    json_object_set_new(rec, "wallclock", json_real(floor(clock_real() * 1000) / 1000));
     if (sg->broadcast > 0)
         json_object_set_new(rec, "broadcast", json_integer(sg->broadcast));
     if (sg->video >= 0)

@@ -406,6 +406,56 @@ void site_metrics_allow(Site *s, const HttpNet *nets, unsigned n)
     s->nmetrics_allow = n;
 }
 
+
+/* live-transcode's load guard per live stream, from the db (written by
+ * live-package from the renditions records' "guard"), after the
+ * counters: lag, level and steps taken. */
+static int append_guards(Site *s, char **text, size_t *len)
+{
+    DbGuard *g = NULL;
+    char *t;
+    size_t cap, n;
+    int count = 0, i;
+
+    if (dbread_guards(s->db, &g, &count) < 0 || count == 0) {
+        free(g);
+        return 0;
+    }
+    cap = *len + 512 + (size_t)count * (4 * RECORD_PRESENTATION_MAX + 300);
+    if (!(t = realloc(*text, cap))) {
+        free(g);
+        return AVERROR(ENOMEM);
+    }
+    *text = t;
+    n = *len;
+    n += snprintf(t + n, cap - n,
+                  "# HELP live_transcode_lag_seconds How long after the broadcast the latest"
+                  " segment's renditions came out of live-transcode\n"
+                  "# TYPE live_transcode_lag_seconds gauge\n");
+    for (i = 0; i < count; i++)
+        n += snprintf(t + n, cap - n, "live_transcode_lag_seconds{stream=\"%s\"} %.3f\n",
+                      g[i].name, g[i].lag);
+    n += snprintf(t + n, cap - n,
+                  "# HELP live_transcode_guard_level The load guard's level (0: the full"
+                  " ladder; live-transcode(1))\n"
+                  "# TYPE live_transcode_guard_level gauge\n");
+    for (i = 0; i < count; i++)
+        n += snprintf(t + n, cap - n,
+                      "live_transcode_guard_level{stream=\"%s\",step=\"%s\"} %d\n",
+                      g[i].name, g[i].step, g[i].level);
+    n += snprintf(t + n, cap - n,
+                  "# HELP live_transcode_guard_steps_total Steps the load guard took\n"
+                  "# TYPE live_transcode_guard_steps_total counter\n");
+    for (i = 0; i < count; i++)
+        n += snprintf(t + n, cap - n,
+                      "live_transcode_guard_steps_total{stream=\"%s\",direction=\"down\"} %lld\n"
+                      "live_transcode_guard_steps_total{stream=\"%s\",direction=\"up\"} %lld\n",
+                      g[i].name, (long long)g[i].down, g[i].name, (long long)g[i].up);
+    free(g);
+    *len = n < cap ? n : cap - 1;
+    return 0;
+}
+
 static int handle_metrics(HttpRequest *req, void *arg)
 {
     Site *s = arg;
@@ -430,6 +480,10 @@ static int handle_metrics(HttpRequest *req, void *arg)
         metrics_set_unpublished(ustreams, usegments);
     if ((r = metrics_render(&text, &len)) < 0)
         return r;
+    if ((r = append_guards(s, &text, &len)) < 0) {
+        free(text);
+        return r;
+    }
     r = http_reply(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", "no-store",
                    text, len);
     free(text);

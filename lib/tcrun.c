@@ -3,6 +3,8 @@
  * parallel, write in order, clean the spool, show progress. See tcrun.h.
  */
 #include <errno.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <libavutil/error.h>
 
 #include "clock.h"
+#include "guard.h"
 #include "jobs.h"
 #include "log.h"
 #include "record.h"
@@ -23,7 +26,20 @@ typedef struct Item {
     json_t *out;           /* renditions record, or NULL for a passed-on record */
     int ret;
     double media;          /* seconds of media in the segment */
+    TranscodeSteps steps;  /* what the segment was given (work) */
+    int level;             /* the guard's level then */
 } Item;
+
+/* What live-transcode keeps per stream: the passthrough choice made on
+ * its first segment (so a rung does not alternate between the source's
+ * parameter sets and the encoder's), and the load guard. */
+typedef struct StreamState {
+    char name[RECORD_MAX_NAME + 1];
+    int pass;              /* 0: not decided yet; 1: pass the source rung; -1: encode it */
+    Guard guard;
+} StreamState;
+
+#define TCRUN_MAX_STREAMS 256
 
 typedef struct Run {
     const TcrunOptions *o;
@@ -34,12 +50,55 @@ typedef struct Run {
     long done;
     double media;
     double t0;
+    pthread_mutex_t lock;  /* streams: read by workers, updated by the emitter */
+    StreamState *streams;
+    int nstreams;
 } Run;
 
 int tcrun_default_jobs(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* The state of stream name, made on first use; NULL when the table is
+ * full (that stream then gets neither stickiness nor guard). Under lock. */
+static StreamState *stream_state(Run *run, const char *name)
+{
+    StreamState *st;
+    int i;
+
+    if (!name)
+        return NULL;
+    for (i = 0; i < run->nstreams; i++)
+        if (!strcmp(run->streams[i].name, name))
+            return &run->streams[i];
+    if (run->nstreams == TCRUN_MAX_STREAMS)
+        return NULL;
+    st = &run->streams[run->nstreams++];
+    memset(st, 0, sizeof(*st));
+    snprintf(st->name, sizeof(st->name), "%s", name);
+    guard_init(&st->guard, run->o->max_lag, run->o->jobs);
+    return st;
+}
+
+/* The steps for a segment of st, from its passthrough choice and guard level. */
+static void plan_steps(const Run *run, const StreamState *st, Item *it)
+{
+    memset(&it->steps, 0, sizeof(it->steps));
+    it->level = GUARD_FULL;
+    if (!st)
+        return;
+    if (run->o->t.passthrough == TRANSCODE_PASS_AUTO)
+        it->steps.pass = st->pass;
+    if (run->o->max_lag > 0)
+        it->level = st->guard.level;
+    if (it->level >= GUARD_FASTER)
+        it->steps.faster = 1;
+    if (it->level >= GUARD_PASS && run->o->t.passthrough != TRANSCODE_PASS_NEVER)
+        it->steps.pass = 1;
+    if (it->level >= GUARD_DROP1)
+        it->steps.drop = it->level - GUARD_PASS;
 }
 
 static void work(void *arg, void *ctx)
@@ -51,7 +110,55 @@ static void work(void *arg, void *ctx)
         it->ret = AVERROR(EPIPE);
         return;
     }
-    it->ret = transcode_segment(&run->o->t, it->in, &it->out);
+    /* planned when the work starts, so segments queued behind a slow one
+     * get the guard's latest level */
+    pthread_mutex_lock(&run->lock);
+    plan_steps(run, stream_state(run, record_str(it->in, "stream")), it);
+    pthread_mutex_unlock(&run->lock);
+    it->ret = transcode_segment(&run->o->t, &it->steps, it->in, &it->out);
+}
+
+/* After a segment: remember the stream's passthrough choice; feed the
+ * guard the segment's lag and note its state in the record. */
+static void learn(Run *run, Item *it)
+{
+    const json_t *rends = json_object_get(it->out, "renditions"), *r;
+    const json_t *wc = json_object_get(it->in, "wallclock");
+    StreamState *st;
+    size_t i;
+    int step, video = 0, passed = 0;
+
+    pthread_mutex_lock(&run->lock);
+    st = stream_state(run, record_str(it->in, "stream"));
+    if (st && it->ret == 0 && it->level < GUARD_PASS && !st->pass) {
+        json_array_foreach(rends, i, r) {
+            const char *kind = record_str(r, "kind");
+            video |= kind && !strcmp(kind, "video");
+            passed |= json_is_true(json_object_get(r, "passthrough"));
+        }
+        if (video) {
+            st->pass = passed ? 1 : -1;
+            log_debug("%s: the source is %s for this stream", st->name,
+                      passed ? "passed through" : "encoded");
+        }
+    }
+    if (st && run->o->max_lag > 0 && json_is_number(wc)) {
+        double lag = clock_real() - json_number_value(wc);
+        step = guard_feed(&st->guard, lag, it->level);
+        if (step < 0)
+            log_warn("%s: %.1f s behind the broadcast (limit %.1f s): step down to %s: %s",
+                     st->name, lag, run->o->max_lag, guard_level_name(st->guard.level),
+                     guard_level_what(st->guard.level));
+        else if (step > 0)
+            log_info("%s: %.1f s behind the broadcast: step up to %s: %s", st->name, lag,
+                     guard_level_name(st->guard.level), guard_level_what(st->guard.level));
+        json_object_set_new(it->out, "guard",
+            json_pack("{s:i, s:s, s:f, s:I, s:I}", "level", st->guard.level,
+                      "step", guard_level_name(st->guard.level), "lag",
+                      floor(lag * 1000) / 1000, "down", (json_int_t)st->guard.down,
+                      "up", (json_int_t)st->guard.up));
+    }
+    pthread_mutex_unlock(&run->lock);
 }
 
 static void done(void *arg, void *ctx)
@@ -62,6 +169,8 @@ static void done(void *arg, void *ctx)
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret;
 
+    if (it->out)
+        learn(run, it);
     if (it->ret == AVERROR_INVALIDDATA)
         run->bad = 1;
     else if (it->ret < 0 && it->ret != AVERROR(EPIPE) && !run->failure)
@@ -118,7 +227,7 @@ static int not_bad_input(int err)
 
 int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
 {
-    Run run = { .o = o, .out = out, .t0 = clock_mono() };
+    Run run = { .o = o, .out = out, .t0 = clock_mono(), .lock = PTHREAD_MUTEX_INITIALIZER };
     RecordReader *rr = record_reader_new(in, name);
     Jobs *jobs = NULL;
     char eb[AV_ERROR_MAX_STRING_SIZE];
@@ -126,7 +235,12 @@ int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
 
     if (!rr)
         return AVERROR(ENOMEM);
+    if (!(run.streams = calloc(TCRUN_MAX_STREAMS, sizeof(*run.streams)))) {
+        record_reader_free(&rr);
+        return AVERROR(ENOMEM);
+    }
     if ((ret = jobs_new(&jobs, o->jobs, 2 * o->jobs + 2, work, done, &run)) < 0) {
+        free(run.streams);
         record_reader_free(&rr);
         log_error("starting workers: %s", log_averr(ret, eb, sizeof(eb)));
         return ret;
@@ -173,6 +287,7 @@ int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
         }
     }
     jobs_free(&jobs);
+    free(run.streams);
     log_progress_end();
     record_reader_free(&rr);
     if (failure || run.failure)

@@ -17,6 +17,8 @@ typedef struct TcrunOptions {
     TranscodeOptions t;
     int jobs;              /* segments at once, >= 1 */
     int keep;              /* keep the input segment files */
+    double max_lag;        /* > 0: the load guard (guard.h) holds the lag under
+                            * this many seconds, for records with a "wallclock" */
 } TcrunOptions;
 
 /* The default for -j: the number of online processors. */

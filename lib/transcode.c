@@ -66,6 +66,7 @@ typedef struct Rung {
 struct Segment {
     const TranscodeOptions *o;
     const json_t *rec;           /* the segment record (borrowed) */
+    TranscodeSteps steps;
     const char *rel;             /* the segment's path in the record */
     char path[PATH_MAX];
     AVFormatContext *in;
@@ -83,6 +84,9 @@ struct Segment {
     int64_t gop_ticks, next_kf;
     LadderFit fit[LADDER_MAX_RUNGS]; /* the rungs this source gets */
     int nfit;
+    char dropped[LADDER_MAX_RUNGS][RECORD_MAX_NAME + 1]; /* left out by the load guard */
+    int ndropped;
+    int64_t src_bitrate;         /* of the video, measured over the segment */
     Rung rung[LADDER_MAX_RUNGS];
     int nr;
     Rung *first;                 /* the encoded rungs, largest first */
@@ -275,7 +279,8 @@ static int read_segment(Segment *s)
 static int source_fits(const Segment *s, const Rung *r, int64_t src_bitrate)
 {
     const AVCodecParameters *par = s->vst->codecpar;
-    if (!s->o->passthrough || !r->size.is_source)
+    int pass = s->steps.pass;
+    if (s->o->passthrough == TRANSCODE_PASS_NEVER || !r->size.is_source || pass < 0)
         return 0;
     if (par->codec_id != AV_CODEC_ID_H264)
         return 0;
@@ -294,7 +299,9 @@ static int source_fits(const Segment *s, const Rung *r, int64_t src_bitrate)
     }
     if (!(s->vpk[0]->flags & AV_PKT_FLAG_KEY))
         return 0;
-    return src_bitrate <= r->lr->bitrate;
+    if (pass > 0 || s->o->passthrough == TRANSCODE_PASS_ALWAYS)
+        return 1;
+    return src_bitrate <= r->lr->bitrate + r->lr->bitrate * s->o->tolerance / 100;
 }
 
 /* Put r (encoded) after prev in the list, and in the cascade under the
@@ -367,7 +374,7 @@ static int plan_video(Segment *s)
                                                      : par->sample_aspect_ratio;
     int64_t bytes = 0, end = INT64_MIN;
     int64_t src_bitrate;
-    int i, ret, any_pass = 0;
+    int i, ret, any_pass = 0, drops;
     Rung *prev = NULL;
 
     s->fps = nominal_fps(s);
@@ -403,6 +410,7 @@ static int plan_video(Segment *s)
     if (s->seconds <= 0)
         s->seconds = (end - s->start_pts) * av_q2d(s->vst->time_base);
     src_bitrate = s->seconds > 0 ? (int64_t)(bytes * 8 / s->seconds) : INT64_MAX;
+    s->src_bitrate = src_bitrate;
     log_debug("%s: video %s %dx%d SAR %d:%d, %.3f s, %" PRId64 " bit/s", s->rel,
               avcodec_get_name(par->codec_id), par->width, par->height, sar.num, sar.den,
               s->seconds, src_bitrate);
@@ -412,6 +420,7 @@ static int plan_video(Segment *s)
         seg_fail(s, 0, "video size %dx%d not usable", par->width, par->height);
         return AVERROR_INVALIDDATA;
     }
+    drops = FFMIN(s->steps.drop, s->nfit - 1);
     for (i = 0; i < s->nfit; i++) {
         Rung *r = &s->rung[s->nr];
         memset(r, 0, sizeof(*r));
@@ -423,6 +432,13 @@ static int plan_video(Segment *s)
             (ret = record_join(r->path, sizeof(r->path), s->o->spool, r->rel)) < 0)
             return ret;
         r->pass = source_fits(s, r, src_bitrate);
+        if (!r->pass && drops > 0) {
+            /* the load guard: the costliest encoded rungs (largest first) */
+            log_debug("%s: %s left out (load guard)", s->rel, r->lr->id);
+            snprintf(s->dropped[s->ndropped++], sizeof(s->dropped[0]), "%s", r->lr->id);
+            drops--;
+            continue;
+        }
         any_pass |= r->pass;
         if (!r->pass) {
             r->seg = s;
@@ -518,7 +534,9 @@ static int open_encoder(Segment *s, Rung *r, const AVCodecContext *dec)
     if (o->tune)
         av_dict_set(&opts, "tune", o->tune, 0);
     av_dict_set(&opts, "forced-idr", "1", 0);
-    av_dict_set(&opts, "x264-params", "scenecut=0:open-gop=0", 0);
+    av_dict_set(&opts, "x264-params",
+                s->steps.faster ? "scenecut=0:open-gop=0:" TRANSCODE_FASTER
+                                : "scenecut=0:open-gop=0", 0);
     ret = avcodec_open2(c, codec, &opts);
     av_dict_free(&opts);
     if (ret < 0) {
@@ -906,7 +924,10 @@ static json_t *success_record(const Segment *s, const json_t *seg)
             "id", r->lr->id, "kind", "video", "path", r->rel,
             "width", r->size.width, "height", r->size.height,
             "sar", ratio(r->size.sar), "fps", fraction(s->fps),
-            "bandwidth", (json_int_t)r->lr->bitrate, "codec", r->codec,
+            "bandwidth", (json_int_t)(r->pass && s->src_bitrate > r->lr->bitrate &&
+                                      s->src_bitrate < INT64_MAX ? s->src_bitrate
+                                                                 : r->lr->bitrate),
+            "codec", r->codec,
             "passthrough", r->pass));
     }
     if (s->have_audio)
@@ -915,6 +936,13 @@ static json_t *success_record(const Segment *s, const json_t *seg)
             "codec", s->audio.codec, "bandwidth", (json_int_t)s->audio.bandwidth,
             "sample_rate", s->audio.sample_rate, "channels", s->audio.channels));
     json_object_set_new(rec, "renditions", arr);
+    if (s->ndropped) {
+        json_t *d = json_array();
+        for (i = 0; d && i < s->ndropped; i++)
+            json_array_append_new(d, json_string(s->dropped[i]));
+        if (d)
+            json_object_set_new(rec, "dropped", d);
+    }
     return rec;
 }
 
@@ -1000,7 +1028,8 @@ static void segment_free(Segment *s)
     avformat_close_input(&s->in);
 }
 
-int transcode_segment(const TranscodeOptions *o, const json_t *seg, json_t **out)
+int transcode_segment(const TranscodeOptions *o, const TranscodeSteps *steps,
+                      const json_t *seg, json_t **out)
 {
     Segment *s = calloc(1, sizeof(*s));
     int ret;
@@ -1011,6 +1040,8 @@ int transcode_segment(const TranscodeOptions *o, const json_t *seg, json_t **out
     s->o = o;
     s->rel = record_str(seg, "path");
     s->rec = seg;
+    if (steps)
+        s->steps = *steps;
     s->seconds = record_num(seg, "duration", 0);
     if (!s->rel || !record_path_ok(s->rel)) {
         s->rel = "(no path)";

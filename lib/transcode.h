@@ -43,10 +43,37 @@ typedef struct TranscodeOptions {
     const char *preset;    /* libx264 preset */
     const char *tune;      /* libx264 tune, or NULL */
     double gop;            /* seconds between key frames */
-    int passthrough;       /* 1: pass the source through when it fits a rung */
+    int passthrough;       /* TRANSCODE_PASS_* */
+    int tolerance;         /* auto: percent above the rung's bit rate still passed */
     int threads;           /* threads of each encoder and decoder, >= 1 */
     int64_t audio_bitrate; /* AAC encoder bit rate */
 } TranscodeOptions;
+
+/* --passthrough: never; auto (when the bit rate is within the tolerance);
+ * always (whatever the bit rate). */
+enum { TRANSCODE_PASS_NEVER, TRANSCODE_PASS_AUTO, TRANSCODE_PASS_ALWAYS };
+#define TRANSCODE_DEFAULT_TOLERANCE 50
+/* What TranscodeSteps.faster adds to the preset: the cheapest motion
+ * search, a short lookahead, fixed B-frame placement, no mixed references.
+ * Nothing that changes the SPS or PPS: profile, reference frames, B-frames,
+ * CABAC, 8x8 transform, weighted prediction stay the preset's, and so do
+ * subme and trellis (with psy-rd they set the PPS's chroma QP offset). */
+#define TRANSCODE_FASTER "me=dia:rc-lookahead=10:b-adapt=0:mixed-refs=0"
+
+/*
+ * What the caller decided for one segment (tcrun.c: the stream's earlier
+ * passthrough choice, the load guard's steps). All fields 0: as the
+ * options say.
+ */
+typedef struct TranscodeSteps {
+    int pass;              /* 0: as the options say; 1: pass the source rung
+                            * whatever its bit rate (if it is eligible);
+                            * -1: encode it */
+    int faster;            /* 1: libx264 analysis cut to TRANSCODE_FASTER (the
+                            * same parameter sets, so players see no change) */
+    int drop;              /* leave out this many of the costliest encoded
+                            * rungs (at least one video rung stays) */
+} TranscodeSteps;
 
 /*
  * Check that preset and tune are known to libx264 (opens a tiny encoder).
@@ -55,13 +82,14 @@ typedef struct TranscodeOptions {
 int transcode_check(const TranscodeOptions *o);
 
 /*
- * Transcode the segment of record seg (borrowed). *out is always set to a
+ * Transcode the segment of record seg (borrowed), with steps (NULL: none). *out is always set to a
  * new renditions record (caller json_decref) unless memory ran out: a
  * failed segment gets "failed":true, "error" and no renditions, and none
  * of its rendition files is left behind. Returns 0, AVERROR_INVALIDDATA
  * when the segment (record or file) is bad, or another AVERROR for a
  * runtime failure (an encoder, a write).
  */
-int transcode_segment(const TranscodeOptions *o, const json_t *seg, json_t **out);
+int transcode_segment(const TranscodeOptions *o, const TranscodeSteps *steps,
+                      const json_t *seg, json_t **out);
 
 #endif

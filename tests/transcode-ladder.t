@@ -3,7 +3,7 @@
 # passthrough of a fitting H.264 source, aligned IDR frames, spool cleanup.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/transcode.sh"
-plan 39
+plan 43
 
 # --- 1080p H.264 within 5000k: 1080p copied, 720p and 480p encoded -------
 make_av "$T/hd.mp4" 2 1920x1080 1 25 -- -b:v 2500k -maxrate 2500k -bufsize 2500k
@@ -63,6 +63,15 @@ is "$(rend "$T/hd2.out" 0 1080p passthrough)" false "--passthrough never encodes
 segs "$T/hd.mp4" hd3 1 2>/dev/null | head -1 > "$T/hd3.rec"
 live-transcode -C "$T/spool" -l 1080p:1000k < "$T/hd3.rec" > "$T/hd3.out"
 is "$(rend "$T/hd3.out" 0 1080p passthrough)" false "a source above the rung's bit rate is encoded"
+# within the tolerance (50% by default) of the rung's bit rate: passed through
+segs "$T/hd.mp4" hd4 1 2>/dev/null | head -1 > "$T/hd4.rec"
+live-transcode -C "$T/spool" --keep -p ultrafast -l 1080p:2400k < "$T/hd4.rec" > "$T/hd4.out"
+is "$(rend "$T/hd4.out" 0 1080p passthrough)" true "a source within 50% above the rung's bit rate is passed through"
+cmp_num "$(rend "$T/hd4.out" 0 1080p bandwidth)" ">=" 2400000 "  its bandwidth: the larger of the rung's and the measured one"
+live-transcode -C "$T/spool" --keep -p ultrafast -l 1080p:2400k --tolerance 10 < "$T/hd4.rec" > "$T/hd5.out"
+is "$(rend "$T/hd5.out" 0 1080p passthrough)" false "--tolerance 10: encoded"
+live-transcode -C "$T/spool" -p ultrafast -l 1080p:1000k --passthrough always < "$T/hd4.rec" > "$T/hd6.out"
+is "$(rend "$T/hd6.out" 0 1080p passthrough)" true "--passthrough always: passed through whatever the bit rate"
 
 # --- 720p source: no 1080p ---------------------------------------------------
 make_av "$T/s720.mp4" 1 1280x720 1 25

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The load guard (issue 18): a live source this machine cannot transcode in
+# real time with the given ladder (noise at libx264's slow preset) makes
+# live-transcode --max-lag step down (logged with the stream's name, in the
+# records, in live-serve's /metrics); when the source becomes cheap (a flat
+# picture) it steps back up to the full ladder. Every segment is published
+# once, in order; the rung left out is a gap in that rendition only.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve-lib.sh"
+plan 13
+
+# 16 s of noise then 30 s of flat grey, 640x360 25 fps at 2 Mbit/s
+$FFMPEG -f lavfi -i "testsrc2=size=640x360:rate=25:duration=16,noise=alls=40:allf=t" \
+    -f lavfi -i "color=c=gray:size=640x360:rate=25:duration=30" -f lavfi -i "sine=duration=46" \
+    -filter_complex "[0:v][1:v]concat=n=2:v=1:a=0[v]" -map "[v]" -map 2:a \
+    -c:v libx264 -preset ultrafast -b:v 2M -maxrate 2M -bufsize 2M -g 25 -keyint_min 25 \
+    -sc_threshold 0 -pix_fmt yuv420p -c:a aac -f flv "$T/src.flv"
+mkdir -p "$T/out"
+live-package -q -C "$T/spool" -o "$T/out" --db "$T/live.db" < /dev/null 2>/dev/null
+start_serve -r "$T/out" -d "$T/live.db"
+
+# published in real time (-re), as a broadcast is
+( $FFMPEG -re -i "$T/src.flv" -c copy -f flv - |
+    live-segment -q -s cam -o "$T/spool" -d 1 |
+    live-transcode -C "$T/spool" -p slow -l 360p:1500k,240p:500k --tolerance 0 --max-lag 4 -j 1 \
+        2> "$T/tc.err" | tee "$T/rend.rec" |
+    live-package -C "$T/spool" -o "$T/out" --db "$T/live.db" 2> "$T/pkg.err" ) &
+pipe=$!
+steps_down() {
+    curl -s "$URL/metrics" | grep -q 'live_transcode_guard_steps_total{stream="cam",direction="down"} [1-9]'
+}
+wait_for 120 steps_down
+ok "/metrics counts the guard's steps down while the stream is live" steps_down
+m=$(curl -s "$URL/metrics")
+like "$m" 'live_transcode_lag_seconds\{stream="cam"\} [0-9.]+' "/metrics: the stream's lag"
+like "$m" 'live_transcode_guard_level\{stream="cam",step="[a-z0-9]+"\} [1-9]' "/metrics: its level above 0"
+wait "$pipe"
+is "$?" 0 "the pipeline ends with exit 0"
+
+like "$(grep -m1 'step down' "$T/tc.err")" '^live-transcode: warning: cam: [0-9.]+ s behind the broadcast \(limit 4\.0 s\): step down to faster' \
+     "the first step down is logged with the stream's name: faster encoding"
+steps=$(grep -o 'step \(down\|up\) to [a-z0-9]*' "$T/tc.err" | tr '\n' ',')
+note "steps: $steps"
+like "$steps" 'step down to .*step up to ' "it steps down, then back up"
+like "$steps" 'step down to .*step up to full,' "the full ladder returns once the source is cheap"
+like "$(jq -r 'select(.type == "renditions") | .guard.step' "$T/rend.rec" | uniq | tr '\n' ' ')" \
+   "^(full )?faster pass .*full " "the records tell the steps: faster, pass, ..., full again"
+n=$(grep -c '"type":"renditions"' "$T/rend.rec")
+is "$(jq -r 'select(.type == "renditions") | .seq' "$T/rend.rec" | tr '\n' ' ')" "$(seq 0 $((n - 1)) | tr '\n' ' ')" \
+   "every segment once, in order ($n)"
+is "$(sqlite3 "$T/live.db" "SELECT COUNT(*) FROM segments WHERE stream = 'cam' AND NOT gap")" "$n" \
+   "live-package published every one (no gap)"
+# the pass step changes the top rung's parameter sets (the source's, in
+# band); the faster step must not change the encoded rungs'
+unlike "$(grep -v 'left out' "$T/pkg.err")" "240p: segment [0-9]*: codec configuration changed" \
+       "the faster step keeps the parameter sets (240p)"
+f=$(ffmpeg -hide_banner -loglevel error -nostdin -i "$T/out/cam/360p/index.m3u8" -f null - -progress - 2>"$T/play.err" |
+      awk -F= '$1 == "frame" { n = $2 } END { print n + 0 }')
+cmp_num "$f" ">=" 1140 "the finished stream plays: 360p, every frame ($f)" || diag "$(head -5 "$T/play.err")"
+cmp_num "$(grep -c '^#EXT-X-GAP' "$T/out/cam/240p/index.m3u8")" ">=" 1 \
+        "240p, left out for a while, has gaps in its playlist"
