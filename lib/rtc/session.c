@@ -71,6 +71,7 @@ void rtc_session_free(RtcSession **ps)
     dtls_conn_free(&s->dtls);
     rtc_srtp_free(&s->srtp);
     free(s->hist);
+    free(s->pace);
     free(s);
     *ps = NULL;
 }
@@ -147,8 +148,32 @@ static int emit_rtp(void *opaque, const uint8_t *pkt, size_t len)
         s->st.dropped_loss++;
         return 0;
     }
+    if (e->video && (s->pacing || s->pace_n)) {
+        if (s->pace_n == RTC_PACE_MAX || len > sizeof(s->pace[0].data)) {
+            /* it cannot keep up: drop its queue, start again at a keyframe */
+            s->pace_n = 0;
+            s->need_key = 1;
+            s->st.pace_overflows++;
+            return AVERROR(ENOSPC);
+        }
+        RtcHistoryEntry *q = &s->pace[(s->pace_head + s->pace_n++) % RTC_PACE_MAX];
+        q->len = (uint16_t)len;
+        memcpy(q->data, buf, len);
+        return 0;
+    }
     send_raw(s, buf, len);
     return 0;
+}
+
+/* Sends some of what waits in the pacing queue. */
+static void pace_out(RtcSession *s)
+{
+    for (int k = 0; k < RTC_PACE_PER_TICK && s->pace_n; k++) {
+        RtcHistoryEntry *q = &s->pace[s->pace_head];
+        send_raw(s, q->data, q->len);
+        s->pace_head = (s->pace_head + 1) % RTC_PACE_MAX;
+        s->pace_n--;
+    }
 }
 
 static void send_video(RtcSession *s, const RtcFrame *f, int64_t now)
@@ -191,13 +216,20 @@ static void start_media(RtcSession *s, RtcFeed *feed, int64_t now)
         want_keyframe(s, feed, now);
         return;
     }
-    for (int i = 0; i < n; i++) {
+    if (!s->pace && !(s->pace = malloc(RTC_PACE_MAX * sizeof(*s->pace)))) {
+        want_keyframe(s, feed, now);
+        return;
+    }
+    s->pacing = 1;
+    s->need_key = 0;
+    for (int i = 0; i < n && !s->need_key; i++) {
         RtcFrame f;
         rtc_feed_gop_frame(feed, i, &f);
         send_video(s, &f, now);
     }
+    s->pacing = 0;
     s->st.keyframes_sent++;
-    s->need_key = 0;
+    pace_out(s);
 }
 
 void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t now)
@@ -338,6 +370,8 @@ int rtc_session_tick(RtcSession *s, int64_t now)
         dtls_conn_handle_timeout(s->dtls);
         flush_dtls(s);
     }
+    if (s->state == RTC_SESSION_MEDIA && s->pace_n)
+        pace_out(s);
     if (s->state == RTC_SESSION_MEDIA && now - s->last_sr >= 1000000)
         send_sr(s, now);
     return 0;

@@ -10,7 +10,10 @@
  * SRTP, a history of the last RTC_HISTORY video packets as sent (NACKs
  * resend the very bytes), PLI/FIR answered with a keyframe, Sender
  * Reports every second. After a join or a PLI the viewer gets a keyframe
- * first and nothing that depends on frames it lacks.
+ * first and nothing that depends on frames it lacks. A join's burst (the
+ * cached GOP) is paced out of a per-viewer queue, live video queued
+ * behind it; a viewer whose queue overflows loses it and starts again at
+ * the next keyframe: nobody else waits for it.
  */
 #ifndef LIVE_RTC_SESSION_H
 #define LIVE_RTC_SESSION_H
@@ -27,6 +30,8 @@
 #include "rtc/srtp.h"
 
 #define RTC_HISTORY 256
+#define RTC_PACE_MAX 1024       /* video packets a viewer may have waiting */
+#define RTC_PACE_PER_TICK 24    /* sent per viewer per 20 ms tick while catching up */
 
 enum RtcSessionState { RTC_SESSION_NEW = 0, RTC_SESSION_DTLS, RTC_SESSION_MEDIA, RTC_SESSION_CLOSED };
 
@@ -41,7 +46,8 @@ typedef struct RtcHistoryEntry {
 } RtcHistoryEntry;
 
 typedef struct RtcStats {
-    uint64_t video_frames, audio_frames, packets, bytes, nacks, retransmits, nack_misses, plis, firs, keyframes_sent, dropped_loss;
+    uint64_t video_frames, audio_frames, packets, bytes, nacks, retransmits, nack_misses, plis, firs, keyframes_sent, dropped_loss,
+             pace_overflows;
     uint32_t fraction_lost;
 } RtcStats;
 
@@ -66,6 +72,8 @@ typedef struct RtcSession {
     double test_loss;           /* tests only: drop this fraction of first sends */
     RtcStats st;
     RtcHistoryEntry *hist;      /* RTC_HISTORY entries, by seq % RTC_HISTORY */
+    RtcHistoryEntry *pace;      /* video waiting to be sent (a join's GOP burst), or NULL */
+    int pace_head, pace_n, pacing;
 } RtcSession;
 
 /* A session of stream for an accepted offer (c from sdp_select): ICE
