@@ -79,76 +79,73 @@ static void usage(FILE *f)
         "  -v, --verbose / -q, --quiet / -h, --help / --version\n");
 }
 
-int main(int argc, char **argv)
+/* The command line into opt and popt: -1 to go on (a URL at
+ * argv[optind] means pull mode), or the exit status to return now. */
+static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions *popt)
 {
-    IngestOptions opt;
-    PullOptions popt;
     long l;
-    int c, ret, status;
+    int c, status;
 
-    live_init(argv[0]);
-    ingest_options_default(&opt);
-    pull_options_default(&popt);
     while ((c = getopt_long(argc, argv, "l:k:e:o:g:" LIVE_COMMON_SHORTOPTS, long_options, NULL)) != -1) {
         switch (c) {
         case 'l':
-            opt.listen = optarg;
+            opt->listen = optarg;
             break;
         case 'k':
-            opt.keyfile = optarg;
+            opt->keyfile = optarg;
             break;
         case 'e':
-            opt.exec_cmd = optarg;
+            opt->exec_cmd = optarg;
             break;
         case 'o':
-            opt.out_dir = optarg;
+            opt->out_dir = optarg;
             break;
         case 'g':
-            if (parse_seconds(optarg, 0, 86400, &opt.grace) < 0)
+            if (parse_seconds(optarg, 0, 86400, &opt->grace) < 0)
                 goto bad;
             break;
         case OPT_MAX_CONNS:
-            if (parse_int(optarg, 1, 100000, &opt.max_conns) < 0)
+            if (parse_int(optarg, 1, 100000, &opt->max_conns) < 0)
                 goto bad;
             break;
         case OPT_MAX_MESSAGE:
             if (parse_long(optarg, 1024, RTMP_MAX_MESSAGE, &l) < 0)
                 goto bad;
-            opt.limits.max_message_size = l;
-            if (opt.limits.max_pending < 2 * (uint32_t)l)
-                opt.limits.max_pending = 2 * (uint32_t)l;
+            opt->limits.max_message_size = l;
+            if (opt->limits.max_pending < 2 * (uint32_t)l)
+                opt->limits.max_pending = 2 * (uint32_t)l;
             break;
         case OPT_TLS:
-            opt.tls_listen = optarg;
+            opt->tls_listen = optarg;
             break;
         case OPT_TLS_CERT:
-            opt.tls_cert = optarg;
+            opt->tls_cert = optarg;
             break;
         case OPT_TLS_KEY:
-            opt.tls_key = optarg;
+            opt->tls_key = optarg;
             break;
         case OPT_MAX_UNPUBLISHED:
-            if (parse_int(optarg, 1, 100000, &opt.max_unpublished) < 0)
+            if (parse_int(optarg, 1, 100000, &opt->max_unpublished) < 0)
                 goto bad;
             break;
         case OPT_QUEUE:
             if (parse_long(optarg, 65536, 1L << 32, &l) < 0)
                 goto bad;
-            opt.max_queue = l;
+            opt->max_queue = l;
             break;
         case OPT_HANDSHAKE_TIMEOUT:
-            if (parse_seconds(optarg, 0.1, 3600, &opt.handshake_timeout) < 0)
+            if (parse_seconds(optarg, 0.1, 3600, &opt->handshake_timeout) < 0)
                 goto bad;
             break;
         case OPT_IDLE_TIMEOUT:
-            if (parse_seconds(optarg, 0.1, 3600, &opt.idle_timeout) < 0)
+            if (parse_seconds(optarg, 0.1, 3600, &opt->idle_timeout) < 0)
                 goto bad;
             break;
         case OPT_REALTIME:
-            popt.realtime = 1;
+            popt->realtime = 1;
             break;
         case OPT_RETRY:
-            if (parse_int(optarg, -1, 1000000, &popt.retry) < 0)
+            if (parse_int(optarg, -1, 1000000, &popt->retry) < 0)
                 goto bad;
             break;
         default:
@@ -156,16 +153,35 @@ int main(int argc, char **argv)
                 return status;
         }
     }
-    if (opt.tls_listen && (!opt.tls_cert || !opt.tls_key)) {
+    if (opt->tls_listen && (!opt->tls_cert || !opt->tls_key)) {
         log_error("--tls needs --tls-cert and --tls-key");
         usage(stderr);
         return LIVE_EXIT_USAGE;
     }
-    if (argc - optind > 1 || (opt.exec_cmd && opt.out_dir)) {
+    if (argc - optind > 1 || (opt->exec_cmd && opt->out_dir)) {
         log_error("%s", argc - optind > 1 ? "one URL at most" : "-e and -o exclude each other");
         usage(stderr);
         return LIVE_EXIT_USAGE;
     }
+    return -1;
+
+bad:
+    live_bad_option(long_options, c, optarg, NULL);
+    usage(stderr);
+    return LIVE_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    IngestOptions opt;
+    PullOptions popt;
+    int ret, status;
+
+    live_init(argv[0]);
+    ingest_options_default(&opt);
+    pull_options_default(&popt);
+    if ((status = parse_options(argc, argv, &opt, &popt)) >= 0)
+        return status;
     if (optind < argc) {
         popt.url = argv[optind];
         ret = pull_run(&popt);
@@ -174,9 +190,4 @@ int main(int argc, char **argv)
     ret = ingest_run(&opt);
     /* the server logs bad publishers and goes on: its only errors are failures */
     return live_finish(ret < 0 ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
-
-bad:
-    live_bad_option(long_options, c, optarg, NULL);
-    usage(stderr);
-    return LIVE_EXIT_USAGE;
 }
