@@ -523,8 +523,9 @@ fail:
     return ret;
 }
 
-/* Trailer, close, rename tmp to path. The context is freed either way. */
-static int mux_finish(AVFormatContext **ocp, char *tmp, const char *path)
+/* Trailer, close, rename tmp to path (fsynced first with sync). The
+ * context is freed either way. */
+static int mux_finish(AVFormatContext **ocp, char *tmp, const char *path, int sync)
 {
     AVFormatContext *oc = *ocp;
     char eb[AV_ERROR_MAX_STRING_SIZE];
@@ -543,7 +544,7 @@ static int mux_finish(AVFormatContext **ocp, char *tmp, const char *path)
         log_error("closing %s: %s", tmp, log_averr(ret, eb, sizeof(eb)));
         goto end;
     }
-    if ((ret = fs_publish(tmp, path, 1)) < 0) {
+    if ((ret = fs_publish(tmp, path, sync)) < 0) {
         log_error("renaming %s to %s: %s", tmp, path, log_averr(ret, eb, sizeof(eb)));
         goto end;
     }
@@ -661,7 +662,9 @@ static int part_finish(Segmenter *sg, SegmentFile *f, int64_t end, int last)
     json_t *rec;
     int ret;
 
-    if ((ret = mux_finish(&p->oc, p->tmp, p->path)) < 0)
+    /* Not fsynced: a part matters for seconds, and after a crash the
+     * stream goes on at the next segment (its parts are made anew). */
+    if ((ret = mux_finish(&p->oc, p->tmp, p->path, 0)) < 0)
         goto end;
     if (end < p->start)
         end = p->start;
@@ -798,7 +801,7 @@ static int file_finish(Segmenter *sg, SegmentFile **fp, int64_t end)
         end = f->start;
     if (f->part && (ret = part_finish(sg, f, end, 1)) < 0)
         goto end;
-    if ((ret = mux_finish(&f->oc, f->tmp, f->path)) < 0)
+    if ((ret = mux_finish(&f->oc, f->tmp, f->path, 1)) < 0)
         goto end;
     rec = new_record(sg, "segment", f, f->start, end);
     if (rec)

@@ -18,7 +18,7 @@
 // lasted), page and player errors, console errors (log). Each sample also has edge: how far the end of
 // the newest segment in NAME's first media playlist is behind the wall
 // clock then (so latency - edge is how far behind the published end the
-// player is).
+// player is), and window: the seconds that playlist lists.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -141,17 +141,19 @@ async function publishedEnd() {
         }
         const text = await (await fetch(mediaUrl)).text();
         let pdt = null, dur = 0;
+        windowLength = 0;
         for (const l of text.split('\n')) {
             if (l.startsWith('#EXT-X-PROGRAM-DATE-TIME:'))
                 pdt = Date.parse(l.slice(25));
             else if (l.startsWith('#EXTINF:'))
-                dur = parseFloat(l.slice(8));
+                windowLength += (dur = parseFloat(l.slice(8)));
         }
         return pdt === null ? null : (Date.now() - pdt) / 1000 - dur;
     } catch (e) {
         return null;
     }
 }
+let windowLength = 0;
 
 async function main() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
@@ -194,7 +196,7 @@ async function main() {
             const edge = await publishedEnd();
             for (const { r, page } of runs)
                 if (page)
-                    r.samples.push(Object.assign({ edge },
+                    r.samples.push(Object.assign({ edge, window: windowLength },
                         await page.evaluate(sample).catch((e) => ({ error: e.message }))));
             await sleep(500);
         }

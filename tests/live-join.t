@@ -56,6 +56,12 @@ sleep "$(awk -v a="$ast" -v n="$now" -v j=$JOIN 'BEGIN { s = a + j - n; print (s
 node "$TOP/tests/live-join.js" "$URL" cam1 $PLAY $PLAYERS > "$T/runs" 2> "$T/driver.err"
 [ -s "$T/runs" ] || diag "$(tail -5 "$T/driver.err")"
 
+# How far the published end trailed the wall clock: the test paces the
+# stream in real time, and a machine too busy to publish a segment in its
+# duration cannot show where a player joins.
+lag=$(jq -s '[.[].samples[].edge | select(. != null)] | sort | if length > 0 then .[length / 2 | floor] else 0 end' "$T/runs")
+busy=$(awk -v l="$lag" -v s=$SEG 'BEGIN { print (l > 3 * s) }')
+[ "$busy" = 1 ] && diag "publishing trailed the clock by $lag s: too busy to judge the players' positions"
 # Each player: the median latency over the samples after its first 4 s
 # (start-up), against the wall clock of the frame shown.
 for p in $PLAYERS; do
@@ -64,14 +70,22 @@ for p in $PLAYERS; do
     lat=$(j '[.samples[4:][] | select(.latency != null and .edge != null) | .latency - .edge] | sort |
              if length > 0 then .[length / 2 | floor] else "none" end')
     max=$(j '[.samples[4:][] | .latency | select(. != null)] | max // "none"')
+    # the least room left between the play position and the window's start
+    room=$(j '[.samples[4:][] | select(.latency != null and .edge != null) | .window - (.latency - .edge)] | min // "none"')
     diag "$p: median $lat s behind the published end, at most $max s behind the clock," \
          "stalls $(j '.stalls | tostring'), errors $(j '.errors | tostring')"
     is "$(j .played)" true "$p plays"
     # HOLD-BACK (3 segments) behind the published end, give or take the
-    # start-up and the stalls of a busy machine (a player does not catch
-    # up by default): at most one more segment.
-    cmp_num "$lat" "<=" $((4 * SEG)) "$p: within 3 segments of the live edge ($lat s)"
-    cmp_num "$max" "<" $((JOIN - 10)) "$p: never near the window's start ($max s)"
+    # start-up (one more segment) and the time the player stalled on this
+    # busy machine (a player does not catch up by default).
+    stalled=$(j '[.stalls[]] | add // 0')
+    if [ "$busy" = 1 ]; then
+        skip "$p: within 3 segments of the live edge (the machine is too busy)"
+    else
+        cmp_num "$lat" "<=" "$(awk -v s=$SEG -v x="$stalled" 'BEGIN { print 4 * s + x }')" \
+            "$p: within 3 segments of the live edge ($lat s; stalled $stalled s)"
+    fi
+    cmp_num "$room" ">=" $((2 * SEG)) "$p: never near the window's start ($room s after it at the least)"
     is "$(j '[.samples[-4:][] | select(.paused)] | length')" 0 "$p: not paused"
     is "$(j '.errors | length')" 0 "$p: no errors"
     [ "$p" = dash ] && dash=$lat
@@ -79,7 +93,12 @@ for p in $PLAYERS; do
     [ "$p" = hls ] && hls=$lat
     [ "$p" = watch-hls ] && watchhls=$lat
 done
-cmp_num "$dash" "<=" "$(awk -v w="$watchdash" -v s=$SEG 'BEGIN { print w + s }')" \
-    "stock dash.js as close to live as the player page ($dash vs $watchdash s)"
-cmp_num "$hls" "<=" "$(awk -v w="$watchhls" -v s=$SEG 'BEGIN { print w + s }')" \
-    "stock hls.js as close to live as the player page ($hls vs $watchhls s)"
+if [ "$busy" = 1 ]; then
+    skip "stock dash.js as close to live as the player page (the machine is too busy)"
+    skip "stock hls.js as close to live as the player page (the machine is too busy)"
+else
+    cmp_num "$dash" "<=" "$(awk -v w="$watchdash" -v s=$SEG 'BEGIN { print w + s }')" \
+        "stock dash.js as close to live as the player page ($dash vs $watchdash s)"
+    cmp_num "$hls" "<=" "$(awk -v w="$watchhls" -v s=$SEG 'BEGIN { print w + s }')" \
+        "stock hls.js as close to live as the player page ($hls vs $watchhls s)"
+fi
