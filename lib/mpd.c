@@ -142,53 +142,46 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
     av_bprintf(bp, "    </AdaptationSet>\n");
 }
 
-int mpd_write(const Manifest *m, char **out)
+/* The MPD element's attributes and the ServiceDescription. first and
+ * end bound the listed media, maxd is the longest segment. */
+static void put_mpd_head(AVBPrint *bp, const Manifest *m, double first, double end,
+                         double maxd)
 {
-    AVBPrint bp;
+    double minbuf = ceil(m->segment_duration > 0 ? m->segment_duration : maxd);
     char when[40];
-    double first = m->nb_segments ? m->segments[0].start : 0, end = first, maxd = 0;
-    double minbuf;
 
-    for (int i = 0; i < m->nb_segments; i++) {
-        const ManifestSegment *s = &m->segments[i];
-        if (s->start + s->duration > end)
-            end = s->start + s->duration;
-        if (s->duration > maxd)
-            maxd = s->duration;
-    }
-    if (maxd <= 0)
-        maxd = m->segment_duration > 0 ? m->segment_duration : 1;
-    minbuf = ceil(m->segment_duration > 0 ? m->segment_duration : maxd);
-
-    av_bprint_init(&bp, 4096, AV_BPRINT_SIZE_UNLIMITED);
-    av_bprintf(&bp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    av_bprintf(&bp, "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\""
-                    " profiles=\"urn:mpeg:dash:profile:isoff-live:2011,"
-                    "urn:mpeg:dash:profile:cmaf:2019\"");
+    av_bprintf(bp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    av_bprintf(bp, "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\""
+                   " profiles=\"urn:mpeg:dash:profile:isoff-live:2011,"
+                   "urn:mpeg:dash:profile:cmaf:2019\"");
     if (m->dynamic) {
-        av_bprintf(&bp, " type=\"dynamic\"");
+        av_bprintf(bp, " type=\"dynamic\"");
         mpd_format_time(m->availability_start, when, sizeof(when));
-        av_bprintf(&bp, " availabilityStartTime=\"%s\"", when);
+        av_bprintf(bp, " availabilityStartTime=\"%s\"", when);
         mpd_format_time(m->publish_time, when, sizeof(when));
-        av_bprintf(&bp, " publishTime=\"%s\"", when);
-        put_duration(&bp, "minimumUpdatePeriod", m->segment_duration > 0 ? m->segment_duration : maxd);
-        put_duration(&bp, "timeShiftBufferDepth", m->window);
-        put_duration(&bp, "suggestedPresentationDelay", 3 * maxd);
+        av_bprintf(bp, " publishTime=\"%s\"", when);
+        put_duration(bp, "minimumUpdatePeriod", m->segment_duration > 0 ? m->segment_duration : maxd);
+        put_duration(bp, "timeShiftBufferDepth", m->window);
+        put_duration(bp, "suggestedPresentationDelay", 3 * maxd);
     } else {
-        av_bprintf(&bp, " type=\"static\"");
-        put_duration(&bp, "mediaPresentationDuration", end - first);
+        av_bprintf(bp, " type=\"static\"");
+        put_duration(bp, "mediaPresentationDuration", end - first);
     }
-    put_duration(&bp, "maxSegmentDuration", maxd);
-    put_duration(&bp, "minBufferTime", minbuf);
-    av_bprintf(&bp, ">\n");
+    put_duration(bp, "maxSegmentDuration", maxd);
+    put_duration(bp, "minBufferTime", minbuf);
+    av_bprintf(bp, ">\n");
     /* The latency a player should keep, for players that read it rather
      * than suggestedPresentationDelay (dash.js, Shaka): the same 3
      * segments, between 2 and 6 of them. */
     if (m->dynamic)
-        av_bprintf(&bp, "  <ServiceDescription id=\"0\"><Latency target=\"%lld\" min=\"%lld\""
-                        " max=\"%lld\"/></ServiceDescription>\n", llrint(3000 * maxd),
+        av_bprintf(bp, "  <ServiceDescription id=\"0\"><Latency target=\"%lld\" min=\"%lld\""
+                       " max=\"%lld\"/></ServiceDescription>\n", llrint(3000 * maxd),
                    llrint(2000 * maxd), llrint(6000 * maxd));
+}
 
+/* One Period per run of segments of the same period. */
+static void put_periods(AVBPrint *bp, const Manifest *m, double first, double end)
+{
     for (int a = 0; a < m->nb_segments;) {
         int b = a + 1;
         while (b < m->nb_segments && m->segments[b].period == m->segments[a].period)
@@ -199,35 +192,60 @@ int mpd_write(const Manifest *m, char **out)
         double pstart = m->segments[a].period_start;
         if (!m->dynamic && a == 0)
             pstart = m->segments[0].start;
-        av_bprintf(&bp, "  <Period id=\"p%lld\"", (long long)m->segments[a].period);
-        put_duration(&bp, "start", m->dynamic ? pstart : pstart - first);
+        av_bprintf(bp, "  <Period id=\"p%lld\"", (long long)m->segments[a].period);
+        put_duration(bp, "start", m->dynamic ? pstart : pstart - first);
         /* A period lasts until the next one starts (so across the gap);
          * the last one of a static MPD until the end. */
         if (b < m->nb_segments)
-            put_duration(&bp, "duration", m->segments[b].period_start - pstart);
+            put_duration(bp, "duration", m->segments[b].period_start - pstart);
         else if (!m->dynamic)
-            put_duration(&bp, "duration", end - pstart);
-        av_bprintf(&bp, ">\n");
-        put_adaptation_set(&bp, m, CMAF_VIDEO, a, b, pstart);
-        put_adaptation_set(&bp, m, CMAF_AUDIO, a, b, pstart);
-        av_bprintf(&bp, "  </Period>\n");
+            put_duration(bp, "duration", end - pstart);
+        av_bprintf(bp, ">\n");
+        put_adaptation_set(bp, m, CMAF_VIDEO, a, b, pstart);
+        put_adaptation_set(bp, m, CMAF_AUDIO, a, b, pstart);
+        av_bprintf(bp, "  </Period>\n");
         a = b;
     }
     if (m->nb_segments == 0)
-        av_bprintf(&bp, "  <Period id=\"p0\" start=\"PT0S\"/>\n");
-    if (m->dynamic && m->utc_timing && *m->utc_timing) {
-        av_bprintf(&bp, "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"");
-        for (const char *c = m->utc_timing; *c; c++) {
-            switch (*c) {
-            case '&': av_bprintf(&bp, "&amp;"); break;
-            case '<': av_bprintf(&bp, "&lt;"); break;
-            case '>': av_bprintf(&bp, "&gt;"); break;
-            case '"': av_bprintf(&bp, "&quot;"); break;
-            default: av_bprint_chars(&bp, *c, 1);
-            }
+        av_bprintf(bp, "  <Period id=\"p0\" start=\"PT0S\"/>\n");
+}
+
+/* The UTCTiming element of a live MPD, its URL escaped for XML. */
+static void put_utc_timing(AVBPrint *bp, const Manifest *m)
+{
+    if (!m->dynamic || !m->utc_timing || !*m->utc_timing)
+        return;
+    av_bprintf(bp, "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"");
+    for (const char *c = m->utc_timing; *c; c++) {
+        switch (*c) {
+        case '&': av_bprintf(bp, "&amp;"); break;
+        case '<': av_bprintf(bp, "&lt;"); break;
+        case '>': av_bprintf(bp, "&gt;"); break;
+        case '"': av_bprintf(bp, "&quot;"); break;
+        default: av_bprint_chars(bp, *c, 1);
         }
-        av_bprintf(&bp, "\"/>\n");
     }
+    av_bprintf(bp, "\"/>\n");
+}
+
+int mpd_write(const Manifest *m, char **out)
+{
+    AVBPrint bp;
+    double first = m->nb_segments ? m->segments[0].start : 0, end = first, maxd = 0;
+
+    for (int i = 0; i < m->nb_segments; i++) {
+        const ManifestSegment *s = &m->segments[i];
+        if (s->start + s->duration > end)
+            end = s->start + s->duration;
+        if (s->duration > maxd)
+            maxd = s->duration;
+    }
+    if (maxd <= 0)
+        maxd = m->segment_duration > 0 ? m->segment_duration : 1;
+    av_bprint_init(&bp, 4096, AV_BPRINT_SIZE_UNLIMITED);
+    put_mpd_head(&bp, m, first, end, maxd);
+    put_periods(&bp, m, first, end);
+    put_utc_timing(&bp, m);
     av_bprintf(&bp, "</MPD>\n");
     if (!av_bprint_is_complete(&bp)) {
         av_bprint_finalize(&bp, NULL);
