@@ -33,7 +33,7 @@ is "$(sqlite3 "$T/live.db" "SELECT state FROM streams WHERE name = 'cam'")" vod 
 make_ladder "$T/spool" gone 4 2 || { fail "make ladder"; exit 1; }
 rm "$T/spool/gone/1.180p.nut"
 { ladder_records "$T/spool" gone 4 2; echo '{"type":"end","stream":"gone","seq":2}'; } |
-    live-package -q -C "$T/spool" -o "$T/out" --db "$T/live.db"
+    live-package -q -C "$T/spool" -o "$T/out" --db "$T/live.db" 2> "$T/err3"
 is "$?" 3 "a missing rendition file: exit 3"
 is "$(sqlite3 "$T/live.db" "SELECT group_concat(seq || ':' || gap) FROM segments WHERE stream = 'gone'")" "0:0,1:1" \
     "published as a gap"
