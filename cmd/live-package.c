@@ -18,7 +18,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: live-package [-hqv] [-C spool] [-o out] [--db file] [-t seconds]\n"
             "                    [-w seconds] [--cache-seconds seconds] [--grace seconds]\n"
-            "                    [--utc-timing url] [--vod] [--keep] [records]\n"
+            "                    [--end-timeout seconds] [--utc-timing url] [--vod] [--keep]\n"
+            "                    [records]\n"
             "\n"
             "Publish live-transcode's renditions as CMAF segments with a DASH manifest\n"
             "and HLS playlists: OUT/NAME/manifest.mpd, OUT/NAME/master.m3u8,\n"
@@ -33,6 +34,8 @@ static void usage(FILE *f)
             "      --cache-seconds S   live-edge bytes kept in the database (%g)\n"
             "      --grace SECONDS     keep files this long after the manifests\n"
             "                          stop listing them (%g)\n"
+            "      --end-timeout S     finish a live stream whose publisher was lost\n"
+            "                          (an end record with \"lost\") after this long (%g)\n"
             "      --utc-timing URL    the MPD's UTCTiming value (/time)\n"
             "      --vod               write video-on-demand manifests from the start\n"
             "      --keep              leave the rendition files in the spool\n"
@@ -41,10 +44,10 @@ static void usage(FILE *f)
             "  -h, --help              this help\n"
             "      --version           print the version\n",
             DB_DEFAULT_PATH, PACKAGE_DEFAULT_TIMEOUT, PACKAGE_DEFAULT_WINDOW,
-            PACKAGE_DEFAULT_CACHE, PACKAGE_DEFAULT_GRACE);
+            PACKAGE_DEFAULT_CACHE, PACKAGE_DEFAULT_GRACE, PACKAGE_DEFAULT_END_TIMEOUT);
 }
 
-enum { OPT_DB = LIVE_OPT_OWN, OPT_CACHE, OPT_GRACE, OPT_UTC, OPT_VOD, OPT_KEEP };
+enum { OPT_DB = LIVE_OPT_OWN, OPT_CACHE, OPT_GRACE, OPT_UTC, OPT_VOD, OPT_KEEP, OPT_END };
 
 static const struct option longopts[] = {
     { "spool", required_argument, NULL, 'C' },
@@ -54,6 +57,7 @@ static const struct option longopts[] = {
     { "window", required_argument, NULL, 'w' },
     { "cache-seconds", required_argument, NULL, OPT_CACHE },
     { "grace", required_argument, NULL, OPT_GRACE },
+    { "end-timeout", required_argument, NULL, OPT_END },
     { "utc-timing", required_argument, NULL, OPT_UTC },
     { "vod", no_argument, NULL, OPT_VOD },
     { "keep", no_argument, NULL, OPT_KEEP },
@@ -86,6 +90,7 @@ int main(int argc, char **argv)
         .window = PACKAGE_DEFAULT_WINDOW,
         .cache_seconds = PACKAGE_DEFAULT_CACHE,
         .grace = PACKAGE_DEFAULT_GRACE,
+        .end_timeout = PACKAGE_DEFAULT_END_TIMEOUT,
     };
     int c, ret, status;
 
@@ -109,6 +114,10 @@ int main(int argc, char **argv)
             break;
         case OPT_GRACE:
             if (seconds_opt(c, optarg, 0, &o.grace) < 0)
+                return live_finish(LIVE_EXIT_USAGE);
+            break;
+        case OPT_END:
+            if (seconds_opt(c, optarg, 0, &o.end_timeout) < 0)
                 return live_finish(LIVE_EXIT_USAGE);
             break;
         case OPT_UTC: o.utc_timing = optarg; break;

@@ -51,6 +51,7 @@ static const struct {
     { "streams", "broadcast", "INTEGER NOT NULL DEFAULT 0" },
     { "streams", "tag", "TEXT NOT NULL DEFAULT ''" },
     { "streams", "dir", "TEXT NOT NULL DEFAULT ''" },
+    { "streams", "lost", "REAL NOT NULL DEFAULT 0" },
 };
 
 static int has_column(sqlite3 *db, const char *table, const char *column)
@@ -120,10 +121,11 @@ static void read_stream(sqlite3_stmt *st, CatalogStream *s)
     s->broadcast = sqlite3_column_int64(st, 6);
     copy_text(s->tag, sizeof(s->tag), sqlite3_column_text(st, 7));
     copy_text(s->dir, sizeof(s->dir), sqlite3_column_text(st, 8));
+    s->lost = sqlite3_column_double(st, 9);
 }
 
 #define STREAM_COLS "name, state, availability_start, segment_duration, next_seq, updated," \
-                    " broadcast, tag, dir"
+                    " broadcast, tag, dir, lost"
 
 int catalog_stream_get(sqlite3 *db, const char *name, CatalogStream *s)
 {
@@ -150,7 +152,7 @@ int catalog_stream_put(sqlite3 *db, const CatalogStream *s)
     sqlite3_stmt *st;
 
     if (db_prepare(db, "INSERT OR REPLACE INTO streams(" STREAM_COLS ")"
-                       " VALUES(?,?,?,?,?,?,?,?,?)", &st) < 0)
+                       " VALUES(?,?,?,?,?,?,?,?,?,?)", &st) < 0)
         return AVERROR_EXTERNAL;
     sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, s->state, -1, SQLITE_STATIC);
@@ -161,6 +163,7 @@ int catalog_stream_put(sqlite3 *db, const CatalogStream *s)
     sqlite3_bind_int64(st, 7, s->broadcast);
     sqlite3_bind_text(st, 8, s->tag, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 9, s->dir, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 10, s->lost);
     return step_done(db, st);
 }
 

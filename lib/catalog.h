@@ -48,6 +48,7 @@ typedef struct CatalogStream {
     double updated;
     int64_t broadcast;          /* the broadcast id of live-pipe(5), 0: none given */
     char tag[24];               /* "" or the broadcast id in the media file names */
+    double lost;                /* when its publisher was lost (unix s), 0: not */
     char dir[RECORD_MAX_NAME + 1]; /* "": OUT/NAME/ holds the media; else OUT/DIR/ */
 } CatalogStream;
 

@@ -56,6 +56,39 @@ int flv_fourcc_known(uint32_t fourcc)
     return fourcc == FLV_FOURCC_HEVC || fourcc == FLV_FOURCC_AV1 || fourcc == FLV_FOURCC_VP9;
 }
 
+#define END_BODY_SIZE (3 + sizeof(FLV_END_MARKER) - 1)
+
+static void end_body(uint8_t body[END_BODY_SIZE])
+{
+    body[0] = 2; /* AMF0 string */
+    body[1] = 0;
+    body[2] = sizeof(FLV_END_MARKER) - 1;
+    memcpy(body + 3, FLV_END_MARKER, sizeof(FLV_END_MARKER) - 1);
+}
+
+int flv_put_end(ByteBuf *b, uint32_t timestamp)
+{
+    uint8_t body[END_BODY_SIZE];
+    end_body(body);
+    return flv_put_tag(b, FLV_TAG_SCRIPT, timestamp, body, sizeof(body));
+}
+
+int flv_is_end(const uint8_t *tail, size_t n)
+{
+    uint8_t body[END_BODY_SIZE], h[FLV_TAG_HEADER_SIZE], t[4];
+    const uint8_t *p;
+
+    if (n < FLV_END_TAG_SIZE)
+        return 0;
+    p = tail + n - FLV_END_TAG_SIZE;
+    end_body(body);
+    flv_tag_frame(FLV_TAG_SCRIPT, 0, sizeof(body), h, t);
+    /* the header without its timestamp (bytes 4-7) */
+    return !memcmp(p, h, 4) && !memcmp(p + 8, h + 8, 3) &&
+           !memcmp(p + FLV_TAG_HEADER_SIZE, body, sizeof(body)) &&
+           !memcmp(p + FLV_TAG_HEADER_SIZE + sizeof(body), t, 4);
+}
+
 int flv_video_info(const uint8_t *p, size_t size, FlvVideoInfo *vi)
 {
     memset(vi, 0, sizeof(*vi));

@@ -70,6 +70,19 @@ int flv_put_tag(ByteBuf *b, int type, uint32_t timestamp, const uint8_t *body, s
 void flv_tag_frame(int type, uint32_t timestamp, size_t size,
                    uint8_t header[FLV_TAG_HEADER_SIZE], uint8_t trailer[4]);
 
+/*
+ * The end of a stream, as live-ingest marks it (live-pipe(5)): a script
+ * data tag whose body is the AMF0 string "onLiveEnd", the last tag of the
+ * FLV. An FLV that stops without it was cut (the publisher or live-ingest
+ * went away); one that ends with it was ended on purpose.
+ */
+#define FLV_END_MARKER "onLiveEnd"
+#define FLV_END_TAG_SIZE (FLV_TAG_OVERHEAD + 3 + sizeof(FLV_END_MARKER) - 1)
+/* Append the end tag: 0 or AVERROR(ENOSPC). */
+int flv_put_end(ByteBuf *b, uint32_t timestamp);
+/* 1 if the last n bytes of an FLV stream (n >= FLV_END_TAG_SIZE) are the end tag. */
+int flv_is_end(const uint8_t *tail, size_t n);
+
 typedef struct FlvVideoInfo {
     int enhanced;      /* Enhanced RTMP (IsExHeader) */
     int frame_type;    /* 1 keyframe, 2 inter, 5 info/command */

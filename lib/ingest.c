@@ -414,8 +414,11 @@ static void stream_end(Server *s, Stream *st, int discard)
     st->ending = 1;
     if (discard)
         bytebuf_reset(&st->queue);
-    else
+    else if (st->remux)
         remux_free(&st->remux);   /* the container's trailer joins the queue */
+    else if (st->media_written && flv_put_end(&st->queue, (uint32_t)st->last_ts) < 0)
+        log_warn("%s: no room for the end mark: the consumer will take the end for a cut",
+                 st->name);
     if (st->publisher)
         conn_close(s, st->publisher, LOG_LEVEL_DEBUG, "stream ended");
     if (bytebuf_size(&st->queue) == 0)

@@ -232,6 +232,12 @@ static Stream *stream_get(Package *p, const char *name)
     return s;
 }
 
+/* An end record that says the publisher was lost, not that the stream ended. */
+static int lost_end(const json_t *rec)
+{
+    return !strcmp(record_str(rec, "type"), "end") && record_bool(rec, "lost");
+}
+
 /* Take rec into the stream's reorder buffer (a new reference is kept).
  * 0, or 1 when it was a duplicate and dropped. */
 static int stream_add(Stream *s, int64_t seq, json_t *rec)
@@ -239,6 +245,12 @@ static int stream_add(Stream *s, int64_t seq, json_t *rec)
     int at = s->npend;
 
     for (int i = 0; i < s->npend; i++) {
+        if (s->pend[i].seq == seq && lost_end(s->pend[i].rec) && !lost_end(rec)) {
+            /* the broadcast goes on where its publisher was lost */
+            json_decref(s->pend[i].rec);
+            s->pend[i].rec = json_incref(rec);
+            return 0;
+        }
         if (s->pend[i].seq == seq)
             return 1;
         if (s->pend[i].seq > seq) {
@@ -272,11 +284,14 @@ static int next_row(sqlite3 *db, const char *name, int64_t seq, double start, in
                     int discontinuity, CatalogSegment *row)
 {
     CatalogSegment prev;
-    int ret = catalog_segment_last(db, name, &prev), have = ret == 0, gap_before;
+    int ret = catalog_segment_last(db, name, &prev), have = ret == 0, gap_before, jump;
 
     if (ret < 0 && ret != AVERROR(ENOENT))
         return ret;
     gap_before = have && (prev.gap || prev.seq != seq - 1);
+    /* time jumped forward at a discontinuity (a publisher back after a
+     * while): a new Period, so that no SegmentTimeline has a hole */
+    jump = have && !gap && discontinuity && start > prev.start + prev.duration + 0.001;
 
     memset(row, 0, sizeof(*row));
     row->seq = seq;
@@ -291,8 +306,8 @@ static int next_row(sqlite3 *db, const char *name, int64_t seq, double start, in
         return 0;
     }
     row->discontinuity = discontinuity || gap_before;
-    row->period = !have || gap_before ? seq : prev.period;
-    row->period_start = !have || gap_before ? start : prev.period_start;
+    row->period = !have || gap_before || jump ? seq : prev.period;
+    row->period_start = !have || gap_before || jump ? start : prev.period_start;
     row->msn = have ? prev.msn + 1 : 0;
     row->dseq = have ? prev.dseq + (row->discontinuity ? 1 : 0) : 0;
     return 0;
@@ -660,6 +675,7 @@ static int index_segment(Package *p, Stream *s, const Outgoing *o, const json_t 
     if (o->duration > cs.segment_duration)
         cs.segment_duration = o->duration;
     cs.updated = o->now;
+    cs.lost = 0; /* the broadcast goes on */
     if ((ret = catalog_stream_put(p->db, &cs)) < 0 ||
         (ret = catalog_pending_done(p->db, s->name, o->seq)) < 0 ||
         (ret = db_commit(p->db)) < 0)
@@ -781,6 +797,27 @@ static int finalize(Package *p, Stream *s)
     return write_manifests(p, s->name);
 }
 
+/* A "lost" end record at the head: the stream stays live (its broadcast
+ * goes on when the publisher is back, live-pipe(5)); it is only marked,
+ * so that --end-timeout finishes it if nothing comes. */
+static int mark_lost(Package *p, Stream *s)
+{
+    CatalogStream cs = { 0 };
+    int ret = catalog_stream_get(p->db, s->name, &cs);
+
+    if (ret >= 0 || ret == AVERROR(ENOENT))
+        ret = catalog_pending_delete(p->db, s->name, s->next_seq);
+    if (ret < 0 || cs.state[0] == '\0' || !strcmp(cs.state, "vod"))
+        return ret == AVERROR(ENOENT) ? 0 : ret;
+    cs.lost = clock_real();
+    if ((ret = catalog_stream_put(p->db, &cs)) < 0)
+        return ret;
+    log_info("%s: the publisher is gone (its input was cut after segment %lld); the stream"
+             " stays live, for %g s at most, for it to come back", s->name,
+             (long long)s->next_seq - 1, p->o->end_timeout);
+    return 0;
+}
+
 /* Publish what can be published; force: the input has ended, so missing
  * segments will not come. */
 static int stream_advance(Package *p, Stream *s, int force)
@@ -795,7 +832,9 @@ static int stream_advance(Package *p, Stream *s, int force)
             continue;
         }
         if (h->seq == s->next_seq) {
-            if (!strcmp(type, "end")) {
+            if (lost_end(h->rec)) {
+                ret = mark_lost(p, s);
+            } else if (!strcmp(type, "end")) {
                 const char *err = record_str(h->rec, "error");
                 snprintf(s->end_error, sizeof(s->end_error), "%s", err ? err : "");
                 ret = finalize(p, s);
@@ -1027,6 +1066,19 @@ static int housekeeping(Package *p)
     p->last_housekeeping = now;
     if ((ret = catalog_stream_list(p->db, &list, &n)) < 0)
         return ret;
+    for (int i = 0; i < n && ret >= 0; i++) {
+        Stream *s;
+        if (p->o->vod || strcmp(list[i].state, "live") || list[i].lost <= 0 ||
+            now - list[i].lost < p->o->end_timeout)
+            continue;
+        if (!(s = stream_get(p, list[i].name)))
+            ret = AVERROR(ENOMEM);
+        else if (!s->npend) {
+            log_info("%s: the publisher did not come back within %g s: the stream is finished",
+                     s->name, p->o->end_timeout);
+            ret = finalize(p, s);
+        }
+    }
     for (int i = 0; i < n && ret >= 0; i++) {
         CatalogRendition *rl = NULL;
         int64_t *seqs = NULL;

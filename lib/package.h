@@ -33,6 +33,7 @@ typedef struct PackageOptions {
     double window;              /* -w: DVR window, seconds */
     double cache_seconds;       /* --cache-seconds */
     double grace;               /* --grace: delay before deleting expired files */
+    double end_timeout;         /* --end-timeout: a lost publisher's stream is finished */
     int vod;                    /* --vod: static manifests from the start */
     int keep;                   /* --keep: leave spool files in place */
 } PackageOptions;
@@ -41,6 +42,7 @@ typedef struct PackageOptions {
 #define PACKAGE_DEFAULT_WINDOW  7200.0
 #define PACKAGE_DEFAULT_CACHE   10.0
 #define PACKAGE_DEFAULT_GRACE   30.0
+#define PACKAGE_DEFAULT_END_TIMEOUT 600.0
 
 /*
  * Run until the input ends and every stream that ended (an end record,

@@ -20,6 +20,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -36,6 +37,7 @@
 
 #include "array.h"
 #include "clock.h"
+#include "flv.h"
 #include "fs.h"
 #include "log.h"
 #include "parse.h"
@@ -257,6 +259,7 @@ typedef struct Segmenter {
 
     int started;
     int64_t state_end;              /* end of the last segment written, master tb */
+    double resume_wall;             /* -c: when the state was saved (unix s), 0: no jump */
     int64_t base_ts;                /* where the timeline starts (--continue) ... */
     AVRational base_tb;             /* ... in this time base */
     SegmentTimeline tl;
@@ -275,6 +278,10 @@ typedef struct Segmenter {
     char state[PATH_MAX];           /* SPOOL/.NAME.state */
     int64_t broadcast;              /* the records' "broadcast" (0: none) */
     int64_t audio_next;             /* where the next audio packet starts, 1/sample_rate */
+    AVIOContext *pb;                /* our reads of a pipe or FIFO, or NULL */
+    int in_fd, close_in;
+    uint8_t tail[FLV_END_TAG_SIZE]; /* the last bytes read through pb */
+    size_t ntail;
     char error[256];
 } Segmenter;
 
@@ -376,9 +383,9 @@ static void save_state(Segmenter *sg, int64_t next_seq, int64_t end, int ended)
 
     sg->state_end = end;
     snprintf(tb, sizeof(tb), "%d/%d", sg->master.num, sg->master.den);
-    o = json_pack("{sIsIsssIsb}", "broadcast", (json_int_t)sg->broadcast, "next_seq",
+    o = json_pack("{sIsIsssIsbsf}", "broadcast", (json_int_t)sg->broadcast, "next_seq",
                   (json_int_t)next_seq, "timebase", tb, "end_pts", (json_int_t)end, "ended",
-                  ended);
+                  ended, "wall", clock_real());
     text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!text || fs_write_atomic(sg->state, text, strlen(text), 0) < 0)
@@ -390,6 +397,7 @@ typedef struct SegmentState {
     int64_t broadcast, next_seq, end_pts;
     AVRational tb;
     int ended;
+    double wall;
 } SegmentState;
 
 /* 0 with *st filled, AVERROR(ENOENT) without a state file, else an error. */
@@ -411,6 +419,7 @@ static int load_state(const Segmenter *sg, SegmentState *st)
     st->next_seq = record_int(o, "next_seq", -1);
     st->end_pts = record_int(o, "end_pts", INT64_MIN);
     st->ended = record_bool(o, "ended");
+    st->wall = record_num(o, "wall", 0);
     ret = tb && sscanf(tb, "%d/%d", &st->tb.num, &st->tb.den) == 2 && st->tb.num > 0 &&
           st->tb.den > 0 && st->broadcast >= 0 && st->next_seq >= 0 && st->end_pts != INT64_MIN
           ? 0 : AVERROR_INVALIDDATA;
@@ -974,6 +983,17 @@ static int start(Segmenter *sg, AVPacket *pkt)
 
     /* the first packet's stream has the master time base */
     int64_t base = av_rescale_q_rnd(sg->base_ts, sg->base_tb, sg->master, AV_ROUND_UP);
+    double away = sg->resume_wall > 0 && sg->pb ? clock_real() - sg->resume_wall : 0;
+
+    /* A live broadcast (read from a pipe or FIFO) continued (-c) goes on
+     * where the wall clock is now:
+     * the time it was away is a jump (the first segment says
+     * discontinuity), so its segments stay as far behind the clock as
+     * before and players' live edge finds them. */
+    if (away > 0 && away < 86400) {
+        base += av_rescale_q(llround(away * 1000), (AVRational){ 1, 1000 }, sg->master);
+        log_info("the broadcast was away for %.3f s: its timeline jumps as far", away);
+    }
 
     for (int k = 0; k < sg->n; k++)
         tbs[k] = sg->ist[k]->time_base;
@@ -1053,6 +1073,62 @@ static const char *stdin_url(void)
     return "pipe:0";
 }
 
+/* The AVIO read callback for a pipe or FIFO: plain reads that keep the
+ * last bytes, so that the end can be told from a cut (flv_is_end). */
+static int read_input(void *opaque, uint8_t *buf, int size)
+{
+    Segmenter *sg = opaque;
+    size_t keep;
+    ssize_t n;
+
+    while ((n = read(sg->in_fd, buf, size)) < 0 && errno == EINTR)
+        if (stopped(sg))
+            return AVERROR_EXIT;
+    if (n < 0)
+        return AVERROR(errno);
+    if (n == 0)
+        return AVERROR_EOF;
+    if ((size_t)n >= sizeof(sg->tail)) {
+        memcpy(sg->tail, buf + n - sizeof(sg->tail), sizeof(sg->tail));
+        sg->ntail = sizeof(sg->tail);
+    } else {
+        keep = sg->ntail < sizeof(sg->tail) - n ? sg->ntail : sizeof(sg->tail) - n;
+        memmove(sg->tail, sg->tail + sg->ntail - keep, keep);
+        memcpy(sg->tail + keep, buf, n);
+        sg->ntail = keep + n;
+    }
+    return (int)n;
+}
+
+/* Read a pipe or FIFO (standard input, or a named FIFO such as live-ingest
+ * -o writes) through read_input. 1 when set up, 0 for a regular file. */
+static int open_pipe(Segmenter *sg)
+{
+    const char *in = sg->opt->input;
+    struct stat st;
+    uint8_t *buf;
+
+    if (!in || !strcmp(in, "-")) {
+        if (fstat(STDIN_FILENO, &st) < 0 || S_ISREG(st.st_mode))
+            return 0;
+        sg->in_fd = STDIN_FILENO;
+    } else {
+        if (stat(in, &st) < 0 || !S_ISFIFO(st.st_mode))
+            return 0;
+        if ((sg->in_fd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
+            return AVERROR(errno);
+        sg->close_in = 1;
+    }
+    if (!(buf = av_malloc(1 << 16)))
+        return AVERROR(ENOMEM);
+    if (!(sg->pb = avio_alloc_context(buf, 1 << 16, 0, sg, read_input, NULL, NULL))) {
+        av_free(buf);
+        return AVERROR(ENOMEM);
+    }
+    sg->pb->seekable = 0;
+    return 1;
+}
+
 static int open_input(Segmenter *sg)
 {
     const SegmentOptions *opt = sg->opt;
@@ -1066,6 +1142,16 @@ static int open_input(Segmenter *sg)
         snprintf(url, sizeof(url), "file:%s", opt->input);
     if (!(sg->ic = avformat_alloc_context()))
         return AVERROR(ENOMEM);
+    if ((ret = open_pipe(sg)) < 0) {
+        log_error("opening %s: %s", input_name(sg), log_averr(ret, eb, sizeof(eb)));
+        snprintf(sg->error, sizeof(sg->error), "cannot open the input");
+        return ret;
+    }
+    if (ret > 0) {
+        sg->ic->pb = sg->pb;
+        sg->ic->flags |= AVFMT_FLAG_CUSTOM_IO;
+        url[0] = '\0';
+    }
     sg->ic->interrupt_callback.callback = interrupt_cb;
     sg->ic->interrupt_callback.opaque = sg;
     av_dict_set(&o, "probesize", SEGMENT_PROBESIZE, 0);
@@ -1292,10 +1378,14 @@ static int finish(Segmenter *sg)
     return 0;
 }
 
-static int write_end(Segmenter *sg)
+/* The end record. With --continue, a pipe or FIFO that stopped without
+ * live-ingest's end tag (and not for bad input) was cut: the publisher,
+ * live-ingest or this process went away, and the broadcast goes on in a
+ * later run, so the record says "lost" and the state stays open. */
+static int write_end(Segmenter *sg, int bad)
 {
     json_t *rec = record_new("end", sg->opt->stream, sg->seq);
-    int ret;
+    int lost = sg->opt->resume && sg->pb && !bad && !flv_is_end(sg->tail, sg->ntail), ret;
 
     if (!rec)
         return AVERROR(ENOMEM);
@@ -1303,10 +1393,15 @@ static int write_end(Segmenter *sg)
         json_object_set_new(rec, "error", json_string(sg->error));
     if (sg->broadcast > 0)
         json_object_set_new(rec, "broadcast", json_integer(sg->broadcast));
+    if (lost) {
+        json_object_set_new(rec, "lost", json_true());
+        log_info("the input was cut, not ended (no end mark): broadcast %" PRId64
+                 " goes on in the next run (-c)", sg->broadcast);
+    }
     ret = record_write(sg->opt->records, rec);
     json_decref(rec);
     if (ret >= 0 && sg->state_end != INT64_MIN)
-        save_state(sg, sg->seq, sg->state_end, 1);
+        save_state(sg, sg->seq, sg->state_end, !lost);
     return ret;
 }
 
@@ -1424,9 +1519,9 @@ end:
 }
 
 /* Which broadcast this run's records belong to, and where they start:
- * --continue goes on with the one in the state file (numbering, timeline,
- * a discontinuity first); otherwise, or with no state, a new broadcast
- * from segment 0. A spool without a state file (an older live-segment)
+ * --continue goes on with the one in the state file unless it ended
+ * (numbering, timeline, a discontinuity first); otherwise, or with no
+ * state, a new broadcast from segment 0. A spool without a state file (an older live-segment)
  * is continued from its segment files. */
 static int start_broadcast(Segmenter *sg)
 {
@@ -1444,11 +1539,12 @@ static int start_broadcast(Segmenter *sg)
         if (r < 0 || sg->seq > 0)
             return r;
     }
-    if (ret == 0 && sg->opt->resume) {
+    if (ret == 0 && sg->opt->resume && !st.ended) {
         sg->broadcast = st.broadcast;
         sg->seq = st.next_seq;
         sg->base_ts = st.end_pts;
         sg->base_tb = st.tb;
+        sg->resume_wall = st.wall;
         sg->state_end = INT64_MIN;
         sg->discontinuity = 1;
         log_info("continuing broadcast %" PRId64 ": segment %" PRId64 " at %.3f s",
@@ -1499,7 +1595,8 @@ int segment_run(const SegmentOptions *opt)
         snprintf(sg.error, sizeof(sg.error), "interrupted");
     file_abort(&sg.closing);
     file_abort(&sg.cur);
-    if (ret != AVERROR(EPIPE) && (ret2 = write_end(&sg)) < 0 && ret >= 0)
+    if (ret != AVERROR(EPIPE) && (ret2 = write_end(&sg, ret == AVERROR_INVALIDDATA)) < 0 &&
+        ret >= 0)
         ret = ret2;
     if (sg.dropped)
         log_debug("%" PRId64 " packets dropped (before the first keyframe or without timestamps)",
@@ -1509,5 +1606,10 @@ int segment_run(const SegmentOptions *opt)
     for (int i = 0; i < SEGMENT_MAX_STREAMS; i++)
         av_free(sg.extradata[i]);
     avformat_close_input(&sg.ic);
+    if (sg.pb)
+        av_freep(&sg.pb->buffer);
+    avio_context_free(&sg.pb);
+    if (sg.close_in)
+        close(sg.in_fd);
     return ret;
 }

@@ -9,7 +9,7 @@
 # broadcast for a finished stream are refused (exit 3), not ignored.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
-plan 26
+plan 30
 
 V=$T/vod
 DB=$T/vod.db
@@ -64,13 +64,24 @@ like "$(curl -sI "$URL/talk/120p/$tag-1.m4s" "$URL/talk/120p/init-$tag.mp4" | gr
     "the newer one's $tag-SEQ.m4s and init-$tag.mp4 are served as immutable segments"
 
 # live-segment -c from the state file alone
-live-segment -q -s cam -d 2 -o "$T/sp" < "$T/day1.mp4" > /dev/null
+ffmpeg -v error -nostdin -i "$T/day1.mp4" -c copy -f flv - | live-segment -q -c -s cam -d 2 -o "$T/sp" > "$T/cut"
+is "$(tail -n 1 "$T/cut" | jq -c '[.type, .lost]')" '["end",true]' \
+    "-c, a pipe that ends without live-ingest's end mark: the end record says lost"
 rm -f "$T/sp/cam/"*.mp4
 live-segment -q -c -s cam -d 2 -o "$T/sp" < "$T/day2.mp4" > "$T/cont"
-is "$(jq -r 'select(.type == "segment") | "\(.seq)/\(.start)/\(.discontinuity)"' "$T/cont" | head -1)" "2/4/true" \
-    "-c goes on after the spool's files were deleted: segment 2 at 4 s, a discontinuity"
+is "$(jq -r 'select(.type == "segment") | "\(.seq)/\(.start >= 4 and .start < 4.1)/\(.discontinuity)"' "$T/cont" | head -1)" \
+    "2/true/true" "-c goes on after the spool's files were deleted: segment 2 where 1 ended (4 s), a discontinuity"
 is "$(jq -r .broadcast "$T/cont" | sort -u | wc -l)" 1 "one broadcast id on every record"
 is "$(cat "$T/sp/.cam.state" | jq -r .broadcast)" "$(jq -r .broadcast "$T/cont" | head -1)" "the state file's"
+is "$(jq -r .broadcast "$T/cut" | sort -u)" "$(jq -r .broadcast "$T/cont" | head -1)" "the cut run's"
+# an FLV that ends with live-ingest's end mark (a script tag "onLiveEnd"): ended
+{ ffmpeg -v error -nostdin -i "$T/day1.mp4" -c copy -f flv -
+  printf '\x12\x00\x00\x0c\x00\x0f\xa0\x00\x00\x00\x00\x02\x00\x09onLiveEnd\x00\x00\x00\x17'; } |
+    live-segment -q -c -s cam -d 2 -o "$T/sp" > "$T/ended"
+is "$(tail -n 1 "$T/ended" | jq -c '[.type, .lost]')" '["end",null]' "with the end mark: a plain end"
+live-segment -q -c -s cam -d 2 -o "$T/sp" < "$T/day2.mp4" > "$T/next"
+is "$(jq -r 'select(.type == "segment") | "\(.seq)/\(.start)/\(.broadcast > '"$(jq -r .broadcast "$T/cut" | head -1)"')"' "$T/next" | head -1)" \
+    "0/0/true" "and -c after it starts a new broadcast from 0"
 
 live-segment -q -c -s fresh -d 2 -o "$T/sp" < "$T/day1.mp4" > "$T/fresh"
 is "$(jq -r 'select(.seq == 0 and .type == "segment") | "\(.start)/\(.discontinuity)/\(.broadcast > 0)"' "$T/fresh")" \

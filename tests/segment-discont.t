@@ -61,7 +61,9 @@ cmp_num "$(awk -F, 'END { print $1 }' "$T/v")" '>' 24.9 "the output runs on to 2
 flv_shift $((4294967296 - 15000)) < "$T/a.flv" > "$T/wrap.flv"
 like "$(ffprobe -v error -show_entries packet=dts -of csv=p=0 "$T/wrap.flv" -select_streams v | head -1)" \
      '^(-|42949)' "the wrap input starts just before 2^32 ms"
-live-segment -q -s w -o "$T/sp" < "$T/wrap.flv" > "$T/wrec"
+# (read with -c through a pipe that ends without live-ingest's end mark:
+# the input was cut, and a later -c run goes on with the broadcast)
+cat "$T/wrap.flv" | live-segment -q -c -s w -o "$T/sp" > "$T/wrec"
 # (the last AAC frame ends at 13.0133 s: 3.014 in the FLV's milliseconds,
 # rounded up; 3.013 when the audio was timed by its rounded timestamps)
 like "$(jq -r 'select(.type == "segment") | "\(.start)/\(.duration)/\(.discontinuity)"' "$T/wrec" | tr '\n' ' ')" \
@@ -71,7 +73,7 @@ for s in 0 1; do
 done | awk 'NR > 1 && ($1 - prev > 0.041 || $1 <= prev) { n++ } { prev = $1 } END { print n + 0 }' > "$T/wn"
 is "$(cat "$T/wn")" 0 "video dts step by one frame throughout"
 
-# --continue: a new run (the publisher came back after live-segment ended)
+# --continue: a new run (the publisher came back after the input was cut)
 # goes on after the segments already there, leaving other stages' files
 # and live temporary files alone
 touch "$T/sp/w/.1.720p.mp4.tmp-1-0" "$T/sp/w/1.720p.mp4" "$T/sp/w/.2.mp4.tmp-999999999-0"

@@ -97,5 +97,15 @@ int main(void)
     is_int(flv_metadata_info(bytebuf_data(&b), 5, &has_a, &has_v, &vc), AVERROR_INVALIDDATA,
            "truncated metadata refused");
     bytebuf_free(&b);
+    /* the end mark live-ingest writes, and how live-segment sees it */
+    {
+        ByteBuf eb;
+        bytebuf_init(&eb, 0);
+        is_int(flv_put_end(&eb, 123456), 0, "end mark appended");
+        is_int((int)bytebuf_size(&eb), (int)FLV_END_TAG_SIZE, "end mark size");
+        ok(flv_is_end(bytebuf_data(&eb), bytebuf_size(&eb)), "the end mark is the end");
+        ok(!flv_is_end(bytebuf_data(&eb), bytebuf_size(&eb) - 1), "a cut one is not");
+        bytebuf_free(&eb);
+    }
     return done();
 }
