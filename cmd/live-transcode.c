@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "estimate.h"
 #include "ladder.h"
 #include "live.h"
 #include "log.h"
@@ -21,6 +22,7 @@ static void usage(FILE *f)
         "                      [--tune tune]\n"
         "                      [-g seconds] [--passthrough auto|always|never]\n"
         "                      [--tolerance percent] [--max-lag seconds] [-j jobs]\n"
+        "                      [--estimate source]\n"
         "                      [-t threads] [-a audio-bitrate] [--keep] [file]\n"
         "Reads segment records (live-pipe(5)) from file or standard input, writes one\n"
         "MP4 file per rendition and one renditions record per segment on standard output.\n"
@@ -43,11 +45,13 @@ static void usage(FILE *f)
         "  -t, --threads N         threads per encoder and decoder (CPUs / jobs)\n"
         "  -a, --audio-bitrate R   AAC bit rate when audio is encoded (128k)\n"
         "      --keep              keep the input segment files\n"
+        "      --estimate SOURCE   print the ladder's real-time factor for the first 10 s\n"
+        "                          of SOURCE on this machine, and exit\n"
         "  -v, --verbose           more messages; -q, --quiet: fewer\n"
         "  -h, --help              this help; --version: the version\n");
 }
 
-enum { OPT_TUNE = LIVE_OPT_OWN, OPT_EXACT, OPT_TOLERANCE, OPT_MAXLAG, OPT_PASSTHROUGH, OPT_KEEP };
+enum { OPT_TUNE = LIVE_OPT_OWN, OPT_EXACT, OPT_TOLERANCE, OPT_MAXLAG, OPT_ESTIMATE, OPT_PASSTHROUGH, OPT_KEEP };
 
 static const struct option longopts[] = {
     { "spool", required_argument, NULL, 'C' },
@@ -59,6 +63,7 @@ static const struct option longopts[] = {
     { "passthrough", required_argument, NULL, OPT_PASSTHROUGH },
     { "tolerance", required_argument, NULL, OPT_TOLERANCE },
     { "max-lag", required_argument, NULL, OPT_MAXLAG },
+    { "estimate", required_argument, NULL, OPT_ESTIMATE },
     { "jobs", required_argument, NULL, 'j' },
     { "threads", required_argument, NULL, 't' },
     { "audio-bitrate", required_argument, NULL, 'a' },
@@ -77,6 +82,28 @@ static int bad(int c, const char *arg, const char *want)
 
 /* The command line into o, checked: -1 to go on (the input at
  * argv[optind], if any), or the exit status to return now. */
+/* --estimate's source, or NULL */
+static const char *estimate;
+
+/* --estimate: the first seconds of the source through the ladder, timed;
+ * the result as JSON on standard output, a line for people on stderr. */
+static int run_estimate(TcrunOptions *o)
+{
+    json_t *res = NULL;
+    int ret;
+
+    o->t.threads = tcrun_default_jobs();
+    if ((ret = estimate_run(&o->t, estimate, ESTIMATE_SECONDS, &res)) < 0)
+        return live_exit_status(ret);
+    log_info("%s: %.1f s of media in %.1f s: %.2fx real time with this ladder (one segment"
+             " at a time, %d threads)", estimate, json_real_value(json_object_get(res, "seconds")),
+             json_real_value(json_object_get(res, "wall")),
+             json_real_value(json_object_get(res, "realtime_factor")), o->t.threads);
+    ret = json_dumpf(res, stdout, JSON_COMPACT) < 0 || fputc('\n', stdout) == EOF;
+    json_decref(res);
+    return live_finish(ret ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
+}
+
 static int parse_options(int argc, char **argv, TcrunOptions *o)
 {
     const char *ladder = LADDER_DEFAULT, *why = NULL;
@@ -116,6 +143,9 @@ static int parse_options(int argc, char **argv, TcrunOptions *o)
         case OPT_TOLERANCE:
             if (parse_int(optarg, 0, 1000, &o->t.tolerance) < 0)
                 return bad(c, optarg, "a percentage from 0 to 1000");
+            break;
+        case OPT_ESTIMATE:
+            estimate = optarg;
             break;
         case OPT_MAXLAG:
             if (parse_seconds(optarg, 0.5, 3600, &o->max_lag) < 0)
@@ -180,6 +210,8 @@ int main(int argc, char **argv)
     live_init(argv[0]);
     if ((status = parse_options(argc, argv, &o)) >= 0)
         return status;
+    if (estimate)
+        return run_estimate(&o);
     if (argc - optind == 1 && strcmp(argv[optind], "-")) {
         name = argv[optind];
         if (!(in = fopen(name, "r"))) {
