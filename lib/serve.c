@@ -75,20 +75,99 @@ static void raise_nofile(void)
     }
 }
 
+/* The parts of a running live-serve. */
+typedef struct Parts {
+    DbRead *db;
+    Waiter *waiter;
+    Origin *origin;
+    Site *site;
+    MemCache *mem;
+    HttpServer *srv;
+    Account *acct;
+} Parts;
+
+/* Make the parts, add the routes (the catch-all last) and start serving. */
+static int parts_start(Parts *p, ServeConfig *c)
+{
+    OriginConfig oc;
+    int r;
+
+    if ((c->memory_cache && (r = memcache_new(c->memory_cache, &p->mem)) < 0) ||
+        (r = dbread_new(c->db, &p->db)) < 0 ||
+        (r = waiter_new(c->root, c->max_waiting, &p->waiter)) < 0)
+        return r;
+    oc = (OriginConfig){
+        .root = c->root, .db = p->db, .waiter = p->waiter,
+        .mem = p->mem,
+        .manifest_max_age = c->manifest_max_age, .wait_max = c->max_wait,
+        .default_duration = c->default_duration,
+    };
+    if ((r = origin_new(&oc, &p->origin)) < 0 ||
+        (r = site_new(c->root, c->assets, p->db, &p->site)) < 0 ||
+        (site_metrics_allow(p->site, c->metrics_allow, c->nmetrics_allow), 0) ||
+        (r = http_server_new(&c->http, &p->srv)) < 0 ||
+        (r = site_routes(p->site, p->srv)) < 0 ||
+        (c->db && (r = api_start(c->db, c->position_rate, p->srv, &p->acct)) < 0) || /* login and resume */
+        (c->rtc && (r = whepproxy_routes(p->srv, c->rtc)) < 0) || /* WebRTC signalling */
+        /* the catch-all last: routes are tried in the order added */
+        (r = http_route(p->srv, "GET", "/", HTTP_ROUTE_PREFIX, origin_handle, p->origin)) < 0 ||
+        (r = http_server_start(p->srv)) < 0)
+        return r;
+    log_info("serving %s on http://%s:%d/ (assets %s, db %s)", c->root,
+             c->http.host && c->http.host[0] ? c->http.host : "0.0.0.0",
+             http_server_port(p->srv), c->assets, c->db ? c->db : "none");
+    return 0;
+}
+
+/* Until SIGINT or SIGTERM; SIGHUP reopens the access log. */
+static void wait_for_stop(const sigset_t *sigs, const ServeConfig *c, int *logfd)
+{
+    int sig;
+
+    for (;;) {
+        if (sigwait(sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            if (*logfd > STDERR_FILENO)
+                open_log(c->access_log, logfd);
+            continue;
+        }
+        log_info("stopping (%s)", strsignal(sig));
+        return;
+    }
+}
+
+/* Waiting requests, logins and position writes are answered before MHD
+ * stops (it must not stop with suspended connections). */
+static void parts_quiesce(Parts *p)
+{
+    struct timespec ts = { 0, 200 * 1000000 };
+
+    if (p->srv)
+        http_server_quiesce(p->srv);
+    waiter_release_all(p->waiter);
+    api_stop(p->acct);
+    nanosleep(&ts, NULL);
+}
+
+static void parts_free(Parts *p)
+{
+    waiter_free(&p->waiter);
+    http_server_free(&p->srv);
+    site_free(&p->site);
+    account_close(&p->acct);
+    origin_free(&p->origin);
+    dbread_free(&p->db);
+    memcache_free(&p->mem);
+}
+
 int serve_run(const ServeConfig *cfg)
 {
     ServeConfig c = *cfg;
     char assets[PATH_MAX];
-    DbRead *db = NULL;
-    Waiter *waiter = NULL;
-    Origin *origin = NULL;
-    Site *site = NULL;
-    MemCache *mem = NULL;
-    HttpServer *srv = NULL;
-    Account *acct = NULL;
-    OriginConfig oc;
+    Parts p = { 0 };
     sigset_t sigs, old;
-    int r, sig, logfd = -1;
+    int r, logfd = -1;
 
     raise_nofile();
     if (!c.assets) {
@@ -110,61 +189,12 @@ int serve_run(const ServeConfig *cfg)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
 
-    if ((c.memory_cache && (r = memcache_new(c.memory_cache, &mem)) < 0) ||
-        (r = dbread_new(c.db, &db)) < 0 ||
-        (r = waiter_new(c.root, c.max_waiting, &waiter)) < 0)
-        goto end;
-    oc = (OriginConfig){
-        .root = c.root, .db = db, .waiter = waiter,
-        .mem = mem,
-        .manifest_max_age = c.manifest_max_age, .wait_max = c.max_wait,
-        .default_duration = c.default_duration,
-    };
-    if ((r = origin_new(&oc, &origin)) < 0 ||
-        (r = site_new(c.root, c.assets, db, &site)) < 0 ||
-        (site_metrics_allow(site, c.metrics_allow, c.nmetrics_allow), 0) ||
-        (r = http_server_new(&c.http, &srv)) < 0 ||
-        (r = site_routes(site, srv)) < 0 ||
-        (c.db && (r = api_start(c.db, c.position_rate, srv, &acct)) < 0) ||   /* login and resume */
-        (c.rtc && (r = whepproxy_routes(srv, c.rtc)) < 0) || /* WebRTC signalling */
-        /* the catch-all last: routes are tried in the order added */
-        (r = http_route(srv, "GET", "/", HTTP_ROUTE_PREFIX, origin_handle, origin)) < 0 ||
-        (r = http_server_start(srv)) < 0)
-        goto end;
-    log_info("serving %s on http://%s:%d/ (assets %s, db %s)", c.root,
-             c.http.host && c.http.host[0] ? c.http.host : "0.0.0.0", http_server_port(srv),
-             c.assets, c.db ? c.db : "none");
-
-    for (;;) {
-        if (sigwait(&sigs, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            if (logfd > STDERR_FILENO)
-                open_log(c.access_log, &logfd);
-            continue;
-        }
-        log_info("stopping (%s)", strsignal(sig));
-        break;
+    if ((r = parts_start(&p, &c)) >= 0) {
+        wait_for_stop(&sigs, &c, &logfd);
+        parts_quiesce(&p);
+        r = 0;
     }
-    r = 0;
-    /* Waiting requests are answered before MHD stops (it must not stop
-     * with suspended connections). */
-    if (srv)
-        http_server_quiesce(srv);
-    waiter_release_all(waiter);
-    api_stop(acct);   /* logins and position writes answered before MHD stops */
-    {
-        struct timespec ts = { 0, 200 * 1000000 };
-        nanosleep(&ts, NULL);
-    }
-end:
-    waiter_free(&waiter);
-    http_server_free(&srv);
-    site_free(&site);
-    account_close(&acct);
-    origin_free(&origin);
-    dbread_free(&db);
-    memcache_free(&mem);
+    parts_free(&p);
     if (logfd > STDERR_FILENO)
         close(logfd);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
