@@ -80,9 +80,55 @@ static int decode_props(Decoder *d, int depth, uint32_t parent)
     }
 }
 
+/* A string's length (16 bits, or 32 for a long string) and bytes; both
+ * kinds become AMF_STRING. */
+static int decode_string(Decoder *d, AmfNode *node, int is_long)
+{
+    uint32_t n;
+
+    if (!is_long) {
+        if (d->len - d->pos < 2)
+            return AVERROR_INVALIDDATA;
+        n = AV_RB16(d->buf + d->pos);
+        d->pos += 2;
+    } else {
+        if (d->len - d->pos < 4)
+            return AVERROR_INVALIDDATA;
+        n = AV_RB32(d->buf + d->pos);
+        d->pos += 4;
+    }
+    if (d->len - d->pos < n)
+        return AVERROR_INVALIDDATA;
+    node->type = AMF_STRING;
+    node->len = n;
+    node->str = take_string(d, n);
+    return 0;
+}
+
+/* A strict array's count and values, children of node parent. */
+static int decode_strict_array(Decoder *d, int depth, uint32_t parent)
+{
+    uint32_t n;
+    int ret;
+
+    if (d->len - d->pos < 4)
+        return AVERROR_INVALIDDATA;
+    n = AV_RB32(d->buf + d->pos);
+    d->pos += 4;
+    /* Each value takes at least one byte: a count past the input is a lie. */
+    if (n > d->len - d->pos)
+        return AVERROR_INVALIDDATA;
+    for (uint32_t k = 0; k < n; k++) {
+        if ((ret = decode_value(d, depth, NULL, 0)) < 0)
+            return ret;
+        d->doc->nodes[parent].nchildren++;
+    }
+    return 0;
+}
+
 static int decode_value(Decoder *d, int depth, const char *key, uint32_t keylen)
 {
-    uint32_t i, n;
+    uint32_t i;
     uint8_t type;
     int ret;
     AmfNode *node;
@@ -115,22 +161,8 @@ static int decode_value(Decoder *d, int depth, const char *key, uint32_t keylen)
         break;
     case AMF_STRING:
     case AMF_LONG_STRING:
-        if (type == AMF_STRING) {
-            if (d->len - d->pos < 2)
-                return AVERROR_INVALIDDATA;
-            n = AV_RB16(d->buf + d->pos);
-            d->pos += 2;
-        } else {
-            if (d->len - d->pos < 4)
-                return AVERROR_INVALIDDATA;
-            n = AV_RB32(d->buf + d->pos);
-            d->pos += 4;
-        }
-        if (d->len - d->pos < n)
-            return AVERROR_INVALIDDATA;
-        node->type = AMF_STRING;
-        node->len = n;
-        node->str = take_string(d, n);
+        if ((ret = decode_string(d, node, type == AMF_LONG_STRING)) < 0)
+            return ret;
         break;
     case AMF_NULL:
     case AMF_UNDEFINED:
@@ -148,18 +180,8 @@ static int decode_value(Decoder *d, int depth, const char *key, uint32_t keylen)
             return ret;
         break;
     case AMF_STRICT_ARRAY:
-        if (d->len - d->pos < 4)
-            return AVERROR_INVALIDDATA;
-        n = AV_RB32(d->buf + d->pos);
-        d->pos += 4;
-        /* Each value takes at least one byte: a count past the input is a lie. */
-        if (n > d->len - d->pos)
-            return AVERROR_INVALIDDATA;
-        for (uint32_t k = 0; k < n; k++) {
-            if ((ret = decode_value(d, depth + 1, NULL, 0)) < 0)
-                return ret;
-            d->doc->nodes[i].nchildren++;
-        }
+        if ((ret = decode_strict_array(d, depth + 1, i)) < 0)
+            return ret;
         break;
     case AMF_DATE:
         if (d->len - d->pos < 10)
