@@ -168,12 +168,106 @@ static void maybe_new_extradata(Pull *p, AVPacket *pkt, int k, const AVCodecPara
         memcpy(side, in->extradata, in->extradata_size);
 }
 
+/* The output track (0 video, 1 audio) of an input packet, or -1 when it
+ * is not ours or its codec changed (dropped, said once per track). */
+static int track_of(Pull *p, const AVPacket *pkt)
+{
+    const AVStream *is;
+    int k;
+
+    if ((unsigned)pkt->stream_index >= 64 || (k = p->in_map[pkt->stream_index]) < 0 ||
+        p->out_index[k] < 0)
+        return -1;
+    is = p->ic->streams[pkt->stream_index];
+    if (is->codecpar->codec_id != p->oc->streams[p->out_index[k]]->codecpar->codec_id) {
+        if (!p->codec_warned[k]) {
+            log_warn("%s: the %s codec changed (%s, was %s): its packets are dropped",
+                     p->o->url, k ? "audio" : "video", avcodec_get_name(is->codecpar->codec_id),
+                     avcodec_get_name(p->oc->streams[p->out_index[k]]->codecpar->codec_id));
+            p->codec_warned[k] = 1;
+        }
+        return -1;
+    }
+    return k;
+}
+
+/* The session's first dts (ms): the offset that continues the output
+ * timeline after the previous session (as much later as time passed). */
+static void start_offset(Pull *p, int64_t dts)
+{
+    p->have_offset = 1;
+    if (p->packets) {
+        int64_t gap = (av_gettime_relative() - p->last_wall) / 1000;
+        p->offset = p->last_out + (gap > 1 ? gap : 1) - dts;
+    } else {
+        p->offset = 0;
+    }
+    p->first_dts = dts;
+    p->wall_start = av_gettime_relative();
+}
+
+/* --realtime: wait until the packet's time has come. */
+static void pace(Pull *p, int64_t dts)
+{
+    int64_t due = p->wall_start + (dts - p->first_dts) * 1000;
+
+    while (!quit_signal && av_gettime_relative() < due) {
+        int64_t left = due - av_gettime_relative();
+        av_usleep(left > 100000 ? 100000 : left > 0 ? left : 0);
+    }
+}
+
+/* Write pkt of track k with output timestamps (ms, continuous across
+ * sessions, dts never going back); the packet is consumed. */
+static int write_packet(Pull *p, AVPacket *pkt, int k)
+{
+    const AVStream *is = p->ic->streams[pkt->stream_index];
+    char err[AV_ERROR_MAX_STRING_SIZE];
+    int64_t dts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts, pts;
+    int ret;
+
+    if (dts == AV_NOPTS_VALUE) {
+        av_packet_unref(pkt);
+        return 0;
+    }
+    pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : dts;
+    dts = av_rescale_q(dts, is->time_base, (AVRational){ 1, 1000 });
+    pts = av_rescale_q(pts, is->time_base, (AVRational){ 1, 1000 });
+    if (!p->have_offset)
+        start_offset(p, dts);
+    if (p->o->realtime)
+        pace(p, dts);
+    pts += p->offset;
+    dts += p->offset;
+    if (p->packets && dts < p->last_dts[k]) {
+        pts += p->last_dts[k] - dts;
+        dts = p->last_dts[k];
+    }
+    maybe_new_extradata(p, pkt, k, is->codecpar);
+    p->last_dts[k] = dts;
+    if (dts > p->last_out)
+        p->last_out = dts;
+    p->last_wall = av_gettime_relative();
+    pkt->dts = dts;
+    pkt->pts = pts < dts ? dts : pts;
+    pkt->duration = av_rescale_q(pkt->duration, is->time_base, (AVRational){ 1, 1000 });
+    pkt->stream_index = p->out_index[k];
+    pkt->pos = -1;
+    p->packets++;
+    ret = av_interleaved_write_frame(p->oc, pkt);
+    av_packet_unref(pkt);
+    if (ret < 0) {
+        log_error("writing FLV: %s", log_averr(ret, err, sizeof(err)));
+        return AVERROR(EPIPE);
+    }
+    return 0;
+}
+
 /* Read the session's packets until the input ends or fails. */
 static int copy_packets(Pull *p)
 {
     AVPacket *pkt = av_packet_alloc();
-    char err[AV_ERROR_MAX_STRING_SIZE];
-    int ret = 0;
+    int ret = 0, k;
 
     if (!pkt)
         return AVERROR(ENOMEM);
@@ -181,79 +275,15 @@ static int copy_packets(Pull *p)
     p->extradata_sent[0] = p->extradata_sent[1] = 0;
     p->codec_warned[0] = p->codec_warned[1] = 0;
     for (;;) {
-        AVStream *is;
-        int k;
-        int64_t dts, pts;
-
         arm(p);
         if ((ret = av_read_frame(p->ic, pkt)) < 0)
             break;
-        if ((unsigned)pkt->stream_index >= 64 || (k = p->in_map[pkt->stream_index]) < 0 ||
-            p->out_index[k] < 0) {
+        if ((k = track_of(p, pkt)) < 0) {
             av_packet_unref(pkt);
             continue;
         }
-        is = p->ic->streams[pkt->stream_index];
-        if (is->codecpar->codec_id != p->oc->streams[p->out_index[k]]->codecpar->codec_id) {
-            if (!p->codec_warned[k]) {
-                log_warn("%s: the %s codec changed (%s, was %s): its packets are dropped",
-                         p->o->url, k ? "audio" : "video", avcodec_get_name(is->codecpar->codec_id),
-                         avcodec_get_name(p->oc->streams[p->out_index[k]]->codecpar->codec_id));
-                p->codec_warned[k] = 1;
-            }
-            av_packet_unref(pkt);
-            continue;
-        }
-        dts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
-        if (dts == AV_NOPTS_VALUE) {
-            av_packet_unref(pkt);
-            continue;
-        }
-        pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : dts;
-        dts = av_rescale_q(dts, is->time_base, (AVRational){ 1, 1000 });
-        pts = av_rescale_q(pts, is->time_base, (AVRational){ 1, 1000 });
-        if (!p->have_offset) {
-            p->have_offset = 1;
-            if (p->packets) {
-                int64_t gap = (av_gettime_relative() - p->last_wall) / 1000;
-                p->offset = p->last_out + (gap > 1 ? gap : 1) - dts;
-            } else {
-                p->offset = 0;
-            }
-            p->first_dts = dts;
-            p->wall_start = av_gettime_relative();
-        }
-        if (p->o->realtime) {
-            int64_t due = p->wall_start + (dts - p->first_dts) * 1000;
-            while (!quit_signal && av_gettime_relative() < due) {
-                int64_t left = due - av_gettime_relative();
-                av_usleep(left > 100000 ? 100000 : left > 0 ? left : 0);
-            }
-        }
-        pts += p->offset;
-        dts += p->offset;
-        if (p->packets && dts < p->last_dts[k]) {
-            pts += p->last_dts[k] - dts;
-            dts = p->last_dts[k];
-        }
-        maybe_new_extradata(p, pkt, k, is->codecpar);
-        p->last_dts[k] = dts;
-        if (dts > p->last_out)
-            p->last_out = dts;
-        p->last_wall = av_gettime_relative();
-        pkt->dts = dts;
-        pkt->pts = pts < dts ? dts : pts;
-        pkt->duration = av_rescale_q(pkt->duration, is->time_base, (AVRational){ 1, 1000 });
-        pkt->stream_index = p->out_index[k];
-        pkt->pos = -1;
-        p->packets++;
-        if ((ret = av_interleaved_write_frame(p->oc, pkt)) < 0) {
-            av_packet_unref(pkt);
-            log_error("writing FLV: %s", log_averr(ret, err, sizeof(err)));
-            ret = AVERROR(EPIPE);
+        if ((ret = write_packet(p, pkt, k)) < 0)
             break;
-        }
-        av_packet_unref(pkt);
     }
     av_packet_free(&pkt);
     return ret;
