@@ -1267,10 +1267,58 @@ static int fix_packet(Segmenter *sg, AVPacket *pkt)
     return 0;
 }
 
+/* A failed read (not the end): AVERROR_EXIT when a signal cut it short,
+ * AVERROR_INVALIDDATA for bad input, else the error; all said. */
+static int read_error(Segmenter *sg, int ret)
+{
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+
+    if (ret == AVERROR_EXIT || stopped(sg))
+        return AVERROR_EXIT;
+    if (is_bad_input(ret)) {
+        set_error(sg, "%s: bad input: %s", input_name(sg), log_averr(ret, eb, sizeof(eb)));
+        return AVERROR_INVALIDDATA;
+    }
+    log_error("reading %s: %s", input_name(sg), log_averr(ret, eb, sizeof(eb)));
+    snprintf(sg->error, sizeof(sg->error), "read error");
+    return ret;
+}
+
+/* A packet of stream i before the first segment started: a video
+ * keyframe (or any packet without video) starts it; other video is
+ * dropped; audio waits in the early queue (the oldest dropped when full).
+ * The packet is consumed. */
+static int before_start(Segmenter *sg, AVPacket *pkt, int i)
+{
+    int ret = 0;
+
+    if (i == sg->video && (pkt->flags & AV_PKT_FLAG_KEY)) {
+        ret = start(sg, pkt);
+    } else if (i == sg->video) {
+        sg->dropped++; /* cannot be decoded without its keyframe */
+    } else if (sg->video < 0) {
+        ret = start(sg, pkt);
+    } else {
+        AVPacket *q = av_packet_alloc();
+        if (q)
+            av_packet_move_ref(q, pkt);
+        if (!q) {
+            ret = AVERROR(ENOMEM);
+        } else if (sg->early.n >= SEGMENT_EARLY_MAX) {
+            AVPacket *old = queue_pop(&sg->early);
+            av_packet_free(&old);
+            sg->dropped++;
+        }
+        if (q && (ret = queue_push(&sg->early, q)) < 0)
+            av_packet_free(&q);
+    }
+    av_packet_unref(pkt);
+    return ret;
+}
+
 static int read_loop(Segmenter *sg)
 {
     AVPacket *pkt = av_packet_alloc();
-    char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret = 0;
 
     if (!pkt)
@@ -1295,17 +1343,7 @@ static int read_loop(Segmenter *sg)
             break;
         }
         if (ret < 0) {
-            if (ret == AVERROR_EXIT || stopped(sg)) {
-                ret = AVERROR_EXIT;
-                break;
-            }
-            if (is_bad_input(ret)) {
-                set_error(sg, "%s: bad input: %s", input_name(sg), log_averr(ret, eb, sizeof(eb)));
-                ret = AVERROR_INVALIDDATA;
-            } else {
-                log_error("reading %s: %s", input_name(sg), log_averr(ret, eb, sizeof(eb)));
-                snprintf(sg->error, sizeof(sg->error), "read error");
-            }
+            ret = read_error(sg, ret);
             break;
         }
         if (pkt->flags & AV_PKT_FLAG_CORRUPT) {
@@ -1326,31 +1364,7 @@ static int read_loop(Segmenter *sg)
             av_packet_unref(pkt);
             continue;
         }
-        if (!sg->started) {
-            if (i == sg->video && (pkt->flags & AV_PKT_FLAG_KEY)) {
-                ret = start(sg, pkt);
-            } else if (i == sg->video) {
-                sg->dropped++; /* cannot be decoded without its keyframe */
-            } else if (sg->video < 0) {
-                ret = start(sg, pkt);
-            } else {
-                AVPacket *q = av_packet_alloc();
-                if (q)
-                    av_packet_move_ref(q, pkt);
-                if (!q) {
-                    ret = AVERROR(ENOMEM);
-                } else if (sg->early.n >= SEGMENT_EARLY_MAX) {
-                    AVPacket *old = queue_pop(&sg->early);
-                    av_packet_free(&old);
-                    sg->dropped++;
-                }
-                if (q && (ret = queue_push(&sg->early, q)) < 0)
-                    av_packet_free(&q);
-            }
-            av_packet_unref(pkt);
-        } else {
-            ret = process(sg, pkt);
-        }
+        ret = sg->started ? process(sg, pkt) : before_start(sg, pkt, i);
         if (ret < 0)
             break;
     }
