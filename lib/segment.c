@@ -1445,22 +1445,16 @@ static void clean_dead_tmp(const Segmenter *sg)
         log_info("%s: removed %d temporary files left by an earlier run", sg->dir, n);
 }
 
-/* --continue without a state file: find the last segment in the stream's directory and where
- * it ends; the next one follows it. Stale temporary files are removed. */
-static int resume_stream(Segmenter *sg)
+/* The highest SEQ of the SEQ.SEGMENT_EXT files in dir: 0 with *last
+ * (-1 when there are none), or AVERROR. */
+static int last_segment(const char *dir, int64_t *last)
 {
-    AVFormatContext *ic = NULL;
-    AVPacket *pkt = NULL;
-    char path[PATH_MAX], url[PATH_MAX + 8], eb[AV_ERROR_MAX_STRING_SIZE], num[32];
     struct dirent *de;
-    int64_t last = -1, end = INT64_MIN;
-    int64_t prev[SEGMENT_MAX_STREAMS] = { AV_NOPTS_VALUE, AV_NOPTS_VALUE };
-    int64_t step[SEGMENT_MAX_STREAMS] = { 0, 0 };
+    char num[32];
     DIR *d;
-    int ret;
 
-    path[0] = '\0';
-    if (!(d = opendir(sg->dir)))
+    *last = -1;
+    if (!(d = opendir(dir)))
         return AVERROR(errno);
     while ((de = readdir(d))) {
         const char *dot = strchr(de->d_name, '.');
@@ -1473,20 +1467,29 @@ static int resume_stream(Segmenter *sg)
         num[dot - de->d_name] = '\0';
         if (num[0] == '+' || num[0] == '-' || parse_long(num, 0, LONG_MAX - 1, &v) < 0)
             continue;
-        if (v > last)
-            last = v;
+        if (v > *last)
+            *last = v;
     }
     closedir(d);
-    if (last < 0) {
-        log_info("%s: no segments yet: starting at 0", sg->dir);
-        return 0;
-    }
-    snprintf(num, sizeof(num), "%ld.%s", (long)last, SEGMENT_EXT);
-    if ((ret = record_join(path, sizeof(path), sg->dir, num)) < 0)
-        goto end;
+    return 0;
+}
+
+/* Where the segment file at path ends, in the time base of its first
+ * stream (set as sg->base_tb): the latest pts + duration of any packet.
+ * AVERROR_INVALIDDATA when it has none. */
+static int segment_end(Segmenter *sg, const char *path, int64_t *end)
+{
+    AVFormatContext *ic = NULL;
+    AVPacket *pkt = NULL;
+    char url[PATH_MAX + 8];
+    int64_t prev[SEGMENT_MAX_STREAMS] = { AV_NOPTS_VALUE, AV_NOPTS_VALUE };
+    int64_t step[SEGMENT_MAX_STREAMS] = { 0, 0 };
+    int ret;
+
+    *end = INT64_MIN;
     snprintf(url, sizeof(url), "file:%s", path);
     if ((ret = avformat_open_input(&ic, url, NULL, NULL)) < 0)
-        goto end;
+        return ret;
     if (!ic->nb_streams || !(pkt = av_packet_alloc())) {
         ret = ic->nb_streams ? AVERROR(ENOMEM) : AVERROR_INVALIDDATA;
         goto end;
@@ -1500,36 +1503,50 @@ static int resume_stream(Segmenter *sg)
             int64_t dur = pkt->duration > 0 ? pkt->duration : step[si];
             int64_t e = av_rescale_q_rnd(pkt->pts + dur, ic->streams[si]->time_base,
                                          sg->base_tb, AV_ROUND_UP);
-            if (e > end)
-                end = e;
+            if (e > *end)
+                *end = e;
             if (pkt->dts != AV_NOPTS_VALUE && prev[si] != AV_NOPTS_VALUE && pkt->dts > prev[si])
                 step[si] = pkt->dts - prev[si];
             prev[si] = pkt->dts;
         }
         av_packet_unref(pkt);
     }
-    if (ret != AVERROR_EOF)
-        goto end;
-    if (end == INT64_MIN) {
-        ret = AVERROR_INVALIDDATA;
-        goto end;
+    if (ret == AVERROR_EOF)
+        ret = *end == INT64_MIN ? AVERROR_INVALIDDATA : 0;
+end:
+    av_packet_free(&pkt);
+    avformat_close_input(&ic);
+    return ret;
+}
+
+/* --continue without a state file: find the last segment in the stream's directory and where
+ * it ends; the next one follows it. Stale temporary files are removed. */
+static int resume_stream(Segmenter *sg)
+{
+    char path[PATH_MAX], eb[AV_ERROR_MAX_STRING_SIZE], num[32];
+    int64_t last, end;
+    int ret;
+
+    path[0] = '\0';
+    if ((ret = last_segment(sg->dir, &last)) < 0)
+        return ret;
+    if (last < 0) {
+        log_info("%s: no segments yet: starting at 0", sg->dir);
+        return 0;
+    }
+    snprintf(num, sizeof(num), "%ld.%s", (long)last, SEGMENT_EXT);
+    if ((ret = record_join(path, sizeof(path), sg->dir, num)) < 0 ||
+        (ret = segment_end(sg, path, &end)) < 0) {
+        log_error("--continue: reading %s: %s", path, log_averr(ret, eb, sizeof(eb)));
+        snprintf(sg->error, sizeof(sg->error), "cannot continue after segment %ld", (long)last);
+        return ret == AVERROR_INVALIDDATA ? AVERROR_EXTERNAL : ret; /* the spool is broken, not the input */
     }
     sg->seq = last + 1;
     sg->base_ts = end;
     sg->discontinuity = 1;
     log_info("continuing after %s: segment %" PRId64 " at %.3f s", path, sg->seq,
              (double)end * sg->base_tb.num / sg->base_tb.den);
-    ret = 0;
-end:
-    if (ret < 0) {
-        log_error("--continue: reading %s: %s", path, log_averr(ret, eb, sizeof(eb)));
-        snprintf(sg->error, sizeof(sg->error), "cannot continue after segment %ld", (long)last);
-        if (ret == AVERROR_INVALIDDATA)
-            ret = AVERROR_EXTERNAL; /* the spool is broken, not the input */
-    }
-    av_packet_free(&pkt);
-    avformat_close_input(&ic);
-    return ret;
+    return 0;
 }
 
 /* Which broadcast this run's records belong to, and where they start:
