@@ -367,27 +367,25 @@ static AVRational nominal_fps(const Segment *s)
     return r;
 }
 
-static int plan_video(Segment *s)
+/* The video packets' key frames and sorted timestamps, the frame
+ * duration and the segment's start; *bytes and *end for its bit rate
+ * and length. */
+static int scan_video(Segment *s, int64_t *bytes, int64_t *end)
 {
-    const AVCodecParameters *par = s->vst->codecpar;
-    AVRational sar = s->vst->sample_aspect_ratio.num ? s->vst->sample_aspect_ratio
-                                                     : par->sample_aspect_ratio;
-    int64_t bytes = 0, end = INT64_MIN;
-    int64_t src_bitrate;
-    int i, ret, any_pass = 0, drops;
-    Rung *prev = NULL;
+    int i;
 
-    s->fps = nominal_fps(s);
+    *bytes = 0;
+    *end = INT64_MIN;
     s->start_pts = INT64_MAX;
     if (!(s->kf = malloc((size_t)s->nv * sizeof(*s->kf))))
         return AVERROR(ENOMEM);
     for (i = 0; i < s->nv; i++) {
         const AVPacket *p = s->vpk[i];
-        bytes += p->size;
+        *bytes += p->size;
         if (p->flags & AV_PKT_FLAG_KEY)
             s->kf[s->nkf++] = p->pts;
-        if (p->pts + p->duration > end)
-            end = p->pts + p->duration;
+        if (p->pts + p->duration > *end)
+            *end = p->pts + p->duration;
     }
     if (s->nkf == 0) {
         seg_fail(s, 0, "no key frame in the video");
@@ -407,13 +405,17 @@ static int plan_video(Segment *s)
     /* the segment starts at its (first) key frame; frames shown before it
      * (leading pictures of an open GOP) are dropped */
     s->start_pts = s->vpk[0]->flags & AV_PKT_FLAG_KEY ? s->vpk[0]->pts : s->kf[0];
-    if (s->seconds <= 0)
-        s->seconds = (end - s->start_pts) * av_q2d(s->vst->time_base);
-    src_bitrate = s->seconds > 0 ? (int64_t)(bytes * 8 / s->seconds) : INT64_MAX;
-    s->src_bitrate = src_bitrate;
-    log_debug("%s: video %s %dx%d SAR %d:%d, %.3f s, %" PRId64 " bit/s", s->rel,
-              avcodec_get_name(par->codec_id), par->width, par->height, sar.num, sar.den,
-              s->seconds, src_bitrate);
+    return 0;
+}
+
+/* The rungs of the ladder that fit the source: passed through, encoded
+ * (linked into the scaling cascade) or left out by the load guard. Sets
+ * *any_pass when one is the source passed through. */
+static int plan_rungs(Segment *s, AVRational sar, int64_t src_bitrate, int *any_pass)
+{
+    const AVCodecParameters *par = s->vst->codecpar;
+    Rung *prev = NULL;
+    int i, ret, drops;
 
     if ((ret = ladder_fit(&s->o->ladder, s->o->exact_ladder, par->width, par->height, sar,
                           s->fit, &s->nfit)) < 0) {
@@ -439,7 +441,7 @@ static int plan_video(Segment *s)
             drops--;
             continue;
         }
-        any_pass |= r->pass;
+        *any_pass |= r->pass;
         if (!r->pass) {
             r->seg = s;
             link_rung(s, prev, r);
@@ -447,6 +449,29 @@ static int plan_video(Segment *s)
         }
         s->nr++;
     }
+    return 0;
+}
+
+static int plan_video(Segment *s)
+{
+    const AVCodecParameters *par = s->vst->codecpar;
+    AVRational sar = s->vst->sample_aspect_ratio.num ? s->vst->sample_aspect_ratio
+                                                     : par->sample_aspect_ratio;
+    int64_t bytes, end, src_bitrate;
+    int ret, any_pass = 0;
+
+    s->fps = nominal_fps(s);
+    if ((ret = scan_video(s, &bytes, &end)) < 0)
+        return ret;
+    if (s->seconds <= 0)
+        s->seconds = (end - s->start_pts) * av_q2d(s->vst->time_base);
+    src_bitrate = s->seconds > 0 ? (int64_t)(bytes * 8 / s->seconds) : INT64_MAX;
+    s->src_bitrate = src_bitrate;
+    log_debug("%s: video %s %dx%d SAR %d:%d, %.3f s, %" PRId64 " bit/s", s->rel,
+              avcodec_get_name(par->codec_id), par->width, par->height, sar.num, sar.den,
+              s->seconds, src_bitrate);
+    if ((ret = plan_rungs(s, sar, src_bitrate, &any_pass)) < 0)
+        return ret;
     if (s->nr == 0 && !s->ast) {
         seg_fail(s, 0, "every rung is larger than the %dx%d source, and there is no audio",
                  par->width, par->height);
