@@ -16,6 +16,7 @@ db=$T/live.db
 # lock SECONDS: hold an exclusive write lock on the db for that long, in
 # the background; returns once the lock is held.
 lock() {
+    rm -f "$T/lock.out"   # a "locked" left by the last lock must not count
     ( echo "BEGIN EXCLUSIVE;"; echo "SELECT 'locked';"; sleep "$1"; echo "COMMIT;" ) |
         sqlite3 "$db" > "$T/lock.out" &
     LOCK_PID=$!
