@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libavutil/error.h>
+
 #include "db.h"
 #include "live.h"
 #include "log.h"
@@ -90,106 +92,128 @@ static const struct option options[] = {
     { NULL, 0, NULL, 0 },
 };
 
-int main(int argc, char **argv)
+/* A limit or timeout option c: 0, 1 when c is not one, or
+ * AVERROR(EINVAL) for a bad value. */
+static int set_limit(ServeConfig *cfg, int c, const char *arg)
+{
+    double secs;
+    int n;
+
+    switch (c) {
+    case 'c':
+        if (parse_int(arg, 1, 1000000, &n) < 0)
+            return AVERROR(EINVAL);
+        cfg->http.max_connections = n;
+        break;
+    case 'p':
+        if (parse_int(arg, 0, 1000000, &n) < 0)
+            return AVERROR(EINVAL);
+        cfg->http.max_per_ip = n;
+        break;
+    case 't':
+        if (parse_seconds(arg, 1, 86400, &secs) < 0)
+            return AVERROR(EINVAL);
+        cfg->http.timeout = (unsigned)secs;
+        break;
+    case 'H':
+        if (parse_seconds(arg, 0, 86400, &secs) < 0)
+            return AVERROR(EINVAL);
+        cfg->http.header_timeout = (unsigned)secs;
+        break;
+    case OPT_BODY_TIMEOUT:
+        if (parse_seconds(arg, 0, 86400, &secs) < 0)
+            return AVERROR(EINVAL);
+        cfg->http.body_timeout = (unsigned)secs;
+        break;
+    case OPT_POSITION_RATE:
+        if (parse_double(arg, 0, 1e6, &cfg->position_rate) < 0)
+            return AVERROR(EINVAL);
+        break;
+    case 'T':
+        if (parse_int(arg, 1, 256, &n) < 0)
+            return AVERROR(EINVAL);
+        cfg->http.threads = n;
+        break;
+    case 'W':
+        if (parse_int(arg, 0, 1000000, &n) < 0)
+            return AVERROR(EINVAL);
+        cfg->max_waiting = n;
+        break;
+    case 'w':
+        if (parse_seconds(arg, 0, 3600, &cfg->max_wait) < 0)
+            return AVERROR(EINVAL);
+        break;
+    case 'm':
+        if (parse_seconds(arg, 0, 3600, &cfg->manifest_max_age) < 0)
+            return AVERROR(EINVAL);
+        break;
+    case 'D':
+        if (parse_seconds(arg, 0.1, 3600, &cfg->default_duration) < 0)
+            return AVERROR(EINVAL);
+        break;
+    case 'M':
+        if (parse_int(arg, 0, 1 << 20, &n) < 0)
+            return AVERROR(EINVAL);
+        cfg->memory_cache = (size_t)n << 20;
+        break;
+    default:
+        return 1;
+    }
+    return 0;
+}
+
+/* Any other option c of live-serve's own: 0, 1 when c is not one,
+ * AVERROR(EINVAL) for a bad value, AVERROR(ERANGE) for a bad network. */
+static int set_option(ServeConfig *cfg, int c, const char *arg, int *nodb)
 {
     static char host[256];
+
+    switch (c) {
+    case 'l':
+        if (parse_hostport(arg, host, sizeof(host), &cfg->http.port) < 0)
+            return AVERROR(EINVAL);
+        cfg->http.host = host;
+        break;
+    case 'r': cfg->root = arg; break;
+    case 'd': cfg->db = arg; break;
+    case OPT_NO_DB: *nodb = 1; break;
+    case OPT_ASSETS: cfg->assets = arg; break;
+    case OPT_RTC: cfg->rtc = arg; break;
+    case 'a': cfg->access_log = arg; break;
+    case OPT_TRUSTED_PROXY:
+        if (cfg->http.ntrusted >= HTTP_MAX_NETS ||
+            http_parse_net(arg, &cfg->http.trusted[cfg->http.ntrusted]) < 0)
+            return AVERROR(ERANGE);
+        cfg->http.ntrusted++;
+        break;
+    case OPT_METRICS_ALLOW:
+        if (cfg->nmetrics_allow >= HTTP_MAX_NETS ||
+            http_parse_net(arg, &cfg->metrics_allow[cfg->nmetrics_allow]) < 0)
+            return AVERROR(ERANGE);
+        cfg->nmetrics_allow++;
+        break;
+    default:
+        return set_limit(cfg, c, arg);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
     ServeConfig cfg;
-    double secs;
-    int c, n, status, nodb = 0;
+    int c, r, status, nodb = 0;
 
     live_init(argv[0]);
     serve_config_defaults(&cfg);
     cfg.db = DB_DEFAULT_PATH;
     while ((c = getopt_long(argc, argv, "l:r:d:a:c:p:t:H:T:W:w:m:D:M:" LIVE_COMMON_SHORTOPTS, options, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            if (parse_hostport(optarg, host, sizeof(host), &cfg.http.port) < 0)
-                goto bad;
-            cfg.http.host = host;
-            break;
-        case 'r': cfg.root = optarg; break;
-        case 'd': cfg.db = optarg; break;
-        case OPT_NO_DB: nodb = 1; break;
-        case OPT_ASSETS: cfg.assets = optarg; break;
-        case OPT_RTC: cfg.rtc = optarg; break;
-        case 'a': cfg.access_log = optarg; break;
-        case 'c':
-            if (parse_int(optarg, 1, 1000000, &n) < 0)
-                goto bad;
-            cfg.http.max_connections = n;
-            break;
-        case 'p':
-            if (parse_int(optarg, 0, 1000000, &n) < 0)
-                goto bad;
-            cfg.http.max_per_ip = n;
-            break;
-        case 't':
-            if (parse_seconds(optarg, 1, 86400, &secs) < 0)
-                goto bad;
-            cfg.http.timeout = (unsigned)secs;
-            break;
-        case 'H':
-            if (parse_seconds(optarg, 0, 86400, &secs) < 0)
-                goto bad;
-            cfg.http.header_timeout = (unsigned)secs;
-            break;
-        case OPT_BODY_TIMEOUT:
-            if (parse_seconds(optarg, 0, 86400, &secs) < 0)
-                goto bad;
-            cfg.http.body_timeout = (unsigned)secs;
-            break;
-        case OPT_TRUSTED_PROXY:
-            if (cfg.http.ntrusted >= HTTP_MAX_NETS ||
-                http_parse_net(optarg, &cfg.http.trusted[cfg.http.ntrusted]) < 0)
-                goto bad_net;
-            cfg.http.ntrusted++;
-            break;
-        case OPT_METRICS_ALLOW:
-            if (cfg.nmetrics_allow >= HTTP_MAX_NETS ||
-                http_parse_net(optarg, &cfg.metrics_allow[cfg.nmetrics_allow]) < 0)
-                goto bad_net;
-            cfg.nmetrics_allow++;
-            break;
-        case OPT_POSITION_RATE:
-            if (parse_double(optarg, 0, 1e6, &cfg.position_rate) < 0)
-                goto bad;
-            break;
-        case 'T':
-            if (parse_int(optarg, 1, 256, &n) < 0)
-                goto bad;
-            cfg.http.threads = n;
-            break;
-        case 'W':
-            if (parse_int(optarg, 0, 1000000, &n) < 0)
-                goto bad;
-            cfg.max_waiting = n;
-            break;
-        case 'w':
-            if (parse_seconds(optarg, 0, 3600, &cfg.max_wait) < 0)
-                goto bad;
-            break;
-        case 'm':
-            if (parse_seconds(optarg, 0, 3600, &cfg.manifest_max_age) < 0)
-                goto bad;
-            break;
-        case 'D':
-            if (parse_seconds(optarg, 0.1, 3600, &cfg.default_duration) < 0)
-                goto bad;
-            break;
-        case 'M':
-            if (parse_int(optarg, 0, 1 << 20, &n) < 0)
-                goto bad;
-            cfg.memory_cache = (size_t)n << 20;
-            break;
-        default:
-            if ((status = live_common_option(c, usage)) >= 0)
-                return status;
-        }
-        continue;
-bad:
-        return live_bad_option(options, c, optarg, NULL);
-bad_net:
-        return live_bad_option(options, c, optarg, "want ADDR or ADDR/BITS, at most 32 of them");
+        r = set_option(&cfg, c, optarg, &nodb);
+        if (r == AVERROR(ERANGE))
+            return live_bad_option(options, c, optarg, "want ADDR or ADDR/BITS, at most 32 of them");
+        if (r < 0)
+            return live_bad_option(options, c, optarg, NULL);
+        if (r == 1 && (status = live_common_option(c, usage)) >= 0)
+            return status;
     }
     if (optind < argc) {
         log_error("unexpected argument '%s'", argv[optind]);
