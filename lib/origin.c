@@ -338,6 +338,14 @@ static int read_all(int fd, const struct stat *st, char **buf, size_t *len)
     return 0;
 }
 
+/* 503 with Retry-After: too many requests wait already. */
+static int reply_overloaded(HttpRequest *req)
+{
+    metrics_overload();
+    http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "too many waiting requests");
+}
+
 /*
  * A media playlist asked for with delivery directives (llhls.h): answer
  * it once it holds the segment or part named (blocking reload), waiting
@@ -379,11 +387,8 @@ static int reply_playlist(Origin *o, HttpRequest *req, OriginReq *or, const char
         r = waiter_wait_change(o->cfg.waiter, req, or->rel, st, or->deadline - now, &or->outcome);
         if (r == HTTP_SUSPENDED)
             return r;
-        if (r == AVERROR(EAGAIN)) {
-            metrics_overload();
-            http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-            return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "too many waiting requests");
-        }
+        if (r == AVERROR(EAGAIN))
+            return reply_overloaded(req);
         return r < 0 ? r : AGAIN;
     }
     if (or->ll.skip && (r = llhls_delta(text, len, &p, &delta, &dlen)) < 0) {
@@ -505,11 +510,8 @@ static int wait_segment(Origin *o, HttpRequest *req, OriginReq *or, const char *
     r = waiter_wait(o->cfg.waiter, req, or->rel, t, &or->outcome);
     if (r == HTTP_SUSPENDED)
         return r;
-    if (r == AVERROR(EAGAIN)) {
-        metrics_overload();
-        http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-        return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "too many waiting requests");
-    }
+    if (r == AVERROR(EAGAIN))
+        return reply_overloaded(req);
     if (r < 0)
         return reply_missing(req, or, 1);
     or->outcome = WAIT_PUBLISHED;
