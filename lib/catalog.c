@@ -200,17 +200,18 @@ int catalog_archive(sqlite3 *db, const char *name, const char *archive)
     return step_done(db, st);
 }
 
-int catalog_stream_list(sqlite3 *db, CatalogStream **list, int *n)
+/* Step st to the end (finalizing it), each row read by read_row into a
+ * growing array of elsize-byte elements (first of them at first): *out
+ * (the caller frees it) and *n, or AVERROR(ENOMEM) / AVERROR_EXTERNAL. */
+static int collect_rows(sqlite3 *db, sqlite3_stmt *st, size_t elsize, size_t first,
+                        void (*read_row)(sqlite3_stmt *st, void *elem), void **out, int *n)
 {
-    sqlite3_stmt *st;
-    CatalogStream *l = NULL;
+    char *l = NULL;
     int cnt = 0, cap = 0, rc;
 
-    if (db_prepare(db, "SELECT " STREAM_COLS " FROM streams ORDER BY name", &st) < 0)
-        return AVERROR_EXTERNAL;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (cnt == cap) {
-            size_t ncap = array_grow(&l, cap, sizeof(*l), 8);
+            size_t ncap = array_grow(&l, cap, elsize, first);
             if (!ncap) {
                 free(l);
                 sqlite3_finalize(st);
@@ -218,16 +219,34 @@ int catalog_stream_list(sqlite3 *db, CatalogStream **list, int *n)
             }
             cap = ncap;
         }
-        read_stream(st, &l[cnt++]);
+        read_row(st, l + (size_t)cnt++ * elsize);
     }
     sqlite3_finalize(st);
     if (db_rows_end(db, rc) < 0) {
         free(l);
         return AVERROR_EXTERNAL;
     }
-    *list = l;
+    *out = l;
     *n = cnt;
     return 0;
+}
+
+static void read_stream_row(sqlite3_stmt *st, void *elem)
+{
+    read_stream(st, elem);
+}
+
+int catalog_stream_list(sqlite3 *db, CatalogStream **list, int *n)
+{
+    sqlite3_stmt *st;
+    void *l;
+    int ret;
+
+    if (db_prepare(db, "SELECT " STREAM_COLS " FROM streams ORDER BY name", &st) < 0)
+        return AVERROR_EXTERNAL;
+    if ((ret = collect_rows(db, st, sizeof(CatalogStream), 8, read_stream_row, &l, n)) == 0)
+        *list = l;
+    return ret;
 }
 
 int catalog_rendition_put(sqlite3 *db, const char *stream, const CatalogRendition *r)
@@ -256,57 +275,45 @@ int catalog_rendition_put(sqlite3 *db, const char *stream, const CatalogRenditio
     return step_done(db, st);
 }
 
+static void read_rendition_row(sqlite3_stmt *st, void *elem)
+{
+    CatalogRendition *r = elem;
+    const char *sar, *fps;
+
+    memset(r, 0, sizeof(*r));
+    copy_text(r->id, sizeof(r->id), sqlite3_column_text(st, 0));
+    r->kind = !strcmp((const char *)sqlite3_column_text(st, 1), "video") ? CMAF_VIDEO
+                                                                        : CMAF_AUDIO;
+    copy_text(r->codec, sizeof(r->codec), sqlite3_column_text(st, 2));
+    r->width = sqlite3_column_int(st, 3);
+    r->height = sqlite3_column_int(st, 4);
+    sar = (const char *)sqlite3_column_text(st, 5);
+    fps = (const char *)sqlite3_column_text(st, 6);
+    if (!sar || sscanf(sar, "%d:%d", &r->sar_num, &r->sar_den) != 2 || r->sar_num <= 0 ||
+        r->sar_den <= 0)
+        r->sar_num = r->sar_den = 1;
+    if (!fps || sscanf(fps, "%d/%d", &r->fps_num, &r->fps_den) != 2 || r->fps_den <= 0)
+        r->fps_num = r->fps_den = 0;
+    r->sample_rate = sqlite3_column_int(st, 7);
+    r->channels = sqlite3_column_int(st, 8);
+    r->timescale = (uint32_t)sqlite3_column_int64(st, 9);
+    r->bandwidth = sqlite3_column_int64(st, 10);
+}
+
 int catalog_rendition_list(sqlite3 *db, const char *stream, CatalogRendition **list, int *n)
 {
     sqlite3_stmt *st;
-    CatalogRendition *l = NULL;
-    int cnt = 0, cap = 0, rc;
+    void *l;
+    int ret;
 
     if (db_prepare(db, "SELECT id, kind, codec, width, height, sar, fps, sample_rate, channels,"
                        " timescale, bandwidth FROM renditions WHERE stream = ?"
                        " ORDER BY kind = 'audio', height DESC, bandwidth DESC, id", &st) < 0)
         return AVERROR_EXTERNAL;
     sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        CatalogRendition *r;
-        const char *sar, *fps;
-        if (cnt == cap) {
-            size_t ncap = array_grow(&l, cap, sizeof(*l), 8);
-            if (!ncap) {
-                free(l);
-                sqlite3_finalize(st);
-                return AVERROR(ENOMEM);
-            }
-            cap = ncap;
-        }
-        r = &l[cnt++];
-        memset(r, 0, sizeof(*r));
-        copy_text(r->id, sizeof(r->id), sqlite3_column_text(st, 0));
-        r->kind = !strcmp((const char *)sqlite3_column_text(st, 1), "video") ? CMAF_VIDEO
-                                                                            : CMAF_AUDIO;
-        copy_text(r->codec, sizeof(r->codec), sqlite3_column_text(st, 2));
-        r->width = sqlite3_column_int(st, 3);
-        r->height = sqlite3_column_int(st, 4);
-        sar = (const char *)sqlite3_column_text(st, 5);
-        fps = (const char *)sqlite3_column_text(st, 6);
-        if (!sar || sscanf(sar, "%d:%d", &r->sar_num, &r->sar_den) != 2 || r->sar_num <= 0 ||
-            r->sar_den <= 0)
-            r->sar_num = r->sar_den = 1;
-        if (!fps || sscanf(fps, "%d/%d", &r->fps_num, &r->fps_den) != 2 || r->fps_den <= 0)
-            r->fps_num = r->fps_den = 0;
-        r->sample_rate = sqlite3_column_int(st, 7);
-        r->channels = sqlite3_column_int(st, 8);
-        r->timescale = (uint32_t)sqlite3_column_int64(st, 9);
-        r->bandwidth = sqlite3_column_int64(st, 10);
-    }
-    sqlite3_finalize(st);
-    if (db_rows_end(db, rc) < 0) {
-        free(l);
-        return AVERROR_EXTERNAL;
-    }
-    *list = l;
-    *n = cnt;
-    return 0;
+    if ((ret = collect_rows(db, st, sizeof(CatalogRendition), 8, read_rendition_row, &l, n)) == 0)
+        *list = l;
+    return ret;
 }
 
 int catalog_segment_put(sqlite3 *db, const char *stream, const CatalogSegment *s)
@@ -396,37 +403,25 @@ int catalog_expire(sqlite3 *db, const char *stream, double end, double now)
     return step_done(db, st);
 }
 
+static void read_seq_row(sqlite3_stmt *st, void *elem)
+{
+    *(int64_t *)elem = sqlite3_column_int64(st, 0);
+}
+
 int catalog_expired(sqlite3 *db, const char *stream, double when, int64_t **seqs, int *n)
 {
     sqlite3_stmt *st;
-    int64_t *l = NULL;
-    int cnt = 0, cap = 0, rc;
+    void *l;
+    int ret;
 
     if (db_prepare(db, "SELECT seq FROM segments WHERE stream = ? AND expired IS NOT NULL"
                        " AND expired <= ? ORDER BY seq", &st) < 0)
         return AVERROR_EXTERNAL;
     sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 2, when);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cnt == cap) {
-            size_t ncap = array_grow(&l, cap, sizeof(*l), 16);
-            if (!ncap) {
-                free(l);
-                sqlite3_finalize(st);
-                return AVERROR(ENOMEM);
-            }
-            cap = ncap;
-        }
-        l[cnt++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    if (db_rows_end(db, rc) < 0) {
-        free(l);
-        return AVERROR_EXTERNAL;
-    }
-    *seqs = l;
-    *n = cnt;
-    return 0;
+    if ((ret = collect_rows(db, st, sizeof(int64_t), 16, read_seq_row, &l, n)) == 0)
+        *seqs = l;
+    return ret;
 }
 
 static int delete_where_seq(sqlite3 *db, const char *sql, const char *stream, int64_t seq)
