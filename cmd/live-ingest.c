@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <libavutil/error.h>
+
 #include "ingest.h"
 #include "live.h"
 #include "log.h"
@@ -81,10 +83,50 @@ static void usage(FILE *f)
 
 /* The command line into opt and popt: -1 to go on (a URL at
  * argv[optind] means pull mode), or the exit status to return now. */
-static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions *popt)
+/* A server limit or timeout option c: 0, 1 when c is not one, or
+ * AVERROR(EINVAL) for a bad value. */
+static int set_limit(IngestOptions *opt, int c, const char *arg)
 {
     long l;
-    int c, status;
+
+    switch (c) {
+    case OPT_MAX_CONNS:
+        if (parse_int(arg, 1, 100000, &opt->max_conns) < 0)
+            return AVERROR(EINVAL);
+        break;
+    case OPT_MAX_MESSAGE:
+        if (parse_long(arg, 1024, RTMP_MAX_MESSAGE, &l) < 0)
+            return AVERROR(EINVAL);
+        opt->limits.max_message_size = l;
+        if (opt->limits.max_pending < 2 * (uint32_t)l)
+            opt->limits.max_pending = 2 * (uint32_t)l;
+        break;
+    case OPT_MAX_UNPUBLISHED:
+        if (parse_int(arg, 1, 100000, &opt->max_unpublished) < 0)
+            return AVERROR(EINVAL);
+        break;
+    case OPT_QUEUE:
+        if (parse_long(arg, 65536, 1L << 32, &l) < 0)
+            return AVERROR(EINVAL);
+        opt->max_queue = l;
+        break;
+    case OPT_HANDSHAKE_TIMEOUT:
+        if (parse_seconds(arg, 0.1, 3600, &opt->handshake_timeout) < 0)
+            return AVERROR(EINVAL);
+        break;
+    case OPT_IDLE_TIMEOUT:
+        if (parse_seconds(arg, 0.1, 3600, &opt->idle_timeout) < 0)
+            return AVERROR(EINVAL);
+        break;
+    default:
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions *popt)
+{
+    int c, r, status;
 
     while ((c = getopt_long(argc, argv, "l:k:e:o:g:" LIVE_COMMON_SHORTOPTS, long_options, NULL)) != -1) {
         switch (c) {
@@ -104,17 +146,6 @@ static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions 
             if (parse_seconds(optarg, 0, 86400, &opt->grace) < 0)
                 goto bad;
             break;
-        case OPT_MAX_CONNS:
-            if (parse_int(optarg, 1, 100000, &opt->max_conns) < 0)
-                goto bad;
-            break;
-        case OPT_MAX_MESSAGE:
-            if (parse_long(optarg, 1024, RTMP_MAX_MESSAGE, &l) < 0)
-                goto bad;
-            opt->limits.max_message_size = l;
-            if (opt->limits.max_pending < 2 * (uint32_t)l)
-                opt->limits.max_pending = 2 * (uint32_t)l;
-            break;
         case OPT_TLS:
             opt->tls_listen = optarg;
             break;
@@ -124,23 +155,6 @@ static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions 
         case OPT_TLS_KEY:
             opt->tls_key = optarg;
             break;
-        case OPT_MAX_UNPUBLISHED:
-            if (parse_int(optarg, 1, 100000, &opt->max_unpublished) < 0)
-                goto bad;
-            break;
-        case OPT_QUEUE:
-            if (parse_long(optarg, 65536, 1L << 32, &l) < 0)
-                goto bad;
-            opt->max_queue = l;
-            break;
-        case OPT_HANDSHAKE_TIMEOUT:
-            if (parse_seconds(optarg, 0.1, 3600, &opt->handshake_timeout) < 0)
-                goto bad;
-            break;
-        case OPT_IDLE_TIMEOUT:
-            if (parse_seconds(optarg, 0.1, 3600, &opt->idle_timeout) < 0)
-                goto bad;
-            break;
         case OPT_REALTIME:
             popt->realtime = 1;
             break;
@@ -149,7 +163,9 @@ static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions 
                 goto bad;
             break;
         default:
-            if ((status = live_common_option(c, usage)) >= 0)
+            if ((r = set_limit(opt, c, optarg)) < 0)
+                goto bad;
+            if (r == 1 && (status = live_common_option(c, usage)) >= 0)
                 return status;
         }
     }
