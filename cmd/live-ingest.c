@@ -20,6 +20,8 @@ enum {
     OPT_MAX_MESSAGE,
     OPT_MAX_UNPUBLISHED,
     OPT_TLS,
+    OPT_SRT,
+    OPT_SRT_LATENCY,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
     OPT_QUEUE,
@@ -39,6 +41,8 @@ static const struct option long_options[] = {
     { "max-message", required_argument, NULL, OPT_MAX_MESSAGE },
     { "max-unpublished", required_argument, NULL, OPT_MAX_UNPUBLISHED },
     { "tls", required_argument, NULL, OPT_TLS },
+    { "srt", required_argument, NULL, OPT_SRT },
+    { "srt-latency", required_argument, NULL, OPT_SRT_LATENCY },
     { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
     { "tls-key", required_argument, NULL, OPT_TLS_KEY },
     { "queue", required_argument, NULL, OPT_QUEUE },
@@ -68,6 +72,9 @@ static void usage(FILE *f)
         "      --tls ADDR:PORT     RTMPS (RTMP over TLS) on this address too, with\n"
         "      --tls-cert FILE     the PEM certificate chain and\n"
         "      --tls-key FILE      its PEM private key\n"
+        "      --srt ADDR:PORT     SRT callers (MPEG-TS) too; stream id \"#!::r=NAME,k=KEY\"\n"
+        "                          or \"NAME?key=KEY\"; the key checked before any data\n"
+        "      --srt-latency SECONDS  SRT receive latency (default 0.12)\n"
         "      --max-unpublished N connections from one address not yet publishing (default 8)\n"
         "      --max-message BYTES largest RTMP message (default 8388608, at most 16777215)\n"
         "      --queue BYTES       FLV bytes waiting per stream before its publisher is\n"
@@ -148,6 +155,13 @@ static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions 
             break;
         case OPT_TLS:
             opt->tls_listen = optarg;
+            break;
+        case OPT_SRT:
+            opt->srt_listen = optarg;
+            break;
+        case OPT_SRT_LATENCY:
+            if (parse_seconds(optarg, 0.02, 10, &opt->srt_latency) < 0)
+                goto bad;
             break;
         case OPT_TLS_CERT:
             opt->tls_cert = optarg;

@@ -26,6 +26,9 @@
 #include <libavutil/error.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <srt/srt.h>
+#include <srt/access_control.h>
 
 #include "array.h"
 #include "bytebuf.h"
@@ -38,6 +41,7 @@
 #include "parse.h"
 #include "record.h"
 #include "remux.h"
+#include "srtid.h"
 #include "rtmp.h"
 #include "sock.h"
 
@@ -56,6 +60,7 @@ typedef struct Conn {
     int fd;
     RtmpConn *rtmp;
     SSL *ssl;              /* RTMPS: TLS on this connection */
+    SRTSOCKET srt;         /* an SRT caller (no fd, no RTMP): -1 otherwise */
     int tls_want_write;    /* TLS needs the socket writable to go on reading */
     char peer[80];
     uint8_t addr[16];      /* the peer's address (IPv4 as v4-mapped IPv6) */
@@ -93,6 +98,7 @@ struct Stream {
     int header_written, media_written;
     int64_t last_ts, last_a, last_v, last_wall;
     Remux *remux;          /* Enhanced RTMP video: MPEG-TS or Matroska, not FLV */
+    int ts_input;          /* fed MPEG-TS by SRT callers, written as it comes */
     uint32_t fourcc;       /* its video FourCC */
     uint8_t *seq[2];       /* last sequence headers: audio, video */
     size_t seq_len[2];
@@ -111,6 +117,9 @@ typedef struct Server {
     int ep, sfd, lfd, tlsfd;
     Handle listen_h, tls_h, signal_h;
     SSL_CTX *ssl_ctx;
+    SRTSOCKET srt_lsn;     /* the SRT listener, -1: none */
+    int srt_eid;
+    pthread_mutex_t keys_lock; /* keys: the SRT listen callback runs in libsrt's thread */
     Conn *conns;
     int nconns;
     Stream *streams;
@@ -137,6 +146,7 @@ void ingest_options_default(IngestOptions *opt)
     opt->idle_timeout = 10;
     opt->max_conns = 256;
     opt->max_unpublished = 8;
+    opt->srt_latency = 0.12;
     opt->max_queue = 16 << 20;
     rtmp_limits_default(&opt->limits);
 }
@@ -154,7 +164,7 @@ static void conn_update_events(Server *s, Conn *c)
     size_t pending;
     uint32_t want = 0;
 
-    if (c->dead)
+    if (c->dead || !c->rtmp)
         return;
     rtmp_conn_output(c->rtmp, &pending);
     if (!c->paused)
@@ -252,7 +262,7 @@ static int spawn_child(Server *s, Stream *st)
     snprintf(envname, sizeof(envname), "LIVE_STREAM=%s", st->name);
     env[n++] = envname;
     snprintf(envformat, sizeof(envformat), "LIVE_FORMAT=%s",
-             st->remux ? remux_format(st->fourcc) : "flv");
+             st->ts_input ? "mpegts" : st->remux ? remux_format(st->fourcc) : "flv");
     env[n++] = envformat;
     env[n] = NULL;
 
@@ -298,9 +308,9 @@ static int open_file(Server *s, Stream *st)
 
     /* NAME.flv, or NAME.ts / NAME.mkv for Enhanced RTMP video (a FIFO
      * NAME.flv takes any: its reader probes) */
-    if (!fifo && st->remux)
+    if (!fifo && (st->remux || st->ts_input))
         n = snprintf(st->path, sizeof(st->path), "%s/%s.%s", s->opt->out_dir, st->name,
-                     remux_extension(st->fourcc));
+                     st->ts_input ? "ts" : remux_extension(st->fourcc));
     if (n < 0 || (size_t)n >= sizeof(st->path))
         return AVERROR(ENAMETOOLONG);
     if (fifo) {
@@ -572,12 +582,19 @@ static void conn_close(Server *s, Conn *c, int level, const char *fmt, ...)
     va_end(ap);
     log_msg(level, "%s%s%s: %s", c->peer, c->stream ? " " : "",
             c->stream ? c->stream->name : "", msg);
-    epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->srt != SRT_INVALID_SOCK) {
+        srt_epoll_remove_usock(s->srt_eid, c->srt);
+        srt_close(c->srt);
+        c->srt = SRT_INVALID_SOCK;
+    } else {
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    }
     if (c->ssl) {
         SSL_free(c->ssl);
         c->ssl = NULL;
     }
-    close(c->fd);
+    if (c->fd >= 0)
+        close(c->fd);
     c->fd = -1;
     s->nconns--;
     if (c->stream) {
@@ -647,6 +664,8 @@ static void conn_flush(Server *s, Conn *c)
     size_t len;
     const uint8_t *p;
 
+    if (!c->rtmp)
+        return;
     while (!c->dead && (p = rtmp_conn_output(c->rtmp, &len), len > 0)) {
         ssize_t n = conn_send(c, p, len);
         if (n > 0) {
@@ -716,6 +735,10 @@ static void on_publish(Server *s, Conn *c, const RtmpEvent *ev)
     }
     if (st && st->ending) {
         refuse(s, c, "NetStream.Publish.BadName", "%s is ending; publish again shortly", name);
+        return;
+    }
+    if (st && st->ts_input) {
+        refuse(s, c, "NetStream.Publish.BadName", "%s is being published over SRT", name);
         return;
     }
     if (!st) {
@@ -1171,6 +1194,7 @@ static void do_accept(Server *s, int tls)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->h.kind = K_CONN;
         c->fd = fd;
+        c->srt = SRT_INVALID_SOCK;
         snprintf(c->peer, sizeof(c->peer), "%s", peer);
         memcpy(c->addr, key, sizeof(c->addr));
         c->started = c->last_read = clock_mono_ms();
@@ -1273,8 +1297,10 @@ static void on_signal(Server *s)
             if (!s->opt->keyfile)
                 break;
             if (keys_load(s->opt->keyfile, &k) == 0) {
+                pthread_mutex_lock(&s->keys_lock);
                 keys_free(&s->keys);
                 s->keys = k;
+                pthread_mutex_unlock(&s->keys_lock);
                 log_info("%s: %zu keys loaded", s->opt->keyfile, keys_count(k));
             } else {
                 log_error("%s: keeping the keys in force", s->opt->keyfile);
@@ -1336,6 +1362,8 @@ static int open_socket(const char *opt, const char *addr, int *out)
     return 0;
 }
 
+static int srt_open(Server *s);
+
 /* RTMPS: the TLS context from the certificate chain and key files. */
 static int tls_setup(Server *s)
 {
@@ -1364,11 +1392,207 @@ static int open_listener(Server *s)
 
     if ((ret = open_socket("-l", s->opt->listen, &s->lfd)) < 0)
         return ret;
-    if (!s->opt->tls_listen)
-        return 0;
-    if ((ret = tls_setup(s)) < 0)
+    if (s->opt->tls_listen && ((ret = tls_setup(s)) < 0 ||
+                               (ret = open_socket("--tls", s->opt->tls_listen, &s->tlsfd)) < 0))
         return ret;
-    return open_socket("--tls", s->opt->tls_listen, &s->tlsfd);
+    return s->opt->srt_listen ? srt_open(s) : 0;
+}
+
+/* ---- SRT callers ---------------------------------------------------------- */
+
+/* libsrt's thread, before the caller is accepted: the stream id names a
+ * stream and carries its key; a wrong one is refused before any data. */
+static int srt_listen_cb(void *opaque, SRTSOCKET ns, int hsversion,
+                         const struct sockaddr *peer, const char *sid)
+{
+    Server *s = opaque;
+    char name[RECORD_MAX_NAME + 1], key[256], who[80];
+    int ok;
+
+    (void)hsversion;
+    sock_peer(peer, who, sizeof(who));
+    if (srtid_parse(sid, name, sizeof(name), key, sizeof(key)) < 0 || record_stream_rule(name)) {
+        log_warn("%s: SRT caller refused: stream id \"%.80s\" names no stream", who,
+                 sid ? sid : "");
+        srt_setrejectreason(ns, SRT_REJX_BAD_REQUEST);
+        return -1;
+    }
+    pthread_mutex_lock(&s->keys_lock);
+    ok = s->keys ? keys_check(s->keys, name, key[0] ? key : NULL) : sock_is_loopback(peer);
+    pthread_mutex_unlock(&s->keys_lock);
+    if (!ok) {
+        log_warn("%s: SRT caller refused: %s: %s", who, name,
+                 s->keys ? (key[0] ? "wrong key" : "no key (k=SECRET in the stream id)")
+                         : "without -k only loopback publishers are accepted");
+        srt_setrejectreason(ns, SRT_REJX_FORBIDDEN);
+        return -1;
+    }
+    return 0;
+}
+
+/* libsrt's own messages, at our debug level. */
+static void srt_log(void *opaque, int level, const char *file, int line, const char *area,
+                    const char *message)
+{
+    (void)opaque, (void)level, (void)file, (void)line, (void)area;
+    log_debug("libsrt: %s", message);
+}
+
+static int srt_open(Server *s)
+{
+    char host[256];
+    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST };
+    struct addrinfo *res = NULL;
+    char port_s[16];
+    int port, no = 0, latency = (int)(s->opt->srt_latency * 1000), ret;
+
+    if ((ret = parse_hostport(s->opt->srt_listen, host, sizeof(host), &port)) < 0) {
+        log_error("--srt %s: want ADDR:PORT", s->opt->srt_listen);
+        return ret;
+    }
+    snprintf(port_s, sizeof(port_s), "%d", port);
+    hints.ai_family = host[0] ? AF_UNSPEC : AF_INET;
+    if (getaddrinfo(host[0] ? host : NULL, port_s, &hints, &res) != 0 || !res) {
+        log_error("--srt %s: not an address", s->opt->srt_listen);
+        return AVERROR(EINVAL);
+    }
+    srt_startup();
+    srt_setloghandler(NULL, srt_log);
+    srt_setlogflags(SRT_LOGF_DISABLE_TIME | SRT_LOGF_DISABLE_THREADNAME |
+                    SRT_LOGF_DISABLE_SEVERITY | SRT_LOGF_DISABLE_EOL);
+    s->srt_lsn = srt_create_socket();
+    if (s->srt_lsn == SRT_INVALID_SOCK ||
+        srt_setsockflag(s->srt_lsn, SRTO_RCVSYN, &no, sizeof(no)) < 0 ||
+        srt_setsockflag(s->srt_lsn, SRTO_LATENCY, &latency, sizeof(latency)) < 0 ||
+        srt_setsockflag(s->srt_lsn, SRTO_TSBPDMODE, &no, sizeof(no)) < 0 ||
+        srt_bind(s->srt_lsn, res->ai_addr, (int)res->ai_addrlen) < 0 ||
+        srt_listen(s->srt_lsn, 64) < 0 ||
+        srt_listen_callback(s->srt_lsn, srt_listen_cb, s) < 0) {
+        log_error("--srt %s: %s", s->opt->srt_listen, srt_getlasterror_str());
+        freeaddrinfo(res);
+        return AVERROR(EADDRNOTAVAIL);
+    }
+    freeaddrinfo(res);
+    s->srt_eid = srt_epoll_create();
+    {
+        int ev = SRT_EPOLL_IN | SRT_EPOLL_ERR;
+        srt_epoll_add_usock(s->srt_eid, s->srt_lsn, &ev);
+    }
+    log_info("listening for SRT on %s", s->opt->srt_listen);
+    return 0;
+}
+
+/* An accepted caller publishes at once, under its stream id's name. */
+static void srt_accept_one(Server *s, SRTSOCKET ns, const struct sockaddr_storage *ss)
+{
+    char sid[600], name[RECORD_MAX_NAME + 1], key[256];
+    int len = sizeof(sid), ev = SRT_EPOLL_IN | SRT_EPOLL_ERR, no = 0;
+    Stream *st;
+    Conn *c;
+
+    if (srt_getsockflag(ns, SRTO_STREAMID, sid, &len) < 0 || len >= (int)sizeof(sid))
+        len = 0;
+    sid[len] = '\0';
+    if (srtid_parse(sid, name, sizeof(name), key, sizeof(key)) < 0 || !(c = calloc(1, sizeof(*c)))) {
+        srt_close(ns);
+        return;
+    }
+    c->h.kind = K_CONN;
+    c->fd = -1;
+    c->srt = ns;
+    c->published = 1;
+    sock_peer((const struct sockaddr *)ss, c->peer, sizeof(c->peer));
+    c->started = c->last_read = clock_mono_ms();
+    c->next = s->conns;
+    s->conns = c;
+    s->nconns++;
+    srt_setsockflag(ns, SRTO_RCVSYN, &no, sizeof(no));
+    srt_epoll_add_usock(s->srt_eid, ns, &ev);
+    st = find_stream(s, name);
+    if (st && (st->publisher || st->ending || !st->ts_input)) {
+        conn_close(s, c, LOG_LEVEL_WARN, "SRT: %s %s", name,
+                   st->publisher ? "is already being published"
+                   : st->ending ? "is ending; publish again shortly"
+                                : "is being published over RTMP");
+        return;
+    }
+    if (!st) {
+        if (s->stdout_used || !(st = stream_new(s, name))) {
+            conn_close(s, c, LOG_LEVEL_WARN, "SRT: %s: %s", name, s->stdout_used
+                       ? "this server writes one stream, to standard output"
+                       : "the server cannot open its output");
+            return;
+        }
+        st->ts_input = 1;
+        log_info("%s: published over SRT by %s", name, c->peer);
+    } else {
+        log_info("%s: SRT publisher back (%s), continuing the stream", name, c->peer);
+    }
+    st->publisher = c;
+    st->sessions++;
+    st->published_at = clock_mono_ms();
+    c->stream = st;
+}
+
+/* MPEG-TS from a caller, as it comes, into its stream's output. */
+static void srt_read(Server *s, Conn *c)
+{
+    char buf[1500];
+    Stream *st = c->stream;
+
+    while (!c->dead && !c->paused && st) {
+        int n = srt_recvmsg(c->srt, buf, sizeof(buf));
+        if (n == SRT_ERROR) {
+            if (srt_getlasterror(NULL) != SRT_EASYNCRCV)
+                conn_close(s, c, LOG_LEVEL_INFO, "SRT: %s", srt_getlasterror_str());
+            break;
+        }
+        if (n <= 0)
+            break;
+        c->last_read = clock_mono_ms();
+        bytebuf_append(&st->queue, buf, (size_t)n);
+        if (st->queue.err) {
+            conn_close(s, c, LOG_LEVEL_ERROR, "the consumer is too slow: %zu bytes waiting",
+                       bytebuf_size(&st->queue));
+            break;
+        }
+        media_done(s, c, st);
+    }
+    if (st && !st->dead)
+        stream_flush(s, st);
+}
+
+/* What libsrt has for us: callers to accept, data, ends. */
+static void srt_service(Server *s)
+{
+    SRT_EPOLL_EVENT evs[64];
+    int n = srt_epoll_uwait(s->srt_eid, evs, 64, 0);
+
+    for (int i = 0; i < n; i++) {
+        if (evs[i].fd == s->srt_lsn) {
+            for (;;) {
+                struct sockaddr_storage ss;
+                int sl = sizeof(ss);
+                SRTSOCKET ns = srt_accept(s->srt_lsn, (struct sockaddr *)&ss, &sl);
+                if (ns == SRT_INVALID_SOCK)
+                    break;
+                if (s->quit)
+                    srt_close(ns);
+                else
+                    srt_accept_one(s, ns, &ss);
+            }
+            continue;
+        }
+        for (Conn *c = s->conns; c; c = c->next)
+            if (!c->dead && c->srt == evs[i].fd) {
+                srt_read(s, c);   /* what arrived before an end, too */
+                if (!c->dead && (evs[i].events & SRT_EPOLL_ERR))
+                    conn_close(s, c, c->stream ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+                               "SRT: disconnected");
+                break;
+            }
+    }
 }
 
 /* The signals the loop takes through its signalfd (blocked, old mask in
@@ -1453,7 +1677,7 @@ static int server_loop(Server *s)
             if (!s->streams || clock_mono_ms() >= s->quit_deadline)
                 break;
         }
-        n = epoll_wait(s->ep, evs, 64, 100);
+        n = epoll_wait(s->ep, evs, 64, s->srt_lsn != SRT_INVALID_SOCK ? 10 : 100);
         if (n < 0) {
             int ret = AVERROR(errno);
             if (errno == EINTR)
@@ -1463,6 +1687,8 @@ static int server_loop(Server *s)
         }
         for (int i = 0; i < n; i++)
             dispatch(s, &evs[i]);
+        if (s->srt_lsn != SRT_INVALID_SOCK)
+            srt_service(s);
         /* Timers every 100 ms, not on every event: O(connections) each. */
         now = clock_mono_ms();
         if (now - last_timers >= 100 || s->quit) {
@@ -1473,6 +1699,10 @@ static int server_loop(Server *s)
         if (s->quit && s->lfd >= 0) {
             close(s->lfd);
             s->lfd = -1;
+        }
+        if (s->quit && s->srt_lsn != SRT_INVALID_SOCK) {
+            srt_close(s->srt_lsn);
+            s->srt_lsn = SRT_INVALID_SOCK;
         }
         if (s->quit && s->tlsfd >= 0) {
             close(s->tlsfd);
@@ -1508,6 +1738,12 @@ static void server_stop(Server *s)
     if (s->tlsfd >= 0)
         close(s->tlsfd);
     SSL_CTX_free(s->ssl_ctx);
+    if (s->srt_lsn != SRT_INVALID_SOCK)
+        srt_close(s->srt_lsn);
+    if (s->srt_eid >= 0)
+        srt_epoll_release(s->srt_eid);
+    if (s->opt->srt_listen)
+        srt_cleanup();
     if (s->sfd >= 0)
         close(s->sfd);
     if (s->ep >= 0)
@@ -1516,7 +1752,9 @@ static void server_stop(Server *s)
 
 int ingest_run(const IngestOptions *opt)
 {
-    Server s = { .opt = opt, .ep = -1, .sfd = -1, .lfd = -1, .tlsfd = -1, .stdout_flags = -1 };
+    Server s = { .opt = opt, .ep = -1, .sfd = -1, .lfd = -1, .tlsfd = -1, .stdout_flags = -1,
+                 .srt_lsn = SRT_INVALID_SOCK, .srt_eid = -1,
+                 .keys_lock = PTHREAD_MUTEX_INITIALIZER };
     sigset_t old;
     int ret, masked = 0;
 

@@ -33,6 +33,8 @@ typedef struct IngestOptions {
     const char *listen;        /* "ADDR:PORT", ":PORT" or "PORT" */
     const char *tls_listen;    /* RTMPS on this address too; NULL: none */
     const char *tls_cert, *tls_key; /* PEM certificate chain and key for RTMPS */
+    const char *srt_listen;    /* SRT callers (MPEG-TS) on this address; NULL: none */
+    double srt_latency;        /* seconds of SRT receive latency */
     const char *keyfile;       /* NULL: no keys, loopback publishers only */
     const char *exec_cmd;      /* -e: sh -c CMD per stream */
     const char *out_dir;       /* -o: DIR/NAME.flv */

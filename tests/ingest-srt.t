@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SRT push: live-ingest --srt takes SRT callers (libsrt) and routes each by
+# its stream id ("#!::r=NAME,m=publish,k=KEY" or "NAME"); ffmpeg and
+# srt-live-transmit publish, three callers at once, a wrong key is refused
+# in the listen callback (before any data), and a caller that comes back
+# within the grace period continues its stream. The MPEG-TS out is the
+# packets in.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ingest.sh"
+plan 15
+
+make_av "$T/src.flv" 2 || { fail "make media"; exit 1; }
+$FFMPEG -i "$T/src.flv" -c copy -f mpegts "$T/src.ts" || { fail "make MPEG-TS"; exit 1; }
+# "VIDEO AUDIO" packets, read through (a second session in the same file too)
+tsc() {
+    ffprobe -v error -show_entries packet=codec_type -of csv=p=0 "$1" 2>/dev/null |
+        awk -F, 'NF { n[$1]++ } END { printf "%d %d\n", n["video"], n["audio"] }'
+}
+want=$(tsc "$T/src.ts")
+SPORT=$(free_port)
+# srtpub SID [FFMPEG OPTIONS]: ffmpeg as an SRT caller, paced, lingering
+# until its last packets are acknowledged.
+srtpub() {
+    local sid=$1
+    shift
+    timeout 30 ffmpeg -hide_banner -loglevel error -nostdin -re "$@" -i "$T/src.ts" -c copy \
+        -f mpegts -srt_streamid "$sid" -linger 2 "srt://127.0.0.1:$SPORT"
+}
+
+mkdir -p "$T/out"
+start_ingest "$T/log" -g 1.5 -o "$T/out" --srt "127.0.0.1:$SPORT" || { fail "live-ingest starts"; exit 1; }
+wait_for 5 grep -q "listening for SRT on 127.0.0.1:$SPORT" "$T/log"
+
+srtpub '#!::r=cam,m=publish'
+is "$?" 0 "ffmpeg publishes with an access-control stream id"
+wait_for 10 grep -q "cam: stream ended" "$T/log"
+is "$(tsc "$T/out/cam.ts")" "$want" "its MPEG-TS arrives whole in cam.ts"
+
+srtpub plain
+is "$?" 0 "ffmpeg publishes with a plain stream id"
+wait_for 10 grep -q "plain: stream ended" "$T/log"
+is "$(tsc "$T/out/plain.ts")" "$want" "and it arrives whole"
+
+pids=()
+for i in 1 2 3; do srtpub "#!::r=many$i" & pids+=($!); done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+is "$failed" 0 "three callers at once"
+wait_for 10 eval "[ \$(grep -c 'many.: stream ended' '$T/log') -eq 3 ]"
+is "$(for i in 1 2 3; do tsc "$T/out/many$i.ts"; done | sort -u)" "$want" "each arrives whole"
+
+ffmpeg -hide_banner -loglevel error -nostdin -re -i "$T/src.ts" -c copy -f mpegts - 2>/dev/null |
+    timeout 10 srt-live-transmit -q file://con "srt://127.0.0.1:$SPORT?streamid=relay" >/dev/null 2>&1
+wait_for 10 grep -q "relay: stream ended" "$T/log"
+read -r v a <<< "$(tsc "$T/out/relay.ts")"
+read -r wv wa <<< "$want"
+ok "srt-live-transmit publishes: $v of $wv video packets, $a of $wa audio (it does not linger: its last ones may be lost)" \
+    test "$v" = "$wv" -a "$a" -ge $((wa * 9 / 10))
+
+srtpub '#!::r=back'
+srtpub '#!::r=back'
+wait_for 10 grep -q "back: stream ended" "$T/log"
+like "$(cat "$T/log")" "back: SRT publisher back \(127\.0\.0\.1:[0-9]+\), continuing the stream" \
+    "a caller back within the grace period continues its stream"
+read -r v a <<< "$(tsc "$T/out/back.ts")"
+is "$v" $((2 * wv)) "both sessions are in it, one after the other"
+
+srtpub '#!::r=cam,m=request' 2>/dev/null
+isnt "$?" 0 "m=request is refused"
+like "$(cat "$T/log")" 'SRT caller refused: stream id "#!::r=cam,m=request" names no stream' \
+    "with the reason"
+kill "$INGEST_PID"
+wait_exit "$INGEST_PID" 15
+
+# Keys: checked in the listen callback.
+printf 'sec s3cret\n' > "$T/keys"
+PORT=$(free_port) SPORT=$(free_port)
+start_ingest "$T/log2" -g 0.3 -o "$T/out2" -k "$T/keys" --srt "127.0.0.1:$SPORT" ||
+    { fail "live-ingest starts"; exit 1; }
+mkdir -p "$T/out2"
+wait_for 5 grep -q "listening for SRT" "$T/log2"
+srtpub '#!::r=sec,k=wrong' 2>/dev/null
+isnt "$?" 0 "a wrong key is refused"
+like "$(cat "$T/log2")" "SRT caller refused: sec: wrong key" "before any data (the listen callback)"
+ok "nothing is written for it" test ! -e "$T/out2/sec.ts"
+srtpub '#!::r=sec,m=publish,k=s3cret'
+is "$?" 0 "the right key publishes"
+done_testing
