@@ -66,6 +66,7 @@ struct Server {
     int nsessions, cap;
     int64_t now;
     uint64_t udp_dropped;
+    int udp_full;               /* a send met a full socket: wait for POLLOUT */
 };
 
 void rtc_config_defaults(RtcConfig *cfg)
@@ -88,13 +89,19 @@ static int64_t mono_us(void)
 
 /* ---- sessions ---- */
 
-static void udp_send(void *opaque, const uint8_t *p, size_t len, const struct sockaddr *to, socklen_t tolen)
+static int udp_send(void *opaque, const uint8_t *p, size_t len, const struct sockaddr *to, socklen_t tolen)
 {
     Server *srv = opaque;
-    /* A full socket buffer drops this datagram for this viewer only:
-     * nothing ever waits for a viewer. */
-    if (sendto(srv->udp, p, len, MSG_DONTWAIT, to, tolen) < 0)
+    /* A full socket buffer: the session queues the datagram (its own
+     * queue, bounded); nothing ever blocks on a viewer. */
+    if (sendto(srv->udp, p, len, MSG_DONTWAIT, to, tolen) < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+            srv->udp_full = 1;
+            return AVERROR(EAGAIN);
+        }
         srv->udp_dropped++;
+    }
+    return 0;
 }
 
 static Stream *find_stream(Server *srv, const char *name)
@@ -579,7 +586,7 @@ int rtc_server_run(const RtcConfig *cfg)
              srv.port, cfg->address, cfg->control, dtls_cert_fingerprint(srv.cert));
     while (!*cfg->stop) {
         int n = 0;
-        pfd[n++] = (struct pollfd){ .fd = srv.udp, .events = POLLIN };
+        pfd[n++] = (struct pollfd){ .fd = srv.udp, .events = (short)(POLLIN | (srv.udp_full ? POLLOUT : 0)) };
         pfd[n++] = (struct pollfd){ .fd = srv.listen, .events = POLLIN };
         for (int i = 0; i < srv.nconns; i++)
             pfd[n++] = (struct pollfd){ .fd = srv.conns[i]->fd,
@@ -591,6 +598,12 @@ int rtc_server_run(const RtcConfig *cfg)
         srv.now = mono_us();
         if (pfd[0].revents & POLLIN)
             read_udp(&srv);
+        if (pfd[0].revents & POLLOUT) {
+            srv.udp_full = 0;
+            for (int i = 0; i < srv.nsessions; i++)
+                if (srv.sessions[i]->pace_n)
+                    rtc_session_flush(srv.sessions[i], srv.now);
+        }
         /* connections: the array changes as they close, so go by fd */
         for (int k = 2; k < n; k++) {
             int i;

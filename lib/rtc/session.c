@@ -76,11 +76,53 @@ void rtc_session_free(RtcSession **ps)
     *ps = NULL;
 }
 
+/* Queues a datagram behind the others; a full queue is dropped whole and
+ * the viewer starts again at a keyframe. */
+static void enqueue(RtcSession *s, const uint8_t *p, size_t len)
+{
+    RtcHistoryEntry *q;
+    if (!s->pace && !(s->pace = malloc(RTC_PACE_MAX * sizeof(*s->pace))))
+        return;
+    if (s->pace_n == RTC_PACE_MAX || len > sizeof(s->pace[0].data)) {
+        s->pace_n = 0;
+        s->need_key = 1;
+        s->st.pace_overflows++;
+        return;
+    }
+    q = &s->pace[(s->pace_head + s->pace_n++) % RTC_PACE_MAX];
+    q->len = (uint16_t)len;
+    memcpy(q->data, p, len);
+}
+
 static void send_raw(RtcSession *s, const uint8_t *p, size_t len)
 {
     if (!s->ice.peer_len)
         return;
-    s->send(s->send_opaque, p, len, (const struct sockaddr *)&s->ice.peer, s->ice.peer_len);
+    if (s->pacing || s->pace_n) {
+        enqueue(s, p, len);
+        return;
+    }
+    if (s->send(s->send_opaque, p, len, (const struct sockaddr *)&s->ice.peer, s->ice.peer_len) ==
+        AVERROR(EAGAIN))
+        enqueue(s, p, len);
+}
+
+int rtc_session_flush(RtcSession *s, int64_t now)
+{
+    /* a budget of RTC_PACE_RATE datagrams a second, saved up to one tick's worth */
+    s->pace_budget += (double)(now - s->pace_last) * RTC_PACE_RATE / 1e6;
+    if (s->pace_budget > RTC_PACE_PER_TICK)
+        s->pace_budget = RTC_PACE_PER_TICK;
+    s->pace_last = now;
+    for (; s->pace_budget >= 1 && s->pace_n && s->ice.peer_len; s->pace_budget--) {
+        RtcHistoryEntry *q = &s->pace[s->pace_head];
+        if (s->send(s->send_opaque, q->data, q->len, (const struct sockaddr *)&s->ice.peer,
+                    s->ice.peer_len) == AVERROR(EAGAIN))
+            break;
+        s->pace_head = (s->pace_head + 1) % RTC_PACE_MAX;
+        s->pace_n--;
+    }
+    return s->pace_n;
 }
 
 static void flush_dtls(RtcSession *s)
@@ -148,32 +190,9 @@ static int emit_rtp(void *opaque, const uint8_t *pkt, size_t len)
         s->st.dropped_loss++;
         return 0;
     }
-    if (e->video && (s->pacing || s->pace_n)) {
-        if (s->pace_n == RTC_PACE_MAX || len > sizeof(s->pace[0].data)) {
-            /* it cannot keep up: drop its queue, start again at a keyframe */
-            s->pace_n = 0;
-            s->need_key = 1;
-            s->st.pace_overflows++;
-            return AVERROR(ENOSPC);
-        }
-        RtcHistoryEntry *q = &s->pace[(s->pace_head + s->pace_n++) % RTC_PACE_MAX];
-        q->len = (uint16_t)len;
-        memcpy(q->data, buf, len);
-        return 0;
-    }
+    uint64_t overflows = s->st.pace_overflows;
     send_raw(s, buf, len);
-    return 0;
-}
-
-/* Sends some of what waits in the pacing queue. */
-static void pace_out(RtcSession *s)
-{
-    for (int k = 0; k < RTC_PACE_PER_TICK && s->pace_n; k++) {
-        RtcHistoryEntry *q = &s->pace[s->pace_head];
-        send_raw(s, q->data, q->len);
-        s->pace_head = (s->pace_head + 1) % RTC_PACE_MAX;
-        s->pace_n--;
-    }
+    return s->st.pace_overflows != overflows ? AVERROR(ENOSPC) : 0; /* the rest of it would be lost too */
 }
 
 static void send_video(RtcSession *s, const RtcFrame *f, int64_t now)
@@ -216,10 +235,6 @@ static void start_media(RtcSession *s, RtcFeed *feed, int64_t now)
         want_keyframe(s, feed, now);
         return;
     }
-    if (!s->pace && !(s->pace = malloc(RTC_PACE_MAX * sizeof(*s->pace)))) {
-        want_keyframe(s, feed, now);
-        return;
-    }
     s->pacing = 1;
     s->need_key = 0;
     for (int i = 0; i < n && !s->need_key; i++) {
@@ -229,7 +244,7 @@ static void start_media(RtcSession *s, RtcFeed *feed, int64_t now)
     }
     s->pacing = 0;
     s->st.keyframes_sent++;
-    pace_out(s);
+    rtc_session_flush(s, now);
 }
 
 void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t now)
@@ -370,8 +385,8 @@ int rtc_session_tick(RtcSession *s, int64_t now)
         dtls_conn_handle_timeout(s->dtls);
         flush_dtls(s);
     }
-    if (s->state == RTC_SESSION_MEDIA && s->pace_n)
-        pace_out(s);
+    if (s->pace_n)
+        rtc_session_flush(s, now);
     if (s->state == RTC_SESSION_MEDIA && now - s->last_sr >= 1000000)
         send_sr(s, now);
     return 0;

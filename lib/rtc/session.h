@@ -12,8 +12,9 @@
  * Reports every second. After a join or a PLI the viewer gets a keyframe
  * first and nothing that depends on frames it lacks. A join's burst (the
  * cached GOP) is paced out of a per-viewer queue, live video queued
- * behind it; a viewer whose queue overflows loses it and starts again at
- * the next keyframe: nobody else waits for it.
+ * behind it; what the shared socket cannot take at once waits there too.
+ * A viewer whose queue overflows loses it and starts again at the next
+ * keyframe: nobody else waits for it.
  */
 #ifndef LIVE_RTC_SESSION_H
 #define LIVE_RTC_SESSION_H
@@ -30,13 +31,15 @@
 #include "rtc/srtp.h"
 
 #define RTC_HISTORY 256
-#define RTC_PACE_MAX 1024       /* video packets a viewer may have waiting */
-#define RTC_PACE_PER_TICK 24    /* sent per viewer per 20 ms tick while catching up */
+#define RTC_PACE_MAX 1024       /* datagrams a viewer may have waiting */
+#define RTC_PACE_RATE 1500      /* datagrams a second per viewer out of its queue (~14 Mbit/s) */
+#define RTC_PACE_PER_TICK 32    /* at most at once */
 
 enum RtcSessionState { RTC_SESSION_NEW = 0, RTC_SESSION_DTLS, RTC_SESSION_MEDIA, RTC_SESSION_CLOSED };
 
-/* Sends one datagram to the session's peer. */
-typedef void (*RtcSendFn)(void *opaque, const uint8_t *p, size_t len, const struct sockaddr *to,
+/* Sends one datagram to the session's peer: 0, or AVERROR(EAGAIN) when
+ * the socket is full (the session queues it and tries again). */
+typedef int (*RtcSendFn)(void *opaque, const uint8_t *p, size_t len, const struct sockaddr *to,
                           socklen_t tolen);
 
 typedef struct RtcHistoryEntry {
@@ -72,8 +75,10 @@ typedef struct RtcSession {
     double test_loss;           /* tests only: drop this fraction of first sends */
     RtcStats st;
     RtcHistoryEntry *hist;      /* RTC_HISTORY entries, by seq % RTC_HISTORY */
-    RtcHistoryEntry *pace;      /* video waiting to be sent (a join's GOP burst), or NULL */
+    RtcHistoryEntry *pace;      /* datagrams waiting (a join's GOP burst, a full socket), or NULL */
     int pace_head, pace_n, pacing;
+    double pace_budget;
+    int64_t pace_last;
 } RtcSession;
 
 /* A session of stream for an accepted offer (c from sdp_select): ICE
@@ -94,6 +99,10 @@ void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t 
 /* Timers (DTLS retransmission, Sender Reports). Returns AVERROR_EOF when
  * consent lapsed (the session must go). */
 int rtc_session_tick(RtcSession *s, int64_t now);
+
+/* Sends what waits in its queue, at RTC_PACE_RATE; returns how many
+ * datagrams are left. */
+int rtc_session_flush(RtcSession *s, int64_t now);
 
 /* Ends the session politely: RTCP BYE and DTLS close_notify. */
 void rtc_session_close(RtcSession *s);
