@@ -32,7 +32,7 @@
 
 #define RTC_HISTORY 256
 #define RTC_PACE_MAX 1024       /* datagrams a viewer may have waiting */
-#define RTC_PACE_RATE 1500      /* datagrams a second per viewer out of its queue (~14 Mbit/s) */
+#define RTC_PACE_RATE 600       /* datagrams a second per viewer out of its queue (~5.7 Mbit/s) */
 #define RTC_PACE_PER_TICK 32    /* at most at once */
 
 enum RtcSessionState { RTC_SESSION_NEW = 0, RTC_SESSION_DTLS, RTC_SESSION_MEDIA, RTC_SESSION_CLOSED };
