@@ -84,6 +84,26 @@ static int wait_fd(int fd, short ev, int64_t deadline)
     return r == 0 ? AVERROR(ETIMEDOUT) : 0;
 }
 
+/* Reads at least one more byte into buf[*got, room) before deadline and
+ * adds what came to *got; a peer that closes first is bad data. */
+static int recv_more(int fd, char *buf, size_t room, size_t *got, int64_t deadline)
+{
+    for (;;) {
+        int ret = wait_fd(fd, POLLIN, deadline);
+        if (ret < 0)
+            return ret;
+        ssize_t r = recv(fd, buf + *got, room - *got, MSG_DONTWAIT);
+        if (r > 0) {
+            *got += (size_t)r;
+            return 0;
+        }
+        if (r == 0)
+            return AVERROR_INVALIDDATA;
+        if (errno != EAGAIN && errno != EINTR)
+            return AVERROR(errno);
+    }
+}
+
 static int write_all(int fd, const char *p, size_t n, int64_t deadline)
 {
     while (n) {
@@ -135,27 +155,14 @@ int rtc_control_whep(const char *sock, const WhepRequest *rq, WhepResponse *rs, 
     }
     /* the head line */
     for (;;) {
-        ssize_t r;
         if ((nl = memchr(line, '\n', got)))
             break;
         if (got >= sizeof(line) - 1) {
             ret = AVERROR_INVALIDDATA;
             goto done;
         }
-        if ((ret = wait_fd(fd, POLLIN, deadline)) < 0)
+        if ((ret = recv_more(fd, line, sizeof(line) - 1, &got, deadline)) < 0)
             goto done;
-        r = recv(fd, line + got, sizeof(line) - 1 - got, MSG_DONTWAIT);
-        if (r == 0) {
-            ret = AVERROR_INVALIDDATA;
-            goto done;
-        }
-        if (r < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                continue;
-            ret = AVERROR(errno);
-            goto done;
-        }
-        got += (size_t)r;
     }
     *nl = '\0';
     size_t extra = got - (size_t)(nl + 1 - line);
@@ -181,27 +188,12 @@ int rtc_control_whep(const char *sock, const WhepRequest *rq, WhepResponse *rs, 
     }
     memcpy(body, nl + 1, extra);
     got = extra;
-    while (got < blen) {
-        ssize_t r;
-        if ((ret = wait_fd(fd, POLLIN, deadline)) < 0)
+    while (got < blen)
+        if ((ret = recv_more(fd, body, blen, &got, deadline)) < 0)
             goto done;
-        r = recv(fd, body + got, blen - got, MSG_DONTWAIT);
-        if (r == 0) {
-            ret = AVERROR_INVALIDDATA;
-            goto done;
-        }
-        if (r < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                continue;
-            ret = AVERROR(errno);
-            goto done;
-        }
-        got += (size_t)r;
-    }
     body[blen] = '\0';
     rs->body = body;
     body = NULL;
-    ret = (int)blen;
     ret = 0;
 done:
     av_free(body);
