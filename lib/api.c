@@ -311,7 +311,8 @@ static int do_position(Account *acct, const ApiRequest *req, ApiResponse *resp,
             return reply_error(resp, 500, "reading the position failed");
         return reply(resp, 200, position_json(&p));
     }
-    if (record_stream_rule(stream))   /* no stream could have this name */
+    /* no presentation could have this name (NAME@ID is an earlier broadcast) */
+    if (record_presentation_rule(stream))
         return reply_error(resp, 404, "not a stream name");
     {
         double wait = 0;

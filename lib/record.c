@@ -260,6 +260,20 @@ int record_presentation_ok(const char *s)
     return record_name_ok(base);
 }
 
+const char *record_presentation_rule(const char *s)
+{
+    const char *at = s ? strchr(s, '@') : NULL;
+    char base[RECORD_MAX_NAME + 1];
+
+    if (!at)
+        return record_stream_rule(s);
+    if (!record_presentation_ok(s))
+        return "a presentation is NAME or NAME@ID (ID 1-19 digits)";
+    memcpy(base, s, (size_t)(at - s));
+    base[at - s] = '\0';
+    return record_stream_rule(base);
+}
+
 int record_path_ok(const char *p)
 {
     const char *c = p;

@@ -68,6 +68,10 @@ const char *record_stream_rule(const char *s);
  * broadcast that a new one under NAME replaced. At most
  * RECORD_PRESENTATION_MAX bytes. */
 int record_presentation_ok(const char *s);
+/* NULL if s may name a presentation: a name record_stream_rule allows, or
+ * NAME@ID with such a NAME (record_presentation_ok). Else the rule s
+ * breaks, a static string for messages. */
+const char *record_presentation_rule(const char *s);
 #define RECORD_PRESENTATION_MAX (RECORD_MAX_NAME + 20)
 #define RECORD_RESERVED "api assets metrics streams.json time watch whep whip"
 /* 1 if p is a safe relative path: not empty, not absolute, no "." or ".."

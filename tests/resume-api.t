@@ -109,6 +109,17 @@ http GET "/api/position/$ENC" -b "live_session=$O" >/dev/null
 is "$(jq -r .stream "$T/b")" "$STREAM" "returned verbatim (API)"
 is "$(sqlite3 "$DB" 'SELECT count(*) FROM users')" 3 "tables intact"
 
+# an earlier broadcast under a name (NAME@ID, watched at /watch/NAME@ID)
+# keeps positions of its own; a reserved NAME stays refused with an ID too
+is "$(http PUT /api/position/cam@1764754398123 -b "live_session=$O" --data-binary 7.5)" 204 \
+    "a position for cam@ID: 204"
+is "$(http GET /api/position/cam%401764754398123 -b "live_session=$O")" 200 "read back (@ escaped)"
+is "$(jq -r '.stream, .seconds' "$T/b" | paste -sd' ')" "cam@1764754398123 7.5" \
+    "under the presentation's name"
+is "$(live-resume -d "$DB" get "$ODD" cam@1764754398123)" 7.5 "the CLI reads it"
+is "$(http PUT /api/position/watch@12 -b "live_session=$O" --data-binary 1)" 404 "watch@12: 404"
+is "$(http PUT /api/position/cam@12x -b "live_session=$O" --data-binary 1)" 404 "cam@12x: 404"
+
 # methods, sizes, unknown paths
 is "$(http GET /api/login)" 405 "GET /api/login: 405"
 is "$(http GET /api/nothing -b "live_session=$A")" 404 "unknown API: 404"

@@ -145,6 +145,11 @@ int main(void)
     ok(record_stream_rule("whep") && record_stream_rule("whip") && record_stream_rule("api"),
        "nor whep, whip, api");
     ok(record_stream_rule(".x") != NULL, "the grammar still holds");
+    ok(!record_presentation_rule("cam") && !record_presentation_rule("cam@1764754398123"),
+       "a presentation's rule allows NAME and NAME@ID");
+    ok(record_presentation_rule("watch@12") && record_presentation_rule("cam@x") &&
+           record_presentation_rule("watch") && record_presentation_rule("cam@"),
+       "and refuses a reserved NAME or a bad ID");
     ok(record_presentation_ok("cam") && record_presentation_ok("cam@1764754398123"),
        "a presentation is NAME or NAME@ID");
     ok(!record_presentation_ok("cam@") && !record_presentation_ok("@1") &&
