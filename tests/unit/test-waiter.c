@@ -1,0 +1,209 @@
+/* Unit tests for lib/waiter.c with a real HTTP server (http.c) and real
+ * clients: requests for a file not there yet are suspended, grouped,
+ * released together when the file is renamed into place, timed out with
+ * a 404 otherwise; the limit on waiting requests; a file that changes. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "waiter.h"
+#include "httpget.h"
+#include "tap.h"
+
+#define CLIENTS 3
+
+static Waiter *waiter;
+static char root[512];
+static int port;
+
+/* GET /w/REL?t=SECONDS: wait for ROOT/REL; 200 "published", 404 "timeout",
+ * 200 "there" when it was there already, 503 when too many wait. */
+static int handle_wait(HttpRequest *req, void *arg)
+{
+    int *outcome = http_request_data(req);
+    const char *rel = http_path(req) + 3, *t = http_query(req, "t");
+    int r;
+
+    (void)arg;
+    if (outcome && *outcome == WAIT_PUBLISHED)
+        return http_reply(req, 200, "text/plain", NULL, "published", 9);
+    if (outcome && *outcome == WAIT_TIMEOUT)
+        return http_reply(req, 404, "text/plain", NULL, "timeout", 7);
+    if (!(outcome = calloc(1, sizeof(*outcome))))
+        return AVERROR(ENOMEM);
+    http_set_request_data(req, outcome, free);
+    r = waiter_wait(waiter, req, rel, t ? atof(t) : 30, outcome);
+    if (r == AVERROR(EAGAIN))
+        return http_reply(req, 503, "text/plain", NULL, "busy", 4);
+    if (r == 0)
+        return http_reply(req, 200, "text/plain", NULL, "there", 5);
+    return r;
+}
+
+/* GET /c/REL: wait until ROOT/REL is replaced by another file. */
+static int handle_change(HttpRequest *req, void *arg)
+{
+    int *outcome = http_request_data(req);
+    const char *rel = http_path(req) + 3;
+    char path[700];
+    struct stat st;
+    int r;
+
+    (void)arg;
+    if (outcome && *outcome)
+        return http_reply(req, 200, "text/plain", NULL,
+                          *outcome == WAIT_PUBLISHED ? "changed" : "timeout", 7);
+    if (!(outcome = calloc(1, sizeof(*outcome))))
+        return AVERROR(ENOMEM);
+    http_set_request_data(req, outcome, free);
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    if (stat(path, &st) < 0)
+        return AVERROR(errno);
+    r = waiter_wait_change(waiter, req, rel, &st, 30, outcome);
+    return r == 0 ? http_reply(req, 200, "text/plain", NULL, "same!!!", 7) : r;
+}
+
+typedef struct Client {
+    pthread_t thread;
+    char path[256];
+    HttpAnswer a;
+} Client;
+
+static void *client_run(void *arg)
+{
+    Client *c = arg;
+    httpget(port, c->path, NULL, &c->a);
+    return NULL;
+}
+
+static void start_client(Client *c, const char *path)
+{
+    snprintf(c->path, sizeof(c->path), "%s", path);
+    pthread_create(&c->thread, NULL, client_run, c);
+}
+
+/* Wait (at most 60 s) until n requests are waiting. */
+static int wait_for_waiting(int64_t n)
+{
+    struct timespec ts = { 0, 10 * 1000000 };
+    for (int i = 0; i < 6000; i++) {
+        if (metrics_waiting_now() == n)
+            return 1;
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+static void put_file(const char *rel, const char *text)
+{
+    char tmp[700], path[700];
+    FILE *f;
+    snprintf(tmp, sizeof(tmp), "%s/.tmp-file", root);
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    f = fopen(tmp, "w");
+    fputs(text, f);
+    fclose(f);
+    rename(tmp, path);
+}
+
+int main(void)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    HttpConfig cfg;
+    HttpServer *srv = NULL;
+    Client c[CLIENTS], late, other, ch;
+    HttpAnswer a;
+    char cmd[700];
+    int i, good;
+
+    log_init("test-waiter");
+    log_set_level(LOG_LEVEL_QUIET);
+    snprintf(root, sizeof(root), "%s/live-test-waiter-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(root))
+        return 1;
+    snprintf(cmd, sizeof(cmd), "%s/cam1", root);
+    mkdir(cmd, 0755);
+    snprintf(cmd, sizeof(cmd), "%s/cam2", root);
+    mkdir(cmd, 0755);
+
+    is_int(waiter_new(root, 4, &waiter), 0, "waiter_new");
+    http_config_defaults(&cfg);
+    cfg.host = "127.0.0.1";
+    cfg.port = 0;
+    cfg.threads = 2;
+    cfg.access_log_fd = -1;
+    if (http_server_new(&cfg, &srv) < 0 ||
+        http_route(srv, "GET", "/w/", HTTP_ROUTE_PREFIX, handle_wait, NULL) < 0 ||
+        http_route(srv, "GET", "/c/", HTTP_ROUTE_PREFIX, handle_change, NULL) < 0 ||
+        http_server_start(srv) < 0)
+        return 1;
+    port = http_server_port(srv);
+
+    put_file("cam1/41.m4s", "x");
+    is_int(httpget(port, "/w/cam1/41.m4s", NULL, &a), 200, "a file that is there: not suspended");
+    is_str(a.body, "there", "served at once");
+    httpget_free(&a);
+
+    /* three requests for one file: one group, released by one rename */
+    for (i = 0; i < CLIENTS; i++)
+        start_client(&c[i], "/w/cam1/42.m4s");
+    ok(wait_for_waiting(CLIENTS), "%d requests wait", CLIENTS);
+    start_client(&other, "/w/cam2/7.m4s?t=60");
+    ok(wait_for_waiting(CLIENTS + 1), "a fourth waits for another file");
+    is_int(httpget(port, "/w/cam2/8.m4s", NULL, &a), 503, "a fifth is over the limit of 4");
+    httpget_free(&a);
+
+    put_file("cam1/42.m4s", "segment");
+    for (good = 0, i = 0; i < CLIENTS; i++) {
+        pthread_join(c[i].thread, NULL);
+        good += c[i].a.status == 200 && c[i].a.body && !strcmp(c[i].a.body, "published");
+        httpget_free(&c[i].a);
+    }
+    is_int(good, CLIENTS, "the rename released every request of the group as published");
+    ok(wait_for_waiting(1), "the other file's request still waits");
+
+    /* a short deadline: timed out, 404 */
+    start_client(&late, "/w/cam1/43.m4s?t=0.3");
+    pthread_join(late.thread, NULL);
+    is_int(late.a.status, 404, "nothing landed before the deadline: timed out");
+    httpget_free(&late.a);
+
+    /* waiting for a file to change */
+    put_file("cam1/index.m3u8", "v1");
+    start_client(&ch, "/c/cam1/index.m3u8");
+    ok(wait_for_waiting(2), "a request waits for a change");
+    put_file("cam1/index.m3u8", "v2");
+    pthread_join(ch.thread, NULL);
+    is_str(ch.a.body, "changed", "released when the file was replaced");
+    httpget_free(&ch.a);
+
+    is_int(httpget(port, "/w/nodir/1.m4s", NULL, &a), 500, "no such directory: an error, not a wait");
+    httpget_free(&a);
+
+    /* stopping releases the rest as timed out */
+    waiter_release_all(waiter);
+    pthread_join(other.thread, NULL);
+    is_int(other.a.status, 404, "release_all times out the waiting request");
+    httpget_free(&other.a);
+    is_int(metrics_waiting_now(), 0, "nothing waits");
+
+    http_server_free(&srv);
+    waiter_free(&waiter);
+    ok(waiter == NULL, "waiter_free clears the pointer");
+    waiter_free(&waiter);
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    if (system(cmd) != 0)
+        diag("could not remove %s", root);
+    return done();
+}
