@@ -1,0 +1,146 @@
+/* Unit tests for lib/transcode.c on a real segment (H.264 with B-frames
+ * and AAC, made with libx264): the renditions record, the rendition files
+ * (every rung starts with a key frame, all frames there), a dropped rung,
+ * a passed-through source, a bad segment, and the preset check. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libavutil/error.h>
+
+#include "ladder.h"
+#include "log.h"
+#include "transcode.h"
+#include "media.h"
+#include "tap.h"
+
+#define FRAMES 50
+
+static char spool[512];
+
+static json_t *segment_record(const char *rel, int seq)
+{
+    return json_pack("{s:s, s:s, s:i, s:s, s:f, s:f, s:b, s:s, s:i, s:i,"
+                     " s:{s:s, s:i, s:i, s:s, s:s}, s:{s:s, s:i, s:i}}",
+                     "type", "segment", "stream", "cam1", "seq", seq, "path", rel,
+                     "start", 0.0, "duration", 2.0, "discontinuity", 0, "timebase", "1/1000",
+                     "start_pts", 0, "duration_pts", 2000,
+                     "video", "codec", "h264", "width", 320, "height", 180, "sar", "1:1", "fps", "25/1",
+                     "audio", "codec", "aac", "sample_rate", 48000, "channels", 2);
+}
+
+/* The rendition i of rec: its id, and its file's packets checked. */
+static void check_video(const json_t *rec, size_t i, const char *id, int width)
+{
+    const json_t *r = json_array_get(json_object_get(rec, "renditions"), i);
+    char path[700];
+    int nv = 0, na = 0, key = 0;
+
+    is_str(json_string_value(json_object_get(r, "id")), id, "rendition %zu is %s", i, id);
+    is_int(json_integer_value(json_object_get(r, "width")), width, "%s: width %d", id, width);
+    snprintf(path, sizeof(path), "%s/%s", spool, json_string_value(json_object_get(r, "path")));
+    is_int(media_count(path, &nv, &na, &key), 0, "%s: its file reads", id);
+    is_int(nv, FRAMES, "%s: every frame", id);
+    ok(key == 1 && na == 0, "%s: starts with a key frame, video only", id);
+}
+
+int main(void)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char path[700];
+    MediaSpec spec = { .format = "mp4", .width = 320, .height = 180, .fps = 25, .frames = FRAMES,
+                       .audio = AV_CODEC_ID_AAC, .sample_rate = 48000, .channels = 2 };
+    TranscodeOptions o = { .preset = "ultrafast", .gop = 1, .passthrough = TRANSCODE_PASS_NEVER,
+                           .tolerance = TRANSCODE_DEFAULT_TOLERANCE, .threads = 1,
+                           .audio_bitrate = 64000, .exact_ladder = 1 };
+    TranscodeSteps steps = { 0 };
+    const char *why = NULL;
+    json_t *seg, *out = NULL, *r;
+    int nv, na, key;
+
+    log_init("test-transcode");
+    log_set_level(LOG_LEVEL_QUIET);
+    snprintf(spool, sizeof(spool), "%s/live-test-transcode-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(spool))
+        return 1;
+    o.spool = spool;
+    snprintf(path, sizeof(path), "%s/cam1", spool);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/cam1/0.mp4", spool);
+    is_int(media_write(path, &spec), 0, "a 2 s segment file");
+    is_int(ladder_parse("180p:400k,90p:100k", &o.ladder, &why), 0, "ladder 180p, 90p");
+
+    is_int(transcode_check(&o), 0, "preset ultrafast is known");
+    o.preset = "warp-speed";
+    is_int(transcode_check(&o), AVERROR(EINVAL), "an unknown preset is refused");
+    o.preset = "ultrafast";
+    o.tune = "nonsense";
+    is_int(transcode_check(&o), AVERROR(EINVAL), "an unknown tune is refused");
+    o.tune = NULL;
+
+    seg = segment_record("cam1/0.mp4", 0);
+    is_int(transcode_segment(&o, NULL, seg, &out), 0, "transcode the segment");
+    is_str(json_string_value(json_object_get(out, "type")), "renditions", "a renditions record");
+    is_int(json_integer_value(json_object_get(out, "seq")), 0, "for seq 0");
+    is_dbl(json_real_value(json_object_get(out, "duration")), 2.0, 1e-9, "duration copied");
+    is_int(json_array_size(json_object_get(out, "renditions")), 3, "two video rungs and the audio");
+    check_video(out, 0, "180p", 320);
+    check_video(out, 1, "90p", 160);
+    r = json_array_get(json_object_get(out, "renditions"), 2);
+    is_str(json_string_value(json_object_get(r, "kind")), "audio", "the audio comes last");
+    snprintf(path, sizeof(path), "%s/%s", spool, json_string_value(json_object_get(r, "path")));
+    ok(media_count(path, &nv, &na, &key) == 0 && na > 90 && nv == 0, "the audio file has the audio");
+    ok(!json_is_true(json_object_get(json_array_get(json_object_get(out, "renditions"), 0),
+                                     "passthrough")), "never: nothing passed through");
+    json_decref(out);
+
+    /* the guard's steps: the costliest rung left out */
+    steps.drop = 1;
+    json_object_set_new(seg, "seq", json_integer(1));
+    is_int(transcode_segment(&o, &steps, seg, &out), 0, "with one rung dropped");
+    is_int(json_array_size(json_object_get(out, "renditions")), 2, "one video rung and the audio");
+    is_str(json_string_value(json_array_get(json_object_get(out, "dropped"), 0)), "180p",
+           "the 180p rung is named as dropped");
+    json_decref(out);
+
+    /* passthrough always: the source rung is the source's packets */
+    steps.drop = 0;
+    o.passthrough = TRANSCODE_PASS_ALWAYS;
+    json_object_set_new(seg, "seq", json_integer(2));
+    is_int(transcode_segment(&o, &steps, seg, &out), 0, "passthrough always");
+    ok(json_is_true(json_object_get(json_array_get(json_object_get(out, "renditions"), 0),
+                                    "passthrough")), "the 180p rung is the source passed through");
+    json_decref(out);
+    o.passthrough = TRANSCODE_PASS_NEVER;
+
+    /* a segment whose file is not a video */
+    snprintf(path, sizeof(path), "%s/cam1/3.mp4", spool);
+    {
+        FILE *f = fopen(path, "w");
+        fputs("not a video at all", f);
+        fclose(f);
+    }
+    json_decref(seg);
+    seg = segment_record("cam1/3.mp4", 3);
+    is_int(transcode_segment(&o, NULL, seg, &out), AVERROR_INVALIDDATA, "a bad file: AVERROR_INVALIDDATA");
+    ok(json_is_true(json_object_get(out, "failed")) && json_string_value(json_object_get(out, "error")),
+       "a failed record with an error");
+    is_int(json_array_size(json_object_get(out, "renditions")), 0, "and no renditions");
+    snprintf(path, sizeof(path), "%s/cam1/00000003.180p.mp4", spool);
+    ok(access(path, F_OK) < 0, "no rendition file left behind");
+    json_decref(out);
+    json_decref(seg);
+
+    seg = segment_record("../escape.mp4", 4);
+    is_int(transcode_segment(&o, NULL, seg, &out), AVERROR_INVALIDDATA, "a path out of the spool is refused");
+    json_decref(out);
+    json_decref(seg);
+
+    snprintf(path, sizeof(path), "rm -rf '%s'", spool);
+    if (system(path) != 0)
+        diag("could not remove %s", spool);
+    return done();
+}
