@@ -144,19 +144,20 @@ static void learn(Run *run, Item *it)
     }
     if (st && run->o->max_lag > 0 && json_is_number(wc)) {
         double lag = clock_real() - json_number_value(wc);
-        step = guard_feed(&st->guard, lag, it->level);
+        step = guard_feed(&st->guard, record_num(it->in, "start", 0) + it->media, lag, it->level);
         if (step < 0)
-            log_warn("%s: %.1f s behind the broadcast (limit %.1f s): step down to %s: %s",
-                     st->name, lag, run->o->max_lag, guard_level_name(st->guard.level),
-                     guard_level_what(st->guard.level));
-        else if (step > 0)
-            log_info("%s: %.1f s behind the broadcast: step up to %s: %s", st->name, lag,
+            log_warn("%s: %.1f s behind the broadcast (limit %.1f s), trend %+.2f s/s: "
+                     "step down to %s: %s", st->name, lag, run->o->max_lag, st->guard.trend,
                      guard_level_name(st->guard.level), guard_level_what(st->guard.level));
+        else if (step > 0)
+            log_info("%s: %.1f s behind the broadcast, trend %+.2f s/s: step up to %s: %s",
+                     st->name, lag, st->guard.trend, guard_level_name(st->guard.level),
+                     guard_level_what(st->guard.level));
         json_object_set_new(it->out, "guard",
-            json_pack("{s:i, s:s, s:f, s:I, s:I}", "level", st->guard.level,
+            json_pack("{s:i, s:s, s:f, s:f, s:I, s:I}", "level", st->guard.level,
                       "step", guard_level_name(st->guard.level), "lag",
-                      floor(lag * 1000) / 1000, "down", (json_int_t)st->guard.down,
-                      "up", (json_int_t)st->guard.up));
+                      floor(lag * 1000) / 1000, "trend", round(st->guard.trend * 1000) / 1000,
+                      "down", (json_int_t)st->guard.down, "up", (json_int_t)st->guard.up));
     }
     pthread_mutex_unlock(&run->lock);
 }

@@ -48,7 +48,7 @@ fi
 wait "$pipe"
 is "$?" 0 "the pipeline ends with exit 0"
 
-like "$(grep -m1 'step down' "$T/tc.err")" '^live-transcode: warning: cam: [0-9.]+ s behind the broadcast \(limit 2\.0 s\): step down to faster' \
+like "$(grep -m1 'step down' "$T/tc.err")" '^live-transcode: warning: cam: [0-9.]+ s behind the broadcast \(limit 2\.0 s\), trend [-+][0-9.]+ s/s: step down to faster' \
      "the first step down is logged with the stream's name: faster encoding"
 steps=$(grep -o 'step \(down\|up\) to [a-z0-9]*' "$T/tc.err" | tr '\n' ',')
 note "steps: $steps"

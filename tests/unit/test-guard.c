@@ -1,40 +1,142 @@
-/* Unit tests for lib/guard.c: the load guard's steps. */
+/* Unit tests for lib/guard.c: the load guard's state machine, fed
+ * sequences of (media time, lag, planned level) and judged by its steps.
+ * 2 s segments throughout; no clock. */
 #include "guard.h"
 #include "tap.h"
+
+/* Feed n segments at level planned (the guard's own when -1), lags from
+ * lag0 growing by dlag a segment, media time from *at in 2 s steps;
+ * returns the sum of the steps (-1 down, +1 up) and stops at the first
+ * step when stop is set. */
+static int feed(Guard *g, double *at, int n, double lag0, double dlag, int planned, int stop)
+{
+    int i, r, sum = 0;
+
+    for (i = 0; i < n; i++) {
+        *at += 2;
+        r = guard_feed(g, *at, lag0 + i * dlag, planned < 0 ? g->level : planned);
+        sum += r;
+        if (r && stop)
+            break;
+    }
+    return sum;
+}
+
+/* A steady lag that zigzags as two jobs' segments come out together. */
+static int zigzag(Guard *g, double *at, int n, double lo, double hi)
+{
+    int i, sum = 0;
+
+    for (i = 0; i < n; i++) {
+        *at += 2;
+        sum += guard_feed(g, *at, i % 2 ? lo : hi, g->level);
+    }
+    return sum;
+}
 
 int main(void)
 {
     Guard g;
+    double at = 0;
     int i, r;
 
+    /* levels over max_lag, one at a time, and what counts */
     guard_init(&g, 6, 1);
     is_int(g.level, GUARD_FULL, "starts at the full ladder");
-    is_int(guard_feed(&g, 2, GUARD_FULL), 0, "under the limit: no step");
-    is_int(guard_feed(&g, 7, GUARD_FULL), -1, "over the limit and rising: a step down");
+    is_int(g.window, 4, "a window of 2 x jobs + 2 segments");
+    is_int(g.hold, 4, "a step up after jobs + 3 calm segments");
+    is_int(guard_feed(&g, 2, 2, GUARD_FULL), 0, "under the limit: no step");
+    is_int(guard_feed(&g, 4, 7, GUARD_FULL), -1, "over the limit and rising: a step down");
     is_int(g.level, GUARD_FASTER, "  to faster");
-    is_int(guard_feed(&g, 9, GUARD_FULL), 0, "a segment begun before the step does not count");
-    is_int(guard_feed(&g, 8, GUARD_FASTER), 0, "over the limit but falling: no further step");
-    is_int(guard_feed(&g, 8.5, GUARD_FASTER), -1, "over the limit and rising again: a step down");
+    is_int(guard_feed(&g, 6, 9, GUARD_FULL), 0, "a segment planned before the step does not count");
+    is_int(guard_feed(&g, 8, 8, GUARD_FASTER), 0, "over the limit but falling: no further step");
+    is_int(guard_feed(&g, 10, 8.5, GUARD_FASTER), -1, "over the limit and rising again: a step down");
     is_int(g.level, GUARD_PASS, "  to pass");
+    at = 10;
     for (i = 0; i < 10; i++)
-        guard_feed(&g, 20 + i, g.level);
+        feed(&g, &at, 1, 20 + i, 0, -1, 0);
     is_int(g.level, GUARD_DROP2, "never below the last level");
     is_int((int)g.down, 4, "four steps down counted");
-    /* calm: jobs + 3 = 4 segments under 3 s, then one step up each time */
-    r = 0;
-    for (i = 0; i < 3; i++)
-        r |= guard_feed(&g, 1, GUARD_DROP2);
+    /* calm: 4 segments under 3 s and not rising, then one step up */
+    r = feed(&g, &at, 3, 1, 0, GUARD_DROP2, 0);
     is_int(r, 0, "three calm segments: no step yet");
-    is_int(guard_feed(&g, 1, GUARD_DROP2), 1, "the fourth: a step up");
+    is_int(feed(&g, &at, 1, 1, 0, GUARD_DROP2, 0), 1, "the fourth: a step up");
     is_int(g.level, GUARD_DROP1, "  to drop1");
-    is_int(guard_feed(&g, 1, GUARD_DROP2), 0, "a segment begun at the old level does not count");
-    for (i = 0; i < 40; i++)
-        guard_feed(&g, 1, g.level);
-    is_int(g.level, GUARD_FULL, "back to the full ladder");
+    is_int(feed(&g, &at, 1, 1, 0, GUARD_DROP2, 0), 0, "a segment planned at the old level does not count");
+    feed(&g, &at, 60, 1, 0, -1, 0);
+    is_int(g.level, GUARD_FULL, "a steady low lag: back to the full ladder");
     is_int((int)g.up, 4, "four steps up counted");
-    guard_feed(&g, 4, GUARD_FULL);
-    guard_feed(&g, 1, GUARD_FULL);
+    is_int((int)g.failed, 0, "  no failed probe");
+    is_int(feed(&g, &at, 40, 1, 0, -1, 0), 0, "never above the full ladder");
+    feed(&g, &at, 1, 4, 0, -1, 0);
+    feed(&g, &at, 1, 1, 0, -1, 0);
     is_int(g.calm, 1, "a lag between half the limit and the limit breaks the calm");
+
+    /* the trend: a backlog building up well under max_lag */
+    guard_init(&g, 6, 2);
+    at = 0;
+    is_int(zigzag(&g, &at, 40, 1.0, 2.5), 0,
+           "a steady lag that zigzags (two jobs): no step over 40 segments");
+    ok(g.trend < 0.02 && g.trend > -0.02, "  its trend is flat (%.3f)", g.trend);
+    r = feed(&g, &at, 20, 1.5, 0.3, -1, 1);
+    is_int(r, -1, "a lag growing 0.15 s a second: a step down");
+    ok(g.lag < 6, "  long before the limit (at %.1f s)", g.lag);
+    ok(g.trend > GUARD_RISING, "  on the trend (%.3f)", g.trend);
+    is_int(g.level, GUARD_FASTER, "  to faster");
+    /* after a step down: the lag falls as the backlog drains, then
+     * settles higher or lower than before; no further step */
+    is_int(feed(&g, &at, 3, 4, -1, -1, 1), 0, "the backlog draining: no step");
+    is_int(feed(&g, &at, 12, 3.5, 0, -1, 1), 0, "settled at a new level (over half the limit): no step");
+    r = feed(&g, &at, 20, 3.5, 0.02, -1, 1);
+    is_int(r, 0, "a lag creeping 0.01 s a second (noise, not a backlog): no step");
+
+    /* a probe that does not fit is undone at once, and retried later */
+    guard_init(&g, 6, 2);
+    at = 0;
+    feed(&g, &at, 1, 7, 0, -1, 0);
+    feed(&g, &at, 1, 8, 0, -1, 0);
+    feed(&g, &at, 1, 9, 0, -1, 0);
+    is_int(g.level, GUARD_DROP1, "three segments over the limit, rising: drop1");
+    is_int(feed(&g, &at, 20, 1, 0, -1, 1), 1, "a calm lag of 1 s: a step up (a probe)");
+    is_int(g.level, GUARD_PASS, "  to pass");
+    ok(g.floor == 1, "  judged against the floor it left (1 s)");
+    r = feed(&g, &at, 10, 1.2, 0.5, -1, 1);
+    is_int(r, -1, "the probe's lag climbs 0.25 s a second: undone");
+    ok(g.lag < 3, "  within a few segments (at %.1f s)", g.lag);
+    is_int((int)g.failed, 1, "  a failed probe");
+    is_int(g.hold, 10, "  the next waits twice as long (10 calm segments)");
+    is_int(feed(&g, &at, 9, 1, 0, -1, 1), 0, "nine calm segments: no step");
+    is_int(feed(&g, &at, 1, 1, 0, -1, 1), 1, "the tenth: a step up");
+    r = feed(&g, &at, 10, 1.2, 0.5, -1, 1);
+    is_int(r, -1, "failing again: undone");
+    is_int(g.hold, 20, "  the next waits 20");
+    for (i = 0; i < 10; i++) {
+        feed(&g, &at, 80, 1, 0, GUARD_DROP1, 1);
+        feed(&g, &at, 10, 1.2, 0.5, -1, 1);
+    }
+    is_int(g.hold, GUARD_HOLD_MAX, "  up to %d at most", GUARD_HOLD_MAX);
+
+    /* a probe whose lag moves up once and stays flat holds */
+    guard_init(&g, 6, 2);
+    at = 0;
+    for (i = 0; i < 3; i++)
+        feed(&g, &at, 1, 7 + i, 0, -1, 0);
+    feed(&g, &at, 20, 1, 0, -1, 1);
+    is_int(g.level, GUARD_PASS, "a probe up to pass");
+    feed(&g, &at, 1, 1.4, 0, -1, 0);
+    r = feed(&g, &at, 5, 1.8, 0, -1, 1);
+    is_int(r, 0, "its lag moves up 0.8 s and stays: it holds");
+    is_int(g.level, GUARD_PASS, "  and no step up before it has held a window");
+    is_int(g.probing, 0, "  the probe is over after a window");
+    is_int((int)g.failed, 0, "  no failed probe");
+    is_int(feed(&g, &at, 40, 1.8, 0, -1, 0) > 0, 1, "and the guard goes on up");
+    is_int(g.level, GUARD_FULL, "  to the full ladder");
+
+    /* max_lag small: the margin is at least 0.5 s */
+    guard_init(&g, 1, 1);
+    at = 0;
+    is_int(feed(&g, &at, 20, 0.4, 0.01, -1, 1), 0, "max-lag 1 s: 0.2 s of drift in 40 s: no step");
+
     is_str(guard_level_name(GUARD_PASS), "pass", "level names");
     is_str(guard_level_name(99), "?", "an unknown level");
     return done();
