@@ -52,6 +52,7 @@ static const struct {
     { "streams", "tag", "TEXT NOT NULL DEFAULT ''" },
     { "streams", "dir", "TEXT NOT NULL DEFAULT ''" },
     { "streams", "lost", "REAL NOT NULL DEFAULT 0" },
+    { "unpublished", "kind", "TEXT NOT NULL DEFAULT 'other'" },
 };
 
 static int has_column(sqlite3 *db, const char *table, const char *column)
@@ -529,17 +530,29 @@ int catalog_pending_done(sqlite3 *db, const char *stream, int64_t seq)
                             stream, seq);
 }
 
-int catalog_unpublished_put(sqlite3 *db, const char *stream, const char *reason, double at)
+const char *catalog_unpublished_kind(const char *reason)
+{
+    if (strstr(reason, "every rung is larger"))
+        return "no_rung";
+    if (strstr(reason, "cannot be segmented") || strstr(reason, "unsupported") ||
+        strstr(reason, "no decoder") || strstr(reason, "codec"))
+        return "codec";
+    return "other";
+}
+
+int catalog_unpublished_put(sqlite3 *db, const char *stream, const char *kind,
+                            const char *reason, double at)
 {
     sqlite3_stmt *st;
     int rc;
 
-    if (db_prepare(db, "INSERT OR REPLACE INTO unpublished(stream, reason, at) VALUES(?, ?, ?)",
-                   &st) < 0)
+    if (db_prepare(db, "INSERT OR REPLACE INTO unpublished(stream, reason, at, kind)"
+                       " VALUES(?, ?, ?, ?)", &st) < 0)
         return AVERROR_EXTERNAL;
     sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 3, at);
+    sqlite3_bind_text(st, 4, kind ? kind : catalog_unpublished_kind(reason), -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : db_rows_end(db, rc);

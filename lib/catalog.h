@@ -115,9 +115,19 @@ int catalog_edge_trim(sqlite3 *db, const char *stream, double end);
  * AVERROR(ENOENT) when not cached. */
 int catalog_edge_get(sqlite3 *db, const char *path, void **data, size_t *len, double *mtime);
 
-/* Streams that ended with nothing to watch (table unpublished), with the
- * reason; cleared when the name publishes again. 0 or AVERROR. */
-int catalog_unpublished_put(sqlite3 *db, const char *stream, const char *reason, double at);
+/* Presentations with nothing to watch (table unpublished): a stream that
+ * ended with nothing published, or records refused for a name that
+ * another broadcast holds (stream NAME@ID, ID the refused broadcast's, 0
+ * when the records named none). kind is one of CATALOG_UNPUBLISHED_KINDS
+ * (NULL: catalog_unpublished_kind(reason)), reason the text for people;
+ * cleared when the name publishes again. 0 or AVERROR. */
+#define CATALOG_UNPUBLISHED_KINDS "no_rung codec name_clash other"
+int catalog_unpublished_put(sqlite3 *db, const char *stream, const char *kind,
+                            const char *reason, double at);
+/* The kind of an unpublished stream's reason: "no_rung" (every rung larger
+ * than the source, with --exact-ladder), "codec" (a codec the stages
+ * cannot take), else "other". */
+const char *catalog_unpublished_kind(const char *reason);
 int catalog_unpublished_clear(sqlite3 *db, const char *stream);
 
 /* live-transcode's load guard for a stream (table transcode_guard), from

@@ -17,7 +17,10 @@
 #include "dbread.h"
 #include "log.h"
 
-enum { ST_STREAM, ST_STREAMS, ST_EDGE, ST_UNPUBLISHED, ST_GUARDS, ST_COUNT };
+enum {
+    ST_STREAM, ST_STREAMS, ST_EDGE, ST_UNPUBLISHED, ST_GUARDS, ST_UNPUBLISHED_LIST,
+    ST_UNPUBLISHED_KIND, ST_COUNT
+};
 
 static const char *const sql[ST_COUNT] = {
     [ST_STREAM] = "SELECT name, state, availability_start, segment_duration, next_seq, updated"
@@ -30,6 +33,9 @@ static const char *const sql[ST_COUNT] = {
     [ST_EDGE] = "SELECT data, mtime FROM edge_cache WHERE path = ?1",
     [ST_UNPUBLISHED] = "SELECT (SELECT COUNT(*) FROM unpublished),"
                        " (SELECT COUNT(*) FROM segments WHERE gap)",
+    [ST_UNPUBLISHED_LIST] = "SELECT stream, kind FROM unpublished ORDER BY at DESC, stream"
+                            " LIMIT 100",
+    [ST_UNPUBLISHED_KIND] = "SELECT COUNT(*) FROM unpublished WHERE kind = ?1",
     [ST_GUARDS] = "SELECT g.stream, g.level, g.step, g.lag, g.down, g.up FROM transcode_guard g"
                   " JOIN streams s ON s.name = g.stream WHERE s.state = 'live'"
                   " ORDER BY g.stream LIMIT 1000",
@@ -226,6 +232,64 @@ int dbread_streams(DbRead *d, DbStream **list, int *n)
     *list = l;
     *n = count;
     return 0;
+}
+
+int dbread_unpublished_list(DbRead *d, DbUnpublished **list, int *n)
+{
+    Handle *h = acquire(d);
+    sqlite3_stmt *st;
+    DbUnpublished *l = NULL;
+    int count = 0, r = 0, rc = SQLITE_DONE;
+
+    *list = NULL;
+    *n = 0;
+    if (!h)
+        return 0;
+    if ((st = stmt(h, ST_UNPUBLISHED_LIST))) {
+        if (!(l = calloc(DBREAD_UNPUBLISHED_MAX, sizeof(*l))))
+            r = AVERROR(ENOMEM);
+        while (!r && count < DBREAD_UNPUBLISHED_MAX && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            const char *kind = (const char *)sqlite3_column_text(st, 1);
+            if (!name || !record_presentation_ok(name))
+                continue;   /* never into /metrics as it came */
+            snprintf(l[count].name, sizeof(l[count].name), "%s", name);
+            snprintf(l[count].kind, sizeof(l[count].kind), "%s",
+                     kind && record_name_ok(kind) ? kind : "other");
+            count++;
+        }
+        if (!r)
+            r = db_rows_end(h->db, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+    }
+    release(d, h);
+    if (r < 0) {
+        free(l);
+        return r;
+    }
+    if (!count) {
+        free(l);
+        l = NULL;
+    }
+    *list = l;
+    *n = count;
+    return 0;
+}
+
+int64_t dbread_unpublished_count(DbRead *d, const char *kind)
+{
+    Handle *h = acquire(d);
+    sqlite3_stmt *st;
+    int64_t count = 0;
+
+    if (!h)
+        return 0;
+    if ((st = stmt(h, ST_UNPUBLISHED_KIND))) {
+        sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            count = sqlite3_column_int64(st, 0);
+    }
+    release(d, h);
+    return count;
 }
 
 int dbread_guards(DbRead *d, DbGuard **list, int *n)

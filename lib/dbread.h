@@ -56,6 +56,22 @@ int dbread_streams(DbRead *d, DbStream **list, int *n);
  * bad, or never arrived). Zeros without a db. 0 or AVERROR. */
 int dbread_unpublished(DbRead *d, int64_t *streams, int64_t *segments);
 
+/* One row of the unpublished table: a presentation with nothing to watch
+ * and the kind of reason (catalog.h's CATALOG_UNPUBLISHED_KINDS). */
+typedef struct DbUnpublished {
+    char name[RECORD_PRESENTATION_MAX + 1];
+    char kind[16];
+} DbUnpublished;
+
+/* The DBREAD_UNPUBLISHED_MAX latest rows of the unpublished table, latest
+ * first; *list freed by the caller with free. No table (or no kind column,
+ * a db live-package has not opened since): none. 0 or AVERROR. */
+#define DBREAD_UNPUBLISHED_MAX 100
+int dbread_unpublished_list(DbRead *d, DbUnpublished **list, int *n);
+/* How many rows of the unpublished table have kind (all of them, not only
+ * the latest). 0 without a table. */
+int64_t dbread_unpublished_count(DbRead *d, const char *kind);
+
 /* The guard rows of the live streams (at most 1000), by name; *list freed
  * by the caller with free. No table: none. 0 or AVERROR. */
 int dbread_guards(DbRead *d, DbGuard **list, int *n);

@@ -758,7 +758,8 @@ static int finalize(Package *p, Stream *s)
              * codec, not media, ... */
             log_error("%s: nothing published: %s", s->name, s->end_error);
             p->bad = 1;
-            if ((ret = catalog_unpublished_put(p->db, s->name, s->end_error, clock_real())) < 0)
+            if ((ret = catalog_unpublished_put(p->db, s->name, NULL, s->end_error,
+                                               clock_real())) < 0)
                 return ret;
         } else {
             log_info("%s: ended without segments", s->name);
@@ -773,7 +774,7 @@ static int finalize(Package *p, Stream *s)
     snprintf(cs.state, sizeof(cs.state), "vod");
     cs.updated = clock_real();
     if (nr == 0)
-        ret = catalog_unpublished_put(p->db, s->name,
+        ret = catalog_unpublished_put(p->db, s->name, NULL,
                                       s->why[0] ? s->why : s->end_error[0] ? s->end_error
                                       : "no segment could be published", cs.updated);
     else
@@ -882,6 +883,20 @@ static void choose_tag(Package *p, Stream *s)
                  (long long)(s->broadcast > 0 ? s->broadcast : llround(clock_real() * 1000)));
 }
 
+/* Records of broadcast b refused because another broadcast holds the
+ * name: bad input, and a row of the unpublished table (kind name_clash)
+ * under NAME@b (NAME@0 when the records name no broadcast), which
+ * live-serve's /metrics shows with the name. */
+static void name_clash(Package *p, const Stream *s, int64_t b, const char *why)
+{
+    char name[RECORD_PRESENTATION_MAX + 1];
+
+    p->bad = 1;
+    snprintf(name, sizeof(name), "%s@%lld", s->name, (long long)(b > 0 ? b : 0));
+    if (catalog_unpublished_put(p->db, name, "name_clash", why, clock_real()) < 0)
+        log_warn("%s: the name clash could not be recorded in the database", name);
+}
+
 /* A record of a new broadcast under the name of a presentation that has
  * published (cs): that presentation is finished (what it still waits for
  * is given up), renamed NAME@ID in the database, with manifests of its
@@ -909,6 +924,7 @@ static int begin_broadcast(Package *p, Stream *s, const CatalogStream *cs, int64
         if (ret == 0) {
             log_error("%s: cannot keep the finished broadcast as %s: that name is taken",
                       s->name, archive);
+            name_clash(p, s, b, "the finished broadcast's archive name is taken");
             ret = AVERROR_EXTERNAL;
         }
         return ret;
@@ -971,7 +987,7 @@ static int check_broadcast(Package *p, Stream *s, const json_t *rec, int from_db
         log_error("%s: segment %lld: the stream is finished, and the record says no new"
                   " broadcast (no \"broadcast\" id, live-pipe(5)); refused", s->name,
                   (long long)seq);
-        p->bad = 1;
+        name_clash(p, s, 0, "the name is finished and the records name no new broadcast");
         return 1;
     }
     return 0;
@@ -982,7 +998,7 @@ earlier:
     } else {
         log_error("%s: segment %lld belongs to broadcast %lld, older than the stream's %lld;"
                   " refused", s->name, (long long)seq, (long long)b, (long long)s->broadcast);
-        p->bad = 1;
+        name_clash(p, s, b, "the broadcast is older than the one that holds the name");
     }
     return 1;
 }

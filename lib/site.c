@@ -410,6 +410,45 @@ void site_metrics_allow(Site *s, const HttpNet *nets, unsigned n)
 /* live-transcode's load guard per live stream, from the db (written by
  * live-package from the renditions records' "guard"), after the
  * counters: lag, level and steps taken. */
+/* What could not be published, by kind of reason, and the latest by name
+ * (the reason's text is in live-package's log and the db). */
+static int append_unpublished(Site *s, char **text, size_t *len)
+{
+    static const char *const kinds[] = { "no_rung", "codec", "name_clash", "other" };
+    DbUnpublished *u = NULL;
+    char *t;
+    size_t cap, n;
+    int count = 0, i;
+
+    if (dbread_unpublished_list(s->db, &u, &count) < 0)
+        count = 0;
+    cap = *len + 1024 + (size_t)count * (RECORD_PRESENTATION_MAX + 100);
+    if (!(t = realloc(*text, cap))) {
+        free(u);
+        return AVERROR(ENOMEM);
+    }
+    *text = t;
+    n = *len;
+    n += snprintf(t + n, cap - n,
+                  "# HELP live_serve_unpublished_by_reason Presentations with nothing to watch,"
+                  " by reason: no_rung, codec, name_clash (records refused: another broadcast"
+                  " holds the name), other\n"
+                  "# TYPE live_serve_unpublished_by_reason gauge\n");
+    for (i = 0; i < (int)(sizeof(kinds) / sizeof(*kinds)); i++)
+        n += snprintf(t + n, cap - n, "live_serve_unpublished_by_reason{reason=\"%s\"} %lld\n",
+                      kinds[i], (long long)dbread_unpublished_count(s->db, kinds[i]));
+    n += snprintf(t + n, cap - n,
+                  "# HELP live_serve_unpublished The latest %d presentations with nothing to"
+                  " watch, by name and reason\n"
+                  "# TYPE live_serve_unpublished gauge\n", DBREAD_UNPUBLISHED_MAX);
+    for (i = 0; i < count; i++)
+        n += snprintf(t + n, cap - n, "live_serve_unpublished{stream=\"%s\",reason=\"%s\"} 1\n",
+                      u[i].name, u[i].kind);
+    free(u);
+    *len = n < cap ? n : cap - 1;
+    return 0;
+}
+
 static int append_guards(Site *s, char **text, size_t *len)
 {
     DbGuard *g = NULL;
@@ -480,7 +519,7 @@ static int handle_metrics(HttpRequest *req, void *arg)
         metrics_set_unpublished(ustreams, usegments);
     if ((r = metrics_render(&text, &len)) < 0)
         return r;
-    if ((r = append_guards(s, &text, &len)) < 0) {
+    if ((r = append_unpublished(s, &text, &len)) < 0 || (r = append_guards(s, &text, &len)) < 0) {
         free(text);
         return r;
     }

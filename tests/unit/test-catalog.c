@@ -200,9 +200,9 @@ int main(void)
     manifest_free(&m);
 
     /* streams that ended with nothing to watch */
-    is_int(catalog_unpublished_put(db, "bad1", "no rung", 5.0), 0, "unpublished: put");
-    is_int(catalog_unpublished_put(db, "bad1", "codec", 6.0), 0, "unpublished: put again replaces");
-    is_int(catalog_unpublished_put(db, "bad2", "codec", 6.0), 0, "unpublished: another");
+    is_int(catalog_unpublished_put(db, "bad1", NULL, "no rung", 5.0), 0, "unpublished: put");
+    is_int(catalog_unpublished_put(db, "bad1", NULL, "codec", 6.0), 0, "unpublished: put again replaces");
+    is_int(catalog_unpublished_put(db, "bad2", "name_clash", "codec", 6.0), 0, "unpublished: another");
     is_int(catalog_unpublished_clear(db, "bad2"), 0, "unpublished: clear");
     ok(db_exec(db, "CREATE TEMP TABLE u AS SELECT group_concat(stream || ':' || reason) AS x"
                    " FROM unpublished") == 0, "read back");
@@ -215,6 +215,12 @@ int main(void)
         ok(x && !strcmp(x, "bad1:codec"), "one row, the latest reason");
         sqlite3_finalize(q);
     }
+
+    ok(!strcmp(catalog_unpublished_kind("segment 0 failed upstream (every rung is larger than"
+                                        " the 320x240 source)"), "no_rung") &&
+           !strcmp(catalog_unpublished_kind("pcm_s16le cannot be segmented"), "codec") &&
+           !strcmp(catalog_unpublished_kind("did not arrive"), "other"),
+       "unpublished: the kinds of reasons");
 
     /* the window: segments ending by 4 s leave it */
     is_int(catalog_expire(db, "cam1", 4.0, 1000.0), 0, "expire");
