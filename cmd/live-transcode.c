@@ -18,7 +18,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: live-transcode [-hqv] [-C spool] [-l ladder] [--exact-ladder] [-p preset]\n"
+        "usage: live-transcode [-hqv] [-C spool] [-l ladder] [--exact-ladder] [--uhd] [-p preset]\n"
         "                      [--tune tune]\n"
         "                      [-g seconds] [--passthrough auto|always|never]\n"
         "                      [--tolerance percent] [--max-lag seconds] [-j jobs]\n"
@@ -30,6 +30,8 @@ static void usage(FILE *f)
         "  -l, --ladder LADDER     rungs SIZE:BITRATE,... (" LADDER_DEFAULT ")\n"
         "      --exact-ladder      only the ladder's rungs: none added at the source's\n"
         "                          size when the source is below or well above them\n"
+        "      --uhd               add " LADDER_UHD " for sources that large\n"
+        "                          (above 1080p only when asked)\n"
         "  -p, --preset PRESET     libx264 preset (" TRANSCODE_DEFAULT_PRESET ")\n"
         "      --tune TUNE         libx264 tune (none)\n"
         "  -g, --gop SECONDS       key frame interval (2)\n"
@@ -51,12 +53,13 @@ static void usage(FILE *f)
         "  -h, --help              this help; --version: the version\n");
 }
 
-enum { OPT_TUNE = LIVE_OPT_OWN, OPT_EXACT, OPT_TOLERANCE, OPT_MAXLAG, OPT_ESTIMATE, OPT_PASSTHROUGH, OPT_KEEP };
+enum { OPT_TUNE = LIVE_OPT_OWN, OPT_EXACT, OPT_TOLERANCE, OPT_MAXLAG, OPT_ESTIMATE, OPT_PASSTHROUGH, OPT_KEEP, OPT_UHD };
 
 static const struct option longopts[] = {
     { "spool", required_argument, NULL, 'C' },
     { "ladder", required_argument, NULL, 'l' },
     { "exact-ladder", no_argument, NULL, OPT_EXACT },
+    { "uhd", no_argument, NULL, OPT_UHD },
     { "preset", required_argument, NULL, 'p' },
     { "tune", required_argument, NULL, OPT_TUNE },
     { "gop", required_argument, NULL, 'g' },
@@ -107,7 +110,7 @@ static int run_estimate(TcrunOptions *o)
 static int parse_options(int argc, char **argv, TcrunOptions *o)
 {
     const char *ladder = LADDER_DEFAULT, *why = NULL;
-    int c, status;
+    int c, status, uhd = 0;
 
     while ((c = getopt_long(argc, argv, "C:l:p:g:j:t:a:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
@@ -119,6 +122,9 @@ static int parse_options(int argc, char **argv, TcrunOptions *o)
             break;
         case OPT_EXACT:
             o->t.exact_ladder = 1;
+            break;
+        case OPT_UHD:
+            uhd = 1;
             break;
         case 'p':
             o->t.preset = optarg;
@@ -177,6 +183,8 @@ static int parse_options(int argc, char **argv, TcrunOptions *o)
     }
     if (ladder_parse(ladder, &o->t.ladder, &why) < 0)
         return bad('l', ladder, why);
+    if (uhd && ladder_add_uhd(&o->t.ladder) < 0)
+        return bad('l', ladder, "too many rungs with --uhd's two (at most 16)");
     if (transcode_check(&o->t) < 0) {
         usage(stderr);
         return LIVE_EXIT_USAGE;

@@ -134,6 +134,26 @@ int ladder_parse(const char *s, Ladder *ladder, const char **why)
     return 0;
 }
 
+int ladder_add_uhd(Ladder *ladder)
+{
+    Ladder uhd;
+    int i, j;
+
+    if (ladder_parse(LADDER_UHD, &uhd, NULL) < 0)
+        return AVERROR(EINVAL);
+    for (i = 0; i < uhd.n; i++) {
+        for (j = 0; j < ladder->n && strcmp(ladder->rung[j].id, uhd.rung[i].id); j++)
+            ;
+        if (j < ladder->n)
+            continue;
+        if (ladder->n == LADDER_MAX_RUNGS)
+            return AVERROR(EINVAL);
+        ladder->rung[ladder->n++] = uhd.rung[i];
+    }
+    qsort(ladder->rung, ladder->n, sizeof(ladder->rung[0]), cmp_rung);
+    return 0;
+}
+
 /* Nearest even integer to num/den (num, den > 0), at least 2. */
 static int64_t nearest_even(int64_t num, int64_t den)
 {
@@ -239,6 +259,9 @@ int ladder_fit(const Ladder *ladder, int exact, int width, int height, AVRationa
     }
     if (exact)
         return 0;
+    /* a source above 1080p is taken as 1080p: larger rungs only when asked */
+    if (src_short > LADDER_ADDED_MAX_LINES)
+        src_short = LADDER_ADDED_MAX_LINES;
     if (!near && ladder->n > 0)
         near = &ladder->rung[ladder->n - 1];     /* the smallest rung */
     else if (near && (!near->lines ||    /* an explicit WxH top rung is meant */

@@ -33,6 +33,13 @@
  * meant). That rung is "Np", N the source's shorter side made even; its
  * bit rate is the nearest rung's scaled by the ratio of picture areas,
  * (N / lines of that rung)^2, at least LADDER_MIN_BITRATE.
+ *
+ * A source whose shorter side is above LADDER_ADDED_MAX_LINES (1080) is
+ * taken as 1080 lines for that rule, so no rung above 1080p is ever
+ * added: a 1440p, 4K or 8K source over the default ladder gets 1080p,
+ * 720p and 480p; 1920x1200 over "720p,480p" gets a 1080p rung (scaled).
+ * Larger rungs come only when asked: named in the ladder, or by
+ * ladder_add_uhd() (live-transcode --uhd).
  */
 #ifndef LIVE_LADDER_H
 #define LIVE_LADDER_H
@@ -54,6 +61,10 @@
 #define LADDER_SOURCE_ABOVE_PERCENT 20
 /* The least bit rate of a rung made for the source's size. */
 #define LADDER_MIN_BITRATE 100000
+/* The largest rung ladder_fit adds on its own (lines). */
+#define LADDER_ADDED_MAX_LINES 1080
+/* The rungs --uhd adds for a 4K or 8K source: H.264 at 30 fps. */
+#define LADDER_UHD "2160p:16000k,1440p:8000k"
 
 typedef struct LadderRung {
     char id[RECORD_MAX_NAME + 1]; /* "720p" or "854x480": the rendition id */
@@ -80,6 +91,12 @@ typedef struct LadderSize {
  * too many rungs); *why (static) then says what is wrong.
  */
 int ladder_parse(const char *s, Ladder *ladder, const char **why);
+
+/*
+ * Add the rungs of LADDER_UHD that *ladder does not have (by id), keeping
+ * it sorted. Returns 0 or AVERROR(EINVAL) when that makes too many rungs.
+ */
+int ladder_add_uhd(Ladder *ladder);
 
 /*
  * Size a rung for a source of width x height with sample aspect ratio

@@ -13,6 +13,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
@@ -26,14 +27,17 @@
 #include "record.h"
 #include "transcode.h"
 
-/* Frames waiting between two stages of the cascade. */
+/* Frames waiting between two stages of the cascade; QUEUE_CAP_LARGE
+ * when they are pictures above TRANSCODE_LARGE_PIXELS (4K and up: an 8K
+ * picture is 50 MB in 8-bit 4:2:0). */
 #define QUEUE_CAP 4
+#define QUEUE_CAP_LARGE 2
 
 typedef struct FrameQueue {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     AVFrame *f[QUEUE_CAP];
-    int head, n;
+    int head, n, cap;
 } FrameQueue;
 
 typedef struct Segment Segment;
@@ -100,9 +104,10 @@ struct Segment {
 
 /* ---- frame queue ---------------------------------------------------- */
 
-static int queue_init(FrameQueue *q)
+static int queue_init(FrameQueue *q, int cap)
 {
     memset(q, 0, sizeof(*q));
+    q->cap = cap;
     if (pthread_mutex_init(&q->lock, NULL))
         return AVERROR(ENOMEM);
     if (pthread_cond_init(&q->cond, NULL)) {
@@ -127,7 +132,7 @@ static void queue_destroy(FrameQueue *q)
 static void queue_push(FrameQueue *q, AVFrame *f)
 {
     pthread_mutex_lock(&q->lock);
-    while (q->n == QUEUE_CAP)
+    while (q->n == q->cap)
         pthread_cond_wait(&q->cond, &q->lock);
     q->f[(q->head + q->n) % QUEUE_CAP] = f;
     q->n++;
@@ -460,6 +465,11 @@ static int plan_video(Segment *s)
     int64_t bytes, end, src_bitrate;
     int ret, any_pass = 0;
 
+    if ((int64_t)par->width * par->height > TRANSCODE_MAX_PIXELS) {
+        seg_fail(s, 0, "video size %dx%d is above 8K (at most %lld pixels, HEVC and AV1"
+                 " level 6's limit)", par->width, par->height, TRANSCODE_MAX_PIXELS);
+        return AVERROR_INVALIDDATA;
+    }
     s->fps = nominal_fps(s);
     if ((ret = scan_video(s, &bytes, &end)) < 0)
         return ret;
@@ -841,6 +851,35 @@ done:
     return ret;
 }
 
+/*
+ * Threads for the video decoder: the option's, fewer when the pictures
+ * are so large that the pictures frame threads hold (one each, beside the
+ * reference frames) would pass TRANSCODE_DECODE_MEMORY: an 8K 8-bit
+ * source gets at most 10, a 10-bit one 5.
+ */
+static int decoder_threads(const Segment *s)
+{
+    const AVCodecParameters *par = s->vst->codecpar;
+    int64_t pic = av_image_get_buffer_size(par->format, par->width, par->height, 1);
+    int n = s->o->threads;
+
+    if (pic <= 0)
+        pic = (int64_t)par->width * par->height * 3;    /* unknown format: 4:4:4 16-bit */
+    if (n > 1 && pic * n > TRANSCODE_DECODE_MEMORY) {
+        n = (int)FFMAX(1, TRANSCODE_DECODE_MEMORY / pic);
+        log_debug("%s: %dx%d pictures: %d decoder threads", s->rel, par->width, par->height, n);
+    }
+    return n;
+}
+
+static int is_root(const Segment *s, const Rung *r)
+{
+    for (int i = 0; i < s->nroot; i++)
+        if (s->root[i] == r)
+            return 1;
+    return 0;
+}
+
 static int run_cascade(Segment *s)
 {
     const AVCodec *dc = avcodec_find_decoder(s->vst->codecpar->codec_id);
@@ -857,7 +896,7 @@ static int run_cascade(Segment *s)
     if ((ret = avcodec_parameters_to_context(dec, s->vst->codecpar)) < 0)
         goto done;
     dec->pkt_timebase = s->vst->time_base;
-    dec->thread_count = s->o->threads;
+    dec->thread_count = decoder_threads(s);
     if ((ret = avcodec_open2(dec, dc, NULL)) < 0) {
         seg_fail(s, ret, "opening the video decoder");
         ret = AVERROR_INVALIDDATA;
@@ -868,7 +907,10 @@ static int run_cascade(Segment *s)
             goto done;
     }
     for (r = s->first; r; r = r->next) {
-        if ((ret = queue_init(&r->q)) < 0)
+        /* a root rung's queue holds source pictures */
+        int large = (int64_t)s->vst->codecpar->width * s->vst->codecpar->height >
+                    TRANSCODE_LARGE_PIXELS;
+        if ((ret = queue_init(&r->q, large && is_root(s, r) ? QUEUE_CAP_LARGE : QUEUE_CAP)) < 0)
             goto done;
         r->q_init = 1;
     }

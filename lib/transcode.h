@@ -35,6 +35,14 @@
 #define TRANSCODE_FPS_SNAP 0.005
 /* VBV buffer = this many seconds of the rung's bit rate. */
 #define TRANSCODE_BUFSIZE_SECONDS 2
+/* Sources up to 8K are decoded: at most 8192x4352 pixels (HEVC and AV1
+ * level 6's largest picture), in any shape; larger ones fail. The pictures the
+ * decoder's frame threads hold stay under this many bytes (fewer threads
+ * for larger pictures), and the cascade queues fewer pictures above
+ * TRANSCODE_LARGE_PIXELS (4096x2304). */
+#define TRANSCODE_MAX_PIXELS (8192LL * 4352)
+#define TRANSCODE_DECODE_MEMORY (512LL << 20)
+#define TRANSCODE_LARGE_PIXELS (4096LL * 2304)
 
 typedef struct TranscodeOptions {
     const char *spool;     /* directory the records' paths are relative to */

@@ -160,6 +160,41 @@ int main(void)
         ok(n == 1 && f[0].rung.bitrate == LADDER_MIN_BITRATE, "a tiny source's rung: the least bit rate");
         is_int(ladder_fit(&l, 0, 1, 60, (AVRational){ 1, 1 }, f, &n), AVERROR(EINVAL),
                "fit: impossible size refused");
+
+        /* 4K and 8K: nothing above 1080p unless asked */
+        ladder_parse(LADDER_DEFAULT, &l, &why);
+        ladder_fit(&l, 0, 7680, 4320, (AVRational){ 1, 1 }, f, &n);
+        ok(n == 3 && f[0].size.width == 1920 && f[0].size.height == 1080 &&
+           f[1].size.width == 1280 && f[2].size.width == 832 && f[2].size.height == 468 &&
+           !f[0].added, "7680x4320: 1920x1080, 1280x720, 832x468, nothing added");
+        ladder_fit(&l, 0, 3840, 2160, (AVRational){ 1, 1 }, f, &n);
+        is_int(n, 3, "3840x2160: the three rungs");
+        ladder_fit(&l, 0, 2560, 1440, (AVRational){ 1, 1 }, f, &n);
+        ok(n == 3 && !strcmp(f[0].rung.id, "1080p"), "2560x1440: 1080p on top, no 1440p");
+        ladder_fit(&l, 0, 4320, 7680, (AVRational){ 1, 1 }, f, &n);
+        ok(n == 3 && f[0].size.width == 1080 && f[0].size.height == 1920,
+           "portrait 4320x7680: 1080x1920 on top");
+        ladder_parse("720p:2800k,480p:1200k", &l, &why);
+        ladder_fit(&l, 0, 1920, 1200, (AVRational){ 1, 1 }, f, &n);
+        ok(n == 3 && !strcmp(f[0].rung.id, "1080p") && f[0].added && !f[0].size.is_source &&
+           f[0].size.width == 1728 && f[0].size.height == 1080,
+           "1920x1200 over 720p: a 1080p rung added (1728x1080), not 1200p");
+        ladder_parse("4320p:80M", &l, &why);
+        ladder_fit(&l, 0, 3840, 2160, (AVRational){ 1, 1 }, f, &n);
+        ok(n == 1 && !strcmp(f[0].rung.id, "1080p") && f[0].size.width == 1920,
+           "no rung fits a 4K source: 1080p added, scaled");
+        ladder_parse(LADDER_DEFAULT, &l, &why);
+        is_int(ladder_add_uhd(&l), 0, "--uhd adds its rungs");
+        ok(l.n == 5 && !strcmp(l.rung[0].id, "2160p") && !strcmp(l.rung[1].id, "1440p") &&
+           !strcmp(l.rung[2].id, "1080p"), "  2160p, 1440p above 1080p");
+        ladder_fit(&l, 0, 7680, 4320, (AVRational){ 1, 1 }, f, &n);
+        ok(n == 5 && f[0].size.width == 3840 && f[1].size.width == 2560,
+           "  7680x4320 then gets 3840x2160 and 2560x1440 too");
+        ladder_fit(&l, 0, 1920, 1080, (AVRational){ 1, 1 }, f, &n);
+        is_int(n, 3, "  a 1080p source still gets three");
+        ladder_parse("1440p:9M,360p:700k", &l, &why);
+        ladder_add_uhd(&l);
+        ok(l.n == 3 && l.rung[1].bitrate == 9000000, "  a ladder's own 1440p is kept");
     }
     return done();
 }
