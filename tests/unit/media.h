@@ -17,6 +17,7 @@
 
 typedef struct MediaSpec {
     const char *format;       /* muxer: "mp4", "matroska", "flv", "mpegts" */
+    const char *vcodec;       /* video encoder: NULL for libx264; libx265, libvpx-vp9 */
     int width, height;        /* 0: no video */
     int fps;                  /* frames per second */
     int frames;               /* video frames (and the audio's length) */
@@ -76,7 +77,8 @@ static inline int media_add(MediaOut *m, const AVCodec *codec, AVCodecContext **
 static inline int media_open_video(MediaOut *m, const MediaSpec *s)
 {
     AVCodecContext *c;
-    int ret = media_add(m, avcodec_find_encoder_by_name("libx264"), &c);
+    const char *name = s->vcodec ? s->vcodec : "libx264";
+    int ret = media_add(m, avcodec_find_encoder_by_name(name), &c);
 
     if (ret < 0)
         return ret;
@@ -94,6 +96,9 @@ static inline int media_open_video(MediaOut *m, const MediaSpec *s)
     }
     av_opt_set(c->priv_data, "preset", "ultrafast", 0);
     av_opt_set(c->priv_data, "x264-params", "scenecut=0:log=-1", 0);
+    av_opt_set(c->priv_data, "x265-params", "scenecut=0:log-level=none", 0);
+    av_opt_set(c->priv_data, "deadline", "realtime", 0);
+    av_opt_set_int(c->priv_data, "cpu-used", 8, 0);
     if ((ret = avcodec_open2(c, NULL, NULL)) < 0)
         return ret;
     m->st[m->n - 1]->time_base = c->time_base;
