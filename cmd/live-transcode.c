@@ -23,7 +23,7 @@ static void usage(FILE *f)
         "                      [-g seconds] [--passthrough auto|always|never]\n"
         "                      [--tolerance percent] [--max-lag seconds] [-j jobs]\n"
         "                      [--estimate source]\n"
-        "                      [-t threads] [-a audio-bitrate] [--keep] [file]\n"
+        "                      [-t threads] [-a audio-bitrate] [-L] [--keep] [file]\n"
         "Reads segment records (live-pipe(5)) from file or standard input, writes one\n"
         "MP4 file per rendition and one renditions record per segment on standard output.\n"
         "  -C, --spool DIR         directory the records' paths are relative to (.)\n"
@@ -46,6 +46,9 @@ static void usage(FILE *f)
         "  -j, --jobs N            segments transcoded at once (number of CPUs)\n"
         "  -t, --threads N         threads per encoder and decoder (CPUs / jobs)\n"
         "  -a, --audio-bitrate R   AAC bit rate when audio is encoded (128k)\n"
+        "  -L, --low-latency       transcode part records as they come, one encoder per\n"
+        "                          rung across a segment (zerolatency), and write a chunk\n"
+        "                          record per part (live-pipe(5))\n"
         "      --keep              keep the input segment files\n"
         "      --estimate SOURCE   print the ladder's real-time factor for the first 10 s\n"
         "                          of SOURCE on this machine, and exit\n"
@@ -71,6 +74,7 @@ static const struct option longopts[] = {
     { "threads", required_argument, NULL, 't' },
     { "audio-bitrate", required_argument, NULL, 'a' },
     { "keep", no_argument, NULL, OPT_KEEP },
+    { "low-latency", no_argument, NULL, 'L' },
     LIVE_COMMON_OPTIONS,
     { NULL, 0, NULL, 0 },
 };
@@ -112,7 +116,7 @@ static int parse_options(int argc, char **argv, TcrunOptions *o)
     const char *ladder = LADDER_DEFAULT, *why = NULL;
     int c, status, uhd = 0;
 
-    while ((c = getopt_long(argc, argv, "C:l:p:g:j:t:a:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "C:l:p:g:j:t:a:L" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'C':
             o->t.spool = optarg;
@@ -171,6 +175,9 @@ static int parse_options(int argc, char **argv, TcrunOptions *o)
             break;
         case OPT_KEEP:
             o->keep = 1;
+            break;
+        case 'L':
+            o->low_latency = 1;
             break;
         default:
             if ((status = live_common_option(c, usage)) >= 0)

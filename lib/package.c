@@ -1013,6 +1013,8 @@ static int take_record(Package *p, json_t *rec, int from_db)
 
     if (strcmp(type, "renditions") && strcmp(type, "end")) {
         log_debug("%s: skipping a %s record", name, type);
+        if (!strcmp(type, "chunk"))
+            remove_spool(p, rec);   /* the segment comes whole in its renditions record */
         return 0;
     }
     if (!(s = stream_get(p, name)))

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "guard.h"
 #include "jobs.h"
+#include "lltc.h"
 #include "log.h"
 #include "record.h"
 #include "tcrun.h"
@@ -234,6 +235,10 @@ int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret, bad_records = 0, failure = 0;
 
+    if (o->low_latency) {
+        record_reader_free(&rr);
+        return lltc_run(o, in, name, out);
+    }
     if (!rr)
         return AVERROR(ENOMEM);
     if (!(run.streams = calloc(TCRUN_MAX_STREAMS, sizeof(*run.streams)))) {

@@ -19,6 +19,7 @@ typedef struct TcrunOptions {
     int keep;              /* keep the input segment files */
     double max_lag;        /* > 0: the load guard (guard.h) holds the lag under
                             * this many seconds, for records with a "wallclock" */
+    int low_latency;       /* part records in, chunk records out (lltc.h) */
 } TcrunOptions;
 
 /* The default for -j: the number of online processors. */

@@ -340,14 +340,14 @@ static void link_rung(Segment *s, Rung *prev, Rung *r)
  * 1280x720 at 30 fps is exactly level 3.1's limit, at 30.015 level 3.2, so
  * the 720p rung's SPS changed between segments of a steady source.
  */
-static AVRational nominal_fps(const Segment *s)
+AVRational transcode_nominal_fps(const json_t *rec, const AVStream *vst)
 {
     static const AVRational common[] = {
         { 24000, 1001 }, { 24, 1 }, { 25, 1 }, { 30000, 1001 }, { 30, 1 }, { 48, 1 },
         { 50, 1 }, { 60000, 1001 }, { 60, 1 }, { 100, 1 }, { 120000, 1001 }, { 120, 1 },
         { 15, 1 }, { 12, 1 }, { 10, 1 },
     };
-    const json_t *v = json_object_get(s->rec, "video");
+    const json_t *v = json_object_get(rec, "video");
     const char *str = json_is_object(v) ? record_str(v, "fps") : NULL;
     AVRational r = { 0, 0 }, snap = { 0, 0 };
     double best = TRANSCODE_FPS_SNAP;
@@ -356,7 +356,7 @@ static AVRational nominal_fps(const Segment *s)
     if (str && sscanf(str, "%d/%d", &r.num, &r.den) != 2)
         r = (AVRational){ 0, 0 };
     if (r.num <= 0 || r.den <= 0)
-        r = s->vst->avg_frame_rate.num > 0 ? s->vst->avg_frame_rate : s->vst->r_frame_rate;
+        r = vst->avg_frame_rate.num > 0 ? vst->avg_frame_rate : vst->r_frame_rate;
     if (r.num <= 0 || r.den <= 0 || av_q2d(r) > 1000 || av_q2d(r) < 1)
         return (AVRational){ 30, 1 };
     for (i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
@@ -470,7 +470,7 @@ static int plan_video(Segment *s)
                  " level 6's limit)", par->width, par->height, TRANSCODE_MAX_PIXELS);
         return AVERROR_INVALIDDATA;
     }
-    s->fps = nominal_fps(s);
+    s->fps = transcode_nominal_fps(s->rec, s->vst);
     if ((ret = scan_video(s, &bytes, &end)) < 0)
         return ret;
     if (s->seconds <= 0)

@@ -25,6 +25,8 @@
 
 #include <jansson.h>
 
+#include <libavutil/rational.h>
+
 #include "ladder.h"
 
 #define TRANSCODE_DEFAULT_PRESET "veryfast"
@@ -99,5 +101,13 @@ int transcode_check(const TranscodeOptions *o);
  */
 int transcode_segment(const TranscodeOptions *o, const TranscodeSteps *steps,
                       const json_t *seg, json_t **out);
+
+/*
+ * The frame rate the encoders are told for a segment (or part) of record
+ * rec whose video stream is vst: the record's "video" "fps", else the
+ * stream's, snapped to a common rate (see transcode.c).
+ */
+struct AVStream;
+AVRational transcode_nominal_fps(const json_t *rec, const struct AVStream *vst);
 
 #endif
