@@ -36,7 +36,7 @@ void guard_init(Guard *g, double max_lag, int jobs)
 static double fit(const Guard *g, double *end)
 {
     double a[GUARD_WINDOW_MAX], l[GUARD_WINDOW_MAX];
-    double ma = 0, ml = 0, sxx = 0, sxy = 0, slope;
+    double ma = 0, ml = 0, sxx = 0, sxy = 0, slope, lo, hi;
     int i, j, k = g->smooth, m = g->n - g->smooth + 1;
 
     *end = g->n > 0 ? g->lags[g->n - 1] : 0;
@@ -58,7 +58,14 @@ static double fit(const Guard *g, double *end)
     if (sxx <= 1e-9)
         return 0;
     slope = sxy / sxx;
+    /* the fitted lag, kept within the lags seen (a steep fit across a
+     * drained backlog would put it far below them) */
     *end = ml + slope * (g->at[g->n - 1] - ma);
+    for (i = 0, lo = hi = g->lags[0]; i < g->n; i++) {
+        lo = g->lags[i] < lo ? g->lags[i] : lo;
+        hi = g->lags[i] > hi ? g->lags[i] : hi;
+    }
+    *end = *end < lo ? lo : *end > hi ? hi : *end;
     return slope;
 }
 
@@ -120,7 +127,10 @@ int guard_feed(Guard *g, double at, double lag, int planned)
         step(g, g->level + 1);
         return -1;
     }
-    if (lag < g->max_lag / 2 && g->trend < GUARD_FLAT)
+    /* calm: under half the limit and not beginning to grow (a rising
+     * trend alone is noise while the lag stays near its floor) */
+    if (lag < g->max_lag / 2 &&
+        !(g->trend > GUARD_RISING && (g->floor < 0 || end > g->floor + margin / 2)))
         g->calm++;
     else
         g->calm = 0;

@@ -35,7 +35,8 @@
  * is undone before it has cost much lag.
  *
  * Up, slowly: after `hold` segments in a row under max_lag / 2 and not
- * rising (trend under GUARD_FLAT), once the last step up has held. hold
+ * beginning to grow (a rising trend with the lag over its floor by half
+ * the margin), once the last step up has held. hold
  * starts at jobs + 3; a step up followed by a step down before it has
  * held (hold segments and a window) is a failed probe and doubles hold (at most GUARD_HOLD_MAX);
  * one that holds halves it again (not under jobs + 3). So a level the
@@ -52,7 +53,6 @@ enum { GUARD_FULL, GUARD_FASTER, GUARD_PASS, GUARD_DROP1, GUARD_DROP2, GUARD_LEV
 #define GUARD_WINDOW_MAX 16   /* segments a trend is fitted over, at most */
 #define GUARD_HOLD_MAX 64     /* calm segments before a step up, at most */
 #define GUARD_RISING 0.05     /* trend (s of lag per s of media) that steps down */
-#define GUARD_FLAT 0.02       /* trend under which a segment may count as calm */
 
 typedef struct Guard {
     double max_lag;        /* seconds: step down above it */

@@ -124,13 +124,29 @@ int main(void)
     feed(&g, &at, 20, 1, 0, -1, 1);
     is_int(g.level, GUARD_PASS, "a probe up to pass");
     feed(&g, &at, 1, 1.4, 0, -1, 0);
-    r = feed(&g, &at, 5, 1.8, 0, -1, 1);
+    r = feed(&g, &at, 4, 1.8, 0, -1, 1);
     is_int(r, 0, "its lag moves up 0.8 s and stays: it holds");
-    is_int(g.level, GUARD_PASS, "  and no step up before it has held a window");
-    is_int(g.probing, 0, "  the probe is over after a window");
+    is_int(g.level, GUARD_PASS, "  no step up before it has held a window (6 segments)");
+    is_int(g.probing, 1, "  still a probe");
+    is_int(feed(&g, &at, 1, 1.8, 0, -1, 1), 1, "after a window of calm: the next step up");
     is_int((int)g.failed, 0, "  no failed probe");
-    is_int(feed(&g, &at, 40, 1.8, 0, -1, 0) > 0, 1, "and the guard goes on up");
-    is_int(g.level, GUARD_FULL, "  to the full ladder");
+    is_int(g.hold, 5, "  the calm needed stays at jobs + 3");
+    feed(&g, &at, 40, 1.8, 0, -1, 0);
+    is_int(g.level, GUARD_FULL, "and on up to the full ladder");
+
+    /* a noisy low lag (a busy machine): the trend swings, the guard
+     * still goes back up */
+    guard_init(&g, 6, 2);
+    at = 0;
+    for (i = 0; i < 3; i++)
+        feed(&g, &at, 1, 7 + i, 0, -1, 0);
+    for (i = 0; i < 60; i++) {
+        static const double noise[] = { 0.3, 0.9, 0.2, 1.1, 0.5, 0.4, 1.0, 0.6 };
+        at += 2;
+        guard_feed(&g, at, 1 + noise[i % 8], g.level);
+    }
+    is_int(g.level, GUARD_FULL, "a noisy low lag: back to the full ladder");
+    is_int((int)g.failed, 0, "  no failed probe");
 
     /* max_lag small: the margin is at least 0.5 s */
     guard_init(&g, 1, 1);
