@@ -1,6 +1,6 @@
 /*
  * httpget.h: a minimal blocking HTTP/1.0 client for the unit tests of the
- * server's parts (serve, site, waiter): one request to 127.0.0.1, the
+ * server's parts (serve, site, waiter, whepproxy): one request to 127.0.0.1, the
  * whole answer read until the server closes. Header-only.
  */
 #ifndef LIVE_TEST_HTTPGET_H
@@ -21,9 +21,10 @@ typedef struct HttpAnswer {
     size_t len;
 } HttpAnswer;
 
-/* GET path from 127.0.0.1:port (extra: more header lines, each ending in
- * "\r\n", or NULL). Returns a->status. */
-static inline int httpget(int port, const char *path, const char *extra, HttpAnswer *a)
+/* method path on 127.0.0.1:port with len bytes of body (extra: more
+ * header lines, each ending in "\r\n", or NULL). Returns a->status. */
+static inline int httpreq(int port, const char *method, const char *path, const char *extra,
+                          const char *body, size_t blen, HttpAnswer *a)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
     char req[2048], *all = NULL, *sep;
@@ -40,9 +41,13 @@ static inline int httpget(int port, const char *path, const char *extra, HttpAns
         close(fd);
         return -1;
     }
-    snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%sConnection: close\r\n\r\n",
-             path, extra ? extra : "");
-    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+    snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%s%s%zu%sConnection: close\r\n\r\n",
+             method, path, extra ? extra : "", body ? "Content-Length: " : "", blen, body ? "\r\n" : "");
+    if (!body)   /* no Content-Length line: drop the number printed */
+        snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%sConnection: close\r\n\r\n",
+                 method, path, extra ? extra : "");
+    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) ||
+        (body && write(fd, body, blen) != (ssize_t)blen)) {
         close(fd);
         return -1;
     }
@@ -73,6 +78,12 @@ static inline int httpget(int port, const char *path, const char *extra, HttpAns
     }
     free(all);
     return a->status;
+}
+
+/* GET path. */
+static inline int httpget(int port, const char *path, const char *extra, HttpAnswer *a)
+{
+    return httpreq(port, "GET", path, extra, NULL, 0, a);
 }
 
 static inline void httpget_free(HttpAnswer *a)
