@@ -23,6 +23,7 @@ typedef struct MediaSpec {
     int frames;               /* video frames (and the audio's length) */
     double gop;               /* seconds between key frames (0: 1 s) */
     int interlaced;           /* encode as top-field-first interlaced */
+    int no_bframes;           /* 1: no B-frames (constrained baseline with libx264) */
     enum AVCodecID audio;     /* AV_CODEC_ID_NONE: no audio; AAC, MP2, ... */
     int sample_rate, channels;
 } MediaSpec;
@@ -88,7 +89,7 @@ static inline int media_open_video(MediaOut *m, const MediaSpec *s)
     c->time_base = (AVRational){ 1, s->fps };
     c->framerate = (AVRational){ s->fps, 1 };
     c->gop_size = (int)((s->gop > 0 ? s->gop : 1) * s->fps);
-    c->max_b_frames = 2;
+    c->max_b_frames = s->no_bframes ? 0 : 2;
     c->bit_rate = 400000;
     if (s->interlaced) {
         c->flags |= AV_CODEC_FLAG_INTERLACED_DCT | AV_CODEC_FLAG_INTERLACED_ME;
