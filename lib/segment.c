@@ -72,12 +72,42 @@ void segment_timeline_init(SegmentTimeline *tl, int ntracks, const AVRational *t
 }
 
 /* 1 if out dts d continues track t without a jump: not back by more than
- * the tolerance, not forward by more than the limit. */
+ * the tolerance, not forward by more than a gap. */
 static int continues(const SegmentTrack *t, int64_t d)
 {
     int64_t back = av_rescale_q(SEGMENT_JUMP_BACKWARD_US, us_q, t->tb);
-    int64_t fwd = av_rescale_q(SEGMENT_JUMP_FORWARD_US, us_q, t->tb);
+    int64_t fwd = av_rescale_q(SEGMENT_GAP_FORWARD_US, us_q, t->tb);
     return d >= t->last_dts - back && d <= t->last_end + fwd;
+}
+
+/* 1 if out dts d is a gap after track t: forward by more than a gap, not
+ * by more than a jump. */
+static int gap_after(const SegmentTrack *t, int64_t d)
+{
+    int64_t fwd = av_rescale_q(SEGMENT_JUMP_FORWARD_US, us_q, t->tb);
+    return d > t->last_end && d <= t->last_end + fwd;
+}
+
+/* A gap of track t at d: kept on the timeline. SEGMENT_GAP when it is a
+ * new event; 0 when another stream's latest event is a gap that began
+ * within SEGMENT_GAP_FORWARD of d (the same reconnect). */
+static int timeline_gap(SegmentTimeline *tl, SegmentTrack *t, int64_t d)
+{
+    if (tl->event > 0 && t->event != tl->event && tl->event_gap) {
+        int64_t near = av_rescale_q(SEGMENT_GAP_FORWARD_US, us_q, t->tb);
+        int64_t at = av_rescale_q(tl->gap_at, tl->event_tb, t->tb);
+        if (llabs(d - at) <= near) {
+            t->event = tl->event;
+            return 0;
+        }
+    }
+    tl->event++;
+    tl->event_delta = 0;
+    tl->event_tb = t->tb;
+    tl->event_gap = 1;
+    tl->gap_at = d;
+    t->event = tl->event;
+    return SEGMENT_GAP;
 }
 
 int segment_timeline_map(SegmentTimeline *tl, int i, int64_t *dts, int64_t *pts,
@@ -87,7 +117,9 @@ int segment_timeline_map(SegmentTimeline *tl, int i, int64_t *dts, int64_t *pts,
     int64_t d = *dts + t->offset, p = *pts + t->offset;
     int jumped = 0;
 
-    if (t->seen && !continues(t, d)) {
+    if (t->seen && !continues(t, d) && gap_after(t, d)) {
+        jumped = timeline_gap(tl, t, d);
+    } else if (t->seen && !continues(t, d)) {
         int64_t delta = 0;
         int joined = 0;
         /* The same event as another stream's latest jump? Take its
@@ -107,6 +139,7 @@ int segment_timeline_map(SegmentTimeline *tl, int i, int64_t *dts, int64_t *pts,
             tl->event++;
             tl->event_delta = delta;
             tl->event_tb = t->tb;
+            tl->event_gap = 0;
             jumped = 1;
         }
         t->offset += delta;
@@ -272,6 +305,11 @@ typedef struct Segmenter {
     int have_vdts;
     int64_t vdts;                   /* last video dts written, video tb */
     int force_cut, discontinuity;
+    /* A gap (the publisher away): the segment before it ends with its last
+     * packet, at closing_end = gap_at, and audio of the new session before
+     * the keyframe that starts the next one is dropped (drop_before). */
+    int gap_pending, closing_gap;
+    int64_t gap_at, drop_before;    /* master tb; drop_before AV_NOPTS_VALUE: none */
     int64_t dropped;
     double progress_at;
     char dir[PATH_MAX];
@@ -806,6 +844,11 @@ static int file_finish(Segmenter *sg, SegmentFile **fp, int64_t end)
     json_t *rec = NULL;
     int ret;
 
+    if (f == sg->closing && sg->closing_gap) {
+        /* time passed after it: it ends with its last packet */
+        end = f->end;
+        sg->closing_gap = 0;
+    }
     if (end < f->start)
         end = f->start;
     if (f->part && (ret = part_finish(sg, f, end, 1)) < 0)
@@ -857,6 +900,14 @@ static int drain_audio(Segmenter *sg, int all)
             if ((ret = finish_closing(sg)) < 0)
                 return ret;
         }
+        if (sg->drop_before != AV_NOPTS_VALUE &&
+            av_compare_ts(pkt->pts, atb, sg->drop_before, sg->master) < 0) {
+            /* after a gap, before the keyframe the new session starts at */
+            pkt = queue_pop(&sg->pending);
+            av_packet_free(&pkt);
+            sg->dropped++;
+            continue;
+        }
         if (all || (sg->have_vdts && av_compare_ts(pkt->pts, atb, sg->vdts, vtb) < 0) ||
             av_compare_ts(back->pts - pkt->pts, atb, SEGMENT_AUDIO_LAG, (AVRational){ 1, 1 }) > 0) {
             pkt = queue_pop(&sg->pending);
@@ -879,10 +930,16 @@ static int cut(Segmenter *sg, int64_t pts)
     if (sg->closing && (ret = finish_closing(sg)) < 0)
         return ret;
     if (sg->cur) {
-        /* queued audio before the cut belongs to the segment ending */
+        /* queued audio before the cut belongs to the segment ending; at a
+         * gap, the audio before the gap */
         AVPacket *pkt;
+        int gap = sg->gap_pending && (sg->video < 0 || (sg->tl.event_gap &&
+                                      sg->tl.track[sg->video].event == sg->tl.event));
+        int64_t end = gap && sg->gap_at < pts ? sg->gap_at : pts;
+        sg->gap_pending = 0;
+        sg->drop_before = gap ? pts : AV_NOPTS_VALUE;
         while (sg->audio >= 0 && (pkt = queue_front(&sg->pending)) &&
-               av_compare_ts(pkt->pts, sg->ist[sg->audio]->time_base, pts, sg->master) < 0) {
+               av_compare_ts(pkt->pts, sg->ist[sg->audio]->time_base, end, sg->master) < 0) {
             pkt = queue_pop(&sg->pending);
             ret = file_write(sg, sg->cur, pkt);
             av_packet_free(&pkt);
@@ -890,7 +947,8 @@ static int cut(Segmenter *sg, int64_t pts)
                 return ret;
         }
         sg->closing = sg->cur;
-        sg->closing_end = pts;
+        sg->closing_end = end;
+        sg->closing_gap = gap;
         sg->cur = NULL;
         /* Nothing can join it later without audio, or when the video is the
          * only thing that cuts (audio-only input). */
@@ -920,10 +978,24 @@ static int process(Segmenter *sg, AVPacket *pkt)
     int i = pkt->stream_index;
     int ret;
 
-    if (segment_timeline_map(&sg->tl, i, &pkt->dts, &pkt->pts, pkt->duration)) {
+    int64_t was = sg->tl.track[i].last_end;
+    int j = segment_timeline_map(&sg->tl, i, &pkt->dts, &pkt->pts, pkt->duration);
+
+    if (j == SEGMENT_GAP) {
+        int64_t at = to_master(sg, i, pkt->dts, AV_ROUND_DOWN);
+        log_info("%s timestamps went on after a gap of %.3f s (a publisher back?): kept; "
+                 "the segment before it ends there, the next is marked as a discontinuity",
+                 i == sg->video ? "video" : "audio",
+                 (double)(pkt->dts - was) * sg->ist[i]->time_base.num / sg->ist[i]->time_base.den);
+        if (!sg->gap_pending || at < sg->gap_at)
+            sg->gap_at = at;
+        sg->gap_pending = 1;
+    } else if (j) {
         log_info("%s timestamps jumped by %+.3f s: made continuous; the next segment is "
                  "marked as a discontinuity", i == sg->video ? "video" : "audio",
                  -(double)sg->tl.event_delta * sg->tl.event_tb.num / sg->tl.event_tb.den);
+    }
+    if (j) {
         sg->force_cut = 1;
         sg->discontinuity = 1;
     }
@@ -1591,6 +1663,7 @@ int segment_run(const SegmentOptions *opt)
 {
     Segmenter sg = { .opt = opt, .video = -1, .audio = -1, .base_tb = { 1, 1 },
                      .audio_next = AV_NOPTS_VALUE,
+                     .drop_before = AV_NOPTS_VALUE,
                      .state_end = INT64_MIN };
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret, ret2;

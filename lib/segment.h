@@ -42,10 +42,15 @@
 
 /* Input timestamps going backwards by more than this, or forward by more
  * than SEGMENT_JUMP_FORWARD past where the stream was expected, are a
- * discontinuity (a restarted publisher, a 32-bit millisecond wrap).
+ * discontinuity (a restarted publisher, a 32-bit millisecond wrap), made
+ * continuous. Forward by more than SEGMENT_GAP_FORWARD and at most
+ * SEGMENT_JUMP_FORWARD is a gap: time that really passed (a publisher back
+ * within live-ingest's grace period, whose timestamps go on by the time
+ * it was away), kept on the timeline and flagged as a discontinuity.
  * Smaller steps backwards are mended by nudging the packet forward. */
 #define SEGMENT_JUMP_BACKWARD_US 100000LL
-#define SEGMENT_JUMP_FORWARD_US 5000000LL
+#define SEGMENT_GAP_FORWARD_US 1000000LL
+#define SEGMENT_JUMP_FORWARD_US 30000000LL
 
 /*
  * The output timeline: per stream, input timestamps plus an offset, so
@@ -73,6 +78,8 @@ typedef struct SegmentTimeline {
     int event;              /* number of discontinuities so far */
     int64_t event_delta;    /* the offset change of the last one ... */
     AVRational event_tb;    /* ... in this time base */
+    int event_gap;          /* the last one is a gap (kept, delta 0) ... */
+    int64_t gap_at;         /* ... whose first packet is here (event_tb) */
 } SegmentTimeline;
 
 /* Start a timeline whose 0 is input time origin (in origin_tb) for every
@@ -85,8 +92,11 @@ void segment_timeline_init(SegmentTimeline *tl, int ntracks, const AVRational *t
  * the stream's time base, both set) become output timestamps; duration
  * (>= 0) is the packet's. The result is strictly increasing in dts per
  * stream and has pts >= dts. Returns 1 when the packet starts a new
- * discontinuity, else 0.
+ * discontinuity made continuous, SEGMENT_GAP when it starts a new gap
+ * (kept; the other streams' gaps within SEGMENT_GAP_FORWARD of it are the
+ * same event), else 0.
  */
+#define SEGMENT_GAP 2
 int segment_timeline_map(SegmentTimeline *tl, int i, int64_t *dts, int64_t *pts,
                          int64_t duration);
 

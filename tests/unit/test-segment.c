@@ -142,6 +142,23 @@ static void test_timeline(void)
     is_int(feed(&tl, 0, 61000, 40, &out), 0, "a 1 s gap is not a jump");
     is_int(out, 1040, "and is kept");
 
+    /* a publisher back after 3 s (live-ingest goes on by the time away):
+     * the gap is kept, flagged once for both streams */
+    segment_timeline_init(&tl, 2, tbs, 0, ms);
+    for (int64_t t = 0; t < 5000; t += 40)
+        feed(&tl, 0, t, 40, &out);
+    for (int64_t s = 0; s < 5 * 48000; s += 1024)
+        feed(&tl, 1, s, 1024, &out);
+    is_int(feed(&tl, 1, 8010 * 48, 1024, &out), SEGMENT_GAP, "audio 3 s later: a gap");
+    is_int(out, 8010 * 48, "kept on the timeline");
+    is_int(feed(&tl, 0, 8000, 40, &out), 0, "the video's gap is the same event");
+    is_int(out, 8000, "and kept too");
+    is_int(feed(&tl, 0, 8040, 40, &out), 0, "then continuous");
+    is_int(tl.event, 1, "one discontinuity in all");
+    is_int(feed(&tl, 0, 9200, 40, &out), SEGMENT_GAP, "a later 1.1 s video gap: a new one");
+    is_int(feed(&tl, 0, 9240 + 31000, 40, &out), 1, "past 30 s: a jump, made continuous");
+    is_int(out, 9240, "continues where it left off");
+
     /* small steps back are mended, not flagged */
     segment_timeline_init(&tl, 1, tbs, 0, ms);
     feed(&tl, 0, 100, 20, &out);
