@@ -837,73 +837,75 @@ static int has_body(struct MHD_Connection *conn)
     return (cl && strtoull(cl, NULL, 10) > 0) || te;
 }
 
-static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload, size_t *upload_size, void **con_cls)
+/* The first call for a request: its head is in. Refuse it at once when
+ * the server is overloaded or stopping, the client has too many
+ * connections, or the body announced is too large; otherwise wait for
+ * the body (MHD keeps the connection alive only for replies queued once
+ * the request is fully read). */
+static enum MHD_Result request_start(HttpServer *srv, HttpRequest *req, struct MHD_Connection *conn,
+                                     const char *method, const char *version)
 {
-    HttpServer *srv = cls;
-    HttpRequest *req = *con_cls;
+    Conn *c = conn_of(conn);
+    const char *cl;
+
+    req->started = 1;
+    req->method = method;
+    req->version = version;
+    if (c) {   /* the body, if any, is due within body_timeout */
+        atomic_store(&c->head_start, clock_mono());
+        atomic_store(&c->in_head, has_body(conn) ? HEAD_BODY : HEAD_NONE);
+    }
+    if (atomic_load(&srv->quiesced) || atomic_load(&srv->conns) >= srv->overload_at)
+        return reply_overload(req) < 0 ? MHD_NO : MHD_YES;
+    if (forwarded(srv, req) < 0) {
+        http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "2");
+        http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+        return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                "too many connections from this address") < 0 ? MHD_NO : MHD_YES;
+    }
+    cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
+        http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+        return http_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, NULL) < 0 ? MHD_NO : MHD_YES;
+    }
+    return MHD_YES;
+}
+
+/* A piece of the body: kept, up to max_body (beyond, the request is
+ * marked and answered 413 once it is all in). */
+static enum MHD_Result take_body(HttpServer *srv, HttpRequest *req, const char *upload, size_t n)
+{
+    if (req->body_too_big || req->queued)
+        return MHD_YES;
+    if (req->body_len + n > srv->cfg.max_body) {
+        req->body_too_big = 1;
+        return MHD_YES;
+    }
+    if (req->body_len + n + 1 > req->body_cap) {
+        size_t cap = (req->body_len + n + 1) * 2;
+        char *b = realloc(req->body, cap);
+        if (!b)
+            return MHD_NO;
+        req->body = b;
+        req->body_cap = cap;
+    }
+    memcpy(req->body + req->body_len, upload, n);
+    req->body_len += n;
+    req->body[req->body_len] = '\0';
+    return MHD_YES;
+}
+
+/* The whole request is in: 413, 405 or 404, a CORS preflight, or its
+ * route's handler (again after a suspension); a handler that failed or
+ * sent nothing gets a 500. */
+static enum MHD_Result dispatch(HttpServer *srv, HttpRequest *req, struct MHD_Connection *conn,
+                                const char *method)
+{
+    Conn *c = conn_of(conn);
     int r, path_matched;
 
-    if (!req)
-        return MHD_NO;   /* out of memory in uri_log: drop the connection */
-    if (!req->started) {
-        Conn *c = conn_of(conn);
-        req->started = 1;
-        req->method = method;
-        req->version = version;
-        if (c) {   /* the body, if any, is due within body_timeout */
-            atomic_store(&c->head_start, clock_mono());
-            atomic_store(&c->in_head, has_body(conn) ? HEAD_BODY : HEAD_NONE);
-        }
-        if (atomic_load(&srv->quiesced) || atomic_load(&srv->conns) >= srv->overload_at)
-            return reply_overload(req) < 0 ? MHD_NO : MHD_YES;
-        if (forwarded(srv, req) < 0) {
-            http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "2");
-            http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
-            return http_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                    "too many connections from this address") < 0 ? MHD_NO : MHD_YES;
-        }
-        {
-            const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
-                http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
-                return http_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, NULL) < 0 ? MHD_NO : MHD_YES;
-            }
-        }
-        /* Answer in a later call, after the body (if any): MHD keeps the
-         * connection alive only for replies queued once the request is
-         * fully read. */
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        size_t n = *upload_size;
-        *upload_size = 0;
-        if (req->body_too_big || req->queued)
-            return MHD_YES;
-        if (req->body_len + n > srv->cfg.max_body) {
-            req->body_too_big = 1;
-            return MHD_YES;
-        }
-        if (req->body_len + n + 1 > req->body_cap) {
-            size_t cap = (req->body_len + n + 1) * 2;
-            char *b = realloc(req->body, cap);
-            if (!b)
-                return MHD_NO;
-            req->body = b;
-            req->body_cap = cap;
-        }
-        memcpy(req->body + req->body_len, upload, n);
-        req->body_len += n;
-        req->body[req->body_len] = '\0';
-        return MHD_YES;
-    }
-    {   /* the whole request is in: no deadline while it is handled */
-        Conn *c = conn_of(conn);
-        if (c && atomic_load(&c->in_head) == HEAD_BODY)
-            atomic_store(&c->in_head, HEAD_NONE);
-    }
+    if (c && atomic_load(&c->in_head) == HEAD_BODY)
+        atomic_store(&c->in_head, HEAD_NONE);   /* no deadline while it is handled */
     if (req->queued)
         return MHD_YES;
     req->suspended = 0;
@@ -931,8 +933,30 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                   r < 0 ? log_averr(r, err, sizeof(err)) : "the handler sent no reply");
         r = http_reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
     }
-    (void)url;
     return r < 0 && !req->queued ? MHD_NO : MHD_YES;
+}
+
+/* MHD's request callback: called with the head, then with each piece of
+ * the body, then once more when the request is all in (and again after
+ * every resume of a suspended request). */
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload, size_t *upload_size, void **con_cls)
+{
+    HttpServer *srv = cls;
+    HttpRequest *req = *con_cls;
+
+    (void)url;
+    if (!req)
+        return MHD_NO;   /* out of memory in uri_log: drop the connection */
+    if (!req->started)
+        return request_start(srv, req, conn, method, version);
+    if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        return take_body(srv, req, upload, n);
+    }
+    return dispatch(srv, req, conn, method);
 }
 
 /* ---- the access log ---- */
