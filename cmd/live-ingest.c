@@ -6,10 +6,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <libavutil/error.h>
 
 #include "ingest.h"
+#include "keys.h"
 #include "live.h"
 #include "log.h"
 #include "parse.h"
@@ -29,6 +31,7 @@ enum {
     OPT_IDLE_TIMEOUT,
     OPT_REALTIME,
     OPT_RETRY,
+    OPT_SRT_PASSPHRASE,
 };
 
 static const struct option long_options[] = {
@@ -43,6 +46,7 @@ static const struct option long_options[] = {
     { "tls", required_argument, NULL, OPT_TLS },
     { "srt", required_argument, NULL, OPT_SRT },
     { "srt-latency", required_argument, NULL, OPT_SRT_LATENCY },
+    { "srt-passphrase", required_argument, NULL, OPT_SRT_PASSPHRASE },
     { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
     { "tls-key", required_argument, NULL, OPT_TLS_KEY },
     { "queue", required_argument, NULL, OPT_QUEUE },
@@ -65,7 +69,8 @@ static void usage(FILE *f)
         "  -e, --exec CMD          run sh -c CMD per stream, FLV on its stdin, LIVE_STREAM=NAME\n"
         "  -o, --output-dir DIR    write DIR/NAME.flv (into a FIFO if one is there)\n"
         "  -l, --listen ADDR:PORT  where to listen (default :1935)\n"
-        "  -k, --keys FILE         \"NAME SECRET\" lines, re-read on SIGHUP; without it\n"
+        "  -k, --keys FILE         \"NAME SECRET [SRT-PASSPHRASE]\" lines, re-read on SIGHUP;\n"
+        "                          without it"
         "                          only loopback publishers are accepted\n"
         "  -g, --grace SECONDS     wait this long for a publisher to return (default 10)\n"
         "      --max-conns N       connections at once (default 256)\n"
@@ -75,6 +80,8 @@ static void usage(FILE *f)
         "      --srt ADDR:PORT     SRT callers (MPEG-TS) too; stream id \"#!::r=NAME,k=KEY\"\n"
         "                          or \"NAME?key=KEY\"; the key checked before any data\n"
         "      --srt-latency SECONDS  SRT receive latency (default 0.12)\n"
+        "      --srt-passphrase PASS  SRT encryption for streams without a passphrase\n"
+        "                          of their own (a third field in the key file)\n"
         "      --max-unpublished N connections from one address not yet publishing (default 8)\n"
         "      --max-message BYTES largest RTMP message (default 8388608, at most 16777215)\n"
         "      --queue BYTES       FLV bytes waiting per stream before its publisher is\n"
@@ -163,6 +170,17 @@ static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions 
             if (parse_seconds(optarg, 0.02, 10, &opt->srt_latency) < 0)
                 goto bad;
             break;
+        case OPT_SRT_PASSPHRASE: {
+            /* kept here, wiped from the command line other users see */
+            static char pass[KEYS_MAX_PASSPHRASE + 1];
+            size_t n = strlen(optarg);
+            if (n < KEYS_MIN_PASSPHRASE || n > KEYS_MAX_PASSPHRASE)
+                goto bad;
+            memcpy(pass, optarg, n + 1);
+            memset(optarg, 'x', n);
+            opt->srt_passphrase = pass;
+            break;
+        }
         case OPT_TLS_CERT:
             opt->tls_cert = optarg;
             break;

@@ -27,6 +27,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <srt/srt.h>
 #include <srt/access_control.h>
 
@@ -1401,13 +1402,16 @@ static int open_listener(Server *s)
 /* ---- SRT callers ---------------------------------------------------------- */
 
 /* libsrt's thread, before the caller is accepted: the stream id names a
- * stream and carries its key; a wrong one is refused before any data. */
+ * stream and carries its key; a wrong one is refused before any data.
+ * A stream with a passphrase in the key file gets it on this socket
+ * (libsrt then refuses a caller without it, also before any data), and
+ * it stands for the key: k= may be left out. */
 static int srt_listen_cb(void *opaque, SRTSOCKET ns, int hsversion,
                          const struct sockaddr *peer, const char *sid)
 {
     Server *s = opaque;
-    char name[RECORD_MAX_NAME + 1], key[256], who[80];
-    int ok;
+    char name[RECORD_MAX_NAME + 1], key[256], who[80], pass[KEYS_MAX_PASSPHRASE + 1];
+    int ok, has_pass = 0;
 
     (void)hsversion;
     sock_peer(peer, who, sizeof(who));
@@ -1418,8 +1422,18 @@ static int srt_listen_cb(void *opaque, SRTSOCKET ns, int hsversion,
         return -1;
     }
     pthread_mutex_lock(&s->keys_lock);
-    ok = s->keys ? keys_check(s->keys, name, key[0] ? key : NULL) : sock_is_loopback(peer);
+    if (s->keys)
+        has_pass = keys_passphrase(s->keys, name, pass, sizeof(pass));
+    ok = s->keys ? (has_pass && !key[0]) || keys_check(s->keys, name, key[0] ? key : NULL)
+                 : sock_is_loopback(peer);
     pthread_mutex_unlock(&s->keys_lock);
+    if (ok && has_pass &&
+        srt_setsockflag(ns, SRTO_PASSPHRASE, pass, (int)strlen(pass)) < 0) {
+        log_error("%s: SRT caller refused: %s: setting its passphrase: %s", who, name,
+                  srt_getlasterror_str());
+        ok = 0;
+    }
+    sodium_memzero(pass, sizeof(pass));
     if (!ok) {
         log_warn("%s: SRT caller refused: %s: %s", who, name,
                  s->keys ? (key[0] ? "wrong key" : "no key (k=SECRET in the stream id)")
@@ -1466,6 +1480,9 @@ static int srt_open(Server *s)
         srt_setsockflag(s->srt_lsn, SRTO_RCVSYN, &no, sizeof(no)) < 0 ||
         srt_setsockflag(s->srt_lsn, SRTO_LATENCY, &latency, sizeof(latency)) < 0 ||
         srt_setsockflag(s->srt_lsn, SRTO_TSBPDMODE, &no, sizeof(no)) < 0 ||
+        (s->opt->srt_passphrase &&
+         srt_setsockflag(s->srt_lsn, SRTO_PASSPHRASE, s->opt->srt_passphrase,
+                         (int)strlen(s->opt->srt_passphrase)) < 0) ||
         srt_bind(s->srt_lsn, res->ai_addr, (int)res->ai_addrlen) < 0 ||
         srt_listen(s->srt_lsn, 64) < 0 ||
         srt_listen_callback(s->srt_lsn, srt_listen_cb, s) < 0) {

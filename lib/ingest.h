@@ -35,6 +35,7 @@ typedef struct IngestOptions {
     const char *tls_cert, *tls_key; /* PEM certificate chain and key for RTMPS */
     const char *srt_listen;    /* SRT callers (MPEG-TS) on this address; NULL: none */
     double srt_latency;        /* seconds of SRT receive latency */
+    const char *srt_passphrase; /* SRT encryption of streams without their own; NULL: none */
     const char *keyfile;       /* NULL: no keys, loopback publishers only */
     const char *exec_cmd;      /* -e: sh -c CMD per stream */
     const char *out_dir;       /* -o: DIR/NAME.flv */

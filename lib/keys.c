@@ -2,6 +2,7 @@
  * keys.c: the stream key file. See keys.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 typedef struct KeyEntry {
     char name[RECORD_MAX_NAME + 1];
     uint8_t hash[32]; /* BLAKE2b of the secret */
+    char passphrase[KEYS_MAX_PASSPHRASE + 1]; /* SRT's, "" for none */
 } KeyEntry;
 
 struct Keys {
@@ -37,7 +39,7 @@ static void hash_secret(const char *s, size_t n, uint8_t out[32])
 /* One line (without '\n'): 0 (added or skipped) or AVERROR_INVALIDDATA. */
 static int parse_line(Keys *k, const char *p, size_t n)
 {
-    size_t i = 0, name_start, name_len, sec_start, sec_len;
+    size_t i = 0, name_start, name_len, sec_start, sec_len, pass_start, pass_len;
     KeyEntry *e;
 
     while (i < n && is_blank(p[i]))
@@ -56,9 +58,18 @@ static int parse_line(Keys *k, const char *p, size_t n)
     sec_len = i - sec_start;
     while (i < n && is_blank(p[i]))
         i++;
+    pass_start = i;
+    while (i < n && !is_blank(p[i]))
+        i++;
+    pass_len = i - pass_start;
+    while (i < n && is_blank(p[i]))
+        i++;
     if (i != n || sec_len == 0 || sec_len > KEYS_MAX_SECRET || name_len > RECORD_MAX_NAME)
         return AVERROR_INVALIDDATA;
-    if (memchr(p + sec_start, '\0', sec_len) || memchr(p + name_start, '\0', name_len))
+    if (pass_len && (pass_len < KEYS_MIN_PASSPHRASE || pass_len > KEYS_MAX_PASSPHRASE))
+        return AVERROR_INVALIDDATA;
+    if (memchr(p + sec_start, '\0', sec_len) || memchr(p + name_start, '\0', name_len) ||
+        memchr(p + pass_start, '\0', pass_len))
         return AVERROR_INVALIDDATA;
     if (k->n == k->cap) {
         size_t cap = array_grow(&k->v, k->cap, sizeof(*k->v), 16);
@@ -75,6 +86,8 @@ static int parse_line(Keys *k, const char *p, size_t n)
         if (!strcmp(k->v[j].name, e->name))
             return AVERROR_INVALIDDATA; /* the same name twice */
     hash_secret(p + sec_start, sec_len, e->hash);
+    memcpy(e->passphrase, p + pass_start, pass_len);
+    e->passphrase[pass_len] = '\0';
     k->n++;
     return 0;
 }
@@ -121,8 +134,9 @@ int keys_load(const char *path, Keys **out)
     sodium_memzero(text, len);
     free(text);
     if (ret == AVERROR_INVALIDDATA)
-        log_error("%s:%d: want \"NAME SECRET\" (NAME of [A-Za-z0-9_.-], once per file)",
-                  path, line);
+        log_error("%s:%d: want \"NAME SECRET [SRT-PASSPHRASE]\" (NAME of [A-Za-z0-9_.-],"
+                  " once per file; a passphrase of %d to %d bytes)", path, line,
+                  KEYS_MIN_PASSPHRASE, KEYS_MAX_PASSPHRASE);
     else if (ret < 0)
         log_error("%s: %s", path, log_averr(ret, err, sizeof(err)));
     return ret;
@@ -158,6 +172,21 @@ int keys_check(const Keys *k, const char *name, const char *secret)
             continue;
         /* An empty secret never matches: the file has none. */
         return n > 0 && sodium_memcmp(k->v[i].hash, h, 32) == 0;
+    }
+    return 0;
+}
+
+int keys_passphrase(const Keys *k, const char *name, char *buf, size_t size)
+{
+    if (size)
+        buf[0] = '\0';
+    if (!k || !name || size <= KEYS_MAX_PASSPHRASE)
+        return 0;
+    for (size_t i = 0; i < k->n; i++) {
+        if (strcmp(k->v[i].name, name))
+            continue;
+        snprintf(buf, size, "%s", k->v[i].passphrase);
+        return buf[0] != '\0';
     }
     return 0;
 }

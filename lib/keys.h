@@ -1,9 +1,12 @@
 /*
- * keys.h: live-ingest's stream keys (-k FILE): one "NAME SECRET" per
- * line, separated by blanks; empty lines and lines starting with '#' are
- * skipped. NAME is a stream name (record_name_ok), SECRET 1..255 bytes
- * without blanks. The file is read at start and again on SIGHUP; a file
- * that does not parse leaves the keys in force unchanged.
+ * keys.h: live-ingest's stream keys (-k FILE): one "NAME SECRET
+ * [PASSPHRASE]" per line, separated by blanks; empty lines and lines
+ * starting with '#' are skipped. NAME is a stream name (record_name_ok),
+ * SECRET 1..255 bytes without blanks; PASSPHRASE, if there, is the SRT
+ * encryption passphrase of that stream's callers (KEYS_MIN_PASSPHRASE to
+ * KEYS_MAX_PASSPHRASE bytes without blanks, libsrt's limits). The file is
+ * read at start and again on SIGHUP; a file that does not parse leaves the
+ * keys in force unchanged.
  *
  * Secrets are compared in constant time (hashes compared with
  * sodium_memcmp), so the time a wrong key takes says nothing about the
@@ -16,6 +19,8 @@
 
 #define KEYS_MAX_FILE (1 << 20)
 #define KEYS_MAX_SECRET 255
+#define KEYS_MIN_PASSPHRASE 10
+#define KEYS_MAX_PASSPHRASE 79
 
 typedef struct Keys Keys;
 
@@ -34,5 +39,8 @@ void keys_free(Keys **k);
 size_t keys_count(const Keys *k);
 /* 1 if name has an entry and secret matches it, else 0. secret may be NULL. */
 int keys_check(const Keys *k, const char *name, const char *secret);
+/* The SRT passphrase of name's line into buf (NUL-terminated, at least
+ * KEYS_MAX_PASSPHRASE + 1 bytes): 1, or 0 when it has none (buf ""). */
+int keys_passphrase(const Keys *k, const char *name, char *buf, size_t size);
 
 #endif

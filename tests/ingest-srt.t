@@ -2,12 +2,13 @@
 # SRT push: live-ingest --srt takes SRT callers (libsrt) and routes each by
 # its stream id ("#!::r=NAME,m=publish,k=KEY" or "NAME"); ffmpeg and
 # srt-live-transmit publish, three callers at once, a wrong key is refused
-# in the listen callback (before any data), and a caller that comes back
+# in the listen callback (before any data), SRT passphrases per stream
+# (key file) and for all (--srt-passphrase), and a caller that comes back
 # within the grace period continues its stream. The MPEG-TS out is the
 # packets in.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 15
+plan 24
 
 make_av "$T/src.flv" 2 || { fail "make media"; exit 1; }
 $FFMPEG -i "$T/src.flv" -c copy -f mpegts "$T/src.ts" || { fail "make MPEG-TS"; exit 1; }
@@ -18,13 +19,13 @@ tsc() {
 }
 want=$(tsc "$T/src.ts")
 SPORT=$(free_port)
-# srtpub SID [FFMPEG OPTIONS]: ffmpeg as an SRT caller, paced, lingering
+# srtpub SID [SRT OPTIONS]: ffmpeg as an SRT caller, paced, lingering
 # until its last packets are acknowledged.
 srtpub() {
     local sid=$1
     shift
-    timeout 30 ffmpeg -hide_banner -loglevel error -nostdin -re "$@" -i "$T/src.ts" -c copy \
-        -f mpegts -srt_streamid "$sid" -linger 2 "srt://127.0.0.1:$SPORT"
+    timeout 30 ffmpeg -hide_banner -loglevel error -nostdin -re -i "$T/src.ts" -c copy \
+        -f mpegts -srt_streamid "$sid" -linger 2 "$@" "srt://127.0.0.1:$SPORT"
 }
 
 mkdir -p "$T/out"
@@ -72,17 +73,36 @@ like "$(cat "$T/log")" 'SRT caller refused: stream id "#!::r=cam,m=request" name
 kill "$INGEST_PID"
 wait_exit "$INGEST_PID" 15
 
-# Keys: checked in the listen callback.
-printf 'sec s3cret\n' > "$T/keys"
+# Keys: checked in the listen callback. Passphrases: "enc" and "enc2"
+# have their own in the key file, "sec" gets --srt-passphrase's.
+printf 'sec s3cret\nenc s3cret 0123456789abc\nenc2 s3cret 0123456789abc\n' > "$T/keys"
 PORT=$(free_port) SPORT=$(free_port)
-start_ingest "$T/log2" -g 0.3 -o "$T/out2" -k "$T/keys" --srt "127.0.0.1:$SPORT" ||
-    { fail "live-ingest starts"; exit 1; }
+start_ingest "$T/log2" -g 0.3 -o "$T/out2" -k "$T/keys" --srt "127.0.0.1:$SPORT" \
+    --srt-passphrase globalpass123 || { fail "live-ingest starts"; exit 1; }
 mkdir -p "$T/out2"
 wait_for 5 grep -q "listening for SRT" "$T/log2"
-srtpub '#!::r=sec,k=wrong' 2>/dev/null
+unlike "$(ps -o args= -p "$INGEST_PID")" "globalpass123" "--srt-passphrase is wiped from the command line"
+srtpub '#!::r=sec,k=wrong' -passphrase globalpass123 2>/dev/null
 isnt "$?" 0 "a wrong key is refused"
 like "$(cat "$T/log2")" "SRT caller refused: sec: wrong key" "before any data (the listen callback)"
 ok "nothing is written for it" test ! -e "$T/out2/sec.ts"
-srtpub '#!::r=sec,m=publish,k=s3cret'
-is "$?" 0 "the right key publishes"
+srtpub '#!::r=sec,k=s3cret' 2>/dev/null
+isnt "$?" 0 "the right key without the passphrase is refused"
+ok "nothing is written for it" test ! -e "$T/out2/sec.ts"
+srtpub '#!::r=sec,m=publish,k=s3cret' -passphrase globalpass123
+is "$?" 0 "the right key and --srt-passphrase's passphrase publish"
+wait_for 10 grep -q "sec: stream ended" "$T/log2"
+
+srtpub '#!::r=enc2' -passphrase globalpass123 2>/dev/null
+isnt "$?" 0 "a stream's own passphrase: another one is refused"
+srtpub '#!::r=enc2' 2>/dev/null
+isnt "$?" 0 "and none"
+ok "nothing is written for them" test ! -e "$T/out2/enc2.ts"
+unlike "$(cat "$T/log2")" "enc2: published" "they never published"
+srtpub '#!::r=enc' -passphrase 0123456789abc -pbkeylen 32
+is "$?" 0 "the stream's own passphrase publishes (AES-256), no key needed"
+wait_for 10 grep -q "enc: stream ended" "$T/log2"
+ffmpeg -hide_banner -loglevel error -i "$T/src.ts" -map 0 -c copy -f framemd5 - | grep -v '^#' > "$T/src.md5"
+ffmpeg -hide_banner -loglevel error -i "$T/out2/enc.ts" -map 0 -c copy -f framemd5 - | grep -v '^#' > "$T/enc.md5"
+ok "the packets out are the packets in (pts, dts, size, md5 of each)" cmp -s "$T/src.md5" "$T/enc.md5"
 done_testing

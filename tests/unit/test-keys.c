@@ -35,8 +35,31 @@ int main(void)
     is_int(parse("cam1 a\ncam1 b\n", &k, &line), AVERROR_INVALIDDATA, "a name twice refused");
     is_int(line, 2, "on line 2");
     is_int(parse("cam1\n", &k, &line), AVERROR_INVALIDDATA, "a name without a secret refused");
-    is_int(parse("ok a\ncam1 a b\n", &k, &line), AVERROR_INVALIDDATA, "a third field refused");
+    is_int(parse("ok a\ncam1 a b\n", &k, &line), AVERROR_INVALIDDATA,
+           "a third field shorter than a passphrase (10 bytes) refused");
     is_int(line, 2, "on line 2");
+    is_int(parse("cam1 a 0123456789abc d\n", &k, &line), AVERROR_INVALIDDATA, "a fourth field refused");
+    {
+        char line80[100] = "cam1 a ";
+        memset(line80 + 7, 'p', 80);
+        is_int(parse(line80, &k, &line), AVERROR_INVALIDDATA, "a passphrase over 79 bytes refused");
+        line80[7 + 79] = '\0';
+        is_int(parse(line80, &k, &line), 0, "one of 79 bytes parses");
+        keys_free(&k);
+    }
+    is_int(parse("enc s3cret 0123456789abc\nplain s3cret\n", &k, &line), 0,
+           "a line with an SRT passphrase");
+    {
+        char pass[KEYS_MAX_PASSPHRASE + 1];
+        ok(keys_check(k, "enc", "s3cret"), "  its key works");
+        is_int(keys_passphrase(k, "enc", pass, sizeof(pass)), 1, "  it has a passphrase");
+        is_str(pass, "0123456789abc", "  that one");
+        is_int(keys_passphrase(k, "plain", pass, sizeof(pass)), 0, "  a line without: none");
+        is_str(pass, "", "  empty");
+        is_int(keys_passphrase(k, "nosuch", pass, sizeof(pass)), 0, "  an unknown name: none");
+        is_int(keys_passphrase(k, "enc", pass, 10), 0, "  a buffer too small: none");
+    }
+    keys_free(&k);
     is_int(parse("../x a\n", &k, &line), AVERROR_INVALIDDATA, "a bad name refused");
     is_int(parse(".hidden a\n", &k, &line), AVERROR_INVALIDDATA, "a dot name refused");
     is_int(keys_parse("ca\0m a\n", 7, &k, &line), AVERROR_INVALIDDATA, "a NUL in a name refused");
