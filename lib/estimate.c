@@ -19,54 +19,66 @@
 #include "log.h"
 #include "record.h"
 
-/* Copy the first seconds of src, from its first video key frame, into
- * path (MP4, video and first audio stream). *got: seconds copied. */
-static int cut(const char *src, const char *path, double seconds, double *got)
-{
-    AVFormatContext *in = NULL, *out = NULL;
-    AVPacket *pkt = av_packet_alloc();
-    int map[2] = { -1, -1 }, omap[2] = { -1, -1 }, ret, k;
-    int64_t t0 = AV_NOPTS_VALUE;
-    double end = 0;
+/* The source and the segment file being cut from it: map[k] is the
+ * source's stream of kind k (0 video, 1 audio; -1: none), omap[k] its
+ * stream in the output. */
+typedef struct Cut {
+    AVFormatContext *in, *out;
+    int map[2], omap[2];
+} Cut;
 
-    *got = 0;
-    if (!pkt)
-        return AVERROR(ENOMEM);
-    if ((ret = avformat_open_input(&in, src, NULL, NULL)) < 0 ||
-        (ret = avformat_find_stream_info(in, NULL)) < 0) {
-        ret = AVERROR_INVALIDDATA;
-        goto done;
-    }
-    map[0] = av_find_best_stream(in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-    map[1] = av_find_best_stream(in, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
-    if (map[0] < 0) {
+/* Open src and find its video (required) and first audio stream. */
+static int open_source(Cut *c, const char *src)
+{
+    if (avformat_open_input(&c->in, src, NULL, NULL) < 0 ||
+        avformat_find_stream_info(c->in, NULL) < 0)
+        return AVERROR_INVALIDDATA;
+    c->map[0] = av_find_best_stream(c->in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    c->map[1] = av_find_best_stream(c->in, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
+    if (c->map[0] < 0) {
         log_error("%s: no video to estimate", src);
-        ret = AVERROR_INVALIDDATA;
-        goto done;
+        return AVERROR_INVALIDDATA;
     }
-    if ((ret = avformat_alloc_output_context2(&out, NULL, "mp4", path)) < 0)
-        goto done;
+    return 0;
+}
+
+/* Create path as MP4 with the mapped streams' parameters; header written. */
+static int open_segment(Cut *c, const char *path)
+{
+    int ret, k;
+
+    if ((ret = avformat_alloc_output_context2(&c->out, NULL, "mp4", path)) < 0)
+        return ret;
     for (k = 0; k < 2; k++) {
+        const AVStream *ist;
         AVStream *st;
-        if (map[k] < 0)
+        if (c->map[k] < 0)
             continue;
-        if (!(st = avformat_new_stream(out, NULL))) {
-            ret = AVERROR(ENOMEM);
-            goto done;
-        }
-        if ((ret = avcodec_parameters_copy(st->codecpar, in->streams[map[k]]->codecpar)) < 0)
-            goto done;
+        ist = c->in->streams[c->map[k]];
+        if (!(st = avformat_new_stream(c->out, NULL)))
+            return AVERROR(ENOMEM);
+        if ((ret = avcodec_parameters_copy(st->codecpar, ist->codecpar)) < 0)
+            return ret;
         st->codecpar->codec_tag = 0;
-        st->time_base = in->streams[map[k]]->time_base;
-        st->avg_frame_rate = in->streams[map[k]]->avg_frame_rate;
-        omap[k] = st->index;
+        st->time_base = ist->time_base;
+        st->avg_frame_rate = ist->avg_frame_rate;
+        c->omap[k] = st->index;
     }
-    if ((ret = avio_open(&out->pb, path, AVIO_FLAG_WRITE)) < 0 ||
-        (ret = avformat_write_header(out, NULL)) < 0)
-        goto done;
-    while ((ret = av_read_frame(in, pkt)) >= 0) {
-        AVStream *ist = in->streams[pkt->stream_index];
-        int o = pkt->stream_index == map[0] ? 0 : pkt->stream_index == map[1] ? 1 : -1;
+    if ((ret = avio_open(&c->out->pb, path, AVIO_FLAG_WRITE)) < 0)
+        return ret;
+    return avformat_write_header(c->out, NULL);
+}
+
+/* Copy the packets from the first video key frame up to seconds after
+ * it; *end: where the last video frame copied ends (seconds). */
+static int copy_window(Cut *c, AVPacket *pkt, double seconds, double *end)
+{
+    int64_t t0 = AV_NOPTS_VALUE;
+    int ret;
+
+    while ((ret = av_read_frame(c->in, pkt)) >= 0) {
+        AVStream *ist = c->in->streams[pkt->stream_index];
+        int o = pkt->stream_index == c->map[0] ? 0 : pkt->stream_index == c->map[1] ? 1 : -1;
         double t;
         if (o < 0 || pkt->pts == AV_NOPTS_VALUE) {
             av_packet_unref(pkt);
@@ -87,23 +99,39 @@ static int cut(const char *src, const char *path, double seconds, double *got)
                 break;
             continue;
         }
-        if (o == 0 && t + pkt->duration * av_q2d(ist->time_base) > end)
-            end = t + pkt->duration * av_q2d(ist->time_base);
-        pkt->stream_index = omap[o];
-        av_packet_rescale_ts(pkt, ist->time_base, out->streams[omap[o]]->time_base);
-        if ((ret = av_interleaved_write_frame(out, pkt)) < 0)
-            goto done;
+        if (o == 0 && t + pkt->duration * av_q2d(ist->time_base) > *end)
+            *end = t + pkt->duration * av_q2d(ist->time_base);
+        pkt->stream_index = c->omap[o];
+        av_packet_rescale_ts(pkt, ist->time_base, c->out->streams[c->omap[o]]->time_base);
+        if ((ret = av_interleaved_write_frame(c->out, pkt)) < 0)
+            return ret;
     }
-    if (ret == AVERROR_EOF || ret >= 0)
-        ret = av_write_trailer(out);
-    *got = end;
-done:
+    return ret == AVERROR_EOF ? 0 : ret;
+}
+
+/* Copy the first seconds of src, from its first video key frame, into
+ * path (MP4, video and first audio stream). *got: seconds copied. */
+static int cut(const char *src, const char *path, double seconds, double *got)
+{
+    Cut c = { .map = { -1, -1 }, .omap = { -1, -1 } };
+    AVPacket *pkt = av_packet_alloc();
+    double end = 0;
+    int ret;
+
+    *got = 0;
+    if (!pkt)
+        return AVERROR(ENOMEM);
+    if ((ret = open_source(&c, src)) >= 0 && (ret = open_segment(&c, path)) >= 0 &&
+        (ret = copy_window(&c, pkt, seconds, &end)) >= 0) {
+        ret = av_write_trailer(c.out);
+        *got = end;
+    }
     av_packet_free(&pkt);
-    if (out) {
-        avio_closep(&out->pb);
-        avformat_free_context(out);
+    if (c.out) {
+        avio_closep(&c.out->pb);
+        avformat_free_context(c.out);
     }
-    avformat_close_input(&in);
+    avformat_close_input(&c.in);
     return ret;
 }
 
