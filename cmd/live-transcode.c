@@ -87,33 +87,52 @@ static int bad(int c, const char *arg, const char *want)
     return LIVE_EXIT_USAGE;
 }
 
-/* The command line into o, checked: -1 to go on (the input at
- * argv[optind], if any), or the exit status to return now. */
 /* --estimate's source, or NULL */
 static const char *estimate;
 
-/* --estimate: the first seconds of the source through the ladder, timed;
- * the result as JSON on standard output, a line for people on stderr. */
-static int run_estimate(TcrunOptions *o)
+/* --passthrough's value into *mode; -1 when it is none of them. */
+static int parse_passthrough(const char *arg, int *mode)
 {
-    json_t *res = NULL;
-    int ret;
-
-    o->t.threads = tcrun_default_jobs();
-    if ((ret = estimate_run(&o->t, estimate, ESTIMATE_SECONDS, &res)) < 0)
-        return live_exit_status(ret);
-    log_info("%s: %.1f s of media in %.1f s: %.2fx real time with this ladder (one segment"
-             " at a time, %d threads)", estimate, json_real_value(json_object_get(res, "seconds")),
-             json_real_value(json_object_get(res, "wall")),
-             json_real_value(json_object_get(res, "realtime_factor")), o->t.threads);
-    ret = json_dumpf(res, stdout, JSON_COMPACT) < 0 || fputc('\n', stdout) == EOF;
-    json_decref(res);
-    return live_finish(ret ? LIVE_EXIT_FAILURE : LIVE_EXIT_OK);
+    static const char *const names[] = {
+        [TRANSCODE_PASS_NEVER] = "never", [TRANSCODE_PASS_AUTO] = "auto",
+        [TRANSCODE_PASS_ALWAYS] = "always",
+    };
+    for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+        if (!strcmp(arg, names[i])) {
+            *mode = i;
+            return 0;
+        }
+    return -1;
 }
 
+/* After the options: the ladder parsed (with --uhd's rungs), preset and tune checked, jobs and
+ * threads defaulted. -1 to go on, or the exit status. */
+static int settle_options(TcrunOptions *o, const char *ladder, int uhd)
+{
+    const char *why = NULL;
+
+    if (ladder_parse(ladder, &o->t.ladder, &why) < 0)
+        return bad('l', ladder, why);
+    if (uhd && ladder_add_uhd(&o->t.ladder) < 0)
+        return bad('l', ladder, "too many rungs with --uhd's two (at most 16)");
+    if (transcode_check(&o->t) < 0) {
+        usage(stderr);
+        return LIVE_EXIT_USAGE;
+    }
+    if (!o->jobs)
+        o->jobs = tcrun_default_jobs();
+    if (!o->t.threads) {
+        int cpus = tcrun_default_jobs();
+        o->t.threads = cpus / o->jobs > 1 ? cpus / o->jobs : 1;
+    }
+    return -1;
+}
+
+/* The command line into o, checked: -1 to go on (the input at
+ * argv[optind], if any), or the exit status to return now. */
 static int parse_options(int argc, char **argv, TcrunOptions *o)
 {
-    const char *ladder = LADDER_DEFAULT, *why = NULL;
+    const char *ladder = LADDER_DEFAULT;
     int c, status, uhd = 0;
 
     while ((c = getopt_long(argc, argv, "C:l:p:g:j:t:a:L" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -141,13 +160,7 @@ static int parse_options(int argc, char **argv, TcrunOptions *o)
                 return bad(c, optarg, "a duration from 0.1 to 60 seconds");
             break;
         case OPT_PASSTHROUGH:
-            if (!strcmp(optarg, "auto"))
-                o->t.passthrough = TRANSCODE_PASS_AUTO;
-            else if (!strcmp(optarg, "always"))
-                o->t.passthrough = TRANSCODE_PASS_ALWAYS;
-            else if (!strcmp(optarg, "never"))
-                o->t.passthrough = TRANSCODE_PASS_NEVER;
-            else
+            if (parse_passthrough(optarg, &o->t.passthrough) < 0)
                 return bad(c, optarg, "auto, always or never");
             break;
         case OPT_TOLERANCE:
@@ -188,21 +201,7 @@ static int parse_options(int argc, char **argv, TcrunOptions *o)
         usage(stderr);
         return LIVE_EXIT_USAGE;
     }
-    if (ladder_parse(ladder, &o->t.ladder, &why) < 0)
-        return bad('l', ladder, why);
-    if (uhd && ladder_add_uhd(&o->t.ladder) < 0)
-        return bad('l', ladder, "too many rungs with --uhd's two (at most 16)");
-    if (transcode_check(&o->t) < 0) {
-        usage(stderr);
-        return LIVE_EXIT_USAGE;
-    }
-    if (!o->jobs)
-        o->jobs = tcrun_default_jobs();
-    if (!o->t.threads) {
-        int cpus = tcrun_default_jobs();
-        o->t.threads = cpus / o->jobs > 1 ? cpus / o->jobs : 1;
-    }
-    return -1;
+    return settle_options(o, ladder, uhd);
 }
 
 int main(int argc, char **argv)
@@ -225,8 +224,10 @@ int main(int argc, char **argv)
     live_init(argv[0]);
     if ((status = parse_options(argc, argv, &o)) >= 0)
         return status;
-    if (estimate)
-        return run_estimate(&o);
+    if (estimate) {   /* the first seconds of the source through the ladder, timed */
+        o.t.threads = tcrun_default_jobs();
+        return live_finish(live_exit_status(estimate_print(&o.t, estimate, stdout)));
+    }
     if (argc - optind == 1 && strcmp(argv[optind], "-")) {
         name = argv[optind];
         if (!(in = fopen(name, "r"))) {

@@ -189,3 +189,19 @@ done:
     rmdir(dir);
     return ret;
 }
+
+int estimate_print(const TranscodeOptions *o, const char *source, FILE *out)
+{
+    json_t *res = NULL;
+    int ret;
+
+    if ((ret = estimate_run(o, source, ESTIMATE_SECONDS, &res)) < 0)
+        return ret;
+    log_info("%s: %.1f s of media in %.1f s: %.2fx real time with this ladder (one segment"
+             " at a time, %d threads)", source, json_real_value(json_object_get(res, "seconds")),
+             json_real_value(json_object_get(res, "wall")),
+             json_real_value(json_object_get(res, "realtime_factor")), o->threads);
+    ret = json_dumpf(res, out, JSON_COMPACT) < 0 || fputc('\n', out) == EOF ? AVERROR(EIO) : 0;
+    json_decref(res);
+    return ret;
+}

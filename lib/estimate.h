@@ -24,4 +24,11 @@
  */
 int estimate_run(const TranscodeOptions *o, const char *source, double seconds, json_t **out);
 
+/*
+ * live-transcode --estimate: estimate_run over ESTIMATE_SECONDS, the
+ * result as one JSON line on out and a line for people on stderr.
+ * Returns 0, estimate_run's AVERROR, or AVERROR(EIO) when out fails.
+ */
+int estimate_print(const TranscodeOptions *o, const char *source, FILE *out);
+
 #endif
