@@ -66,79 +66,86 @@ static void catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-int main(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        { "udp", required_argument, NULL, 'u' },
-        { "address", required_argument, NULL, 'a' },
-        { "control", required_argument, NULL, 'c' },
-        { "feed", required_argument, NULL, 'f' },
-        { "stream", required_argument, NULL, 's' },
-        { "consent-timeout", required_argument, NULL, OPT_CONSENT },
-        { "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
-        { "max-per-address", required_argument, NULL, OPT_MAX_PER_ADDR },
-        { "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
-        { "test-loss", required_argument, NULL, OPT_TEST_LOSS },
-        LIVE_COMMON_OPTIONS,
-        { NULL, 0, NULL, 0 },
-    };
-    RtcConfig cfg;
-    static char host[256];
-    const char *feed = NULL, *stream = getenv("LIVE_STREAM");
-    double loss = 0;
-    int c, ret, status;
+static const struct option longopts[] = {
+    { "udp", required_argument, NULL, 'u' },
+    { "address", required_argument, NULL, 'a' },
+    { "control", required_argument, NULL, 'c' },
+    { "feed", required_argument, NULL, 'f' },
+    { "stream", required_argument, NULL, 's' },
+    { "consent-timeout", required_argument, NULL, OPT_CONSENT },
+    { "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+    { "max-per-address", required_argument, NULL, OPT_MAX_PER_ADDR },
+    { "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
+    { "test-loss", required_argument, NULL, OPT_TEST_LOSS },
+    LIVE_COMMON_OPTIONS,
+    { NULL, 0, NULL, 0 },
+};
 
-    live_init(argv[0]);
-    rtc_config_defaults(&cfg);
+/* -u ADDR:PORT into cfg (the host kept in a static buffer); port 0 is
+ * any free one (it is logged), for tests. -1 when it is not that. */
+static int parse_udp(const char *arg, RtcConfig *cfg)
+{
+    static char host[256];
+    size_t n = strlen(arg);
+
+    if (n > 2 && !strcmp(arg + n - 2, ":0") && n - 2 < sizeof(host)) {
+        memcpy(host, arg, n - 2);
+        host[n - 2] = '\0';
+        cfg->udp_port = 0;
+    } else if (parse_hostport(arg, host, sizeof(host), &cfg->udp_port) < 0) {
+        host[0] = '\0';
+    }
+    if (!host[0])
+        return -1;
+    cfg->udp_host = host;
+    return 0;
+}
+
+/* The command line into cfg, *feed and *stream: -1 to go on, or the
+ * exit status to return now. */
+static int parse_options(int argc, char **argv, RtcConfig *cfg, const char **feed, const char **stream)
+{
+    double loss = 0;
+    int c, status;
+
     while ((c = getopt_long(argc, argv, "u:a:c:f:s:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
-        case 'u': {
-            size_t n = strlen(optarg);
-            /* port 0: any free one (it is logged), for tests */
-            if (n > 2 && !strcmp(optarg + n - 2, ":0") && n - 2 < sizeof(host)) {
-                memcpy(host, optarg, n - 2);
-                host[n - 2] = '\0';
-                cfg.udp_port = 0;
-            } else if (parse_hostport(optarg, host, sizeof(host), &cfg.udp_port) < 0) {
-                host[0] = '\0';
-            }
-            if (!host[0])
+        case 'u':
+            if (parse_udp(optarg, cfg) < 0)
                 return live_bad_option(longopts, c, optarg, "ADDR:PORT, an IP address and a port");
-            cfg.udp_host = host;
             break;
-        }
         case 'a':
-            cfg.address = optarg;
+            cfg->address = optarg;
             break;
         case 'c':
-            cfg.control = optarg;
+            cfg->control = optarg;
             break;
         case 'f':
-            feed = optarg;
+            *feed = optarg;
             break;
         case 's':
-            stream = optarg;
+            *stream = optarg;
             break;
         case OPT_CONSENT:
-            if (parse_seconds(optarg, 1, 3600, &cfg.consent_timeout) < 0)
+            if (parse_seconds(optarg, 1, 3600, &cfg->consent_timeout) < 0)
                 return live_bad_option(longopts, c, optarg, "1 s to 1 h");
             break;
         case OPT_MAX_SESSIONS:
-            if (parse_int(optarg, 1, 100000, &cfg.limits.max_sessions) < 0)
+            if (parse_int(optarg, 1, 100000, &cfg->limits.max_sessions) < 0)
                 return live_bad_option(longopts, c, optarg, "1 to 100000");
             break;
         case OPT_MAX_PER_ADDR:
-            if (parse_int(optarg, 1, 100000, &cfg.limits.max_per_addr) < 0)
+            if (parse_int(optarg, 1, 100000, &cfg->limits.max_per_addr) < 0)
                 return live_bad_option(longopts, c, optarg, "1 to 100000");
             break;
         case OPT_MAX_STREAMS:
-            if (parse_int(optarg, 1, 10000, &cfg.max_streams) < 0)
+            if (parse_int(optarg, 1, 10000, &cfg->max_streams) < 0)
                 return live_bad_option(longopts, c, optarg, "1 to 10000");
             break;
         case OPT_TEST_LOSS:
             if (parse_double(optarg, 0, 50, &loss) < 0)
                 return live_bad_option(longopts, c, optarg, "a percentage from 0 to 50");
-            cfg.test_loss = loss / 100;
+            cfg->test_loss = loss / 100;
             break;
         default:
             if ((status = live_common_option(c, usage)) >= 0)
@@ -150,17 +157,37 @@ int main(int argc, char **argv)
         usage(stderr);
         return live_finish(LIVE_EXIT_USAGE);
     }
-    catch_signals();
-    if (feed) {
-        if (!stream || record_stream_rule(stream)) {
-            log_error("-f needs a valid stream name (-s NAME or $LIVE_STREAM)");
-            return live_finish(LIVE_EXIT_USAGE);
-        }
-        ret = rtc_tee_run(feed, stream, STDIN_FILENO, STDOUT_FILENO, &stop_signal);
-        if (ret == AVERROR(EPIPE))
-            ret = 0; /* downstream went away */
-        return live_finish(live_exit_status(ret));
+    return -1;
+}
+
+/* -f: the tee into the live-rtc at sock. */
+static int run_tee(const char *sock, const char *stream)
+{
+    int ret;
+
+    if (!stream || record_stream_rule(stream)) {
+        log_error("-f needs a valid stream name (-s NAME or $LIVE_STREAM)");
+        return live_finish(LIVE_EXIT_USAGE);
     }
+    ret = rtc_tee_run(sock, stream, STDIN_FILENO, STDOUT_FILENO, &stop_signal);
+    if (ret == AVERROR(EPIPE))
+        ret = 0; /* downstream went away */
+    return live_finish(live_exit_status(ret));
+}
+
+int main(int argc, char **argv)
+{
+    RtcConfig cfg;
+    const char *feed = NULL, *stream = getenv("LIVE_STREAM");
+    int ret, status;
+
+    live_init(argv[0]);
+    rtc_config_defaults(&cfg);
+    if ((status = parse_options(argc, argv, &cfg, &feed, &stream)) >= 0)
+        return status;
+    catch_signals();
+    if (feed)
+        return run_tee(feed, stream);
     if (!cfg.address)
         cfg.address = cfg.udp_host;
     if (!strcmp(cfg.address, "0.0.0.0") || !strcmp(cfg.address, "::")) {
