@@ -1130,6 +1130,81 @@ static int unpublished_from(const Server *s, const uint8_t key[16])
     return n;
 }
 
+/* Whether a new connection from ss may stay: not while stopping, only
+ * loopback without keys, and within the limits of connections that have
+ * not published (per address) and of connections in all. Refusals are
+ * logged (at most once a second for the limits). */
+static int admit(Server *s, const struct sockaddr_storage *ss, const char *peer, const uint8_t *key)
+{
+    int n;
+
+    if (s->quit)
+        return 0;
+    if (!s->keys && !sock_is_loopback((const struct sockaddr *)ss)) {
+        log_warn("%s: refused: without -k only loopback publishers are accepted", peer);
+        return 0;
+    }
+    if ((n = unpublished_from(s, key)) >= s->opt->max_unpublished) {
+        int64_t now = clock_mono_ms();
+        if (now - s->last_refusal_log > 1000) {
+            log_warn("%s: refused: %d connections from this address have not published",
+                     peer, n);
+            s->last_refusal_log = now;
+        }
+        return 0;
+    }
+    if (s->nconns >= s->opt->max_conns) {
+        int64_t now = clock_mono_ms();
+        if (now - s->last_refusal_log > 1000) {
+            log_warn("%s: refused: %d connections already", peer, s->nconns);
+            s->last_refusal_log = now;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+/* A connection for the accepted fd (taken over: closed on failure),
+ * RTMPS with tls, added to the server's list and to epoll. */
+static void conn_add(Server *s, int fd, int tls, const char *peer, const uint8_t *key)
+{
+    Conn *c;
+    int one = 1;
+
+    if (!(c = calloc(1, sizeof(*c))) || !(c->rtmp = rtmp_conn_new(&s->opt->limits)) ||
+        (tls && (!(c->ssl = SSL_new(s->ssl_ctx)) || !SSL_set_fd(c->ssl, fd)))) {
+        log_error("out of memory");
+        goto fail;
+    }
+    if (c->ssl)
+        SSL_set_accept_state(c->ssl);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->h.kind = K_CONN;
+    c->fd = fd;
+    c->srt = SRT_INVALID_SOCK;
+    snprintf(c->peer, sizeof(c->peer), "%s", peer);
+    memcpy(c->addr, key, sizeof(c->addr));
+    c->started = c->last_read = clock_mono_ms();
+    c->events = EPOLLIN;
+    if (ep_set(s, fd, &c->h, EPOLLIN, EPOLL_CTL_ADD) < 0) {
+        log_error("epoll: %s", strerror(errno));
+        goto fail;
+    }
+    c->next = s->conns;
+    s->conns = c;
+    s->nconns++;
+    log_debug("%s: connected%s", peer, tls ? " (RTMPS)" : "");
+    return;
+fail:
+    if (c) {
+        rtmp_conn_free(&c->rtmp);
+        SSL_free(c->ssl);
+    }
+    free(c);
+    close(fd);
+}
+
+/* Every connection waiting on the RTMP (or, with tls, RTMPS) listener. */
 static void do_accept(Server *s, int tls)
 {
     for (;;) {
@@ -1139,8 +1214,6 @@ static void do_accept(Server *s, int tls)
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         char peer[80];
         uint8_t key[16];
-        Conn *c;
-        int one = 1, n;
 
         if (fd < 0) {
             if (errno == EINTR)
@@ -1150,67 +1223,12 @@ static void do_accept(Server *s, int tls)
             return;
         }
         sock_peer((struct sockaddr *)&ss, peer, sizeof(peer));
-        if (s->quit) {
-            close(fd);
-            continue;
-        }
-        if (!s->keys && !sock_is_loopback((struct sockaddr *)&ss)) {
-            log_warn("%s: refused: without -k only loopback publishers are accepted", peer);
-            close(fd);
-            continue;
-        }
         addr_key(&ss, key);
-        if ((n = unpublished_from(s, key)) >= s->opt->max_unpublished) {
-            int64_t now = clock_mono_ms();
-            if (now - s->last_refusal_log > 1000) {
-                log_warn("%s: refused: %d connections from this address have not published",
-                         peer, n);
-                s->last_refusal_log = now;
-            }
+        if (!admit(s, &ss, peer, key)) {
             close(fd);
             continue;
         }
-        if (s->nconns >= s->opt->max_conns) {
-            int64_t now = clock_mono_ms();
-            if (now - s->last_refusal_log > 1000) {
-                log_warn("%s: refused: %d connections already", peer, s->nconns);
-                s->last_refusal_log = now;
-            }
-            close(fd);
-            continue;
-        }
-        if (!(c = calloc(1, sizeof(*c))) || !(c->rtmp = rtmp_conn_new(&s->opt->limits)) ||
-            (tls && (!(c->ssl = SSL_new(s->ssl_ctx)) || !SSL_set_fd(c->ssl, fd)))) {
-            log_error("out of memory");
-            if (c) {
-                rtmp_conn_free(&c->rtmp);
-                SSL_free(c->ssl);
-            }
-            free(c);
-            close(fd);
-            continue;
-        }
-        if (c->ssl)
-            SSL_set_accept_state(c->ssl);
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        c->h.kind = K_CONN;
-        c->fd = fd;
-        c->srt = SRT_INVALID_SOCK;
-        snprintf(c->peer, sizeof(c->peer), "%s", peer);
-        memcpy(c->addr, key, sizeof(c->addr));
-        c->started = c->last_read = clock_mono_ms();
-        c->events = EPOLLIN;
-        if (ep_set(s, fd, &c->h, EPOLLIN, EPOLL_CTL_ADD) < 0) {
-            log_error("epoll: %s", strerror(errno));
-            rtmp_conn_free(&c->rtmp);
-            free(c);
-            close(fd);
-            continue;
-        }
-        c->next = s->conns;
-        s->conns = c;
-        s->nconns++;
-        log_debug("%s: connected%s", peer, tls ? " (RTMPS)" : "");
+        conn_add(s, fd, tls, peer, key);
     }
 }
 
