@@ -565,6 +565,84 @@ static void read_udp(Server *srv)
     }
 }
 
+/* The poll set: the UDP port (POLLOUT too while it was full), the
+ * control listener, then every control connection. Returns the count. */
+static int poll_set(const Server *srv, struct pollfd *pfd)
+{
+    int n = 0;
+
+    pfd[n++] = (struct pollfd){ .fd = srv->udp, .events = (short)(POLLIN | (srv->udp_full ? POLLOUT : 0)) };
+    pfd[n++] = (struct pollfd){ .fd = srv->listen, .events = POLLIN };
+    for (int i = 0; i < srv->nconns; i++)
+        pfd[n++] = (struct pollfd){ .fd = srv->conns[i]->fd,
+                                    .events = (short)(POLLIN | (bytebuf_size(&srv->conns[i]->out) ? POLLOUT : 0)) };
+    return n;
+}
+
+/* The UDP port can take more: the sessions' queues go on. */
+static void udp_writable(Server *srv)
+{
+    srv->udp_full = 0;
+    for (int i = 0; i < srv->nsessions; i++)
+        if (srv->sessions[i]->pace_n)
+            rtc_session_flush(srv->sessions[i], srv->now);
+}
+
+/* The control connections that poll reported on (pfd[2..n)): read, send
+ * what waits, close the failed ones and answered WHEP requests. The
+ * array changes as they close, so they are found by fd. */
+static void serve_conns(Server *srv, const struct pollfd *pfd, int n)
+{
+    for (int k = 2; k < n; k++) {
+        int i, r = 0;
+        Conn *c;
+        for (i = 0; i < srv->nconns && srv->conns[i]->fd != pfd[k].fd; i++)
+            ;
+        if (i == srv->nconns || !pfd[k].revents)
+            continue;
+        c = srv->conns[i];
+        if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
+            r = conn_readable(srv, c);
+        if (r >= 0 && bytebuf_size(&c->out)) {
+            ssize_t w = send(c->fd, bytebuf_data(&c->out), bytebuf_size(&c->out), MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (w > 0)
+                bytebuf_consume(&c->out, (size_t)w);
+            else if (w < 0 && errno != EAGAIN)
+                r = AVERROR(errno);
+        }
+        if (r < 0 || (c->kind == CONN_ANSWER && !bytebuf_size(&c->out)))
+            conn_close(srv, i);
+    }
+}
+
+/* Every session's timers; those that ended or whose consent lapsed go. */
+static void tick_sessions(Server *srv)
+{
+    for (int i = srv->nsessions - 1; i >= 0; i--)
+        if (rtc_session_tick(srv->sessions[i], srv->now) < 0)
+            drop_session(srv, i, srv->sessions[i]->state == RTC_SESSION_CLOSED ? "closed"
+                                                                               : "ICE consent expired");
+}
+
+/* Everything the server holds: sessions, connections, sockets (the
+ * control socket's file removed), the certificate. */
+static void server_close(Server *srv)
+{
+    while (srv->nsessions)
+        drop_session(srv, srv->nsessions - 1, "live-rtc stops");
+    while (srv->nconns)
+        conn_close(srv, srv->nconns - 1);
+    free(srv->streams);
+    free(srv->sessions);
+    if (srv->udp >= 0)
+        close(srv->udp);
+    if (srv->listen >= 0) {
+        close(srv->listen);
+        unlink(srv->cfg->control);
+    }
+    dtls_cert_free(&srv->cert);
+}
+
 int rtc_server_run(const RtcConfig *cfg)
 {
     Server srv = { .cfg = cfg, .udp = -1, .listen = -1 };
@@ -585,72 +663,26 @@ int rtc_server_run(const RtcConfig *cfg)
     log_info("WebRTC on UDP %s:%d (candidates say %s), control socket %s, certificate %s", cfg->udp_host,
              srv.port, cfg->address, cfg->control, dtls_cert_fingerprint(srv.cert));
     while (!*cfg->stop) {
-        int n = 0;
-        pfd[n++] = (struct pollfd){ .fd = srv.udp, .events = (short)(POLLIN | (srv.udp_full ? POLLOUT : 0)) };
-        pfd[n++] = (struct pollfd){ .fd = srv.listen, .events = POLLIN };
-        for (int i = 0; i < srv.nconns; i++)
-            pfd[n++] = (struct pollfd){ .fd = srv.conns[i]->fd,
-                                        .events = (short)(POLLIN | (bytebuf_size(&srv.conns[i]->out) ? POLLOUT : 0)) };
-        if (poll(pfd, (nfds_t)n, 20) < 0 && errno != EINTR) {
-            ret = AVERROR(errno);
+        int n = poll_set(&srv, pfd);
+        if (poll(pfd, (nfds_t)n, 20) < 0 && errno != EINTR)
             break;
-        }
         srv.now = mono_us();
         if (pfd[0].revents & POLLIN)
             read_udp(&srv);
-        if (pfd[0].revents & POLLOUT) {
-            srv.udp_full = 0;
-            for (int i = 0; i < srv.nsessions; i++)
-                if (srv.sessions[i]->pace_n)
-                    rtc_session_flush(srv.sessions[i], srv.now);
-        }
-        /* connections: the array changes as they close, so go by fd */
-        for (int k = 2; k < n; k++) {
-            int i;
-            for (i = 0; i < srv.nconns && srv.conns[i]->fd != pfd[k].fd; i++)
-                ;
-            if (i == srv.nconns || !pfd[k].revents)
-                continue;
-            Conn *c = srv.conns[i];
-            int r = 0;
-            if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
-                r = conn_readable(&srv, c);
-            if (r >= 0 && bytebuf_size(&c->out)) {
-                ssize_t w = send(c->fd, bytebuf_data(&c->out), bytebuf_size(&c->out), MSG_DONTWAIT | MSG_NOSIGNAL);
-                if (w > 0)
-                    bytebuf_consume(&c->out, (size_t)w);
-                else if (w < 0 && errno != EAGAIN)
-                    r = AVERROR(errno);
-            }
-            if (r < 0 || (c->kind == CONN_ANSWER && !bytebuf_size(&c->out)))
-                conn_close(&srv, i);
-        }
+        if (pfd[0].revents & POLLOUT)
+            udp_writable(&srv);
+        serve_conns(&srv, pfd, n);
         if (pfd[1].revents & POLLIN)
             accept_conns(&srv);
         if (srv.now - last_tick >= 20000) {
             last_tick = srv.now;
-            for (int i = srv.nsessions - 1; i >= 0; i--)
-                if (rtc_session_tick(srv.sessions[i], srv.now) < 0)
-                    drop_session(&srv, i, srv.sessions[i]->state == RTC_SESSION_CLOSED ? "closed"
-                                                                                       : "ICE consent expired");
+            tick_sessions(&srv);
         }
     }
     log_info("stopping: %d sessions, %d streams", srv.nsessions, srv.nstreams);
     ret = 0;
 done:
-    while (srv.nsessions)
-        drop_session(&srv, srv.nsessions - 1, "live-rtc stops");
-    while (srv.nconns)
-        conn_close(&srv, srv.nconns - 1);
-    free(srv.streams);
-    free(srv.sessions);
+    server_close(&srv);
     free(pfd);
-    if (srv.udp >= 0)
-        close(srv.udp);
-    if (srv.listen >= 0) {
-        close(srv.listen);
-        unlink(cfg->control);
-    }
-    dtls_cert_free(&srv.cert);
     return ret;
 }
