@@ -67,6 +67,66 @@ static int parse_xor_address(const uint8_t *v, size_t n, const uint8_t *hdr, str
     return AVERROR_INVALIDDATA;
 }
 
+/* One attribute (type, alen bytes at v, at offset off of the message p)
+ * into m: its length checked against what its type allows. */
+static int parse_attr(StunMsg *m, const uint8_t *p, size_t off, uint16_t type, const uint8_t *v,
+                      uint16_t alen)
+{
+    switch (type) {
+    case STUN_ATTR_USERNAME:
+        if (alen > STUN_MAX_USERNAME)
+            return AVERROR_INVALIDDATA;
+        m->username = (const char *)v;
+        m->username_len = alen;
+        break;
+    case STUN_ATTR_PRIORITY:
+        if (alen != 4)
+            return AVERROR_INVALIDDATA;
+        m->priority = rd32(v);
+        m->has_priority = 1;
+        break;
+    case STUN_ATTR_USE_CANDIDATE:
+        if (alen != 0)
+            return AVERROR_INVALIDDATA;
+        m->use_candidate = 1;
+        break;
+    case STUN_ATTR_ICE_CONTROLLING:
+    case STUN_ATTR_ICE_CONTROLLED:
+        if (alen != 8)
+            return AVERROR_INVALIDDATA;
+        m->tiebreaker = (uint64_t)rd32(v) << 32 | rd32(v + 4);
+        if (type == STUN_ATTR_ICE_CONTROLLING)
+            m->ice_controlling = 1;
+        else
+            m->ice_controlled = 1;
+        break;
+    case STUN_ATTR_ERROR_CODE:
+        if (alen < 4)
+            return AVERROR_INVALIDDATA;
+        m->error_code = (v[2] & 7) * 100 + v[3];
+        break;
+    case STUN_ATTR_XOR_MAPPED_ADDRESS:
+        if (parse_xor_address(v, alen, p, &m->mapped) < 0)
+            return AVERROR_INVALIDDATA;
+        break;
+    case STUN_ATTR_MESSAGE_INTEGRITY:
+        if (alen != 20)
+            return AVERROR_INVALIDDATA;
+        m->integrity_off = off;
+        break;
+    case STUN_ATTR_FINGERPRINT:
+        if (alen != 4)
+            return AVERROR_INVALIDDATA;
+        m->fingerprint_off = off;
+        break;
+    default:
+        if (type < 0x8000)
+            m->unknown_required = 1;
+        break;
+    }
+    return 0;
+}
+
 int stun_parse(const uint8_t *p, size_t len, StunMsg *m)
 {
     size_t off, mlen;
@@ -82,7 +142,6 @@ int stun_parse(const uint8_t *p, size_t len, StunMsg *m)
     m->length = len;
     for (off = STUN_HEADER_SIZE; off < len;) {
         uint16_t type, alen;
-        const uint8_t *v;
 
         if (len - off < 4)
             return AVERROR_INVALIDDATA;
@@ -94,59 +153,8 @@ int stun_parse(const uint8_t *p, size_t len, StunMsg *m)
             return AVERROR_INVALIDDATA; /* nothing after FINGERPRINT */
         if (m->integrity_off && type != STUN_ATTR_FINGERPRINT)
             return AVERROR_INVALIDDATA; /* only FINGERPRINT after MESSAGE-INTEGRITY */
-        v = p + off + 4;
-        switch (type) {
-        case STUN_ATTR_USERNAME:
-            if (alen > STUN_MAX_USERNAME)
-                return AVERROR_INVALIDDATA;
-            m->username = (const char *)v;
-            m->username_len = alen;
-            break;
-        case STUN_ATTR_PRIORITY:
-            if (alen != 4)
-                return AVERROR_INVALIDDATA;
-            m->priority = rd32(v);
-            m->has_priority = 1;
-            break;
-        case STUN_ATTR_USE_CANDIDATE:
-            if (alen != 0)
-                return AVERROR_INVALIDDATA;
-            m->use_candidate = 1;
-            break;
-        case STUN_ATTR_ICE_CONTROLLING:
-        case STUN_ATTR_ICE_CONTROLLED:
-            if (alen != 8)
-                return AVERROR_INVALIDDATA;
-            m->tiebreaker = (uint64_t)rd32(v) << 32 | rd32(v + 4);
-            if (type == STUN_ATTR_ICE_CONTROLLING)
-                m->ice_controlling = 1;
-            else
-                m->ice_controlled = 1;
-            break;
-        case STUN_ATTR_ERROR_CODE:
-            if (alen < 4)
-                return AVERROR_INVALIDDATA;
-            m->error_code = (v[2] & 7) * 100 + v[3];
-            break;
-        case STUN_ATTR_XOR_MAPPED_ADDRESS:
-            if (parse_xor_address(v, alen, p, &m->mapped) < 0)
-                return AVERROR_INVALIDDATA;
-            break;
-        case STUN_ATTR_MESSAGE_INTEGRITY:
-            if (alen != 20)
-                return AVERROR_INVALIDDATA;
-            m->integrity_off = off;
-            break;
-        case STUN_ATTR_FINGERPRINT:
-            if (alen != 4)
-                return AVERROR_INVALIDDATA;
-            m->fingerprint_off = off;
-            break;
-        default:
-            if (type < 0x8000)
-                m->unknown_required = 1;
-            break;
-        }
+        if (parse_attr(m, p, off, type, p + off + 4, alen) < 0)
+            return AVERROR_INVALIDDATA;
         off += 4 + ((alen + 3u) & ~3u);
     }
     return 0;
