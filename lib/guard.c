@@ -77,6 +77,7 @@ static void step(Guard *g, int level)
         g->probing = 1;
     } else {
         g->down++;
+        g->step_lag = g->lag;
         if (g->probing) {
             /* the level stepped up to did not hold: wait longer next time */
             g->failed++;
@@ -101,6 +102,14 @@ int guard_feed(Guard *g, double at, double lag, int planned)
     int rising, growing;
 
     g->lag = lag;
+    if (planned < g->level && lag > g->max_lag && lag > g->step_lag + g->max_lag / 2 &&
+        g->level < GUARD_LEVELS - 1) {
+        /* far behind and still falling back fast while the segments
+         * planned before the last step come out: the step was not
+         * enough, do not wait for them all */
+        step(g, g->level + 1);
+        return -1;
+    }
     if (planned != g->level)
         return 0;
     if (g->n == g->window) {

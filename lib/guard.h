@@ -17,7 +17,10 @@
  *   level 4  drop2  + the next costliest too (one video rung always stays)
  *
  * Only segments planned at the current level count (those planned before
- * a step are still coming out after it). Of those, the guard keeps the
+ * a step are still coming out after it), but for one case: a lag over
+ * max_lag that has grown by max_lag / 2 since the last step down steps
+ * down again at once (far behind and falling back fast: waiting for a
+ * segment of the new level would cost more than a step too many). Of those, the guard keeps the
  * last few (a window of 2 × jobs + 2) and fits the lag's trend over them
  * (least squares: seconds of lag gained per second of media) over
  * running means of jobs segments (jobs segments finishing together make
@@ -67,6 +70,7 @@ typedef struct Guard {
     double lag;            /* the last lag fed (-1: none yet) */
     double trend;          /* the last trend fitted (0 until the window has 3) */
     double floor;          /* the lowest fitted lag at this level (-1: none yet) */
+    double step_lag;       /* the lag at the last step down */
     int n;                 /* segments in the window */
     double at[GUARD_WINDOW_MAX], lags[GUARD_WINDOW_MAX];
     int64_t down, up;      /* steps taken each way */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The load guard gives the full ladder back (issue 18): live-transcode
 # --max-lag is fed the records of a 1080p broadcast it is far behind (each
-# record's wallclock set 30 s and more in the past as it is written, the
+# record's wallclock set 30 s in the past and 10 s more each time, the
 # lag growing: what a machine too slow for the ladder sees, on any
 # machine), then of the same stream at 640x360 (wallclock now: it keeps
 # up). It steps down level by level to drop2 on the 1080p segments, then
@@ -37,7 +37,7 @@ k=0
 while read -r rec; do
     now=$(date +%s.%N)
     if [ "$k" -lt "$nb" ]; then
-        wc=$(awk -v n="$now" -v k="$k" 'BEGIN { printf "%.3f", n - 30 - 2 * k }')
+        wc=$(awk -v n="$now" -v k="$k" 'BEGIN { printf "%.3f", n - 30 - 10 * k }')
     else
         wc=$now
     fi

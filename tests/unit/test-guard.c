@@ -49,10 +49,14 @@ int main(void)
     is_int(guard_feed(&g, 4, 7, GUARD_FULL), -1, "over the limit and rising: a step down");
     is_int(g.level, GUARD_FASTER, "  to faster");
     is_int(guard_feed(&g, 6, 9, GUARD_FULL), 0, "a segment planned before the step does not count");
+    is_int(guard_feed(&g, 6, 9.9, GUARD_FULL), 0, "  nor one 2.9 s further behind");
     is_int(guard_feed(&g, 8, 8, GUARD_FASTER), 0, "over the limit but falling: no further step");
     is_int(guard_feed(&g, 10, 8.5, GUARD_FASTER), -1, "over the limit and rising again: a step down");
     is_int(g.level, GUARD_PASS, "  to pass");
-    at = 10;
+    is_int(guard_feed(&g, 12, 11.6, GUARD_FASTER), -1,
+           "one planned before it, 3 s (max_lag / 2) further behind than at that step: a step down");
+    is_int(g.level, GUARD_DROP1, "  to drop1");
+    at = 12;
     for (i = 0; i < 10; i++)
         feed(&g, &at, 1, 20 + i, 0, -1, 0);
     is_int(g.level, GUARD_DROP2, "never below the last level");
