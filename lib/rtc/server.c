@@ -618,10 +618,13 @@ static void serve_conns(Server *srv, const struct pollfd *pfd, int n)
 /* Every session's timers; those that ended or whose consent lapsed go. */
 static void tick_sessions(Server *srv)
 {
-    for (int i = srv->nsessions - 1; i >= 0; i--)
-        if (rtc_session_tick(srv->sessions[i], srv->now) < 0)
+    for (int i = srv->nsessions - 1; i >= 0; i--) {
+        /* the feed only for a picture asked for earlier */
+        Stream *st = srv->sessions[i]->key_pending ? find_stream(srv, srv->sessions[i]->stream) : NULL;
+        if (rtc_session_tick(srv->sessions[i], st ? st->feed : NULL, srv->now) < 0)
             drop_session(srv, i, srv->sessions[i]->state == RTC_SESSION_CLOSED ? "closed"
                                                                                : "ICE consent expired");
+    }
 }
 
 /* Everything the server holds: sessions, connections, sockets (the

@@ -1,6 +1,7 @@
 /*
  * rtc/session.c: one WebRTC peer on the shared port. See session.h.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -140,22 +141,32 @@ static void send_rtcp(RtcSession *s, uint8_t *buf, size_t len)
     send_raw(s, buf, len);
 }
 
+/* Sender Reports put audio and video on one clock: the media time of now
+ * is taken from the latest video frame (from audio when there is no
+ * video), and each stream's RTP time of it from that stream's last frame
+ * by the feed's media milliseconds. Audio leaves the feed later than the
+ * video of the same instant (the Opus encoder's frames), so the time
+ * each was sent must not be used for both. */
 static void send_sr(RtcSession *s, int64_t now)
 {
     uint8_t buf[256 + RTC_SRTP_MAX_TRAILER];
     struct timeval tv;
     int64_t wall;
+    double ms_now;
+    int by_video = s->has_video && s->video.packets;
     gettimeofday(&tv, NULL);
     wall = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    if (by_video)
+        ms_now = (double)s->last_video_ms + (double)(now - s->last_video_us) / 1000;
+    else
+        ms_now = (double)s->last_audio_ms + (double)(now - s->last_audio_us) / 1000;
     for (int k = 0; k < 2; k++) {
         RtpSender *r = k ? &s->audio : &s->video;
-        int64_t at = k ? s->last_audio_us : s->last_video_us;
         uint32_t clock = k ? 48000 : 90000;
         if (!(k ? s->has_audio : s->has_video) || !r->packets)
             continue;
-        /* the RTP time of now: the last sent timestamp moved on by the
-         * time since it was sent */
-        uint32_t ts = (k ? s->last_audio_ts : s->last_video_ts) + (uint32_t)((now - at) * clock / 1000000);
+        int64_t d = llrint((ms_now - (double)(k ? s->last_audio_ms : s->last_video_ms)) * clock / 1000);
+        uint32_t ts = (k ? s->last_audio_ts : s->last_video_ts) + (uint32_t)d;
         int n = rtcp_build_sr(buf, 256, r->ssrc, rtcp_ntp_from_us(wall), ts, r->packets, r->octets, "live-rtc");
         if (n > 0)
             send_rtcp(s, buf, (size_t)n);
@@ -201,50 +212,72 @@ static void send_video(RtcSession *s, const RtcFrame *f, int64_t now)
     rtp_h264_send(&s->video, f->nals, f->sizes, f->n, f->ts, emit_rtp, &e);
     s->st.video_frames++;
     s->last_video_ts = f->ts;
+    s->last_video_ms = f->ms;
     s->last_video_us = now;
 }
 
-/* The viewer needs a picture: the cached keyframe now when the video is
- * passed through (then nothing until the next keyframe), or an IDR from
- * our encoder. */
-static void want_keyframe(RtcSession *s, RtcFeed *feed, int64_t now)
-{
-    const RtcFrame *k;
-    s->need_key = 1;
-    if (!feed)
-        return;
-    if (rtc_feed_force_keyframe(feed, now))
-        return;
-    if ((k = rtc_feed_keyframe(feed)) && s->state == RTC_SESSION_MEDIA) {
-        RtcFrame f = *k;
-        /* not older than what the viewer already has */
-        if ((int32_t)(f.ts - s->last_video_ts) <= 0 && s->video.packets)
-            f.ts = s->last_video_ts + 1;
-        send_video(s, &f, now);
-        s->st.keyframes_sent++;
-    }
-}
-
-/* A viewer starts with the current GOP when it is cached (passthrough):
- * a picture at once and every frame after it decodable; otherwise with
- * a keyframe (forced from our encoder, or the cached one). */
-static void start_media(RtcSession *s, RtcFeed *feed, int64_t now)
+/* Sends the current GOP (passthrough: the feed caches it), paced out of
+ * the viewer's queue: a picture at once and every frame after it
+ * decodable. Frames older than what the viewer has already been sent (a
+ * PLI's replay) go out with timestamps just after it, so the receiver
+ * decodes them as the newest rather than dropping them as late; their
+ * media time stays that of now. Returns 0 when nothing is cached. */
+static int send_gop(RtcSession *s, RtcFeed *feed, int64_t now)
 {
     int n = feed && s->has_video ? rtc_feed_gop_count(feed) : 0;
-    if (!n) {
-        want_keyframe(s, feed, now);
-        return;
-    }
+    int replay = s->video.packets != 0;
+    int64_t ms = s->last_video_ms;
+    if (!n)
+        return 0;
     s->pacing = 1;
     s->need_key = 0;
     for (int i = 0; i < n && !s->need_key; i++) {
         RtcFrame f;
         rtc_feed_gop_frame(feed, i, &f);
+        if (replay && (int32_t)(f.ts - s->last_video_ts) <= 0) {
+            f.ts = s->last_video_ts + 1;
+            f.ms = ms;
+        }
         send_video(s, &f, now);
     }
     s->pacing = 0;
     s->st.keyframes_sent++;
     rtc_session_flush(s, now);
+    return 1;
+}
+
+/* The viewer needs a picture (a join, a PLI or FIR): an IDR from our
+ * encoder when the rung is ours; else the cached GOP (the viewer's
+ * decoder has every reference the live frames after it need); else the
+ * cached keyframe alone, then nothing until the next keyframe. At most
+ * every RTC_KEY_INTERVAL for one viewer: a stream of PLIs costs a GOP
+ * each. */
+static void want_keyframe(RtcSession *s, RtcFeed *feed, int64_t now)
+{
+    const RtcFrame *k;
+    if (s->last_key_req && now - s->last_key_req < RTC_KEY_INTERVAL) {
+        s->key_pending = 1; /* answered by a tick once the interval is over */
+        return;
+    }
+    s->key_pending = 0;
+    s->last_key_req = now;
+    s->need_key = 1;
+    if (!feed)
+        return;
+    if (rtc_feed_force_keyframe(feed, now))
+        return;
+    if (s->state != RTC_SESSION_MEDIA || send_gop(s, feed, now))
+        return;
+    if ((k = rtc_feed_keyframe(feed))) {
+        RtcFrame f = *k;
+        /* not older than what the viewer already has */
+        if ((int32_t)(f.ts - s->last_video_ts) <= 0 && s->video.packets) {
+            f.ts = s->last_video_ts + 1;
+            f.ms = s->last_video_ms;
+        }
+        send_video(s, &f, now);
+        s->st.keyframes_sent++;
+    }
 }
 
 void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t now)
@@ -265,6 +298,7 @@ void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t 
         rtp_opus_send(&s->audio, f->data, f->size, f->ts, emit_rtp, &e);
         s->st.audio_frames++;
         s->last_audio_ts = f->ts;
+        s->last_audio_ms = f->ms;
         s->last_audio_us = now;
     }
     if (now - s->last_sr >= 1000000)
@@ -351,7 +385,7 @@ int rtc_session_input(RtcSession *s, RtcFeed *feed, const uint8_t *p, size_t len
                 return AVERROR_EOF;
             s->state = RTC_SESSION_MEDIA;
             log_debug("session %s of %s: DTLS done, media starts", s->id, s->stream);
-            start_media(s, feed, now);
+            want_keyframe(s, feed, now);
             return 0;
         }
         if (r < 0) {
@@ -374,7 +408,7 @@ int rtc_session_input(RtcSession *s, RtcFeed *feed, const uint8_t *p, size_t len
     }
 }
 
-int rtc_session_tick(RtcSession *s, int64_t now)
+int rtc_session_tick(RtcSession *s, RtcFeed *feed, int64_t now)
 {
     int64_t t;
     if (s->state == RTC_SESSION_CLOSED)
@@ -385,6 +419,8 @@ int rtc_session_tick(RtcSession *s, int64_t now)
         dtls_conn_handle_timeout(s->dtls);
         flush_dtls(s);
     }
+    if (s->key_pending && s->state == RTC_SESSION_MEDIA && now - s->last_key_req >= RTC_KEY_INTERVAL)
+        want_keyframe(s, feed, now);
     if (s->pace_n)
         rtc_session_flush(s, now);
     if (s->state == RTC_SESSION_MEDIA && now - s->last_sr >= 1000000)

@@ -8,8 +8,10 @@
  *
  * Media: per-session RTP senders (their own SSRCs and sequence numbers),
  * SRTP, a history of the last RTC_HISTORY video packets as sent (NACKs
- * resend the very bytes), PLI/FIR answered with a keyframe, Sender
- * Reports every second. After a join or a PLI the viewer gets a keyframe
+ * resend the very bytes), PLI/FIR answered with a picture (an IDR forced
+ * from our rung, or the cached GOP replayed; at most every
+ * RTC_KEY_INTERVAL), Sender Reports every second on one media clock for
+ * audio and video. After a join or a PLI the viewer gets a keyframe
  * first and nothing that depends on frames it lacks. A join's burst (the
  * cached GOP) is paced out of a per-viewer queue, live video queued
  * behind it; what the shared socket cannot take at once waits there too.
@@ -34,6 +36,7 @@
 #define RTC_PACE_MAX 1024       /* datagrams a viewer may have waiting */
 #define RTC_PACE_RATE 600       /* datagrams a second per viewer out of its queue (~5.7 Mbit/s) */
 #define RTC_PACE_PER_TICK 32    /* at most at once */
+#define RTC_KEY_INTERVAL 500000 /* us: PLI/FIR answered at most this often per viewer */
 
 enum RtcSessionState { RTC_SESSION_NEW = 0, RTC_SESSION_DTLS, RTC_SESSION_MEDIA, RTC_SESSION_CLOSED };
 
@@ -70,7 +73,10 @@ typedef struct RtcSession {
     int need_key;               /* wait for a keyframe before sending video */
     int key_requested;          /* asked the feed for one */
     uint32_t last_video_ts, last_audio_ts;
+    int64_t last_video_ms, last_audio_ms; /* their media time (the feed's ms) */
     int64_t last_video_us, last_audio_us; /* when they were sent */
+    int64_t last_key_req;       /* when a keyframe was last asked for */
+    int key_pending;            /* one was asked for again before RTC_KEY_INTERVAL */
     uint32_t cname_id;
     double test_loss;           /* tests only: drop this fraction of first sends */
     RtcStats st;
@@ -96,9 +102,10 @@ int rtc_session_input(RtcSession *s, RtcFeed *feed, const uint8_t *p, size_t len
 /* One frame of its stream. */
 void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t now);
 
-/* Timers (DTLS retransmission, Sender Reports). Returns AVERROR_EOF when
- * consent lapsed (the session must go). */
-int rtc_session_tick(RtcSession *s, int64_t now);
+/* Timers (DTLS retransmission, Sender Reports, a picture asked for too
+ * soon after the last). Returns AVERROR_EOF when consent lapsed (the
+ * session must go). */
+int rtc_session_tick(RtcSession *s, RtcFeed *feed, int64_t now);
 
 /* Sends what waits in its queue, at RTC_PACE_RATE; returns how many
  * datagrams are left. */

@@ -2,8 +2,8 @@
  * rtc/tee.c: `live-rtc -f SOCK`: the pipeline's FLV passes through
  * untouched while whole tags are fed to live-rtc (server.h). The
  * pipeline never waits for live-rtc: when it is away the tee reconnects
- * once a second, when it is slow whole tags are dropped up to the next
- * keyframe (sequence headers are kept and sent again on reconnect).
+ * once a second, when it is slow whole tags are dropped (video up to the
+ * next keyframe; sequence headers are kept and sent again on reconnect).
  */
 #include <errno.h>
 #include <poll.h>
@@ -126,7 +126,9 @@ static void on_tag(Tee *t, const FlvTag *tag, const uint8_t *p, size_t n)
     }
     if (t->fd < 0)
         return;
-    if (t->need_key && !seq && !key)
+    /* video waits for a keyframe (nothing before one decodes); audio
+     * never does */
+    if (t->need_key && !seq && !key && tag->type == FLV_TAG_VIDEO)
         return;
     if (key)
         t->need_key = 0;
@@ -153,6 +155,9 @@ static int parse(Tee *t)
         memcpy(t->header, bytebuf_data(&t->parse), FLV_HEADER_SIZE);
         bytebuf_consume(&t->parse, used);
         t->header_done = 1;
+        /* now, before the tags read with the header go by: the first
+         * keyframe is often among them */
+        try_connect(t);
     }
     for (;;) {
         FlvTag tag;
