@@ -74,7 +74,7 @@ static void try_connect(Tee *t)
     bytebuf_append(&t->queue, bytebuf_data(&t->meta), bytebuf_size(&t->meta));
     bytebuf_append(&t->queue, bytebuf_data(&t->avc), bytebuf_size(&t->avc));
     bytebuf_append(&t->queue, bytebuf_data(&t->aac), bytebuf_size(&t->aac));
-    t->need_key = bytebuf_size(&t->avc) > 0;
+    t->need_key = 1; /* video from a keyframe on (audio does not wait) */
 }
 
 static void disconnect(Tee *t, const char *why)
@@ -115,7 +115,7 @@ static void on_tag(Tee *t, const FlvTag *tag, const uint8_t *p, size_t n)
                 keep(&t->avc, p, n);
                 seq = 1;
             }
-            key = vi.keyframe;
+            key = vi.keyframe && !vi.sequence_header;
         }
     } else if (tag->type == FLV_TAG_AUDIO) {
         FlvAudioInfo ai;
@@ -136,7 +136,7 @@ static void on_tag(Tee *t, const FlvTag *tag, const uint8_t *p, size_t n)
         /* live-rtc is slow: drop whole tags up to the next keyframe */
         if (!t->dropped++ || !(t->dropped % 1000))
             log_warn("live-rtc is slow: stream %s skips to the next keyframe", t->name);
-        t->need_key = bytebuf_size(&t->avc) > 0;
+        t->need_key = 1;
         return;
     }
     bytebuf_append(&t->queue, p, n);
