@@ -19,6 +19,7 @@ static void usage(FILE *f)
             "usage: live-package [-hqv] [-C spool] [-o out] [--db file] [-t seconds]\n"
             "                    [-w seconds] [--cache-seconds seconds] [--grace seconds]\n"
             "                    [--end-timeout seconds] [--utc-timing url] [--vod] [--keep]\n"
+            "                    [-L] [--part seconds]\n"
             "                    [records]\n"
             "\n"
             "Publish live-transcode's renditions as CMAF segments with a DASH manifest\n"
@@ -39,15 +40,19 @@ static void usage(FILE *f)
             "      --utc-timing URL    the MPD's UTCTiming value (/time)\n"
             "      --vod               write video-on-demand manifests from the start\n"
             "      --keep              leave the rendition files in the spool\n"
+            "  -L, --low-latency       append chunk records to growing segments and publish\n"
+            "                          their parts (LL-HLS, LL-DASH)\n"
+            "      --part SECONDS      the parts' nominal duration, as live-segment's (%g)\n"
             "  -q, --quiet             fewer messages\n"
             "  -v, --verbose           more messages\n"
             "  -h, --help              this help\n"
             "      --version           print the version\n",
             DB_DEFAULT_PATH, PACKAGE_DEFAULT_TIMEOUT, PACKAGE_DEFAULT_WINDOW,
-            PACKAGE_DEFAULT_CACHE, PACKAGE_DEFAULT_GRACE, PACKAGE_DEFAULT_END_TIMEOUT);
+            PACKAGE_DEFAULT_CACHE, PACKAGE_DEFAULT_GRACE, PACKAGE_DEFAULT_END_TIMEOUT,
+            PACKAGE_DEFAULT_PART);
 }
 
-enum { OPT_DB = LIVE_OPT_OWN, OPT_CACHE, OPT_GRACE, OPT_UTC, OPT_VOD, OPT_KEEP, OPT_END };
+enum { OPT_DB = LIVE_OPT_OWN, OPT_CACHE, OPT_GRACE, OPT_UTC, OPT_VOD, OPT_KEEP, OPT_END, OPT_PART };
 
 static const struct option longopts[] = {
     { "spool", required_argument, NULL, 'C' },
@@ -61,6 +66,8 @@ static const struct option longopts[] = {
     { "utc-timing", required_argument, NULL, OPT_UTC },
     { "vod", no_argument, NULL, OPT_VOD },
     { "keep", no_argument, NULL, OPT_KEEP },
+    { "low-latency", no_argument, NULL, 'L' },
+    { "part", required_argument, NULL, OPT_PART },
     LIVE_COMMON_OPTIONS,
     { NULL, 0, NULL, 0 },
 };
@@ -91,11 +98,12 @@ int main(int argc, char **argv)
         .cache_seconds = PACKAGE_DEFAULT_CACHE,
         .grace = PACKAGE_DEFAULT_GRACE,
         .end_timeout = PACKAGE_DEFAULT_END_TIMEOUT,
+        .part = PACKAGE_DEFAULT_PART,
     };
     int c, ret, status;
 
     live_init(argv[0]);
-    while ((c = getopt_long(argc, argv, "C:o:t:w:" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "C:o:t:w:L" LIVE_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'C': o.spool = optarg; break;
         case 'o': o.out = optarg; break;
@@ -123,6 +131,13 @@ int main(int argc, char **argv)
         case OPT_UTC: o.utc_timing = optarg; break;
         case OPT_VOD: o.vod = 1; break;
         case OPT_KEEP: o.keep = 1; break;
+        case 'L': o.low_latency = 1; break;
+        case OPT_PART:
+            if (parse_seconds(optarg, 0.05, 10, &o.part) < 0) {
+                live_bad_option(longopts, c, optarg, "a duration from 0.05 to 10 seconds");
+                return live_finish(LIVE_EXIT_USAGE);
+            }
+            break;
         default:
             if ((status = live_common_option(c, usage)) >= 0)
                 return status;

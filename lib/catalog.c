@@ -633,6 +633,14 @@ int manifest_init_file(char *buf, size_t size, const char *tag)
     return n < 0 || (size_t)n >= size ? AVERROR(ENAMETOOLONG) : 0;
 }
 
+const ManifestParts *manifest_parts(const Manifest *m, int64_t seq, const char *id)
+{
+    for (int i = 0; i < m->nb_parts; i++)
+        if (m->parts[i].seq == seq && !strcmp(m->parts[i].id, id) && m->parts[i].n > 0)
+            return &m->parts[i];
+    return NULL;
+}
+
 void manifest_free(Manifest *m)
 {
     for (int i = 0; i < m->nb_renditions; i++)
@@ -798,6 +806,7 @@ int catalog_manifest_load(sqlite3 *db, const char *name, Manifest *m)
     int ret;
 
     memset(m, 0, sizeof(*m));
+    m->open_seq = -1;
     if ((ret = catalog_stream_get(db, name, &s)) < 0)
         return ret;
     snprintf(m->name, sizeof(m->name), "%s", name);

@@ -445,6 +445,7 @@ typedef struct Reader {
     AVStream *st;
     int idx;
     int annexb;                 /* H.264 in Annex B form */
+    int chunk;                  /* a chunk of a segment: may start without a keyframe */
     Pkt *pk;
     int n, cap;
     ByteBuf data;
@@ -578,7 +579,7 @@ static int make_samples(CmafFragment *f, const Reader *r, double start, double d
     int64_t *sorted;
     int n = r->n;
 
-    if (f->track.kind == CMAF_VIDEO && !r->pk[0].key)
+    if (f->track.kind == CMAF_VIDEO && !r->pk[0].key && !r->chunk)
         log_warn("%s: does not start with a keyframe", r->path);
     if (!(f->samples = calloc(n, sizeof(*f->samples))))
         return AVERROR(ENOMEM);
@@ -603,9 +604,10 @@ static int make_samples(CmafFragment *f, const Reader *r, double start, double d
     return 0;
 }
 
-int cmaf_read(const char *path, double start, double duration, CmafFragment **out)
+static int read_fragment(const char *path, double start, double duration, int chunk,
+                         CmafFragment **out)
 {
-    Reader r = { .path = path };
+    Reader r = { .path = path, .chunk = chunk };
     CmafFragment *f = NULL;
     int ret;
 
@@ -632,6 +634,16 @@ end:
     cmaf_fragment_free(&f);
     avformat_close_input(&r.fmt);
     return ret;
+}
+
+int cmaf_read(const char *path, double start, double duration, CmafFragment **out)
+{
+    return read_fragment(path, start, duration, 0, out);
+}
+
+int cmaf_read_chunk(const char *path, double start, double duration, CmafFragment **out)
+{
+    return read_fragment(path, start, duration, 1, out);
 }
 
 /* ---- writing ---- */

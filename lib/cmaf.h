@@ -79,6 +79,9 @@ typedef struct CmafFragment {
  * samples (logged with the path), or another negative AVERROR.
  */
 int cmaf_read(const char *path, double start, double duration, CmafFragment **out);
+/* The same for a chunk of a segment (live-pipe(5) chunk records), whose
+ * video may start without a keyframe. */
+int cmaf_read_chunk(const char *path, double start, double duration, CmafFragment **out);
 void cmaf_fragment_free(CmafFragment **frag);
 void cmaf_track_clear(CmafTrack *t);
 

@@ -5,11 +5,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <libavutil/bprint.h>
 #include <libavutil/error.h>
 
 #include "hls.h"
+#include "manifest.h"
 #include "mpd.h"
 
 static int finish(AVBPrint *bp, char **out)
@@ -78,6 +80,87 @@ static int segment_listed(const Manifest *m, int i)
     return 0;
 }
 
+/* Segments at the end of a low-latency playlist whose parts are listed. */
+#define LL_PARTS_SEGMENTS 3
+
+/* EXT-X-PART lines: byte ranges of the segment's file. */
+static void put_parts(AVBPrint *bp, const ManifestParts *ps, const char *prefix,
+                      const char *file)
+{
+    for (int k = 0; ps && k < ps->n; k++) {
+        const ManifestPart *pt = &ps->part[k];
+        av_bprintf(bp, "#EXT-X-PART:DURATION=%.5f,URI=\"%s%s\",BYTERANGE=\"%lld@%lld\"%s\n",
+                   pt->duration, prefix, file, (long long)pt->size, (long long)pt->offset,
+                   pt->independent ? ",INDEPENDENT=YES" : "");
+    }
+}
+
+/* The media sequence number segment seq has (or will have: the open one). */
+static int64_t msn_of(const Manifest *m, int64_t seq)
+{
+    for (int i = m->nb_segments - 1; i >= 0; i--)
+        if (m->segments[i].seq == seq)
+            return m->segments[i].msn;
+    if (m->nb_segments == 0)
+        return 0;
+    return m->segments[m->nb_segments - 1].msn + (seq - m->segments[m->nb_segments - 1].seq);
+}
+
+/* Where rendition ri's parts end: the segment and part index of its last
+ * part (*seq -1: none). */
+static void last_part(const Manifest *m, int ri, int64_t *seq, int *part)
+{
+    const char *id = m->renditions[ri].id;
+    const ManifestParts *ps = m->open_seq >= 0 ? manifest_parts(m, m->open_seq, id) : NULL;
+
+    *seq = -1;
+    *part = -1;
+    if (ps) {
+        *seq = ps->seq;
+        *part = ps->n - 1;
+    } else if (m->nb_segments > 0) {
+        *seq = m->segments[m->nb_segments - 1].seq;
+        ps = manifest_parts(m, *seq, id);
+        *part = ps ? ps->n - 1 : -1;
+    }
+}
+
+/* The end of a low-latency playlist: the open segment's parts, the hint
+ * of the next part (the open segment's next bytes, or the next segment's
+ * first), and where every other rendition is. */
+static void put_live_edge(AVBPrint *bp, const Manifest *m, int ri, const char *prefix)
+{
+    const ManifestRendition *r = &m->renditions[ri];
+    const ManifestParts *open = m->open_seq >= 0 ? manifest_parts(m, m->open_seq, r->id) : NULL;
+    int64_t next_seq = m->nb_segments ? m->segments[m->nb_segments - 1].seq + 1 : 0, start = 0;
+    char file[64];
+
+    if (open) {
+        const ManifestPart *lp = &open->part[open->n - 1];
+        manifest_media_file(file, sizeof(file), m->tag, open->seq);
+        put_parts(bp, open, prefix, file);
+        next_seq = open->seq + (m->open_complete ? 1 : 0);
+        start = m->open_complete ? 0 : lp->offset + lp->size;
+    }
+    manifest_media_file(file, sizeof(file), m->tag, next_seq);
+    av_bprintf(bp, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"%s%s\",BYTERANGE-START=%lld\n", prefix,
+               file, (long long)start);
+    for (int k = 0; k < m->nb_renditions; k++) {
+        int64_t seq;
+        int part;
+        if (k == ri)
+            continue;
+        last_part(m, k, &seq, &part);
+        if (seq < 0)
+            continue;
+        av_bprintf(bp, "#EXT-X-RENDITION-REPORT:URI=\"../%s/index.m3u8\",LAST-MSN=%lld",
+                   m->renditions[k].id, (long long)msn_of(m, seq));
+        if (part >= 0)
+            av_bprintf(bp, ",LAST-PART=%d", part);
+        av_bprintf(bp, "\n");
+    }
+}
+
 int hls_write_media(const Manifest *m, int ri, char **out)
 {
     const ManifestRendition *r;
@@ -112,7 +195,11 @@ int hls_write_media(const Manifest *m, int ri, char **out)
      * live-serve answers blocking reloads (_HLS_msn) and delta updates
      * (_HLS_skip) of segments older than 6 target durations, the least
      * allowed (llhls.h). */
-    if (m->dynamic)
+    if (m->dynamic && m->part_target > 0)
+        av_bprintf(&bp, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=%.3f,"
+                        "HOLD-BACK=%.3f,PART-HOLD-BACK=%.3f\n#EXT-X-PART-INF:PART-TARGET=%.3f\n",
+                   6.0 * target, 3.0 * target, 3.0 * m->part_target, m->part_target);
+    else if (m->dynamic)
         av_bprintf(&bp, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=%.3f,"
                         "HOLD-BACK=%.3f\n", 6.0 * target, 3.0 * target);
     else
@@ -142,8 +229,14 @@ int hls_write_media(const Manifest *m, int ri, char **out)
         mpd_format_time(m->availability_start + (double)f->t / r->timescale, when, sizeof(when));
         av_bprintf(&bp, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when);
         manifest_media_file(file, sizeof(file), m->tag, s->seq);
+        /* low latency: the parts of the last few segments (RFC 8216bis:
+         * those within 3 target durations of the end) */
+        if (m->dynamic && m->part_target > 0 && i >= m->nb_segments - LL_PARTS_SEGMENTS)
+            put_parts(&bp, manifest_parts(m, s->seq, r->id), prefix, file);
         av_bprintf(&bp, "#EXTINF:%.5f,\n%s%s\n", (double)f->d / r->timescale, prefix, file);
     }
+    if (m->dynamic && m->part_target > 0)
+        put_live_edge(&bp, m, ri, prefix);
     if (!m->dynamic)
         av_bprintf(&bp, "#EXT-X-ENDLIST\n");
     return finish(&bp, out);

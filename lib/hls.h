@@ -10,6 +10,11 @@
  * stay right while the window slides. A live playlist says where to
  * join it: EXT-X-SERVER-CONTROL HOLD-BACK, 3 target durations behind its
  * end (hls.js and Safari start there, and so the player page).
+ *
+ * Low latency (Manifest.part_target > 0, live-package -L): LL-HLS of RFC
+ * 8216bis: EXT-X-PART-INF, EXT-X-PART byte ranges of the open segment and
+ * of the last three, EXT-X-PRELOAD-HINT of the next part,
+ * EXT-X-RENDITION-REPORT of every other rendition, PART-HOLD-BACK.
  */
 #ifndef LIVE_HLS_H
 #define LIVE_HLS_H

@@ -41,6 +41,26 @@ typedef struct ManifestRendition {
     ManifestFile *files;        /* [nb_segments] of the Manifest */
 } ManifestRendition;
 
+/*
+ * Low latency (live-package -L): the parts of a rendition's segment, byte
+ * ranges of its file (OUT/NAME/REND/SEQ.m4s, written as SEQ.m4s.open
+ * while it grows), each a whole moof+mdat.
+ */
+#define MANIFEST_MAX_PARTS 64
+
+typedef struct ManifestPart {
+    double duration;            /* seconds */
+    int64_t offset, size;       /* byte range in the segment's file */
+    int independent;            /* starts with an IDR frame (or is audio) */
+} ManifestPart;
+
+typedef struct ManifestParts {
+    int64_t seq;                /* the segment */
+    char id[RECORD_MAX_NAME + 1]; /* the rendition */
+    int n;
+    ManifestPart part[MANIFEST_MAX_PARTS];
+} ManifestParts;
+
 typedef struct Manifest {
     char name[RECORD_PRESENTATION_MAX + 1]; /* NAME or NAME@ID (record_presentation_ok) */
     char media_dir[RECORD_MAX_NAME + 1]; /* "": media files under OUT/NAME/; else OUT/MEDIA_DIR/ */
@@ -55,7 +75,16 @@ typedef struct Manifest {
     int nb_segments;
     ManifestRendition *renditions; /* video first (tallest first), then audio */
     int nb_renditions;
+    /* low latency only (part_target > 0): LL-HLS parts and LL-DASH */
+    double part_target;         /* EXT-X-PART-INF:PART-TARGET, seconds */
+    const ManifestParts *parts; /* of recent segments and the open one (borrowed) */
+    int nb_parts;
+    int64_t open_seq;           /* the segment being written (its parts in parts), -1: none */
+    int open_complete;          /* its last part is in: the next part is the next segment's */
 } Manifest;
+
+/* The parts of rendition id of segment seq in m, or NULL. */
+const ManifestParts *manifest_parts(const Manifest *m, int64_t seq, const char *id);
 
 void manifest_free(Manifest *m);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <libavutil/bprint.h>
+#include <libavutil/common.h>
 #include <libavutil/error.h>
 
 #include "mpd.h"
@@ -43,7 +44,8 @@ static int first_of(const Manifest *m, int kind)
 }
 
 /* The SegmentTimeline of segments [a, b) from rendition r's files. */
-static void put_timeline(AVBPrint *bp, const ManifestRendition *r, int a, int b)
+static void put_timeline(AVBPrint *bp, const ManifestRendition *r, int a, int b,
+                         int64_t open_d)
 {
     int64_t next = -1;
     int i = a;
@@ -71,6 +73,10 @@ static void put_timeline(AVBPrint *bp, const ManifestRendition *r, int a, int b)
         next = r->files[j - 1].t + r->files[j - 1].d;
         i = j;
     }
+    /* low latency: the segment being written, at its nominal duration,
+     * available in chunks (availabilityTimeOffset) */
+    if (open_d > 0 && next >= 0)
+        av_bprintf(bp, "          <S d=\"%lld\"/>\n", (long long)open_d);
     av_bprintf(bp, "        </SegmentTimeline>\n");
 }
 
@@ -80,11 +86,12 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
     int first = first_of(m, kind);
     const ManifestRendition *r0;
     char prefix[72 + 8] = "", init[48];
-    int maxw = 0, maxh = 0;
+    int maxw = 0, maxh = 0, ll;
 
     if (first < 0)
         return;
     r0 = &m->renditions[first];
+    ll = m->dynamic && m->part_target > 0;
     for (int i = 0; i < m->nb_renditions; i++) {
         const ManifestRendition *r = &m->renditions[i];
         if (r->kind == kind && r->width > maxw)
@@ -103,6 +110,20 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
         av_bprintf(bp, "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\""
                        " segmentAlignment=\"true\" startWithSAP=\"1\" lang=\"und\">\n");
     }
+    /* low latency: the wall clock at which a sample was made, for the
+     * players' latency (the stream timeline starts at availabilityStartTime) */
+    if (ll && a < b) {
+        int64_t t = -1;
+        char when[40];
+        for (int i = a; i < b && t < 0; i++)
+            t = r0->files[i].t;
+        if (t >= 0) {
+            mpd_format_time(m->availability_start + (double)t / r0->timescale, when, sizeof(when));
+            av_bprintf(bp, "      <ProducerReferenceTime id=\"%d\" type=\"encoder\""
+                           " wallClockTime=\"%s\" presentationTime=\"%lld\"/>\n",
+                       kind == CMAF_VIDEO ? 0 : 1, when, (long long)t);
+        }
+    }
     /* a finished broadcast's manifest (OUT/NAME@ID/) names the media
      * where they stayed, under OUT/NAME/ */
     if (m->media_dir[0])
@@ -112,9 +133,16 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
                    "%s\" media=\"%s$RepresentationID$/%s%s$Number$.m4s\" startNumber=\"%lld\"",
                r0->timescale, prefix, init, prefix, m->tag, m->tag[0] ? "-" : "",
                (long long)m->segments[a].seq);
-    av_bprintf(bp, " presentationTimeOffset=\"%lld\">\n",
+    av_bprintf(bp, " presentationTimeOffset=\"%lld\"",
                (long long)llrint(period_media_start * r0->timescale));
-    put_timeline(bp, r0, a, b);
+    if (ll)
+        av_bprintf(bp, " availabilityTimeOffset=\"%.3f\" availabilityTimeComplete=\"false\"",
+                   FFMAX(0, m->segment_duration - m->part_target));
+    av_bprintf(bp, ">\n");
+    put_timeline(bp, r0, a, b,
+                 ll && b == m->nb_segments && m->open_seq >= 0 &&
+                 manifest_parts(m, m->open_seq, r0->id) ?
+                 llrint(m->segment_duration * r0->timescale) : 0);
     av_bprintf(bp, "      </SegmentTemplate>\n");
     for (int i = 0; i < m->nb_renditions; i++) {
         const ManifestRendition *r = &m->renditions[i];
@@ -162,7 +190,8 @@ static void put_mpd_head(AVBPrint *bp, const Manifest *m, double first, double e
         av_bprintf(bp, " publishTime=\"%s\"", when);
         put_duration(bp, "minimumUpdatePeriod", m->segment_duration > 0 ? m->segment_duration : maxd);
         put_duration(bp, "timeShiftBufferDepth", m->window);
-        put_duration(bp, "suggestedPresentationDelay", 3 * maxd);
+        put_duration(bp, "suggestedPresentationDelay",
+                     m->part_target > 0 ? FFMAX(1, 3 * m->part_target) : 3 * maxd);
     } else {
         av_bprintf(bp, " type=\"static\"");
         put_duration(bp, "mediaPresentationDuration", end - first);
@@ -173,7 +202,14 @@ static void put_mpd_head(AVBPrint *bp, const Manifest *m, double first, double e
     /* The latency a player should keep, for players that read it rather
      * than suggestedPresentationDelay (dash.js, Shaka): the same 3
      * segments, between 2 and 6 of them. */
-    if (m->dynamic)
+    /* Low latency: 3 parts behind (as PART-HOLD-BACK), at least a second;
+     * players catch up by playing faster, within 0.95-1.05. */
+    if (m->dynamic && m->part_target > 0)
+        av_bprintf(bp, "  <ServiceDescription id=\"0\"><Latency target=\"%lld\" min=\"%lld\""
+                       " max=\"%lld\"/><PlaybackRate min=\"0.95\" max=\"1.05\"/>"
+                       "</ServiceDescription>\n", FFMAX(1000, llrint(3000 * m->part_target)),
+                   llrint(1000 * m->part_target), llrint(3000 * maxd));
+    else if (m->dynamic)
         av_bprintf(bp, "  <ServiceDescription id=\"0\"><Latency target=\"%lld\" min=\"%lld\""
                        " max=\"%lld\"/></ServiceDescription>\n", llrint(3000 * maxd),
                    llrint(2000 * maxd), llrint(6000 * maxd));

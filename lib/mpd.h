@@ -9,6 +9,11 @@
  * A gap (a segment given up after the reorder timeout) ends a Period and
  * the next segment begins a new one (id "pSEQ"): $Number$ counts S
  * entries, so a hole inside one Period would shift every later number.
+ *
+ * Low latency (Manifest.part_target > 0): LL-DASH: the open segment in the
+ * timeline at its nominal duration, availabilityTimeOffset and
+ * availabilityTimeComplete="false", ProducerReferenceTime, a
+ * ServiceDescription of 3 part targets with catch-up playback rates.
  */
 #ifndef LIVE_MPD_H
 #define LIVE_MPD_H

@@ -6,7 +6,9 @@
  * thread owns the database and the output tree, and wakes up for records,
  * for reorder timeouts and once a second for window housekeeping.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -33,6 +35,8 @@
 #include "record.h"
 
 #define MAX_RENDITIONS 16
+/* 1024 samples at 44.1 kHz, the longest AAC frame of the usual rates */
+#define PACKAGE_AAC_FRAME 0.0233
 
 typedef struct Pending {
     int64_t seq;
@@ -56,7 +60,30 @@ typedef struct Stream {
      * must be given the first ones back) */
     char inband[MAX_RENDITIONS][RECORD_MAX_NAME + 1];
     int ninband;
+    struct LlState *ll;         /* low latency: the open segment (made on first use) */
 } Stream;
+
+/* Low latency: the segment being written in chunks, and the parts of the
+ * last ones (the playlists list them). */
+#define LL_HISTORY 3
+
+typedef struct LlRend {
+    char id[RECORD_MAX_NAME + 1];
+    int fd;                     /* OUT/NAME/REND/FILE.open */
+    char path[4096];
+    CmafFragment *first;        /* part 0's: the track, and tfdt/duration of all so far */
+    int64_t size;
+} LlRend;
+
+typedef struct LlState {
+    int64_t seq;                /* the open segment, -1: none */
+    int next_part, complete, n;
+    double part_target;         /* fixed for the stream once set */
+    LlRend r[MAX_RENDITIONS];
+    ManifestParts open[MAX_RENDITIONS];
+    ManifestParts hist[LL_HISTORY * MAX_RENDITIONS];
+    int nhist;
+} LlState;
 
 typedef struct Package {
     const PackageOptions *o;
@@ -149,11 +176,70 @@ static int write_file(const char *path, const void *data, size_t len)
     return ret;
 }
 
+/* ---- low latency: the open segment ---- */
+
+static Stream *stream_find(Package *p, const char *name)
+{
+    for (int i = 0; i < p->nstreams; i++)
+        if (!strcmp(p->streams[i].name, name))
+            return &p->streams[i];
+    return NULL;
+}
+
+/* The part target of a stream: the parts' nominal duration plus a video
+ * frame (a part ends at the first frame at or after its nominal end) and
+ * an AAC frame (the audio of a chunk ends with the packet that reaches
+ * its end), rounded up to the millisecond; fixed once the stream has one. */
+static double ll_part_target(Package *p, LlState *ll, const Manifest *m)
+{
+    double frame = 0.1;
+
+    if (ll->part_target > 0)
+        return ll->part_target;
+    for (int i = 0; i < m->nb_renditions; i++)
+        if (m->renditions[i].kind == CMAF_VIDEO && m->renditions[i].fps_num > 0 &&
+            m->renditions[i].fps_den > 0)
+            frame = (double)m->renditions[i].fps_den / m->renditions[i].fps_num;
+    ll->part_target = ceil((p->o->part + frame + PACKAGE_AAC_FRAME) * 1000) / 1000;
+    return ll->part_target;
+}
+
+/* The low-latency part of the manifest of stream name: the part target,
+ * the parts of its last segments and of the open one (*parts: malloc'd,
+ * the caller frees it after using m). */
+static void ll_attach(Package *p, const char *name, Manifest *m, ManifestParts **parts)
+{
+    Stream *s = stream_find(p, name);
+    LlState *ll = s ? s->ll : NULL;
+    int n = 0;
+
+    if (!s)
+        return;
+    if (!ll && !(ll = s->ll = calloc(1, sizeof(*ll))))
+        return;
+    if (!s->ll->part_target)
+        ll->seq = -1;
+    m->part_target = ll_part_target(p, ll, m);
+    if (!(*parts = malloc((size_t)(ll->nhist + ll->n) * sizeof(**parts) + 1)))
+        return;
+    for (int i = 0; i < ll->nhist; i++)
+        (*parts)[n++] = ll->hist[i];
+    if (ll->seq >= 0) {
+        for (int i = 0; i < ll->n; i++)
+            (*parts)[n++] = ll->open[i];
+        m->open_seq = ll->seq;
+        m->open_complete = ll->complete;
+    }
+    m->parts = *parts;
+    m->nb_parts = n;
+}
+
 /* Regenerate manifest.mpd, master.m3u8 and every index.m3u8 of a stream.
  * Media playlists first, so the master never names a missing one. */
 static int write_manifests(Package *p, const char *name)
 {
     Manifest m;
+    ManifestParts *parts = NULL;
     char path[4096];
     char *text = NULL;
     int ret;
@@ -165,6 +251,8 @@ static int write_manifests(Package *p, const char *name)
     m.window = p->o->window;
     m.utc_timing = p->o->utc_timing;
     m.publish_time = clock_real();
+    if (p->o->low_latency && m.dynamic)
+        ll_attach(p, name, &m, &parts);
     for (int i = 0; i < m.nb_renditions && ret >= 0; i++) {
         if ((ret = hls_write_media(&m, i, &text)) < 0 ||
             (ret = out_path(p, path, sizeof(path), name, m.renditions[i].id, "")) < 0 ||
@@ -185,6 +273,7 @@ static int write_manifests(Package *p, const char *name)
         av_freep(&text);
     }
     manifest_free(&m);
+    free(parts);
     return ret;
 }
 
@@ -686,6 +775,360 @@ fail:
     return ret;
 }
 
+static int stream_advance(Package *p, Stream *s, int force);
+
+/* Give up the open segment: its .open files go (it is published whole
+ * from its renditions record). why: logged when not NULL. */
+static void ll_abandon(Stream *s, const char *why)
+{
+    LlState *ll = s->ll;
+
+    if (!ll || ll->seq < 0)
+        return;
+    if (why)
+        log_info("%s: segment %lld %s; it is published whole", s->name, (long long)ll->seq, why);
+    for (int i = 0; i < ll->n; i++) {
+        if (ll->r[i].fd >= 0)
+            close(ll->r[i].fd);
+        if (unlink(ll->r[i].path) < 0 && errno != ENOENT)
+            log_warn("%s: cannot remove: %s", ll->r[i].path, strerror(errno));
+        cmaf_fragment_free(&ll->r[i].first);
+    }
+    ll->seq = -1;
+    ll->n = 0;
+    ll->complete = 0;
+}
+
+/* Write all of buf at the end of fd: 0 or AVERROR (the file is cut back
+ * to where it was, so that it ends at a chunk boundary). */
+static int append_all(int fd, const uint8_t *buf, size_t len, int64_t at)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = errno;
+            if (ftruncate(fd, at) < 0)
+                log_warn("cannot cut a growing segment back: %s", strerror(errno));
+            return AVERROR(err);
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* Start the open segment seq of s with the renditions of chunk record
+ * rec: every established rendition, and only those. 0, or 1 (not taken:
+ * *why). */
+static int ll_begin(Package *p, Stream *s, int64_t seq, const json_t *rec, const char **why)
+{
+    const json_t *arr = json_object_get(rec, "renditions"), *r;
+    CatalogRendition *have = NULL;
+    CatalogStream cs;
+    LlState *ll = s->ll;
+    int nhave = 0;
+    size_t i;
+
+    if (seq != s->next_seq || s->npend > 0) {
+        *why = "is not the next one to publish";
+        return 1;
+    }
+    if (record_int(rec, "broadcast", 0) != s->broadcast) {
+        *why = "belongs to another broadcast";
+        return 1;
+    }
+    if (catalog_stream_get(p->db, s->name, &cs) < 0 || strcmp(cs.state, "live") ||
+        catalog_rendition_list(p->db, s->name, &have, &nhave) < 0 || nhave == 0) {
+        free(have);
+        *why = "is the stream's first";
+        return 1;
+    }
+    ll->n = 0;
+    json_array_foreach(arr, i, r) {
+        const char *id = record_str(r, "id");
+        int found = 0;
+        for (int k = 0; k < nhave; k++)
+            found |= id && !strcmp(have[k].id, id);
+        if (!found || !record_path_ok(record_str(r, "path")) || stream_inband(s, id) ||
+            ll->n == MAX_RENDITIONS) {
+            free(have);
+            *why = "has a chunk of a rendition the stream does not have as it is";
+            return 1;
+        }
+        memset(&ll->r[ll->n], 0, sizeof(ll->r[0]));
+        ll->r[ll->n].fd = -1;
+        snprintf(ll->r[ll->n].id, sizeof(ll->r[0].id), "%s", id);
+        memset(&ll->open[ll->n], 0, sizeof(ll->open[0]));
+        ll->open[ll->n].seq = seq;
+        snprintf(ll->open[ll->n].id, sizeof(ll->open[0].id), "%s", id);
+        ll->n++;
+    }
+    free(have);
+    if ((size_t)ll->n != json_array_size(arr) || ll->n != nhave) {
+        ll->n = 0;
+        *why = "has chunks that lack a rendition";
+        return 1;
+    }
+    ll->seq = seq;
+    ll->next_part = 0;
+    ll->complete = 0;
+    return 0;
+}
+
+/* Append chunk record rec's files, one moof+mdat per rendition. 0, 1 when
+ * the chunk cannot be taken (*why: the segment is abandoned), or a
+ * negative AVERROR (the machine's trouble). */
+static int ll_append(Package *p, Stream *s, const json_t *rec, const char **why)
+{
+    const json_t *arr = json_object_get(rec, "renditions"), *r;
+    LlState *ll = s->ll;
+    double start = record_num(rec, "start", -1), dur = record_num(rec, "duration", -1);
+    int part = ll->next_part, ret = 0;
+    size_t i;
+
+    if ((size_t)ll->n != json_array_size(arr) || part >= MANIFEST_MAX_PARTS) {
+        *why = "has a chunk without every rendition";
+        return 1;
+    }
+    if (start < 0 || dur <= 0 || dur > ll->part_target + 0.0005) {
+        *why = "has a chunk longer than the part target";
+        return 1;
+    }
+    json_array_foreach(arr, i, r) {
+        const char *id = record_str(r, "id");
+        char path[4096], file[64], eb[AV_ERROR_MAX_STRING_SIZE];
+        CmafFragment *f = NULL;
+        uint8_t *buf = NULL, *init = NULL, *old = NULL;
+        size_t len = 0, init_len = 0, old_len = 0, skip = 0;
+        LlRend *lr = NULL;
+        ManifestPart *pt;
+        int k;
+
+        for (k = 0; k < ll->n; k++)
+            if (id && !strcmp(ll->r[k].id, id))
+                lr = &ll->r[k];
+        k = lr ? (int)(lr - ll->r) : -1;
+        if (!lr || record_join(path, sizeof(path), p->o->spool, record_str(r, "path")) < 0) {
+            *why = "has a chunk of another rendition";
+            return 1;
+        }
+        if ((ret = cmaf_read_chunk(path, start, dur, &f)) < 0) {
+            log_warn("%s: %s", path, log_averr(ret, eb, sizeof(eb)));
+            *why = "has an unreadable chunk";
+            return 1;
+        }
+        if (part == 0) {
+            /* the chunks go under the init segment players have */
+            if ((ret = manifest_init_file(file, sizeof(file), s->tag)) < 0 ||
+                (ret = out_path(p, path, sizeof(path), s->name, id, file)) < 0 ||
+                (ret = cmaf_write_init(&f->track, &init, &init_len)) < 0 ||
+                fs_read_file(path, 1 << 20, (char **)&old, &old_len) < 0 ||
+                old_len != init_len || memcmp(old, init, init_len)) {
+                free(init);
+                free(old);
+                cmaf_fragment_free(&f);
+                *why = "has another codec configuration than the init segment";
+                return ret < 0 && ret != AVERROR_INVALIDDATA ? ret : 1;
+            }
+            free(init);
+            free(old);
+            if ((ret = manifest_media_file(file, sizeof(file), s->tag, ll->seq)) < 0 ||
+                (ret = out_path(p, path, sizeof(path), s->name, id, file)) < 0 ||
+                snprintf(lr->path, sizeof(lr->path), "%s.open", path) >= (int)sizeof(lr->path)) {
+                cmaf_fragment_free(&f);
+                return ret < 0 ? ret : AVERROR(ENAMETOOLONG);
+            }
+            if ((lr->fd = open(lr->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+                ret = AVERROR(errno);
+                log_error("%s: cannot create: %s", lr->path, strerror(errno));
+                cmaf_fragment_free(&f);
+                return ret;
+            }
+        }
+        if ((double)f->duration / f->track.timescale > ll->part_target + 0.0005) {
+            cmaf_fragment_free(&f);
+            *why = "has a chunk longer than the part target";
+            return 1;
+        }
+        /* moof sequence numbers increase through the stream */
+        ret = cmaf_write_segment(f, (uint32_t)(ll->seq * MANIFEST_MAX_PARTS + part + 1), &buf,
+                                 &len);
+        /* a segment's styp only at its start */
+        if (ret >= 0 && part > 0 && len >= 8)
+            skip = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
+        if (ret >= 0 && (skip > len || (ret = append_all(lr->fd, buf + skip, len - skip,
+                                                         lr->size)) < 0))
+            log_error("%s: cannot append: %s", lr->path,
+                      log_averr(ret < 0 ? ret : AVERROR_INVALIDDATA, eb, sizeof(eb)));
+        free(buf);
+        if (ret < 0 || skip > len) {
+            cmaf_fragment_free(&f);
+            return ret < 0 ? ret : AVERROR_BUG;
+        }
+        pt = &ll->open[k].part[part];
+        pt->duration = (double)f->duration / f->track.timescale;
+        pt->offset = lr->size;
+        pt->size = (int64_t)(len - skip);
+        pt->independent = part == 0 || f->track.kind == CMAF_AUDIO;
+        ll->open[k].n = part + 1;
+        lr->size += (int64_t)(len - skip);
+        if (part == 0) {
+            lr->first = f;
+        } else {
+            lr->first->duration += f->duration;
+            cmaf_fragment_free(&f);
+        }
+    }
+    ll->next_part = part + 1;
+    ll->complete = record_bool(rec, "last");
+    return 0;
+}
+
+/* A chunk record (low latency): appended to the open segment, and the
+ * playlists rewritten; anything else about it is dropped (the segment
+ * is then published whole). */
+static int take_chunk(Package *p, json_t *rec)
+{
+    const char *name = record_str(rec, "stream"), *why = NULL;
+    int64_t seq = record_int(rec, "seq", -1), part = record_int(rec, "part", -1);
+    Stream *s;
+    LlState *ll;
+    int ret;
+
+    if (!p->o->low_latency || p->o->vod || !(s = stream_get(p, name))) {
+        remove_spool(p, rec);
+        return 0;
+    }
+    if (!s->ll && !(s->ll = calloc(1, sizeof(*s->ll))))
+        return AVERROR(ENOMEM);
+    ll = s->ll;
+    if (!ll->part_target)
+        ll->seq = -1;
+    /* what came before it is published first */
+    if ((ret = stream_advance(p, s, 0)) < 0)
+        return ret;
+    if (part == 0) {
+        ll_abandon(s, ll->seq == seq ? "started again" : "was left unfinished");
+        if (!ll->part_target) {
+            Manifest m;
+            if (catalog_manifest_load(p->db, s->name, &m) == 0) {
+                ll_part_target(p, ll, &m);
+                manifest_free(&m);
+            }
+        }
+        if (!ll->part_target || ll_begin(p, s, seq, rec, &why) == 1) {
+            log_debug("%s: segment %lld %s: published whole", s->name, (long long)seq,
+                      why ? why : "has no part target yet");
+            ll->n = 0;
+            remove_spool(p, rec);
+            return 0;
+        }
+    } else if (ll->seq != seq || part != ll->next_part || ll->complete) {
+        if (ll->seq == seq)
+            ll_abandon(s, "lost a chunk");
+        remove_spool(p, rec);
+        return 0;
+    }
+    ret = ll_append(p, s, rec, &why);
+    remove_spool(p, rec);
+    if (ret == 1) {
+        ll_abandon(s, why);
+        return write_manifests(p, s->name);
+    }
+    if (ret < 0) {
+        ll_abandon(s, NULL);
+        return ret;
+    }
+    log_debug("%s: segment %lld: part %lld appended", s->name, (long long)seq, (long long)part);
+    return write_manifests(p, s->name);
+}
+
+/* Step 1 of a segment whose chunks were all appended: each .open file
+ * fsynced and renamed to its final name; o gets the fragments' timing and
+ * the bytes (for the live-edge cache). 0, 1 when the open segment does
+ * not match the record (published whole), or a negative AVERROR. */
+static int ll_finish(Package *p, Stream *s, Outgoing *o)
+{
+    LlState *ll = s->ll;
+    char final[4096], eb[AV_ERROR_MAX_STRING_SIZE];
+    int ret;
+
+    if (!ll || ll->seq != o->seq || !ll->complete || ll->n != o->n)
+        return 1;
+    for (int i = 0; i < o->n; i++) {
+        int found = 0;
+        for (int k = 0; k < ll->n; k++)
+            found |= !strcmp(ll->r[k].id, o->in[i].id);
+        if (!found)
+            return 1;
+    }
+    for (int i = 0; i < o->n; i++) {
+        LlRend *lr = NULL;
+        char *bytes = NULL;
+        size_t len = 0;
+        for (int k = 0; k < ll->n; k++)
+            if (!strcmp(ll->r[k].id, o->in[i].id))
+                lr = &ll->r[k];
+        if (!lr || strlen(lr->path) < 5)
+            return AVERROR_BUG;
+        snprintf(final, sizeof(final), "%.*s", (int)strlen(lr->path) - 5, lr->path);
+        if (fsync(lr->fd) < 0 || rename(lr->path, final) < 0) {
+            ret = AVERROR(errno);
+            log_error("%s: cannot publish: %s", final, log_averr(ret, eb, sizeof(eb)));
+            return ret;
+        }
+        close(lr->fd);
+        lr->fd = -1;
+        snprintf(lr->path, sizeof(lr->path), "%s", final);   /* renamed */
+        if ((ret = fs_read_file(final, 1 << 30, &bytes, &len)) < 0)
+            return ret;
+        o->seg[i] = (uint8_t *)bytes;
+        o->seg_len[i] = len;
+        o->frag[i] = lr->first;
+        lr->first = NULL;
+    }
+    /* the parts stay listed with the segment for a while */
+    for (int k = 0; k < ll->n; k++) {
+        int at = ll->nhist;
+        for (int h = 0; h < ll->nhist; h++)
+            if (ll->hist[h].seq <= o->seq - LL_HISTORY) {
+                at = h;
+                break;
+            }
+        if (at == ll->nhist && ll->nhist < LL_HISTORY * MAX_RENDITIONS)
+            ll->nhist++;
+        if (at < ll->nhist)
+            ll->hist[at] = ll->open[k];
+    }
+    ll->seq = -1;
+    ll->n = 0;
+    ll->complete = 0;
+    return 0;
+}
+
+/* After a restart: the growing segments of the run before are dropped
+ * (their segments are published whole). */
+static void ll_clean_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        char path[4096];
+        if (n < 6 || strcmp(de->d_name + n - 5, ".open") ||
+            snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+            continue;
+        unlink(path);
+    }
+    closedir(d);
+}
+
 /* Publish one segment in the four steps of package.h, or as a gap when
  * its record or files are bad. */
 static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec)
@@ -718,14 +1161,24 @@ static int publish_segment(Package *p, Stream *s, int64_t seq, const json_t *rec
     }
     o.end = o.start + o.duration;
 
-    /* 1. read and write the files, 2. the database */
-    if ((ret = read_renditions(p, &o, &why)) == 1) {
-        p->bad = 1;
-        ret = publish_gap(p, s, seq, why);
+    /* 1. read and write the files (or publish the growing ones, low
+     * latency), 2. the database */
+    ret = p->o->low_latency ? ll_finish(p, s, &o) : 1;
+    if (ret < 0) {
+        ll_abandon(s, NULL);
         goto end;
     }
-    if (ret < 0 || (ret = write_segment_files(p, s, &o)) < 0 ||
-        (ret = index_segment(p, s, &o, rec)) < 0)
+    if (ret == 1) {
+        ll_abandon(s, s->ll && s->ll->seq == seq ? "lacks chunks" : NULL);
+        if ((ret = read_renditions(p, &o, &why)) == 1) {
+            p->bad = 1;
+            ret = publish_gap(p, s, seq, why);
+            goto end;
+        }
+        if (ret < 0 || (ret = write_segment_files(p, s, &o)) < 0)
+            goto end;
+    }
+    if ((ret = index_segment(p, s, &o, rec)) < 0)
         goto end;
     s->next_seq = seq + 1;
 
@@ -1013,8 +1466,8 @@ static int take_record(Package *p, json_t *rec, int from_db)
 
     if (strcmp(type, "renditions") && strcmp(type, "end")) {
         log_debug("%s: skipping a %s record", name, type);
-        if (!strcmp(type, "chunk"))
-            remove_spool(p, rec);   /* the segment comes whole in its renditions record */
+        if (!strcmp(type, "chunk") && !from_db)
+            return take_chunk(p, rec);
         return 0;
     }
     if (!(s = stream_get(p, name)))
@@ -1148,8 +1601,10 @@ static int recover(Package *p)
             fs_clean_tmp(path);
         if (catalog_rendition_list(p->db, list[i].name, &rl, &nr) == 0)
             for (int j = 0; j < nr; j++)
-                if (out_path(p, path, sizeof(path), list[i].name, rl[j].id, "") == 0)
+                if (out_path(p, path, sizeof(path), list[i].name, rl[j].id, "") == 0) {
                     fs_clean_tmp(path);
+                    ll_clean_dir(path);
+                }
         free(rl);
         if (nr > 0)
             ret = write_manifests(p, list[i].name);
@@ -1291,6 +1746,8 @@ static void package_free(Package *p)
         while (p->streams[i].npend)
             stream_pop(&p->streams[i]);
         free(p->streams[i].pend);
+        ll_abandon(&p->streams[i], NULL);
+        free(p->streams[i].ll);
     }
     free(p->streams);
     db_close(&p->db);

@@ -13,6 +13,15 @@
  *      renamed into place;
  *   4. the spool files removed.
  *
+ * In low-latency mode (-L) chunk records (live-pipe(5)) of the segment
+ * next to publish are appended, each rendition's chunk one whole
+ * moof+mdat, to OUT/NAME/REND/SEQ.m4s.open as they come, and the playlists
+ * and manifest.mpd rewritten after each to list the new parts (byte
+ * ranges of that file); when the segment's renditions record comes and
+ * all its chunks were appended, step 1 is the fsync and rename of each
+ * .open file to its final name (the same inode), and the steps go on as
+ * above. A segment whose chunks did not all come is published whole.
+ *
  * Records are kept in the database from the moment they are read until
  * step 4, so a live-package killed at any point and started again on the
  * same OUT and database redoes what was missing and continues the stream
@@ -36,6 +45,8 @@ typedef struct PackageOptions {
     double end_timeout;         /* --end-timeout: a lost publisher's stream is finished */
     int vod;                    /* --vod: static manifests from the start */
     int keep;                   /* --keep: leave spool files in place */
+    int low_latency;            /* -L: chunk records appended to growing segments */
+    double part;                /* --part: the parts' nominal duration, seconds */
 } PackageOptions;
 
 #define PACKAGE_DEFAULT_TIMEOUT 30.0
@@ -43,6 +54,7 @@ typedef struct PackageOptions {
 #define PACKAGE_DEFAULT_CACHE   10.0
 #define PACKAGE_DEFAULT_GRACE   30.0
 #define PACKAGE_DEFAULT_END_TIMEOUT 600.0
+#define PACKAGE_DEFAULT_PART    0.5
 
 /*
  * Run until the input ends and every stream that ended (an end record,

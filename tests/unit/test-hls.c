@@ -137,5 +137,50 @@ int main(void)
     ok(has(x, "BANDWIDTH=2628000,AVERAGE-BANDWIDTH=2628000,RESOLUTION=1280x720"),
        "video + audio: BANDWIDTH raised to the average");
     av_freep(&x);
+
+    /* low latency: the parts of segment 9 (the last listed), of the open
+     * segment 10 (two parts; the 480p has one), the hint, the reports */
+    {
+        ManifestParts parts[3];
+        memset(parts, 0, sizeof(parts));
+        parts[0].seq = 9;
+        snprintf(parts[0].id, sizeof(parts[0].id), "720p");
+        parts[0].n = 2;
+        parts[0].part[0] = (ManifestPart){ 0.5, 0, 1000, 1 };
+        parts[0].part[1] = (ManifestPart){ 0.5, 1000, 800, 0 };
+        parts[1] = parts[0];
+        parts[1].seq = 10;
+        parts[2] = parts[1];
+        snprintf(parts[2].id, sizeof(parts[2].id), "480p");
+        parts[2].n = 1;
+        m.dynamic = 1;
+        m.part_target = 0.54;
+        m.parts = parts;
+        m.nb_parts = 3;
+        m.open_seq = 10;
+        is_int(hls_write_media(&m, 0, &x), 0, "low-latency media playlist");
+        ok(has(x, "PART-HOLD-BACK=1.620\n#EXT-X-PART-INF:PART-TARGET=0.540\n"),
+           "PART-INF, PART-HOLD-BACK of 3 part targets");
+        ok(has(x, "#EXT-X-PART:DURATION=0.50000,URI=\"9.m4s\",BYTERANGE=\"1000@0\",INDEPENDENT=YES\n"
+                  "#EXT-X-PART:DURATION=0.50000,URI=\"9.m4s\",BYTERANGE=\"800@1000\"\n"
+                  "#EXTINF:4.50000,\n9.m4s\n"), "a listed segment's parts before its EXTINF");
+        ok(has(x, "9.m4s\n#EXT-X-PART:DURATION=0.50000,URI=\"10.m4s\",BYTERANGE=\"1000@0\","
+                  "INDEPENDENT=YES\n#EXT-X-PART:DURATION=0.50000,URI=\"10.m4s\",BYTERANGE=\"800@1000\"\n"
+                  "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"10.m4s\",BYTERANGE-START=1800\n"),
+           "the open segment's parts, then the hint of its next bytes");
+        ok(has(x, "#EXT-X-RENDITION-REPORT:URI=\"../480p/index.m3u8\",LAST-MSN=7,LAST-PART=0\n"
+                  "#EXT-X-RENDITION-REPORT:URI=\"../audio/index.m3u8\",LAST-MSN=6\n") &&
+           !strstr(x, "../720p/"), "a report for every other rendition, none for itself");
+        av_freep(&x);
+        m.open_complete = 1;
+        is_int(hls_write_media(&m, 0, &x), 0, "open segment complete");
+        ok(has(x, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"11.m4s\",BYTERANGE-START=0\n"),
+           "its last part in: the hint names the next segment's start");
+        av_freep(&x);
+        m.dynamic = 0;
+        is_int(hls_write_media(&m, 0, &x), 0, "finished low-latency playlist");
+        ok(!strstr(x, "EXT-X-PART") && !strstr(x, "PRELOAD"), "finished: no parts, no hint");
+        av_freep(&x);
+    }
     return done();
 }
