@@ -407,100 +407,72 @@ void site_metrics_allow(Site *s, const HttpNet *nets, unsigned n)
 }
 
 
-/* live-transcode's load guard per live stream, from the db (written by
- * live-package from the renditions records' "guard"), after the
- * counters: lag, level and steps taken. */
 /* What could not be published, by kind of reason, and the latest by name
  * (the reason's text is in live-package's log and the db). */
-static int append_unpublished(Site *s, char **text, size_t *len)
+static void append_unpublished(Site *s, FILE *f)
 {
     static const char *const kinds[] = { "no_rung", "codec", "name_clash", "other" };
     DbUnpublished *u = NULL;
-    char *t;
-    size_t cap, n;
     int count = 0, i;
 
     if (dbread_unpublished_list(s->db, &u, &count) < 0)
         count = 0;
-    cap = *len + 1024 + (size_t)count * (RECORD_PRESENTATION_MAX + 100);
-    if (!(t = realloc(*text, cap))) {
-        free(u);
-        return AVERROR(ENOMEM);
-    }
-    *text = t;
-    n = *len;
-    n += snprintf(t + n, cap - n,
-                  "# HELP live_serve_unpublished_by_reason Presentations with nothing to watch,"
-                  " by reason: no_rung, codec, name_clash (records refused: another broadcast"
-                  " holds the name), other\n"
-                  "# TYPE live_serve_unpublished_by_reason gauge\n");
+    fprintf(f, "# HELP live_serve_unpublished_by_reason Presentations with nothing to watch,"
+               " by reason: no_rung, codec, name_clash (records refused: another broadcast"
+               " holds the name), other\n"
+               "# TYPE live_serve_unpublished_by_reason gauge\n");
     for (i = 0; i < (int)(sizeof(kinds) / sizeof(*kinds)); i++)
-        n += snprintf(t + n, cap - n, "live_serve_unpublished_by_reason{reason=\"%s\"} %lld\n",
-                      kinds[i], (long long)dbread_unpublished_count(s->db, kinds[i]));
-    n += snprintf(t + n, cap - n,
-                  "# HELP live_serve_unpublished The latest %d presentations with nothing to"
-                  " watch, by name and reason\n"
-                  "# TYPE live_serve_unpublished gauge\n", DBREAD_UNPUBLISHED_MAX);
+        fprintf(f, "live_serve_unpublished_by_reason{reason=\"%s\"} %lld\n",
+                kinds[i], (long long)dbread_unpublished_count(s->db, kinds[i]));
+    fprintf(f, "# HELP live_serve_unpublished The latest %d presentations with nothing to"
+               " watch, by name and reason\n"
+               "# TYPE live_serve_unpublished gauge\n", DBREAD_UNPUBLISHED_MAX);
     for (i = 0; i < count; i++)
-        n += snprintf(t + n, cap - n, "live_serve_unpublished{stream=\"%s\",reason=\"%s\"} 1\n",
-                      u[i].name, u[i].kind);
+        fprintf(f, "live_serve_unpublished{stream=\"%s\",reason=\"%s\"} 1\n",
+                u[i].name, u[i].kind);
     free(u);
-    *len = n < cap ? n : cap - 1;
-    return 0;
 }
 
-static int append_guards(Site *s, char **text, size_t *len)
+/* live-transcode's load guard per live stream, from the db (written by
+ * live-package from the renditions records' "guard"), after the
+ * counters: lag, level and steps taken. */
+static void append_guards(Site *s, FILE *f)
 {
     DbGuard *g = NULL;
-    char *t;
-    size_t cap, n;
     int count = 0, i;
 
     if (dbread_guards(s->db, &g, &count) < 0 || count == 0) {
         free(g);
-        return 0;
+        return;
     }
-    cap = *len + 512 + (size_t)count * (4 * RECORD_PRESENTATION_MAX + 300);
-    if (!(t = realloc(*text, cap))) {
-        free(g);
-        return AVERROR(ENOMEM);
-    }
-    *text = t;
-    n = *len;
-    n += snprintf(t + n, cap - n,
-                  "# HELP live_transcode_lag_seconds How long after the broadcast the latest"
-                  " segment's renditions came out of live-transcode\n"
-                  "# TYPE live_transcode_lag_seconds gauge\n");
+    fprintf(f, "# HELP live_transcode_lag_seconds How long after the broadcast the latest"
+               " segment's renditions came out of live-transcode\n"
+               "# TYPE live_transcode_lag_seconds gauge\n");
     for (i = 0; i < count; i++)
-        n += snprintf(t + n, cap - n, "live_transcode_lag_seconds{stream=\"%s\"} %.3f\n",
-                      g[i].name, g[i].lag);
-    n += snprintf(t + n, cap - n,
-                  "# HELP live_transcode_guard_level The load guard's level (0: the full"
-                  " ladder; live-transcode(1))\n"
-                  "# TYPE live_transcode_guard_level gauge\n");
+        fprintf(f, "live_transcode_lag_seconds{stream=\"%s\"} %.3f\n",
+                g[i].name, g[i].lag);
+    fprintf(f, "# HELP live_transcode_guard_level The load guard's level (0: the full"
+               " ladder; live-transcode(1))\n"
+               "# TYPE live_transcode_guard_level gauge\n");
     for (i = 0; i < count; i++)
-        n += snprintf(t + n, cap - n,
-                      "live_transcode_guard_level{stream=\"%s\",step=\"%s\"} %d\n",
-                      g[i].name, g[i].step, g[i].level);
-    n += snprintf(t + n, cap - n,
-                  "# HELP live_transcode_guard_steps_total Steps the load guard took\n"
-                  "# TYPE live_transcode_guard_steps_total counter\n");
+        fprintf(f, "live_transcode_guard_level{stream=\"%s\",step=\"%s\"} %d\n",
+                g[i].name, g[i].step, g[i].level);
+    fprintf(f, "# HELP live_transcode_guard_steps_total Steps the load guard took\n"
+               "# TYPE live_transcode_guard_steps_total counter\n");
     for (i = 0; i < count; i++)
-        n += snprintf(t + n, cap - n,
-                      "live_transcode_guard_steps_total{stream=\"%s\",direction=\"down\"} %lld\n"
-                      "live_transcode_guard_steps_total{stream=\"%s\",direction=\"up\"} %lld\n",
-                      g[i].name, (long long)g[i].down, g[i].name, (long long)g[i].up);
+        fprintf(f, "live_transcode_guard_steps_total{stream=\"%s\",direction=\"down\"} %lld\n"
+                   "live_transcode_guard_steps_total{stream=\"%s\",direction=\"up\"} %lld\n",
+                g[i].name, (long long)g[i].down, g[i].name, (long long)g[i].up);
     free(g);
-    *len = n < cap ? n : cap - 1;
-    return 0;
 }
 
 static int handle_metrics(HttpRequest *req, void *arg)
 {
     Site *s = arg;
     Entry *e;
-    char *text;
-    size_t len;
+    char *text, *all = NULL;
+    size_t len, alen = 0;
+    FILE *f;
     int n, i, r;
     unsigned live = 0, vod = 0;
     int64_t ustreams, usegments;
@@ -519,13 +491,21 @@ static int handle_metrics(HttpRequest *req, void *arg)
         metrics_set_unpublished(ustreams, usegments);
     if ((r = metrics_render(&text, &len)) < 0)
         return r;
-    if ((r = append_unpublished(s, &text, &len)) < 0 || (r = append_guards(s, &text, &len)) < 0) {
+    if (!(f = open_memstream(&all, &alen))) {
         free(text);
-        return r;
+        return AVERROR(ENOMEM);
+    }
+    fwrite(text, 1, len, f);
+    free(text);
+    append_unpublished(s, f);
+    append_guards(s, f);
+    if (fclose(f) != 0) {
+        free(all);
+        return AVERROR(ENOMEM);
     }
     r = http_reply(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", "no-store",
-                   text, len);
-    free(text);
+                   all, alen);
+    free(all);
     return r;
 }
 
