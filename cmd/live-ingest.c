@@ -32,6 +32,11 @@ enum {
     OPT_REALTIME,
     OPT_RETRY,
     OPT_SRT_PASSPHRASE,
+    OPT_WHIP,
+    OPT_WHIP_ADDRESS,
+    OPT_MAX_WHIP,
+    OPT_MAX_WHIP_PER_ADDR,
+    OPT_WHIP_KEYFRAMES,
 };
 
 static const struct option long_options[] = {
@@ -54,6 +59,11 @@ static const struct option long_options[] = {
     { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
     { "realtime", no_argument, NULL, OPT_REALTIME },
     { "retry", required_argument, NULL, OPT_RETRY },
+    { "whip", required_argument, NULL, OPT_WHIP },
+    { "whip-address", required_argument, NULL, OPT_WHIP_ADDRESS },
+    { "max-whip", required_argument, NULL, OPT_MAX_WHIP },
+    { "max-whip-per-addr", required_argument, NULL, OPT_MAX_WHIP_PER_ADDR },
+    { "whip-keyframes", required_argument, NULL, OPT_WHIP_KEYFRAMES },
     LIVE_COMMON_OPTIONS,
     { NULL, 0, NULL, 0 },
 };
@@ -82,6 +92,12 @@ static void usage(FILE *f)
         "      --srt-latency SECONDS  SRT receive latency (default 0.12)\n"
         "      --srt-passphrase PASS  SRT encryption for streams without a passphrase\n"
         "                          of their own (a third field in the key file)\n"
+        "      --whip ADDR:PORT    WHIP publishers: POST /whip/NAME with Authorization:\n"
+        "                          Bearer KEY (HTTP on TCP, media on UDP, same port)\n"
+        "      --whip-address ADDR the address WHIP publishers send media to (default: --whip's)\n"
+        "      --max-whip N        WHIP publishers at once (default 16)\n"
+        "      --max-whip-per-addr N  from one address (default 4)\n"
+        "      --whip-keyframes SECONDS  ask WHIP publishers for a keyframe this often (default 2; 0: never)\n"
         "      --max-unpublished N connections from one address not yet publishing (default 8)\n"
         "      --max-message BYTES largest RTMP message (default 8388608, at most 16777215)\n"
         "      --queue BYTES       FLV bytes waiting per stream before its publisher is\n"
@@ -128,6 +144,18 @@ static int set_limit(IngestOptions *opt, int c, const char *arg)
         if (parse_seconds(arg, 0.1, 3600, &opt->handshake_timeout) < 0)
             return AVERROR(EINVAL);
         break;
+    case OPT_MAX_WHIP:
+        if (parse_int(arg, 1, 10000, &opt->whip_max) < 0)
+            return AVERROR(EINVAL);
+        break;
+    case OPT_MAX_WHIP_PER_ADDR:
+        if (parse_int(arg, 1, 10000, &opt->whip_max_per_addr) < 0)
+            return AVERROR(EINVAL);
+        break;
+    case OPT_WHIP_KEYFRAMES:
+        if (parse_seconds(arg, 0, 3600, &opt->whip_keyframes) < 0)
+            return AVERROR(EINVAL);
+        break;
     case OPT_IDLE_TIMEOUT:
         if (parse_seconds(arg, 0.1, 3600, &opt->idle_timeout) < 0)
             return AVERROR(EINVAL);
@@ -165,6 +193,12 @@ static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions 
             break;
         case OPT_SRT:
             opt->srt_listen = optarg;
+            break;
+        case OPT_WHIP:
+            opt->whip_listen = optarg;
+            break;
+        case OPT_WHIP_ADDRESS:
+            opt->whip_address = optarg;
             break;
         case OPT_SRT_LATENCY:
             if (parse_seconds(optarg, 0.02, 10, &opt->srt_latency) < 0)

@@ -42,13 +42,15 @@
 #include "parse.h"
 #include "record.h"
 #include "remux.h"
+#include "rtc/whipin.h"
+#include "rtc/whipmux.h"
 #include "srtid.h"
 #include "rtmp.h"
 #include "sock.h"
 
 extern char **environ;
 
-enum Kind { K_LISTEN, K_LISTEN_TLS, K_SIGNAL, K_CONN, K_SINK };
+enum Kind { K_LISTEN, K_LISTEN_TLS, K_SIGNAL, K_CONN, K_SINK, K_WHIP };
 
 typedef struct Handle {
     enum Kind kind;
@@ -62,6 +64,7 @@ typedef struct Conn {
     RtmpConn *rtmp;
     SSL *ssl;              /* RTMPS: TLS on this connection */
     SRTSOCKET srt;         /* an SRT caller (no fd, no RTMP): -1 otherwise */
+    int whip;              /* a WHIP publisher (no fd, no RTMP; whipin.c has its session) */
     int tls_want_write;    /* TLS needs the socket writable to go on reading */
     char peer[80];
     uint8_t addr[16];      /* the peer's address (IPv4 as v4-mapped IPv6) */
@@ -100,6 +103,10 @@ struct Stream {
     int64_t last_ts, last_a, last_v, last_wall;
     Remux *remux;          /* Enhanced RTMP video: MPEG-TS or Matroska, not FLV */
     int ts_input;          /* fed MPEG-TS by SRT callers, written as it comes */
+    int whip_input;        /* fed by WHIP publishers: Matroska (whipmux.c) */
+    enum RtcCodec whip_video; /* ... of this video codec (or none) */
+    int whip_audio;        /* ... with Opus audio */
+    WhipMux *wmux;         /* made at the first frame */
     uint32_t fourcc;       /* its video FourCC */
     uint8_t *seq[2];       /* last sequence headers: audio, video */
     size_t seq_len[2];
@@ -120,6 +127,8 @@ typedef struct Server {
     SSL_CTX *ssl_ctx;
     SRTSOCKET srt_lsn;     /* the SRT listener, -1: none */
     int srt_eid;
+    WhipIn *whip;          /* WHIP publishers; NULL: none */
+    Handle whip_h;
     pthread_mutex_t keys_lock; /* keys: the SRT listen callback runs in libsrt's thread */
     Conn *conns;
     int nconns;
@@ -149,6 +158,7 @@ void ingest_options_default(IngestOptions *opt)
     opt->max_unpublished = 8;
     opt->srt_latency = 0.12;
     opt->max_queue = 16 << 20;
+    opt->whip_keyframes = -1;
     rtmp_limits_default(&opt->limits);
 }
 
@@ -263,7 +273,7 @@ static int spawn_child(Server *s, Stream *st)
     snprintf(envname, sizeof(envname), "LIVE_STREAM=%s", st->name);
     env[n++] = envname;
     snprintf(envformat, sizeof(envformat), "LIVE_FORMAT=%s",
-             st->ts_input ? "mpegts" : st->remux ? remux_format(st->fourcc) : "flv");
+             st->ts_input ? "mpegts" : st->whip_input ? "matroska" : st->remux ? remux_format(st->fourcc) : "flv");
     env[n++] = envformat;
     env[n] = NULL;
 
@@ -309,9 +319,9 @@ static int open_file(Server *s, Stream *st)
 
     /* NAME.flv, or NAME.ts / NAME.mkv for Enhanced RTMP video (a FIFO
      * NAME.flv takes any: its reader probes) */
-    if (!fifo && (st->remux || st->ts_input))
+    if (!fifo && (st->remux || st->ts_input || st->whip_input))
         n = snprintf(st->path, sizeof(st->path), "%s/%s.%s", s->opt->out_dir, st->name,
-                     st->ts_input ? "ts" : remux_extension(st->fourcc));
+                     st->ts_input ? "ts" : st->whip_input ? "mkv" : remux_extension(st->fourcc));
     if (n < 0 || (size_t)n >= sizeof(st->path))
         return AVERROR(ENAMETOOLONG);
     if (fifo) {
@@ -396,6 +406,7 @@ static void stream_finish(Server *s, Stream *st)
     st->dead = 1;
     s->dirty = 1;
     remux_free(&st->remux);
+    whipmux_free(&st->wmux);
     if (st->registered)
         epoll_ctl(s->ep, EPOLL_CTL_DEL, st->fd, NULL);
     if (!s->opt->exec_cmd && !s->opt->out_dir) {
@@ -427,6 +438,8 @@ static void stream_end(Server *s, Stream *st, int discard)
         bytebuf_reset(&st->queue);
     else if (st->remux)
         remux_free(&st->remux);   /* the container's trailer joins the queue */
+    else if (st->wmux)
+        whipmux_free(&st->wmux);
     else if (st->media_written && flv_put_end(&st->queue, (uint32_t)st->last_ts) < 0)
         log_warn("%s: no room for the end mark: the consumer will take the end for a cut",
                  st->name);
@@ -583,7 +596,9 @@ static void conn_close(Server *s, Conn *c, int level, const char *fmt, ...)
     va_end(ap);
     log_msg(level, "%s%s%s: %s", c->peer, c->stream ? " " : "",
             c->stream ? c->stream->name : "", msg);
-    if (c->srt != SRT_INVALID_SOCK) {
+    if (c->whip) {
+        whipin_close(s->whip, c);   /* nothing if whipin.c itself ended it */
+    } else if (c->srt != SRT_INVALID_SOCK) {
         srt_epoll_remove_usock(s->srt_eid, c->srt);
         srt_close(c->srt);
         c->srt = SRT_INVALID_SOCK;
@@ -738,8 +753,9 @@ static void on_publish(Server *s, Conn *c, const RtmpEvent *ev)
         refuse(s, c, "NetStream.Publish.BadName", "%s is ending; publish again shortly", name);
         return;
     }
-    if (st && st->ts_input) {
-        refuse(s, c, "NetStream.Publish.BadName", "%s is being published over SRT", name);
+    if (st && (st->ts_input || st->whip_input)) {
+        refuse(s, c, "NetStream.Publish.BadName", "%s is being published over %s", name,
+               st->ts_input ? "SRT" : "WHIP");
         return;
     }
     if (!st) {
@@ -1382,6 +1398,7 @@ static int open_socket(const char *opt, const char *addr, int *out)
 }
 
 static int srt_open(Server *s);
+static int whip_open(Server *s);
 
 /* RTMPS: the TLS context from the certificate chain and key files. */
 static int tls_setup(Server *s)
@@ -1413,6 +1430,8 @@ static int open_listener(Server *s)
         return ret;
     if (s->opt->tls_listen && ((ret = tls_setup(s)) < 0 ||
                                (ret = open_socket("--tls", s->opt->tls_listen, &s->tlsfd)) < 0))
+        return ret;
+    if (s->opt->whip_listen && (ret = whip_open(s)) < 0)
         return ret;
     return s->opt->srt_listen ? srt_open(s) : 0;
 }
@@ -1549,6 +1568,7 @@ static void srt_accept_one(Server *s, SRTSOCKET ns, const struct sockaddr_storag
         conn_close(s, c, LOG_LEVEL_WARN, "SRT: %s %s", name,
                    st->publisher ? "is already being published"
                    : st->ending ? "is ending; publish again shortly"
+                   : st->whip_input ? "is being published over WHIP"
                                 : "is being published over RTMP");
         return;
     }
@@ -1630,6 +1650,162 @@ static void srt_service(Server *s)
     }
 }
 
+/* ---- WHIP publishers (rtc/whipin.c) --------------------------------------- */
+
+static int addr_is_loopback(const char *a)
+{
+    return !strncmp(a, "127.", 4) || !strcmp(a, "::1") || !strncmp(a, "::ffff:127.", 11);
+}
+
+static int whip_authorize(void *opaque, const char *name, const char *token, const char *addr,
+                          const char **why)
+{
+    Server *s = opaque;
+    const char *rule = record_stream_rule(name);
+    int ok;
+
+    if (rule) {
+        *why = rule;
+        return AVERROR(EINVAL);
+    }
+    if (!s->keys) {
+        if (addr_is_loopback(addr))
+            return 0;
+        *why = "without a key file (-k) only loopback publishers are accepted";
+        return AVERROR(EPERM);
+    }
+    pthread_mutex_lock(&s->keys_lock);
+    ok = keys_check(s->keys, name, token);
+    pthread_mutex_unlock(&s->keys_lock);
+    if (!ok)
+        log_warn("%s: WHIP publish of %s refused: %s", addr, name, token ? "wrong key" : "no bearer token");
+    return ok ? 0 : AVERROR(EACCES);
+}
+
+static int whip_publish(void *opaque, const char *name, const char *addr, enum RtcCodec video, int audio,
+                        void **handle, const char **why)
+{
+    Server *s = opaque;
+    Stream *st = find_stream(s, name);
+    Conn *c;
+
+    if (s->quit) {
+        *why = "live-ingest is stopping";
+        return AVERROR(EAGAIN);
+    }
+    if (st && (st->publisher || st->ending || !st->whip_input)) {
+        *why = st->publisher ? "the stream is being published already"
+             : st->ending    ? "the stream is ending; publish again shortly"
+                             : "the stream is being published over RTMP or SRT";
+        return AVERROR(EBUSY);
+    }
+    if (st && (st->whip_video != video || st->whip_audio != audio)) {
+        *why = "the stream waits for its publisher to return with the same codecs (its grace period)";
+        return AVERROR(EBUSY);
+    }
+    if (!st && s->stdout_used) {
+        *why = "this server writes one stream, to standard output";
+        return AVERROR(EBUSY);
+    }
+    if (s->nconns >= s->opt->max_conns) {
+        *why = "too many publishers on this server";
+        return AVERROR(ENOSPC);
+    }
+    if (!(c = calloc(1, sizeof(*c))))
+        return AVERROR(ENOMEM);
+    if (!st) {
+        if (!(st = stream_new(s, name))) {
+            free(c);
+            return AVERROR(ENOMEM);
+        }
+        st->whip_input = 1;
+        st->whip_video = video;
+        st->whip_audio = audio;
+        log_info("%s: published over WHIP by %s (video %s, audio %s)", name, addr, rtc_codec_name(video),
+                 audio ? "opus" : "none");
+    } else {
+        log_info("%s: WHIP publisher back (%s), continuing the stream", name, addr);
+    }
+    c->h.kind = K_CONN;
+    c->fd = -1;
+    c->srt = SRT_INVALID_SOCK;
+    c->whip = 1;
+    c->published = 1;
+    snprintf(c->peer, sizeof(c->peer), "%s", addr);
+    c->started = c->last_read = clock_mono_ms();
+    c->next = s->conns;
+    s->conns = c;
+    s->nconns++;
+    st->publisher = c;
+    st->sessions++;
+    st->published_at = clock_mono_ms();
+    c->stream = st;
+    *handle = c;
+    return 0;
+}
+
+static void whip_frame(void *opaque, void *handle, int video, int64_t ms, int key, const uint8_t *data,
+                       size_t size)
+{
+    Server *s = opaque;
+    Conn *c = handle;
+    Stream *st = c->stream;
+    char err[AV_ERROR_MAX_STRING_SIZE];
+    int ret;
+
+    if (c->dead || !st || st->dead || st->ending)
+        return;
+    c->last_read = clock_mono_ms();
+    if (!st->wmux && !st->header_written) {
+        if ((ret = whipmux_new(st->whip_video, st->whip_audio, stream_remux_write, st, &st->wmux)) < 0) {
+            conn_close(s, c, LOG_LEVEL_ERROR, "WHIP: %s", log_averr(ret, err, sizeof(err)));
+            return;
+        }
+        st->header_written = 1;
+    }
+    if (!st->wmux)
+        return;
+    ms = map_ts(c, st, (uint32_t)ms, video ? FLV_TAG_VIDEO : FLV_TAG_AUDIO);
+    ret = video ? whipmux_video(st->wmux, ms, key, data, size) : whipmux_audio(st->wmux, ms, data, size);
+    if (ret == AVERROR(ENOSPC)) {
+        conn_close(s, c, LOG_LEVEL_ERROR, "the consumer is too slow: %zu bytes waiting",
+                   bytebuf_size(&st->queue));
+        return;
+    }
+    if (ret < 0) {
+        log_error("%s: writing Matroska: %s", st->name, log_averr(ret, err, sizeof(err)));
+        stream_end(s, st, 1);
+        return;
+    }
+    if (bytebuf_size(&st->queue))
+        media_done(s, c, st);
+    stream_flush(s, st);
+}
+
+static void whip_unpublish(void *opaque, void *handle, const char *why)
+{
+    Server *s = opaque;
+    Conn *c = handle;
+    conn_close(s, c, LOG_LEVEL_INFO, "WHIP: %s", why);
+}
+
+static int whip_open(Server *s)
+{
+    static const WhipInOps ops = { whip_authorize, whip_publish, whip_frame, whip_unpublish };
+    WhipInConfig cfg;
+
+    whipin_config_default(&cfg);
+    cfg.listen = s->opt->whip_listen;
+    cfg.address = s->opt->whip_address;
+    if (s->opt->whip_max > 0)
+        cfg.limits.max_sessions = s->opt->whip_max;
+    if (s->opt->whip_max_per_addr > 0)
+        cfg.limits.max_per_addr = s->opt->whip_max_per_addr;
+    if (s->opt->whip_keyframes >= 0)
+        cfg.keyframe_interval = s->opt->whip_keyframes;
+    return whipin_new(&s->whip, &cfg, &ops, s);
+}
+
 /* The signals the loop takes through its signalfd (blocked, old mask in
  * *old), the epoll set with the listener and the signalfd in it. */
 static int server_start(Server *s, sigset_t *old)
@@ -1658,6 +1834,13 @@ static int server_start(Server *s, sigset_t *old)
         log_info("listening for RTMPS on %s", s->opt->tls_listen);
     }
     ep_set(s, s->sfd, &s->signal_h, EPOLLIN, EPOLL_CTL_ADD);
+    if (s->whip) {
+        int udp, wake;
+        whipin_fds(s->whip, &udp, &wake);
+        s->whip_h.kind = K_WHIP;
+        ep_set(s, udp, &s->whip_h, EPOLLIN, EPOLL_CTL_ADD);
+        ep_set(s, wake, &s->whip_h, EPOLLIN, EPOLL_CTL_ADD);
+    }
     log_info("listening on %s", s->opt->listen);
     return 0;
 }
@@ -1696,6 +1879,9 @@ static void dispatch(Server *s, const struct epoll_event *ev)
             stream_flush(s, st);
         break;
     }
+    case K_WHIP:
+        whipin_service(s->whip);
+        break;
     }
 }
 
@@ -1712,7 +1898,7 @@ static int server_loop(Server *s)
             if (!s->streams || clock_mono_ms() >= s->quit_deadline)
                 break;
         }
-        n = epoll_wait(s->ep, evs, 64, s->srt_lsn != SRT_INVALID_SOCK ? 10 : 100);
+        n = epoll_wait(s->ep, evs, 64, s->srt_lsn != SRT_INVALID_SOCK ? 10 : s->whip ? 20 : 100);
         if (n < 0) {
             int ret = AVERROR(errno);
             if (errno == EINTR)
@@ -1724,6 +1910,8 @@ static int server_loop(Server *s)
             dispatch(s, &evs[i]);
         if (s->srt_lsn != SRT_INVALID_SOCK)
             srt_service(s);
+        if (s->whip)
+            whipin_service(s->whip);   /* its timers: NACKs, PLIs, jitter deadlines */
         /* Timers every 100 ms, not on every event: O(connections) each. */
         now = clock_mono_ms();
         if (now - last_timers >= 100 || s->quit) {
@@ -1761,6 +1949,7 @@ static void server_stop(Server *s)
             stream_finish(s, st);
         }
     }
+    whipin_free(&s->whip);
     sweep(s);
     if (s->nchildren) {
         log_debug("waiting for %d commands", s->nchildren);

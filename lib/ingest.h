@@ -36,6 +36,10 @@ typedef struct IngestOptions {
     const char *srt_listen;    /* SRT callers (MPEG-TS) on this address; NULL: none */
     double srt_latency;        /* seconds of SRT receive latency */
     const char *srt_passphrase; /* SRT encryption of streams without their own; NULL: none */
+    const char *whip_listen;   /* WHIP publishers: HTTP (TCP) and media (UDP) on this address; NULL: none */
+    const char *whip_address;  /* the address put in WHIP answers' candidates; NULL: from whip_listen */
+    int whip_max, whip_max_per_addr; /* WHIP publishers in total and per address */
+    double whip_keyframes;     /* seconds between keyframes asked of WHIP publishers; <0: the default */
     const char *keyfile;       /* NULL: no keys, loopback publishers only */
     const char *exec_cmd;      /* -e: sh -c CMD per stream */
     const char *out_dir;       /* -o: DIR/NAME.flv */

@@ -482,3 +482,19 @@ void remux_free(Remux **rp)
     free(r);
     *rp = NULL;
 }
+
+void remux_mkv_end(uint8_t out[REMUX_MKV_END_SIZE])
+{
+    out[0] = 0xec;                          /* Void */
+    out[1] = 0x80 | (REMUX_MKV_END_SIZE - 2); /* its size, a 1-byte vint */
+    memcpy(out + 2, FLV_END_MARKER, REMUX_MKV_END_SIZE - 2);
+}
+
+int remux_is_mkv_end(const uint8_t *tail, size_t n)
+{
+    uint8_t m[REMUX_MKV_END_SIZE];
+    if (n < REMUX_MKV_END_SIZE)
+        return 0;
+    remux_mkv_end(m);
+    return !memcmp(tail + n - REMUX_MKV_END_SIZE, m, REMUX_MKV_END_SIZE);
+}

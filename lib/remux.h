@@ -52,4 +52,15 @@ int remux_audio(Remux *r, int64_t ts, const uint8_t *body, size_t size);
 /* Write the trailer (when the header was written) and free. Accepts NULL. */
 void remux_free(Remux **r);
 
+/*
+ * The end mark of a Matroska stream live-ingest ends on purpose (the
+ * publisher left for good), as FLV's onLiveEnd tag is for FLV: an EBML
+ * Void element (ID 0xEC, which every reader skips) holding "onLiveEnd",
+ * after the last cluster. live-segment -c tells an end from a cut by it.
+ */
+#define REMUX_MKV_END_SIZE 11
+void remux_mkv_end(uint8_t out[REMUX_MKV_END_SIZE]);
+/* 1 if the last n bytes of a stream end with the mark. */
+int remux_is_mkv_end(const uint8_t *tail, size_t n);
+
 #endif

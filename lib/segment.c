@@ -42,6 +42,7 @@
 #include "log.h"
 #include "parse.h"
 #include "record.h"
+#include "remux.h"
 #include "segment.h"
 
 /* How far (seconds of output time) the audio may trail the video before a
@@ -1471,7 +1472,8 @@ static int finish(Segmenter *sg)
 static int write_end(Segmenter *sg, int bad)
 {
     json_t *rec = record_new("end", sg->opt->stream, sg->seq);
-    int lost = sg->opt->resume && sg->pb && !bad && !flv_is_end(sg->tail, sg->ntail), ret;
+    int lost = sg->opt->resume && sg->pb && !bad && !flv_is_end(sg->tail, sg->ntail) &&
+               !remux_is_mkv_end(sg->tail, sg->ntail), ret;
 
     if (!rec)
         return AVERROR(ENOMEM);

@@ -368,9 +368,39 @@ static int h264_fits(const SdpFormat *f, const SdpCaps *caps, int *score)
     return 0;
 }
 
+/* Can we receive format f (WHIP)? H.264 in mode 1 first (constrained
+ * baseline before the other profiles), then VP9 profile 0, then VP8
+ * (last: live-segment's MP4 segments cannot carry it). */
+static int receivable(const SdpFormat *f, int *score)
+{
+    char v[8];
+    int idc, cons;
+    if (f->clock != 90000)
+        return 0;
+    if (!strcasecmp(f->name, "H264")) {
+        if (sdp_fmtp_get(f->fmtp, "packetization-mode", v, sizeof(v)) < 0 || strcmp(v, "1"))
+            return 0;
+        if (sdp_h264_profile(f->fmtp, &idc, &cons) < 0)
+            idc = 66, cons = 0;
+        *score = idc == 66 && (cons & 0x40) ? 40 : idc == 66 || idc == 77 || idc == 100 ? 35 : 30;
+        return 1;
+    }
+    if (!strcasecmp(f->name, "VP9")) {
+        if (sdp_fmtp_get(f->fmtp, "profile-id", v, sizeof(v)) == 0 && strcmp(v, "0"))
+            return 0;
+        *score = 20;
+        return 1;
+    }
+    if (!strcasecmp(f->name, "VP8")) {
+        *score = 10;
+        return 1;
+    }
+    return 0;
+}
+
 int sdp_select(const SdpSession *o, const SdpCaps *caps, SdpChoice *c, const char **why)
 {
-    int any_candidates = 0, udp_candidates = 0;
+    int any_candidates = 0, udp_candidates = 0, video_offered = 0;
     memset(c, 0, sizeof(*c));
     c->video = c->audio = -1;
     c->video_pt = c->audio_pt = -1;
@@ -385,9 +415,11 @@ int sdp_select(const SdpSession *o, const SdpCaps *caps, SdpChoice *c, const cha
         udp_candidates += m->udp_candidates;
         if (!strcmp(m->kind, "video") && caps->want_video && c->video < 0) {
             int best = 0;
+            video_offered = 1;
             for (int k = 0; k < m->nfmt; k++) {
                 int score = 0;
-                if (h264_fits(&m->fmt[k], caps, &score) && score > best) {
+                if ((caps->send ? h264_fits(&m->fmt[k], caps, &score) : receivable(&m->fmt[k], &score)) &&
+                    score > best) {
                     best = score;
                     c->video = i;
                     c->video_pt = m->fmt[k].pt;
@@ -395,6 +427,8 @@ int sdp_select(const SdpSession *o, const SdpCaps *caps, SdpChoice *c, const cha
                     c->video_nack = m->fmt[k].nack;
                     c->video_pli = m->fmt[k].pli;
                     c->video_fir = m->fmt[k].fir;
+                    snprintf(c->video_codec, sizeof(c->video_codec), "%s",
+                             strcasecmp(m->fmt[k].name, "H264") ? m->fmt[k].name : "H264");
                 }
             }
         } else if (!strcmp(m->kind, "audio") && caps->want_audio && c->audio < 0) {
@@ -409,8 +443,10 @@ int sdp_select(const SdpSession *o, const SdpCaps *caps, SdpChoice *c, const cha
             }
         }
     }
-    if (caps->want_video && c->video < 0)
+    if (caps->send && caps->want_video && c->video < 0)
         FAIL("the offer has no H.264 with packetization-mode=1 in a profile this stream can be sent as");
+    if (!caps->send && video_offered && c->video < 0)
+        FAIL("the offer's video has no H.264 (packetization-mode=1), VP8 or VP9 (profile 0)");
     if (c->video < 0 && c->audio < 0)
         FAIL("the offer has no usable media section");
     for (int k = 0; k < 2; k++) {
@@ -488,7 +524,13 @@ char *sdp_answer(const SdpSession *o, const SdpChoice *c, const SdpAnswerParams 
         av_bprintf(&b, "a=mid:%s\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", m->mid, p->ufrag, p->pwd);
         av_bprintf(&b, "a=fingerprint:sha-256 %s\r\na=setup:passive\r\na=%s\r\na=rtcp-mux\r\n",
                    p->fingerprint, dir_name(p->send));
-        if (video) {
+        if (video && (!strcmp(c->video_codec, "VP8") || !strcmp(c->video_codec, "VP9"))) {
+            av_bprintf(&b, "a=rtpmap:%d %s/90000\r\n", pt, c->video_codec);
+            if (!strcmp(c->video_codec, "VP9"))
+                av_bprintf(&b, "a=fmtp:%d profile-id=0\r\n", pt);
+            av_bprintf(&b, "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n",
+                       pt, pt, pt);
+        } else if (video) {
             char lvl[16];
             int idc, cons;
             av_bprintf(&b, "a=rtpmap:%d H264/90000\r\n", pt);

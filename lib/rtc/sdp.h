@@ -91,10 +91,14 @@ typedef struct SdpChoice {
     int video_pt, audio_pt;
     char video_fmtp[SDP_MAX_TOKEN];
     int video_nack, video_pli, video_fir, audio_nack;
+    char video_codec[8];    /* "H264"; receiving (WHIP): "H264", "VP8" or "VP9" */
 } SdpChoice;
 
 /* Chooses an H.264 format with packetization-mode=1 whose profile the
- * stream can be sent as, and Opus/48000/2. Fails (AVERROR_INVALIDDATA,
+ * stream can be sent as, and Opus/48000/2. Receiving (caps->send 0,
+ * WHIP), any H.264 with packetization-mode=1 (constrained baseline
+ * first), else VP9 profile 0, else VP8; video offered in none of these
+ * fails, and so does an offer with neither usable video nor Opus. Fails (AVERROR_INVALIDDATA,
  * *why set) for: no BUNDLE-able DTLS transport (no UDP/TLS/RTP/SAVPF),
  * missing ICE credentials or fingerprint, setup other than actpass or
  * active, no rtcp-mux, no H.264 we can send, only non-UDP candidates,

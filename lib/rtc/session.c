@@ -141,6 +141,12 @@ static void send_rtcp(RtcSession *s, uint8_t *buf, size_t len)
     send_raw(s, buf, len);
 }
 
+void rtc_session_send_rtcp(RtcSession *s, uint8_t *p, size_t len)
+{
+    if (s->state == RTC_SESSION_MEDIA)
+        send_rtcp(s, p, len);
+}
+
 /* Sender Reports put audio and video on one clock: the media time of now
  * is taken from the latest video frame (from audio when there is no
  * video), and each stream's RTP time of it from that stream's last frame
@@ -325,6 +331,8 @@ static int on_rtcp(RtcSession *s, RtcFeed *feed, uint8_t *buf, size_t len, int64
     RtcpPacket pk;
     if (!s->srtp || rtc_srtp_unprotect_rtcp(s->srtp, buf, &len) < 0)
         return 0; /* dropped */
+    if (s->recv)
+        s->recv(s->recv_opaque, buf, len, 1);
     rtcp_parse(buf, len, &pk);
     for (int i = 0; i < pk.nev; i++) {
         const RtcpEvent *e = &pk.ev[i];
@@ -401,6 +409,11 @@ int rtc_session_input(RtcSession *s, RtcFeed *feed, const uint8_t *p, size_t len
         if (rtp_is_rtcp(p, len)) {
             memcpy(buf, p, len);
             return on_rtcp(s, feed, buf, len, now);
+        }
+        if (s->recv) {  /* a WHIP publisher's media */
+            memcpy(buf, p, len);
+            if (rtc_srtp_unprotect(s->srtp, buf, &len) == 0)
+                s->recv(s->recv_opaque, buf, len, 0);
         }
         return 0; /* RTP from a viewer: not expected */
     default:

@@ -45,6 +45,10 @@ enum RtcSessionState { RTC_SESSION_NEW = 0, RTC_SESSION_DTLS, RTC_SESSION_MEDIA,
 typedef int (*RtcSendFn)(void *opaque, const uint8_t *p, size_t len, const struct sockaddr *to,
                           socklen_t tolen);
 
+/* WHIP: one RTP packet (rtcp 0) or compound RTCP packet (rtcp 1) from
+ * the publisher, SRTP already removed; valid during the call. */
+typedef void (*RtcRecvFn)(void *opaque, const uint8_t *p, size_t len, int rtcp);
+
 typedef struct RtcHistoryEntry {
     uint16_t seq;
     uint16_t len;
@@ -81,6 +85,8 @@ typedef struct RtcSession {
     double test_loss;           /* tests only: drop this fraction of first sends */
     RtcStats st;
     RtcHistoryEntry *hist;      /* RTC_HISTORY entries, by seq % RTC_HISTORY */
+    RtcRecvFn recv;             /* WHIP: media from the peer goes here; NULL: dropped */
+    void *recv_opaque;
     RtcHistoryEntry *pace;      /* datagrams waiting (a join's GOP burst, a full socket), or NULL */
     int pace_head, pace_n, pacing;
     double pace_budget;
@@ -110,6 +116,11 @@ int rtc_session_tick(RtcSession *s, RtcFeed *feed, int64_t now);
 /* Sends what waits in its queue, at RTC_PACE_RATE; returns how many
  * datagrams are left. */
 int rtc_session_flush(RtcSession *s, int64_t now);
+
+/* Sends an RTCP packet we built (NACK, PLI) to the peer over SRTCP; p
+ * has room for RTC_SRTP_MAX_TRAILER more bytes after len. Nothing before
+ * the media state. */
+void rtc_session_send_rtcp(RtcSession *s, uint8_t *p, size_t len);
 
 /* Ends the session politely: RTCP BYE and DTLS close_notify. */
 void rtc_session_close(RtcSession *s);

@@ -184,5 +184,36 @@ int main(void)
     ans = sdp_answer(&s, &c, &p);
     ok(ans && strstr(ans, "m=audio 0 ") && strstr(ans, "a=group:BUNDLE 0\r\n"), "rejected with port 0, out of BUNDLE");
     av_free(ans);
+
+    /* WHIP: we receive; H.264 first, else VP8, else VP9 */
+    {
+        static char pub[8192], tmp[8192];
+        SdpCaps rc = { .want_video = 1, .want_audio = 1, .send = 0 };
+        snprintf(tmp, sizeof(tmp), "%s", replace(offer, "a=recvonly", "a=sendonly"));
+        snprintf(pub, sizeof(pub), "%s", replace(tmp, "a=recvonly", "a=sendonly"));
+        is_int(sdp_parse(pub, strlen(pub), &s, &why), 0, "a publisher's offer parses");
+        is_int(sdp_select(&s, &caps, &c, &why), AVERROR_INVALIDDATA, "sending to a publisher: refused");
+        is_int(sdp_select(&s, &rc, &c, &why), 0, "receiving from it: accepted");
+        ok(c.video_pt == 106 && !strcmp(c.video_codec, "H264") && c.audio_pt == 111,
+           "H.264 constrained baseline (mode 1) and Opus are chosen");
+        p.send = 0;
+        ans = sdp_answer(&s, &c, &p);
+        ok(ans && strstr(ans, "a=recvonly\r\n") && !strstr(ans, "a=ssrc:") && strstr(ans, "a=rtpmap:106 H264/90000"),
+           "the answer receives H.264, with no SSRCs of ours");
+        av_free(ans);
+        /* no H.264 in mode 1: VP8 */
+        snprintf(tmp, sizeof(tmp), "%s", replace(pub, "packetization-mode=1;profile-level-id=42e01f", "x=1"));
+        snprintf(pub, sizeof(pub), "%s", replace(tmp, "packetization-mode=1;profile-level-id=4d001f", "x=1"));
+        snprintf(tmp, sizeof(tmp), "%s", replace(pub, "packetization-mode=1;profile-level-id=640032", "x=1"));
+        sdp_parse(tmp, strlen(tmp), &s, &why);
+        is_int(sdp_select(&s, &rc, &c, &why), 0, "without H.264 in mode 1");
+        ok(c.video_pt == 96 && !strcmp(c.video_codec, "VP8"), "VP8 is chosen");
+        ans = sdp_answer(&s, &c, &p);
+        ok(ans && strstr(ans, "a=rtpmap:96 VP8/90000\r\n") && strstr(ans, "a=rtcp-fb:96 nack pli"),
+           "and answered with NACK and PLI");
+        av_free(ans);
+        snprintf(pub, sizeof(pub), "%s", replace(tmp, "VP8/90000", "AV1/90000"));
+        ok(refused(pub, &rc, "no H.264 (packetization-mode=1), VP8 or VP9"), "video in none of them: refused");
+    }
     return done();
 }
