@@ -53,6 +53,9 @@ static const struct {
     { "streams", "dir", "TEXT NOT NULL DEFAULT ''" },
     { "streams", "lost", "REAL NOT NULL DEFAULT 0" },
     { "unpublished", "kind", "TEXT NOT NULL DEFAULT 'other'" },
+    { "segments", "init_seq", "INTEGER NOT NULL DEFAULT 0" },
+    { "segment_files", "width", "INTEGER NOT NULL DEFAULT 0" },
+    { "segment_files", "height", "INTEGER NOT NULL DEFAULT 0" },
 };
 
 static int has_column(sqlite3 *db, const char *table, const char *column)
@@ -322,8 +325,8 @@ int catalog_segment_put(sqlite3 *db, const char *stream, const CatalogSegment *s
     sqlite3_stmt *st;
 
     if (db_prepare(db, "INSERT OR REPLACE INTO segments(stream, seq, start, duration, gap,"
-                       " discontinuity, published, period, period_start, msn, dseq, expired)"
-                       " VALUES(?,?,?,?,?,?,?,?,?,?,?,NULL)", &st) < 0)
+                       " discontinuity, published, period, period_start, msn, dseq, init_seq,"
+                       " expired) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,NULL)", &st) < 0)
         return AVERROR_EXTERNAL;
     sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, s->seq);
@@ -336,11 +339,13 @@ int catalog_segment_put(sqlite3 *db, const char *stream, const CatalogSegment *s
     sqlite3_bind_double(st, 9, s->period_start);
     sqlite3_bind_int64(st, 10, s->msn);
     sqlite3_bind_int64(st, 11, s->dseq);
+    sqlite3_bind_int64(st, 12, s->init_seq);
     return step_done(db, st);
 }
 
 #define SEGMENT_COLS \
-    "seq, start, duration, gap, discontinuity, published, period, period_start, msn, dseq"
+    "seq, start, duration, gap, discontinuity, published, period, period_start, msn, dseq," \
+    " init_seq"
 
 static void read_segment(sqlite3_stmt *st, CatalogSegment *s)
 {
@@ -354,6 +359,7 @@ static void read_segment(sqlite3_stmt *st, CatalogSegment *s)
     s->period_start = sqlite3_column_double(st, 7);
     s->msn = sqlite3_column_int64(st, 8);
     s->dseq = sqlite3_column_int64(st, 9);
+    s->init_seq = sqlite3_column_int64(st, 10);
 }
 
 int catalog_segment_last(sqlite3 *db, const char *stream, CatalogSegment *s)
@@ -375,12 +381,12 @@ int catalog_segment_last(sqlite3 *db, const char *stream, CatalogSegment *s)
 }
 
 int catalog_file_put(sqlite3 *db, const char *stream, int64_t seq, const char *rendition,
-                     int64_t size, int64_t t, int64_t d)
+                     int64_t size, int64_t t, int64_t d, int width, int height)
 {
     sqlite3_stmt *st;
 
-    if (db_prepare(db, "INSERT OR REPLACE INTO segment_files(stream, seq, rendition, size, t, d)"
-                       " VALUES(?,?,?,?,?,?)", &st) < 0)
+    if (db_prepare(db, "INSERT OR REPLACE INTO segment_files(stream, seq, rendition, size, t, d,"
+                       " width, height) VALUES(?,?,?,?,?,?,?,?)", &st) < 0)
         return AVERROR_EXTERNAL;
     sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, seq);
@@ -388,6 +394,8 @@ int catalog_file_put(sqlite3 *db, const char *stream, int64_t seq, const char *r
     sqlite3_bind_int64(st, 4, size);
     sqlite3_bind_int64(st, 5, t);
     sqlite3_bind_int64(st, 6, d);
+    sqlite3_bind_int(st, 7, width);
+    sqlite3_bind_int(st, 8, height);
     return step_done(db, st);
 }
 
@@ -627,9 +635,15 @@ int manifest_media_file(char *buf, size_t size, const char *tag, int64_t seq)
     return n < 0 || (size_t)n >= size ? AVERROR(ENAMETOOLONG) : 0;
 }
 
-int manifest_init_file(char *buf, size_t size, const char *tag)
+int manifest_init_file(char *buf, size_t size, const char *tag, int64_t init_seq)
 {
-    int n = tag && *tag ? snprintf(buf, size, "init-%s.mp4", tag) : snprintf(buf, size, "init.mp4");
+    char at[24] = "";
+    int n;
+
+    if (init_seq > 0)
+        snprintf(at, sizeof(at), ".%lld", (long long)init_seq);
+    n = tag && *tag ? snprintf(buf, size, "init-%s%s.mp4", tag, at)
+                    : snprintf(buf, size, "init%s.mp4", at);
     return n < 0 || (size_t)n >= size ? AVERROR(ENAMETOOLONG) : 0;
 }
 
@@ -699,6 +713,7 @@ static int load_segments(sqlite3 *db, const char *name, Manifest *m)
         ms->period_start = cs.period_start;
         ms->msn = cs.msn;
         ms->dseq = cs.dseq;
+        ms->init_seq = cs.init_seq;
     }
     sqlite3_finalize(st);
     return db_rows_end(db, rc);
@@ -751,7 +766,7 @@ static int load_files(sqlite3 *db, const char *name, Manifest *m)
     sqlite3_stmt *st = NULL;
     int ret, rc;
 
-    if ((ret = db_prepare(db, "SELECT seq, rendition, size, t, d FROM segment_files"
+    if ((ret = db_prepare(db, "SELECT seq, rendition, size, t, d, width, height FROM segment_files"
                               " WHERE stream = ? AND seq >= ?", &st)) < 0)
         return ret;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -767,6 +782,8 @@ static int load_files(sqlite3 *db, const char *name, Manifest *m)
             m->renditions[i].files[k].size = sqlite3_column_int64(st, 2);
             m->renditions[i].files[k].t = sqlite3_column_int64(st, 3);
             m->renditions[i].files[k].d = sqlite3_column_int64(st, 4);
+            m->renditions[i].files[k].width = sqlite3_column_int(st, 5);
+            m->renditions[i].files[k].height = sqlite3_column_int(st, 6);
             break;
         }
     }

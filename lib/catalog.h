@@ -71,6 +71,7 @@ typedef struct CatalogSegment {
     int64_t period;
     double period_start;
     int64_t msn, dseq;
+    int64_t init_seq;           /* the seq whose init segment it takes (0: the first's) */
 } CatalogSegment;
 
 /* Create the tables (and missing columns). */
@@ -94,8 +95,10 @@ int catalog_rendition_list(sqlite3 *db, const char *stream, CatalogRendition **l
 int catalog_segment_put(sqlite3 *db, const char *stream, const CatalogSegment *s);
 /* The segment row with the highest seq: 0, or AVERROR(ENOENT). */
 int catalog_segment_last(sqlite3 *db, const char *stream, CatalogSegment *s);
+/* A rendition's file of segment seq: bytes, tfdt and duration (track
+ * timescale), the video's size (0x0 for audio). */
 int catalog_file_put(sqlite3 *db, const char *stream, int64_t seq, const char *rendition,
-                     int64_t size, int64_t t, int64_t d);
+                     int64_t size, int64_t t, int64_t d, int width, int height);
 
 /* Mark segments ending at or before end as having left the window at now. */
 int catalog_expire(sqlite3 *db, const char *stream, double end, double now);

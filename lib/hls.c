@@ -168,6 +168,7 @@ int hls_write_media(const Manifest *m, int ri, char **out)
     long target;
     char prefix[2 * RECORD_MAX_NAME + 16] = "", file[64];
     int first = -1;
+    int64_t map;
     AVBPrint bp;
 
     if (ri < 0 || ri >= m->nb_renditions)
@@ -208,8 +209,10 @@ int hls_write_media(const Manifest *m, int ri, char **out)
      * where they stayed, under OUT/NAME/REND/ */
     if (m->media_dir[0])
         snprintf(prefix, sizeof(prefix), "../../%s/%s/", m->media_dir, r->id);
-    manifest_init_file(file, sizeof(file), m->tag);
+    manifest_init_file(file, sizeof(file), m->tag,
+                       first >= 0 && first < m->nb_segments ? m->segments[first].init_seq : 0);
     av_bprintf(&bp, "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"%s%s\"\n", prefix, file);
+    map = first >= 0 && first < m->nb_segments ? m->segments[first].init_seq : 0;
     for (int i = first < 0 ? m->nb_segments : first; i < m->nb_segments; i++) {
         const ManifestSegment *s = &m->segments[i];
         const ManifestFile *f = &r->files[i];
@@ -224,8 +227,14 @@ int hls_write_media(const Manifest *m, int ri, char **out)
             }
             continue;
         }
-        if (i > first && s->discontinuity)
+        if (i > first && (s->discontinuity || s->init_seq != map))
             av_bprintf(&bp, "#EXT-X-DISCONTINUITY\n");
+        if (s->init_seq != map) {
+            /* a new size or codec from here on: its init segment */
+            map = s->init_seq;
+            manifest_init_file(file, sizeof(file), m->tag, map);
+            av_bprintf(&bp, "#EXT-X-MAP:URI=\"%s%s\"\n", prefix, file);
+        }
         mpd_format_time(m->availability_start + (double)f->t / r->timescale, when, sizeof(when));
         av_bprintf(&bp, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when);
         manifest_media_file(file, sizeof(file), m->tag, s->seq);

@@ -21,12 +21,14 @@ typedef struct ManifestSegment {
     double period_start;        /* start of that period's first segment */
     int64_t msn;                /* HLS media sequence number */
     int64_t dseq;               /* HLS discontinuity sequence number */
+    int64_t init_seq;           /* the init segment it takes (manifest_init_file) */
 } ManifestSegment;
 
 /* One rendition's file of one segment (t < 0: none). */
 typedef struct ManifestFile {
     int64_t t, d;               /* tfdt and duration, in the track's timescale */
     int64_t size;               /* bytes of SEQ.m4s */
+    int width, height;          /* video: its size (0: unknown, the rendition's) */
 } ManifestFile;
 
 typedef struct ManifestRendition {
@@ -90,8 +92,10 @@ void manifest_free(Manifest *m);
 
 /* The file names of a broadcast's media under REND/: "SEQ.m4s" and
  * "init.mp4" with an empty tag, else "TAG-SEQ.m4s" and "init-TAG.mp4".
- * 0 or AVERROR(ENAMETOOLONG). */
+ * An init segment that replaced the first one at segment init_seq (a new
+ * size or codec mid-stream; 0: the first) is "init.SEQ.mp4" or
+ * "init-TAG.SEQ.mp4". 0 or AVERROR(ENAMETOOLONG). */
 int manifest_media_file(char *buf, size_t size, const char *tag, int64_t seq);
-int manifest_init_file(char *buf, size_t size, const char *tag);
+int manifest_init_file(char *buf, size_t size, const char *tag, int64_t init_seq);
 
 #endif

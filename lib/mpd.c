@@ -80,13 +80,28 @@ static void put_timeline(AVBPrint *bp, const ManifestRendition *r, int a, int b,
     av_bprintf(bp, "        </SegmentTimeline>\n");
 }
 
+/* Rendition r's video size in the period of segments [a, b): its first
+ * file's that says (a size change starts a new period), else the
+ * rendition's. */
+static void period_size(const ManifestRendition *r, int a, int b, int *w, int *h)
+{
+    *w = r->width;
+    *h = r->height;
+    for (int i = a; i < b; i++)
+        if (r->files[i].t >= 0 && r->files[i].width > 0 && r->files[i].height > 0) {
+            *w = r->files[i].width;
+            *h = r->files[i].height;
+            return;
+        }
+}
+
 static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a, int b,
                                double period_media_start)
 {
     int first = first_of(m, kind);
     const ManifestRendition *r0;
-    char prefix[72 + 8] = "", init[48];
-    int maxw = 0, maxh = 0, ll;
+    char prefix[72 + 8] = "", init[64];
+    int maxw = 0, maxh = 0, w, h, ll;
 
     if (first < 0)
         return;
@@ -94,10 +109,13 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
     ll = m->dynamic && m->part_target > 0;
     for (int i = 0; i < m->nb_renditions; i++) {
         const ManifestRendition *r = &m->renditions[i];
-        if (r->kind == kind && r->width > maxw)
-            maxw = r->width;
-        if (r->kind == kind && r->height > maxh)
-            maxh = r->height;
+        if (r->kind != kind)
+            continue;
+        period_size(r, a, b, &w, &h);
+        if (w > maxw)
+            maxw = w;
+        if (h > maxh)
+            maxh = h;
     }
     if (kind == CMAF_VIDEO) {
         av_bprintf(bp, "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\""
@@ -128,7 +146,7 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
      * where they stayed, under OUT/NAME/ */
     if (m->media_dir[0])
         snprintf(prefix, sizeof(prefix), "../%s/", m->media_dir);
-    manifest_init_file(init, sizeof(init), m->tag);
+    manifest_init_file(init, sizeof(init), m->tag, m->segments[a].init_seq);
     av_bprintf(bp, "      <SegmentTemplate timescale=\"%u\" initialization=\"%s$RepresentationID$/"
                    "%s\" media=\"%s$RepresentationID$/%s%s$Number$.m4s\" startNumber=\"%lld\"",
                r0->timescale, prefix, init, prefix, m->tag, m->tag[0] ? "-" : "",
@@ -151,7 +169,8 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
         av_bprintf(bp, "      <Representation id=\"%s\" bandwidth=\"%lld\" codecs=\"%s\"", r->id,
                    (long long)(r->bandwidth > 0 ? r->bandwidth : 1), r->codec);
         if (kind == CMAF_VIDEO) {
-            av_bprintf(bp, " width=\"%d\" height=\"%d\"", r->width, r->height);
+            period_size(r, a, b, &w, &h);
+            av_bprintf(bp, " width=\"%d\" height=\"%d\"", w, h);
             if (r->fps_num > 0) {
                 if (r->fps_den == 1)
                     av_bprintf(bp, " frameRate=\"%d\"", r->fps_num);
@@ -220,7 +239,9 @@ static void put_periods(AVBPrint *bp, const Manifest *m, double first, double en
 {
     for (int a = 0; a < m->nb_segments;) {
         int b = a + 1;
-        while (b < m->nb_segments && m->segments[b].period == m->segments[a].period)
+        /* (a new init segment starts a new period too) */
+        while (b < m->nb_segments && m->segments[b].period == m->segments[a].period &&
+               m->segments[b].init_seq == m->segments[a].init_seq)
             b++;
         /* The media time at the start of the period: a live stream keeps
          * the stream timeline; a static one presents from its first

@@ -111,10 +111,21 @@ enum OriginKind origin_classify(const char *rel, char *name, int64_t *seq)
         return ORIGIN_OTHER;
     /* a broadcast's files: init.mp4 and SEQ.m4s, or with its id (every
      * broadcast under a name after the first, live-package(1)):
-     * init-ID.mp4 and ID-SEQ.m4s */
-    n = !strncmp(file, "init-", 5) ? strspn(file + 5, "0123456789") : 0;
-    if (!strcmp(file, "init.mp4") || (n > 0 && n <= 19 && !strcmp(file + 5 + n, ".mp4")))
-        return ORIGIN_INIT;
+     * init-ID.mp4 and ID-SEQ.m4s; an init segment that replaced the
+     * first at segment S (a new size): init.S.mp4, init-ID.S.mp4 */
+    if (!strncmp(file, "init", 4)) {
+        const char *c = file + 4;
+        n = *c == '-' ? strspn(c + 1, "0123456789") : 0;
+        if (*c == '-' && (n == 0 || n > 19))
+            return ORIGIN_OTHER;
+        c += n ? n + 1 : 0;
+        n = *c == '.' ? strspn(c + 1, "0123456789") : 0;
+        if (n > 0 && n <= 19)
+            c += n + 1;
+        if (!strcmp(c, ".mp4"))
+            return ORIGIN_INIT;
+        return ORIGIN_OTHER;
+    }
     n = strspn(file, "0123456789");
     if (n > 0 && n <= 19 && file[n] == '-')
         file += n + 1;

@@ -367,10 +367,17 @@ static void stream_pop(Stream *s)
     s->npend--;
 }
 
+/* The init segments the stream's latest segment takes (manifest_init_file). */
+static int64_t current_init_seq(Package *p, const Stream *s)
+{
+    CatalogSegment prev;
+    return catalog_segment_last(p->db, s->name, &prev) == 0 ? prev.init_seq : 0;
+}
+
 /* The row a new segment (or gap) seq follows. 0 or AVERROR_EXTERNAL
  * (the last row could not be read: never taken for "no row"). */
 static int next_row(sqlite3 *db, const char *name, int64_t seq, double start, int gap,
-                    int discontinuity, CatalogSegment *row)
+                    int discontinuity, int new_init, CatalogSegment *row)
 {
     CatalogSegment prev;
     int ret = catalog_segment_last(db, name, &prev), have = ret == 0, gap_before, jump;
@@ -392,8 +399,14 @@ static int next_row(sqlite3 *db, const char *name, int64_t seq, double start, in
         row->period_start = have ? prev.period_start : start;
         row->msn = have ? prev.msn : -1;
         row->dseq = have ? prev.dseq : 0;
+        row->init_seq = have ? prev.init_seq : 0;
         return 0;
     }
+    /* a new init segment (a new size or codec): a new Period, and a
+     * discontinuity with a new EXT-X-MAP */
+    if (have && new_init)
+        jump = discontinuity = 1;
+    row->init_seq = new_init ? seq : have ? prev.init_seq : 0;
     row->discontinuity = discontinuity || gap_before;
     row->period = !have || gap_before || jump ? seq : prev.period;
     row->period_start = !have || gap_before || jump ? start : prev.period_start;
@@ -437,7 +450,7 @@ static int publish_gap(Package *p, Stream *s, int64_t seq, const char *why)
         return ret;
     if ((ret = ensure_stream(p, s, start, &cs)) < 0)
         goto fail;
-    if ((ret = next_row(p->db, s->name, seq, start, 1, 0, &row)) < 0 ||
+    if ((ret = next_row(p->db, s->name, seq, start, 1, 0, 0, &row)) < 0 ||
         (ret = catalog_segment_put(p->db, s->name, &row)) < 0)
         goto fail;
     cs.next_seq = seq + 1;
@@ -556,6 +569,8 @@ typedef struct Outgoing {
     uint8_t *seg[MAX_RENDITIONS], *init[MAX_RENDITIONS];
     size_t seg_len[MAX_RENDITIONS], init_len[MAX_RENDITIONS];
     int wrote_init[MAX_RENDITIONS];     /* a new init segment was published */
+    int64_t init_seq;           /* the init segments it takes (manifest_init_file) */
+    int new_init;               /* a new size or codec: new init segments from here */
 } Outgoing;
 
 static void outgoing_free(Outgoing *o)
@@ -643,10 +658,10 @@ static int write_init(Package *p, Stream *s, Outgoing *o, int i)
     size_t old_len = 0;
     int ret;
 
-    if ((ret = manifest_init_file(file, sizeof(file), s->tag)) < 0 ||
+    if ((ret = manifest_init_file(file, sizeof(file), s->tag, o->init_seq)) < 0 ||
         (ret = out_path(p, path, sizeof(path), s->name, o->in[i].id, file)) < 0)
         return ret;
-    if (!o->in[i].established || fs_read_file(path, 1 << 20, &old, &old_len) < 0) {
+    if (!o->in[i].established || o->new_init || fs_read_file(path, 1 << 20, &old, &old_len) < 0) {
         if ((ret = write_file(path, o->init[i], o->init_len[i])) < 0)
             return ret;
         o->wrote_init[i] = 1;
@@ -666,12 +681,66 @@ static int write_init(Package *p, Stream *s, Outgoing *o, int i)
     return 0;
 }
 
+/* Whether track t describes other media than rendition row r: another
+ * size or aspect, codec (avc1, hvc1, mp4a ...), sample rate or channel
+ * count. (New parameter sets for the same size, as a load guard's step
+ * makes, even with another profile or level, are not: they go in band.) */
+static int other_media(const CmafTrack *t, const CatalogRendition *r)
+{
+    if (strncmp(t->codec, r->codec, 4))
+        return 1;
+    if (t->kind == CMAF_VIDEO)
+        return t->width != r->width || t->height != r->height ||
+               (int64_t)t->sar_num * r->sar_den != (int64_t)r->sar_num * t->sar_den;
+    return t->sample_rate != r->sample_rate || t->channels != r->channels;
+}
+
+/* Step 1b': which init segments the segment takes: the ones before it,
+ * or new ones (every rendition's, named after this seq) when one of its
+ * renditions changed size or codec (a phone turned to portrait). */
+static int choose_init(Package *p, Stream *s, Outgoing *o)
+{
+    CatalogSegment prev;
+    CatalogRendition *have = NULL;
+    int nhave = 0, ret = catalog_segment_last(p->db, s->name, &prev);
+
+    if (ret < 0 && ret != AVERROR(ENOENT))
+        return ret;
+    o->init_seq = ret == 0 ? prev.init_seq : 0;
+    o->new_init = 0;
+    if (ret < 0)
+        return 0;   /* the first segment: the first init segments */
+    if ((ret = catalog_rendition_list(p->db, s->name, &have, &nhave)) < 0)
+        return ret;
+    for (int i = 0; i < o->n && !o->new_init; i++)
+        for (int k = 0; k < nhave; k++)
+            if (o->in[i].established && !strcmp(have[k].id, o->in[i].id) &&
+                other_media(&o->frag[i]->track, &have[k])) {
+                const CmafTrack *t = &o->frag[i]->track;
+                if (t->kind == CMAF_VIDEO)
+                    log_info("%s: %s: segment %lld: %dx%d (was %dx%d): new init segments and"
+                             " a new period", s->name, o->in[i].id, (long long)o->seq,
+                             t->width, t->height, have[k].width, have[k].height);
+                else
+                    log_info("%s: %s: segment %lld: %s, %d Hz, %d channels: new init segments"
+                             " and a new period", s->name, o->in[i].id, (long long)o->seq,
+                             t->codec, t->sample_rate, t->channels);
+                o->new_init = 1;
+                o->init_seq = o->seq;
+                break;
+            }
+    free(have);
+    return 0;
+}
+
 /* Step 1c: every rendition's directory, init segment and media segment. */
 static int write_segment_files(Package *p, Stream *s, Outgoing *o)
 {
     char path[4096], file[64];
     int ret;
 
+    if ((ret = choose_init(p, s, o)) < 0)
+        return ret;
     for (int i = 0; i < o->n; i++) {
         if ((ret = out_path(p, path, sizeof(path), s->name, o->in[i].id, "")) < 0 ||
             (ret = fs_mkdirs(path, 0755)) < 0) {
@@ -713,14 +782,16 @@ static int index_rendition(Package *p, Stream *s, const Outgoing *o, int i)
     cr.bandwidth = o->in[i].bandwidth;
     if ((o->wrote_init[i] && (ret = catalog_rendition_put(p->db, s->name, &cr)) < 0) ||
         (ret = catalog_file_put(p->db, s->name, o->seq, o->in[i].id, (int64_t)o->seg_len[i],
-                                o->frag[i]->tfdt, o->frag[i]->duration)) < 0)
+                                o->frag[i]->tfdt, o->frag[i]->duration,
+                                t->kind == CMAF_VIDEO ? t->width : 0,
+                                t->kind == CMAF_VIDEO ? t->height : 0)) < 0)
         return ret;
     manifest_media_file(file, sizeof(file), s->tag, o->seq);
     snprintf(rel, sizeof(rel), "%s/%s/%s", s->name, o->in[i].id, file);
     if ((ret = catalog_edge_put(p->db, rel, s->name, o->seq, o->in[i].id, o->seg[i],
                                 o->seg_len[i], o->now)) < 0)
         return ret;
-    manifest_init_file(file, sizeof(file), s->tag);
+    manifest_init_file(file, sizeof(file), s->tag, o->init_seq);
     snprintf(rel, sizeof(rel), "%s/%s/%s", s->name, o->in[i].id, file);
     if (o->wrote_init[i] && (ret = catalog_edge_put(p->db, rel, s->name, -1, o->in[i].id,
                                                     o->init[i], o->init_len[i], o->now)) < 0)
@@ -745,7 +816,7 @@ static int index_segment(Package *p, Stream *s, const Outgoing *o, const json_t 
         snprintf(cs.state, sizeof(cs.state), "live");
     }
     if ((ret = next_row(p->db, s->name, o->seq, o->start, 0, record_bool(rec, "discontinuity"),
-                        &row)) < 0)
+                        o->new_init, &row)) < 0)
         goto fail;
     row.duration = o->duration;
     if ((ret = catalog_segment_put(p->db, s->name, &row)) < 0)
@@ -922,7 +993,8 @@ static int ll_append(Package *p, Stream *s, const json_t *rec, const char **why)
         }
         if (part == 0) {
             /* the chunks go under the init segment players have */
-            if ((ret = manifest_init_file(file, sizeof(file), s->tag)) < 0 ||
+            if ((ret = manifest_init_file(file, sizeof(file), s->tag,
+                                          current_init_seq(p, s))) < 0 ||
                 (ret = out_path(p, path, sizeof(path), s->name, id, file)) < 0 ||
                 (ret = cmaf_write_init(&f->track, &init, &init_len)) < 0 ||
                 fs_read_file(path, 1 << 20, (char **)&old, &old_len) < 0 ||

@@ -2,11 +2,13 @@
 # A phone turned to portrait: a 640x360 -> 360x640 switch in the middle
 # of one FLV stream goes through live-segment | live-transcode |
 # live-package and plays across, to the end, in dash.js and hls.js; the
-# portrait half gets portrait rungs.
+# portrait half gets portrait rungs, new init segments (init.SEQ.mp4), a
+# new DASH Period with the portrait sizes, an EXT-X-DISCONTINUITY with a
+# new EXT-X-MAP in the playlists; ffprobe reads the manifests.
 . "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/chromium ] || skip_all "no /usr/bin/chromium"
 [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no node_modules (run scripts/deps)"
-plan 11
+plan 19
 export NODE_PATH=$TOP/node_modules
 
 $FFMPEG -f lavfi -i "testsrc2=size=640x360:rate=25:duration=4" \
@@ -31,6 +33,22 @@ is "$(sizes 0)" "640x360" "landscape at the start: a landscape rung"
 is "$(sizes 7)" "360x640" "portrait after the turn: a portrait rung"
 live-package -q -C "$T/spool" -o "$T/out" --db "$T/live.db" --vod < "$T/tc.rec"
 is "$?" 0 "live-package: exit 0"
+turn=$(jq -r 'select(.type == "segment" and .discontinuity) | .seq' "$T/seg.rec")
+ok "new init segments at the turn (segment $turn)" \
+    test -s "$T/out/turn/360p/init.$turn.mp4" -a -s "$T/out/turn/audio/init.$turn.mp4"
+mpd=$T/out/turn/manifest.mpd
+is "$(grep -c '<Period' "$mpd")" 2 "the MPD: a new Period at the turn"
+is "$(grep -o 'initialization="[^"]*"' "$mpd" | sort -u | tr '\n' ' ')" \
+    "initialization=\"\$RepresentationID\$/init.$turn.mp4\" initialization=\"\$RepresentationID\$/init.mp4\" " \
+    "each Period names its init segments"
+is "$(grep -o 'width="[0-9]*" height="[0-9]*"' "$mpd" | tr '\n' ' ')" \
+    'width="640" height="360" width="360" height="640" ' "per-Period sizes: landscape, then portrait"
+pl=$T/out/turn/360p/index.m3u8
+is "$(grep -A1 '^#EXT-X-DISCONTINUITY$' "$pl" | tail -n1)" "#EXT-X-MAP:URI=\"init.$turn.mp4\"" \
+    "HLS: a discontinuity with a new EXT-X-MAP"
+is "$(grep -c '^#EXT-X-MAP' "$T/out/turn/audio/index.m3u8")" 2 "the audio playlist too"
+ok "ffprobe reads the MPD" ffprobe -v error "$mpd"
+ok "ffprobe reads the HLS master" ffprobe -v error "$T/out/turn/master.m3u8"
 
 port=$(free_port)
 bg node "$TOP/tests/package-serve.js" "$T/out" "$port" > /dev/null

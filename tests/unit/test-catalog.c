@@ -159,9 +159,9 @@ int main(void)
         catalog_segment_put(db, "cam1", &seg);
         if (i == 2)
             continue;
-        catalog_file_put(db, "cam1", i, "720p", 500000, i * 180000, 180000);
-        catalog_file_put(db, "cam1", i, "480p", 250000 * (i + 1), i * 180000, 180000);
-        catalog_file_put(db, "cam1", i, "audio", 32000, i * 96000, 96000);
+        catalog_file_put(db, "cam1", i, "720p", 500000, i * 180000, 180000, 0, 0);
+        catalog_file_put(db, "cam1", i, "480p", 250000 * (i + 1), i * 180000, 180000, 0, 0);
+        catalog_file_put(db, "cam1", i, "audio", 32000, i * 96000, 96000, 0, 0);
         catalog_edge_put(db, "x", "cam1", i, "720p", "ab", 2, 1.0);
         snprintf(path, sizeof(path), "cam1/720p/%d.m4s", i);
         catalog_edge_put(db, path, "cam1", i, "720p", "abc", 3, 2.0);
@@ -191,8 +191,8 @@ int main(void)
         seg.duration = i ? 0.5 : 2;
         catalog_segment_put(db, "cam2", &seg);
     }
-    catalog_file_put(db, "cam2", 0, "480p", 250000, 0, 180000);
-    catalog_file_put(db, "cam2", 1, "480p", 500000, 180000, 45000);
+    catalog_file_put(db, "cam2", 0, "480p", 250000, 0, 180000, 0, 0);
+    catalog_file_put(db, "cam2", 1, "480p", 500000, 180000, 45000, 0, 0);
     is_int(catalog_manifest_load(db, "cam2", &m), 0, "load the second manifest");
     is_int(m.renditions[0].avg_bandwidth, 750000 * 8 * 10 / 25, "average over both segments");
     is_int(m.renditions[0].bandwidth, m.renditions[0].avg_bandwidth,

@@ -21,7 +21,7 @@ int main(void)
     const char *file;
     int64_t seq;
 
-    plan(30);
+    plan(34);
     is_int(kind("cam1/manifest.mpd", name, &seq), ORIGIN_MANIFEST, "an MPD is a manifest");
     is_str(name, "cam1", "with its stream");
     is_int(kind("cam1/720p/index.m3u8", name, &seq), ORIGIN_MANIFEST, "a media playlist too");
@@ -34,6 +34,10 @@ int main(void)
     is_int(kind("cam1/720p/init-3.mp4", name, &seq), ORIGIN_INIT, "init-ID.mp4");
     is_int(kind("cam1/720p/init-.mp4", name, &seq), ORIGIN_OTHER, "init-.mp4 (no id) is not");
     is_int(kind("cam1/720p/init-x.mp4", name, &seq), ORIGIN_OTHER, "init-x.mp4 is not");
+    is_int(kind("cam1/720p/init.42.mp4", name, &seq), ORIGIN_INIT, "init.SEQ.mp4 (a new size)");
+    is_int(kind("cam1/720p/init-3.42.mp4", name, &seq), ORIGIN_INIT, "init-ID.SEQ.mp4");
+    is_int(kind("cam1/720p/init..mp4", name, &seq), ORIGIN_OTHER, "init..mp4 is not");
+    is_int(kind("cam1/720p/init.4x.mp4", name, &seq), ORIGIN_OTHER, "init.4x.mp4 is not");
 
     is_int(kind("cam1/720p/42.m4s", name, &seq), ORIGIN_SEGMENT, "SEQ.m4s");
     is_int(seq, 42, "its sequence number");
