@@ -15,6 +15,11 @@
  * muted where the browser refuses sound without a gesture rather than
  * sit paused. Everything it loads comes from this server.
  *
+ * When the manifests say low latency (parts in the playlists,
+ * availabilityTimeComplete="false" in the MPD), hls.js runs in its
+ * lowLatencyMode and dash.js with live catch-up on; the video element's
+ * data-low-latency says which.
+ *
  * Segment and manifest retries back off exponentially with jitter, so
  * many players missing the same segment do not come back in step.
  *
@@ -68,7 +73,27 @@
 
     /* ---- engines ---- */
 
-    function startDash() {
+    /* Whether the stream's manifests say low latency (live-package -L):
+     * the MPD's segments are available in chunks before they are complete
+     * (availabilityTimeComplete="false"), the media playlists have parts
+     * (EXT-X-PART-INF). false when they cannot be read. */
+    async function lowLatency(kind) {
+        try {
+            if (kind === 'dash') {
+                const mpd = await (await fetch(mpdUrl, { cache: 'no-store' })).text();
+                return /availabilityTimeComplete="false"/.test(mpd);
+            }
+            const master = await (await fetch(hlsUrl, { cache: 'no-store' })).text();
+            const uri = master.split('\n').find((l) => l && l[0] !== '#');
+            const media = await (await fetch(base + '/' + uri, { cache: 'no-store' })).text();
+            return /^#EXT-X-PART-INF:/m.test(media);
+        } catch (e) {
+            return false;
+        }
+    }
+
+    async function startDash() {
+        const ll = await lowLatency('dash');
         engine = 'dash';
         dash = dashjs.MediaPlayer().create();
         const attempts = {};   /* url -> retries so far */
@@ -82,8 +107,15 @@
                 retryAttempts: { MPD: 12, MediaSegment: 12, InitializationSegment: 12, other: 6 },
                 retryIntervals: { MPD: 10, MediaSegment: 10, InitializationSegment: 10, other: 10 },
                 abr: { autoSwitchBitrate: { video: true, audio: true } },
+                /* Low latency: segments fetched while they are written
+                 * (chunked transfer), and live catch-up: playback a little
+                 * faster or slower (the MPD's ServiceDescription says how
+                 * much) holds its latency target. */
+                liveCatchup: { enabled: ll ? true : null },
             },
         });
+        if (ll)
+            video.dataset.lowLatency = 'dash';
         dash.addRequestInterceptor((req) => {
             const url = req.url;
             const n = attempts[url] || 0;
@@ -106,7 +138,8 @@
         video.addEventListener('loadeddata', play, { once: true });
     }
 
-    function startHls() {
+    async function startHls() {
+        const ll = await lowLatency('hls');
         engine = 'hls';
         /* hls.js backs off exponentially itself; the jitter is a random
          * base delay for this player. */
@@ -119,7 +152,12 @@
                               backoff: 'exponential' },
             },
         };
+        /* Low latency: parts, blocking playlist reloads and preload
+         * hints (the playlists have EXT-X-PART-INF); hls.js then joins
+         * PART-HOLD-BACK behind the end and catches up by playing faster. */
         hls = new Hls({
+            lowLatencyMode: ll,
+            maxLiveSyncPlaybackRate: ll ? 1.05 : 1,
             maxBufferLength: 10,
             startPosition: isFinite(startAt) ? Math.max(0, startAt) : -1,
             fragLoadPolicy: policy,
@@ -148,6 +186,8 @@
         });
         hls.loadSource(hlsUrl);
         hls.attachMedia(video);
+        if (ll)
+            video.dataset.lowLatency = 'hls';
     }
 
     /* HOLD-BACK of the first media playlist (seconds), or NaN. */
@@ -443,15 +483,16 @@
         const nativeHls = !!video.canPlayType('application/vnd.apple.mpegurl');
         const hlsOk = typeof Hls !== 'undefined' && Hls.isSupported();
         const dashOk = typeof dashjs !== 'undefined' && hasMse;
+        const failed = (e) => status('Player: ' + e.message, true);
         try {
             if (want === 'native' || (!want && !hasMse && nativeHls))
                 startNative();
             else if (want === 'hls' && hlsOk)
-                startHls();
+                startHls().catch(failed);
             else if (dashOk && want !== 'hls')
-                startDash();
+                startDash().catch(failed);
             else if (hlsOk)
-                startHls();
+                startHls().catch(failed);
             else if (nativeHls)
                 startNative();
             else
