@@ -36,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "path.h"
+#include "sock.h"
 
 typedef struct Route {
     char *method;        /* NULL = any */
@@ -788,11 +789,9 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
     strcpy(req->ip, "-");
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->ip, sizeof(req->ip));
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->ip, sizeof(req->ip));
+        sock_host(ci->client_addr, req->ip, sizeof(req->ip));
+        if (!req->ip[0])
+            strcpy(req->ip, "-");
     }
     memcpy(req->peer, req->ip, sizeof(req->peer));
     return req;
@@ -1142,11 +1141,7 @@ static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_
          * limited (its clients are, per request: see forwarded()). */
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         if (ci && ci->client_addr && srv->cfg.max_per_ip) {
-            const struct sockaddr *sa = ci->client_addr;
-            if (sa->sa_family == AF_INET)
-                inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->ip, sizeof(c->ip));
-            else if (sa->sa_family == AF_INET6)
-                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->ip, sizeof(c->ip));
+            sock_host(ci->client_addr, c->ip, sizeof(c->ip));
             if (c->ip[0] && !http_nets_contain(srv->cfg.trusted, srv->cfg.ntrusted, c->ip)) {
                 if (addr_take(srv, c->ip) == 0) {
                     c->counted = 1;
