@@ -15,5 +15,7 @@ double clock_real(void);
 double clock_mono(void);
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t clock_mono_ms(void);
+/* The same in microseconds. */
+int64_t clock_mono_us(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include <libavutil/error.h>
 #include <libavutil/mem.h>
 
+#include "clock.h"
 #include "rtc/control.h"
 
 int rtc_control_split(char *line, char **fields, int max)
@@ -65,17 +66,10 @@ int rtc_control_answer_head(char *buf, size_t size, const WhepResponse *rs, size
     return n < 0 || (size_t)n >= size ? AVERROR(EINVAL) : n;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int wait_fd(int fd, short ev, int64_t deadline)
 {
     struct pollfd p = { .fd = fd, .events = ev };
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - clock_mono_ms();
     if (left <= 0)
         return AVERROR(ETIMEDOUT);
     int r = poll(&p, 1, (int)left);
@@ -130,7 +124,7 @@ int rtc_control_whep(const char *sock, const WhepRequest *rq, WhepResponse *rs, 
     char head[RTC_CONTROL_MAX_LINE + 64], line[RTC_CONTROL_MAX_LINE + 1];
     char *f[6];
     size_t got = 0, blen;
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     int fd = -1, ret, n;
     char *body = NULL, *nl;
 

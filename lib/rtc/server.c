@@ -20,6 +20,7 @@
 #include <libavutil/mem.h>
 
 #include "bytebuf.h"
+#include "clock.h"
 #include "flv.h"
 #include "log.h"
 #include "rtc/control.h"
@@ -78,13 +79,6 @@ void rtc_config_defaults(RtcConfig *cfg)
     cfg->consent_timeout = 30;
     whep_limits_default(&cfg->limits);
     cfg->max_streams = 64;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* ---- sessions ---- */
@@ -669,7 +663,7 @@ int rtc_server_run(const RtcConfig *cfg)
         int n = poll_set(&srv, pfd);
         if (poll(pfd, (nfds_t)n, 20) < 0 && errno != EINTR)
             break;
-        srv.now = mono_us();
+        srv.now = clock_mono_us();
         if (pfd[0].revents & POLLIN)
             read_udp(&srv);
         if (pfd[0].revents & POLLOUT)

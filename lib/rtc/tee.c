@@ -18,6 +18,7 @@
 #include <libavutil/error.h>
 
 #include "bytebuf.h"
+#include "clock.h"
 #include "flv.h"
 #include "log.h"
 #include "rtc/server.h"
@@ -36,13 +37,6 @@ typedef struct Tee {
     uint64_t dropped;
 } Tee;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void keep(ByteBuf *b, const uint8_t *p, size_t n)
 {
     bytebuf_reset(b);
@@ -52,7 +46,7 @@ static void keep(ByteBuf *b, const uint8_t *p, size_t n)
 static void try_connect(Tee *t)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     char head[300];
     if (t->fd >= 0 || now - t->last_try < 1000 || !t->header_done)
         return;
@@ -235,7 +229,7 @@ int rtc_tee_run(const char *sock, const char *name, int in_fd, int out_fd, volat
         flush(&t);
     }
     /* what is queued still goes (the end of the stream), briefly */
-    for (int64_t end = mono_ms() + 2000; t.fd >= 0 && bytebuf_size(&t.queue) && mono_ms() < end;) {
+    for (int64_t end = clock_mono_ms() + 2000; t.fd >= 0 && bytebuf_size(&t.queue) && clock_mono_ms() < end;) {
         struct pollfd p = { .fd = t.fd, .events = POLLOUT };
         poll(&p, 1, 100);
         flush(&t);
