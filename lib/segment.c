@@ -274,6 +274,7 @@ typedef struct SegmentFile {
     SegmentPart *part;  /* the part being written (low-latency mode) */
     int nparts;         /* parts finished */
     int64_t part_next;  /* the part grid's next boundary, master tb */
+    int width, height;  /* its video's size (0: the input's codecpar) */
 } SegmentFile;
 
 typedef struct Segmenter {
@@ -284,6 +285,7 @@ typedef struct Segmenter {
     int in_index[SEGMENT_MAX_STREAMS];
     AVStream *ist[SEGMENT_MAX_STREAMS];
     uint8_t *extradata[SEGMENT_MAX_STREAMS];  /* newest, for the next file */
+    int width, height;              /* the video's size since new extradata (0: codecpar's) */
     int extradata_size[SEGMENT_MAX_STREAMS];
     int64_t default_duration[SEGMENT_MAX_STREAMS];
     AVRational master;              /* time base of the grid and records */
@@ -541,6 +543,11 @@ static int mux_open(Segmenter *sg, const AVOutputFormat *ofmt, AVFormatContext *
             }
             memcpy(ost->codecpar->extradata, sg->extradata[i], sg->extradata_size[i]);
             ost->codecpar->extradata_size = sg->extradata_size[i];
+            if (i == sg->video && sg->width > 0) {
+                /* (mux_open runs for the file being opened: the newest) */
+                ost->codecpar->width = sg->width;
+                ost->codecpar->height = sg->height;
+            }
         }
         ost->time_base = out_tb(sg, i);
         movie = movie / av_gcd(movie, ost->time_base.den) * ost->time_base.den;
@@ -614,6 +621,8 @@ static int file_open(Segmenter *sg, int64_t start)
     f->end = start;
     f->part_next = start + sg->part_len;
     f->discontinuity = sg->discontinuity;
+    f->width = sg->width;
+    f->height = sg->height;
     snprintf(f->rel, sizeof(f->rel), "%s/%" PRId64 ".%s", sg->opt->stream, f->seq, SEGMENT_EXT);
     if ((ret = record_join(f->path, sizeof(f->path), sg->opt->spool, f->rel)) < 0 ||
         (ret = fs_tmpname(f->path, f->tmp, sizeof(f->tmp))) < 0) {
@@ -633,7 +642,7 @@ fail:
     return ret;
 }
 
-static json_t *stream_info(const Segmenter *sg, int i);
+static json_t *stream_info(const Segmenter *sg, int i, const SegmentFile *f);
 static int finish_closing(Segmenter *sg);
 
 /* The records of a segment and of its parts: what they share. */
@@ -658,9 +667,9 @@ static json_t *new_record(const Segmenter *sg, const char *type, const SegmentFi
     if (sg->broadcast > 0)
         json_object_set_new(rec, "broadcast", json_integer(sg->broadcast));
     if (sg->video >= 0)
-        json_object_set_new(rec, "video", stream_info(sg, sg->video));
+        json_object_set_new(rec, "video", stream_info(sg, sg->video, f));
     if (sg->audio >= 0)
-        json_object_set_new(rec, "audio", stream_info(sg, sg->audio));
+        json_object_set_new(rec, "audio", stream_info(sg, sg->audio, f));
     return rec;
 }
 
@@ -810,7 +819,7 @@ static int file_write(Segmenter *sg, SegmentFile *f, AVPacket *pkt)
     return ret;
 }
 
-static json_t *stream_info(const Segmenter *sg, int i)
+static json_t *stream_info(const Segmenter *sg, int i, const SegmentFile *f)
 {
     const AVStream *st = sg->ist[i];
     const AVCodecParameters *par = st->codecpar;
@@ -825,7 +834,9 @@ static json_t *stream_info(const Segmenter *sg, int i)
         av_reduce(&s.num, &s.den, s.num, s.den, INT_MAX);
         snprintf(sar, sizeof(sar), "%d:%d", s.num, s.den);
         v = json_pack("{s:s, s:i, s:i, s:s}", "codec", avcodec_get_name(par->codec_id),
-                      "width", par->width, "height", par->height, "sar", sar);
+                      "width", f->width > 0 ? f->width : par->width,
+                      "height", f->height > 0 ? f->height : par->height,
+                      "sar", sar);
         if (v && r.num > 0 && r.den > 0) {
             av_reduce(&r.num, &r.den, r.num, r.den, INT_MAX);
             snprintf(fps, sizeof(fps), "%d/%d", r.num, r.den);
@@ -1104,6 +1115,37 @@ static int ts_cut_short(Segmenter *sg)
     return 1;
 }
 
+/* The video's size under new extradata, read from its parameter sets and
+ * the keyframe pkt by libavcodec's parser (the demuxer's codecpar keeps
+ * the first size): into sg->width, sg->height when the parser finds it. */
+static void probe_size(Segmenter *sg, const AVPacket *pkt, const uint8_t *extra, size_t size)
+{
+    const AVCodecParameters *par = sg->ist[pkt->stream_index]->codecpar;
+    AVCodecParserContext *pc = av_parser_init(par->codec_id);
+    AVCodecContext *cc = pc ? avcodec_alloc_context3(NULL) : NULL;
+    uint8_t *out;
+    int out_size;
+
+    if (cc && (cc->extradata = av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE))) {
+        memcpy(cc->extradata, extra, size);
+        cc->extradata_size = (int)size;
+        cc->codec_type = AVMEDIA_TYPE_VIDEO;
+        cc->codec_id = par->codec_id;
+        pc->flags |= PARSER_FLAG_COMPLETE_FRAMES;
+        av_parser_parse2(pc, cc, &out, &out_size, pkt->data, pkt->size, pkt->pts, pkt->dts,
+                         pkt->pos);
+        if (pc->width > 0 && pc->height > 0 && pc->width <= 16384 && pc->height <= 16384) {
+            if (pc->width != (sg->width > 0 ? sg->width : par->width) ||
+                pc->height != (sg->height > 0 ? sg->height : par->height))
+                log_info("video: %dx%d from here on", pc->width, pc->height);
+            sg->width = pc->width;
+            sg->height = pc->height;
+        }
+    }
+    avcodec_free_context(&cc);
+    av_parser_close(pc);
+}
+
 /* Keep the newest extradata a packet announces (a publisher that
  * reconnected with new parameters); a change starts a new segment. */
 static int take_extradata(Segmenter *sg, AVPacket *pkt)
@@ -1123,6 +1165,8 @@ static int take_extradata(Segmenter *sg, AVPacket *pkt)
         av_free(sg->extradata[i]);
         sg->extradata[i] = copy;
         sg->extradata_size[i] = (int)size;
+        if (i == sg->video)
+            probe_size(sg, pkt, side, size);
         if (sg->started) {
             log_info("%s parameters changed: starting a new segment",
                      i == sg->video ? "video" : "audio");

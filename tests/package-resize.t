@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 [ -x /usr/bin/chromium ] || skip_all "no /usr/bin/chromium"
 [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no node_modules (run scripts/deps)"
-plan 19
+plan 20
 export NODE_PATH=$TOP/node_modules
 
 $FFMPEG -f lavfi -i "testsrc2=size=640x360:rate=25:duration=4" \
@@ -25,6 +25,9 @@ live-segment -q -s turn -d 1 -o "$T/spool" < "$T/turn.flv" > "$T/seg.rec"
 is "$?" 0 "live-segment: exit 0"
 is "$(jq -r 'select(.type == "segment") | .discontinuity' "$T/seg.rec" | grep -c true)" 1 \
     "the switch starts a new segment, marked as a discontinuity"
+is "$(jq -r 'select(.type == "segment") | "\(.video.width)x\(.video.height)"' "$T/seg.rec" | uniq -c |
+      awk '{ print $1 "*" $2 }' | tr '\n' ' ')" "4*640x360 4*360x640 " \
+    "live-segment's records give the size of each segment's video (portrait from the turn)"
 live-transcode -q -C "$T/spool" -p ultrafast < "$T/seg.rec" > "$T/tc.rec"
 is "$?" 0 "live-transcode: exit 0"
 sizes() { jq -r --argjson s "$1" 'select(.seq == $s) | [.renditions[] | select(.kind == "video") |
