@@ -5,7 +5,8 @@
 // Prints one JSON line per stream and player:
 //   {"name","player","playing","ended","frames","size","time","errors"}
 // frames: video frames the element decoded (getVideoPlaybackQuality),
-// size: videoWidth x videoHeight while playing ("0x0" for audio only).
+// size: videoWidth x videoHeight while playing ("0x0" for audio only),
+// sizes: every size the element showed, in order (its resize events).
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -29,9 +30,10 @@ async function play(page, name, player) {
     const out = { name, player, errors: [] };
     await page.goto(base + '/player.html');
     await page.evaluate(([src, which]) => {
-        window.L = { errors: [] };
+        window.L = { errors: [], sizes: [] };
         const v = window.V = document.getElementById('v');
         v.addEventListener('ended', () => { L.ended = true; });
+        v.addEventListener('resize', () => L.sizes.push(v.videoWidth + 'x' + v.videoHeight));
         if (which === 'hls') {
             const h = new Hls();
             h.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) L.errors.push(d.type + ':' + d.details); });
@@ -52,6 +54,7 @@ async function play(page, name, player) {
     out.ended = await until(page, () => L.ended === true, null, 30000);
     Object.assign(out, await page.evaluate(() => ({
         time: V.currentTime,
+        sizes: L.sizes,
         frames: V.getVideoPlaybackQuality ? V.getVideoPlaybackQuality().totalVideoFrames : -1,
     })));
     out.errors.push(...await page.evaluate(() => L.errors));
