@@ -7,7 +7,7 @@
 #    "width", "height", "ended", "error"}
 #
 #   rtc-client.py [--seconds N] [--until-end] [--vanish] [--min-frames N]
-#                 [--pli-after N] [--sync] URL...
+#                 [--pli-after S] [--nack-flood N] [--sync] URL...
 #
 # --seconds: play this long at most (default 10); --until-end: stop when
 # the server ends the tracks; --vanish: leave without DELETE and without
@@ -17,6 +17,8 @@
 #   "pli_key": how far (in media seconds, by RTP timestamps) the first IDR
 #   that arrives after it is from the last video packet before it (null
 #   if none came), and "plis_sent".
+# --nack-flood N: right after the PLI, send N RTCP NACKs at once, each
+#   naming the 256 video packets before the last received ("nacks_sent").
 # --sync: the source flashes white and beeps at the same instants; report
 #   "sync_ms": for each flash, the difference between the flash and the
 #   nearest beep onset on the sender's clock (RTP time mapped to NTP by the
@@ -44,7 +46,7 @@ _orig_rtp = RTCRtpReceiver._handle_rtp_packet
 
 
 def wire(r):
-    return WIRE.setdefault(id(r), {"srs": [], "keys": [], "last_ts": None, "ssrc": None})
+    return WIRE.setdefault(id(r), {"srs": [], "keys": [], "last_ts": None, "ssrc": None, "seq": 0})
 
 
 async def _rtcp(self, packet):
@@ -75,6 +77,7 @@ async def _rtp(self, packet, arrival_time_ms):
     w = wire(self)
     w["ssrc"] = packet.ssrc
     w["last_ts"] = packet.timestamp
+    w["seq"] = packet.sequence_number
     if is_idr_start(packet.payload):
         if not w["keys"] or w["keys"][-1][1] != packet.timestamp:
             w["keys"].append((time.monotonic(), packet.timestamp))
@@ -107,8 +110,9 @@ def http(method, url, body=None, ctype=None):
 
 
 class Viewer:
-    def __init__(self, url, pli_after=0, sync=False):
+    def __init__(self, url, pli_after=0, sync=False, nack_flood=0):
         self.url = url
+        self.nack_flood = nack_flood
         self.pli_after = pli_after
         self.sync = sync
         self.pli = None             # (monotonic, last video ts) when sent
@@ -177,6 +181,12 @@ class Viewer:
         self.pli = (time.monotonic(), w["last_ts"])
         await r._send_rtcp_pli(w["ssrc"])
         self.res["plis_sent"] = self.res.get("plis_sent", 0) + 1
+        if self.nack_flood:
+            last = w["seq"]
+            lost = [(last - 256 + i) & 0xFFFF for i in range(256)]
+            for _ in range(self.nack_flood):
+                await r._send_rtcp_nack(w["ssrc"], lost)
+            self.res["nacks_sent"] = self.nack_flood * 256
 
     def report(self):
         v = wire(self.receivers["video"]) if "video" in self.receivers else None
@@ -243,9 +253,10 @@ async def main():
     ap.add_argument("--min-frames", type=int, default=0)
     ap.add_argument("--pli-after", type=float, default=0)
     ap.add_argument("--sync", action="store_true")
+    ap.add_argument("--nack-flood", type=int, default=0)
     ap.add_argument("urls", nargs="+")
     a = ap.parse_args()
-    viewers = [Viewer(u, a.pli_after, a.sync) for u in a.urls]
+    viewers = [Viewer(u, a.pli_after, a.sync, a.nack_flood) for u in a.urls]
     started = [await v.start() for v in viewers]
     end = time.monotonic() + a.seconds
     while time.monotonic() < end:

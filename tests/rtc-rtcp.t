@@ -4,13 +4,14 @@
 # resent when the video is passed through, an IDR forced from our encoder
 # when the rung is ours); Sender Reports put audio and video on one clock
 # (a flash and a beep made at the same instants meet within a few tens of
-# ms once mapped to NTP time); a viewer that stops reading is dropped by
+# ms once mapped to NTP time); a flood of NACKs is answered within the
+# resend budget (400 a second); a viewer that stops reading is dropped by
 # ICE consent while another viewer of the stream gets every frame.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rtc.sh"
 have_aiortc || skip_all "python3-aiortc is not installed (scripts/deps)"
 $PY -c 'import numpy' 2>/dev/null || skip_all "needs python3-numpy"
-plan 13
+plan 15
 
 # 30 s (the feeds are stopped once the client is done), one keyframe only;
 # a white flash and a 1 kHz beep at 1, 3, 5, ... s; b.flv has B-frames
@@ -29,7 +30,7 @@ start_serve || exit 1
 feed "$T/a.flv" pass; F1=$FEED_PID
 feed "$T/b.flv" rung; F2=$FEED_PID
 wait_for 20 eval "grep -q 'stream pass: feed connected' '$T/rtc.log' && grep -q 'rung: the source has B-frames' '$T/rtc.log'"
-out=$(client --seconds 20 --pli-after 2 --min-frames 150 --sync \
+out=$(client --seconds 20 --pli-after 2 --nack-flood 40 --min-frames 150 --sync \
     "http://127.0.0.1:$HTTP/whep/pass" "http://127.0.0.1:$HTTP/whep/rung" 2> "$T/client.err")
 p=$(printf '%s\n' "$out" | sed -n 1p)
 r=$(printf '%s\n' "$out" | sed -n 2p)
@@ -46,6 +47,12 @@ pkill -P "$F1"; pkill -P "$F2"    # the stream ends
 wait_for 10 eval "[ \$(grep -c 'of \\(pass\\|rung\\) ends' '$T/rtc.log') -ge 2 ]"
 like "$(grep 'of pass ends' "$T/rtc.log")" " [1-9][0-9]* PLI" "live-rtc counted the PLI of pass"
 like "$(grep 'of rung ends' "$T/rtc.log")" " [1-9][0-9]* PLI" "and of rung"
+line=$(grep 'of pass ends' "$T/rtc.log")
+nacked=$(printf '%s\n' "$line" | sed -n 's/.* \([0-9]*\) NACKed.*/\1/p')
+resent=$(printf '%s\n' "$line" | sed -n 's/.* \([0-9]*\) resent.*/\1/p')
+cmp_num "$nacked" -ge "$(field "$p" nacks_sent)" "a flood of NACKs reached live-rtc ($nacked packets named)"
+ok "it resent no more than its budget of them (400 at once, then 400 a second: $resent)" \
+    awk -v r="$resent" 'BEGIN { exit !(r >= 1 && r <= 1200) }'
 
 # A/V sync by Sender Reports: each flash against its beep
 for v in "$p" "$r"; do
@@ -61,12 +68,15 @@ done
 # checks) is dropped; the other viewer of the stream misses nothing
 feed "$T/c.flv" cam
 wait_for 20 grep -q 'stream cam: feed connected' "$T/rtc.log"
+client --until-end --seconds 40 "http://127.0.0.1:$HTTP/whep/cam" > "$T/good.json" 2> "$T/good.err" & GOOD=$!
+wait_for 20 grep -q 'session [0-9a-f]* of cam for' "$T/rtc.log"
 $PY "$TOP/tests/rtc-client.py" --seconds 30 "http://127.0.0.1:$HTTP/whep/cam" > "$T/slow.json" 2>&1 & SLOW=$!
 _bg_pids+=($SLOW)
-wait_for 20 grep -q 'session [0-9a-f]* of cam for' "$T/rtc.log"
+wait_for 20 eval "[ \$(grep -c 'session [0-9a-f]* of cam: DTLS done' '$T/rtc.log') -ge 2 ]"
 sleep 1
 kill -STOP $SLOW
-good=$(client --until-end --seconds 40 "http://127.0.0.1:$HTTP/whep/cam" 2> "$T/good.err")
+wait $GOOD
+good=$(cat "$T/good.json")
 note "good: $good"
 ok "the stopped viewer is dropped (ICE consent)" grep -q "of cam ends (ICE consent expired)" "$T/rtc.log"
 line=$(grep "of cam ends (the stream ended)" "$T/rtc.log" | head -n1)
@@ -74,7 +84,7 @@ note "$line"
 sent=$(printf '%s\n' "$line" | sed -n 's/.*: \([0-9]*\) video frames.*/\1/p')
 got=$(field "$good" video_frames)
 ok "the other viewer decoded every frame it was sent ($got of $sent)" \
-    awk -v g="$got" -v s="$sent" 'BEGIN { exit !(s >= 300 && g >= 0.98 * s) }'
+    awk -v g="$got" -v s="$sent" 'BEGIN { exit !(s >= 100 && g >= 0.98 * s) }'
 kill -CONT $SLOW 2>/dev/null
 kill $SLOW 2>/dev/null
 done_testing

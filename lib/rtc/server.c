@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,7 @@ struct Server {
     int64_t now;
     uint64_t udp_dropped;
     int udp_full;               /* a send met a full socket: wait for POLLOUT */
+    int no_gso;                 /* the kernel refused UDP_SEGMENT */
 };
 
 void rtc_config_defaults(RtcConfig *cfg)
@@ -98,6 +101,46 @@ static int udp_send(void *opaque, const uint8_t *p, size_t len, const struct soc
     return 0;
 }
 
+/* Datagrams of seg bytes (the last may be shorter) in one sendmsg with
+ * UDP_SEGMENT (GSO: one trip through the stack for all of them), or one
+ * by one where the kernel does not take it. Returns the bytes that went. */
+static size_t udp_send_many(void *opaque, const uint8_t *p, size_t seg, size_t len, const struct sockaddr *to,
+                            socklen_t tolen)
+{
+    Server *srv = opaque;
+    size_t off = 0;
+    if (len > seg && !srv->no_gso) {
+        char cbuf[CMSG_SPACE(sizeof(uint16_t))] = { 0 };
+        struct iovec iov = { (void *)p, len };
+        struct msghdr m = { .msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1,
+                            .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        uint16_t gso = (uint16_t)seg;
+        cm->cmsg_level = SOL_UDP;
+        cm->cmsg_type = UDP_SEGMENT;
+        cm->cmsg_len = CMSG_LEN(sizeof(gso));
+        memcpy(CMSG_DATA(cm), &gso, sizeof(gso));
+        if (sendmsg(srv->udp, &m, MSG_DONTWAIT) >= 0)
+            return len;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+            srv->udp_full = 1;
+            return 0;
+        }
+        if (errno != EINVAL && errno != EIO && errno != EOPNOTSUPP && errno != ENOPROTOOPT) {
+            srv->udp_dropped++;
+            return len;
+        }
+        log_info("UDP GSO is not available (%s): one datagram at a time", strerror(errno));
+        srv->no_gso = 1;
+    }
+    for (; off < len; off += seg) {
+        size_t n = len - off < seg ? len - off : seg;
+        if (udp_send(srv, p + off, n, to, tolen) == AVERROR(EAGAIN))
+            break;
+    }
+    return off < len ? off : len;
+}
+
 static Stream *find_stream(Server *srv, const char *name)
 {
     for (int i = 0; i < srv->nstreams; i++)
@@ -110,11 +153,12 @@ static void drop_session(Server *srv, int i, const char *why)
 {
     RtcSession *s = srv->sessions[i];
     log_info("session %s of %s ends (%s): %llu video frames, %llu audio frames, %llu packets (%llu dropped "
-             "by --test-loss), %llu NACKed, %llu resent, %llu PLI, %llu FIR",
+             "by --test-loss), %llu NACKed, %llu resent, %llu over the resend budget, %llu PLI, %llu FIR",
              s->id, s->stream, why, (unsigned long long)s->st.video_frames,
              (unsigned long long)s->st.audio_frames, (unsigned long long)s->st.packets,
              (unsigned long long)s->st.dropped_loss, (unsigned long long)s->st.nacks,
-             (unsigned long long)s->st.retransmits, (unsigned long long)s->st.plis,
+             (unsigned long long)s->st.retransmits, (unsigned long long)s->st.rtx_limited,
+             (unsigned long long)s->st.plis,
              (unsigned long long)s->st.firs);
     rtc_session_close(s);
     rtc_session_free(&s);
@@ -229,6 +273,7 @@ static int whep_create(void *opaque, const char *name, const char *offer, size_t
     }
     if (ret < 0)
         return ret;
+    rtc_session_set_send_many(s, udp_send_many);
     snprintf(s->addr, sizeof(s->addr), "%s", addr ? addr : "");
     s->test_loss = srv->cfg->test_loss;
     SdpAnswerParams ap = {

@@ -73,6 +73,7 @@ void rtc_session_free(RtcSession **ps)
     rtc_srtp_free(&s->srtp);
     free(s->hist);
     free(s->pace);
+    free(s->gather);
     free(s);
     *ps = NULL;
 }
@@ -95,6 +96,60 @@ static void enqueue(RtcSession *s, const uint8_t *p, size_t len)
     memcpy(q->data, p, len);
 }
 
+void rtc_session_set_send_many(RtcSession *s, RtcSendManyFn fn)
+{
+    s->send_many = fn;
+}
+
+/* Sends what was gathered; what the socket did not take is queued. */
+static void gather_flush(RtcSession *s)
+{
+    size_t sent;
+    if (!s->gather_n)
+        return;
+    sent = s->send_many(s->send_opaque, s->gather, s->gather_seg, s->gather_len,
+                        (const struct sockaddr *)&s->ice.peer, s->ice.peer_len);
+    while (sent < s->gather_len) {
+        size_t n = s->gather_len - sent < s->gather_seg ? s->gather_len - sent : s->gather_seg;
+        enqueue(s, s->gather + sent, n);
+        sent += n;
+    }
+    s->gather_n = 0;
+    s->gather_len = 0;
+    s->gather_closed = 0;
+}
+
+/* Adds a datagram to the batch: one of the batch's size, or a last
+ * shorter one; anything else sends the batch first. 0, or -1 when there
+ * is no batch to be had (send it alone). */
+static int gather_add(RtcSession *s, const uint8_t *p, size_t len)
+{
+    if (!s->gather && !(s->gather = malloc(RTC_GATHER_BYTES)))
+        return -1;
+    if (s->gather_n && (s->gather_closed || len > s->gather_seg || s->gather_n == RTC_GATHER_MAX ||
+                        s->gather_len + len > RTC_GATHER_BYTES))
+        gather_flush(s);
+    if (!s->gather_n)
+        s->gather_seg = len;
+    else if (len < s->gather_seg)
+        s->gather_closed = 1;
+    memcpy(s->gather + s->gather_len, p, len);
+    s->gather_len += len;
+    s->gather_n++;
+    return 0;
+}
+
+static void gather_begin(RtcSession *s)
+{
+    s->gathering = s->send_many != NULL;
+}
+
+static void gather_end(RtcSession *s)
+{
+    s->gathering = 0;
+    gather_flush(s);
+}
+
 static void send_raw(RtcSession *s, const uint8_t *p, size_t len)
 {
     if (!s->ice.peer_len)
@@ -103,6 +158,8 @@ static void send_raw(RtcSession *s, const uint8_t *p, size_t len)
         enqueue(s, p, len);
         return;
     }
+    if (s->gathering && gather_add(s, p, len) == 0)
+        return;
     if (s->send(s->send_opaque, p, len, (const struct sockaddr *)&s->ice.peer, s->ice.peer_len) ==
         AVERROR(EAGAIN))
         enqueue(s, p, len);
@@ -296,7 +353,9 @@ void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t 
         if (s->need_key && !f->keyframe)
             return;
         s->need_key = 0;
+        gather_begin(s);
         send_video(s, f, now);
+        gather_end(s);
         if (f->keyframe)
             s->st.keyframes_sent++;
     } else if (s->has_audio) {
@@ -311,19 +370,31 @@ void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t 
         send_sr(s, now);
 }
 
-static void on_nack(RtcSession *s, const RtcpPacket *pk, const RtcpEvent *e)
+/* Resends what a NACK names from the history, within a budget of
+ * RTC_RTX_RATE a second: one RTCP packet names up to 256 packets, and a
+ * viewer sending many would have us send 250 times what it sends. */
+static void on_nack(RtcSession *s, const RtcpPacket *pk, const RtcpEvent *e, int64_t now)
 {
+    s->rtx_budget += (double)(now - s->rtx_last) * RTC_RTX_RATE / 1e6;
+    if (!s->rtx_last || s->rtx_budget > RTC_RTX_RATE)
+        s->rtx_budget = RTC_RTX_RATE;
+    s->rtx_last = now;
+    gather_begin(s);
     for (int i = 0; i < e->nseq; i++) {
         uint16_t seq = pk->seqs[e->first_seq + i];
         RtcHistoryEntry *h = &s->hist[seq % RTC_HISTORY];
         s->st.nacks++;
-        if (h->len && h->seq == seq) {
+        if (s->rtx_budget < 1) {
+            s->st.rtx_limited++;
+        } else if (h->len && h->seq == seq) {
+            s->rtx_budget--;
             send_raw(s, h->data, h->len);
             s->st.retransmits++;
         } else {
             s->st.nack_misses++;
         }
     }
+    gather_end(s);
 }
 
 static int on_rtcp(RtcSession *s, RtcFeed *feed, uint8_t *buf, size_t len, int64_t now)
@@ -339,7 +410,7 @@ static int on_rtcp(RtcSession *s, RtcFeed *feed, uint8_t *buf, size_t len, int64
         switch (e->type) {
         case RTCP_EV_NACK:
             if (e->ssrc == s->video.ssrc)
-                on_nack(s, &pk, e);
+                on_nack(s, &pk, e, now);
             break;
         case RTCP_EV_PLI:
         case RTCP_EV_FIR:

@@ -37,6 +37,7 @@
 #define RTC_PACE_RATE 600       /* datagrams a second per viewer out of its queue (~5.7 Mbit/s) */
 #define RTC_PACE_PER_TICK 32    /* at most at once */
 #define RTC_KEY_INTERVAL 500000 /* us: PLI/FIR answered at most this often per viewer */
+#define RTC_RTX_RATE 400        /* NACKed packets resent a second per viewer, at most (and at once) */
 
 enum RtcSessionState { RTC_SESSION_NEW = 0, RTC_SESSION_DTLS, RTC_SESSION_MEDIA, RTC_SESSION_CLOSED };
 
@@ -44,6 +45,14 @@ enum RtcSessionState { RTC_SESSION_NEW = 0, RTC_SESSION_DTLS, RTC_SESSION_MEDIA,
  * the socket is full (the session queues it and tries again). */
 typedef int (*RtcSendFn)(void *opaque, const uint8_t *p, size_t len, const struct sockaddr *to,
                           socklen_t tolen);
+/* Sends len bytes of datagrams of seg bytes each (the last may be
+ * shorter) to the peer, at once where the system can (UDP GSO): returns
+ * how many bytes went (whole datagrams; the session queues the rest). */
+typedef size_t (*RtcSendManyFn)(void *opaque, const uint8_t *p, size_t seg, size_t len, const struct sockaddr *to,
+                                socklen_t tolen);
+
+#define RTC_GATHER_MAX 64       /* datagrams sent at once */
+#define RTC_GATHER_BYTES 61440
 
 /* WHIP: one RTP packet (rtcp 0) or compound RTCP packet (rtcp 1) from
  * the publisher, SRTP already removed; valid during the call. */
@@ -57,7 +66,7 @@ typedef struct RtcHistoryEntry {
 
 typedef struct RtcStats {
     uint64_t video_frames, audio_frames, packets, bytes, nacks, retransmits, nack_misses, plis, firs, keyframes_sent, dropped_loss,
-             pace_overflows;
+             pace_overflows, rtx_limited;
     uint32_t fraction_lost;
 } RtcStats;
 
@@ -71,7 +80,12 @@ typedef struct RtcSession {
     DtlsConn *dtls;
     RtcSrtp *srtp;
     RtcSendFn send;
+    RtcSendManyFn send_many;    /* optional: NULL sends one by one */
     void *send_opaque;
+    int gathering;              /* a frame's datagrams are being gathered */
+    uint8_t *gather;            /* RTC_GATHER_BYTES, or NULL */
+    size_t gather_len, gather_seg;
+    int gather_n, gather_closed;
     int has_video, has_audio;
     RtpSender video, audio;
     int need_key;               /* wait for a keyframe before sending video */
@@ -80,6 +94,8 @@ typedef struct RtcSession {
     int64_t last_video_ms, last_audio_ms; /* their media time (the feed's ms) */
     int64_t last_video_us, last_audio_us; /* when they were sent */
     int64_t last_key_req;       /* when a keyframe was last asked for */
+    double rtx_budget;          /* resends allowed now (RTC_RTX_RATE a second) */
+    int64_t rtx_last;
     int key_pending;            /* one was asked for again before RTC_KEY_INTERVAL */
     uint32_t cname_id;
     double test_loss;           /* tests only: drop this fraction of first sends */
@@ -98,6 +114,10 @@ typedef struct RtcSession {
 int rtc_session_new(RtcSession **out, const char *stream, const SdpSession *offer, const SdpChoice *c,
                     DtlsCert *cert, int64_t consent_timeout, int64_t now, RtcSendFn send, void *opaque);
 void rtc_session_free(RtcSession **s);
+
+/* Equal-sized datagrams of one frame (or one NACK's answers) go to
+ * send_many in one call instead of one send each. */
+void rtc_session_set_send_many(RtcSession *s, RtcSendManyFn fn);
 
 /* One datagram from the peer (STUN, DTLS or SRTCP, told apart by the
  * first byte). The feed may be asked for a keyframe. Returns 0, or
