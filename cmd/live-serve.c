@@ -50,6 +50,9 @@ static void usage(FILE *f)
         "  -T, --threads N             event-loop threads (default: one per CPU)\n"
         "  -W, --max-waiting N         requests waiting for segments at most (default 8192)\n"
         "  -w, --max-wait SECONDS      longest wait for a segment (default 15)\n"
+        "      --max-streams N         segments still being written streamed at once\n"
+        "                              (default %d)\n"
+        "      --max-streams-per-ip N  ... to one client address (default %d, 0 = no limit)\n"
         "  -m, --manifest-max-age SECONDS  Cache-Control max-age of live manifests (default 1)\n"
         "  -D, --segment-duration SECONDS  assumed when the db does not say (default 10)\n"
         "  -M, --memory-cache MB       segments kept in memory (default 256; 0: none)\n"
@@ -60,11 +63,12 @@ static void usage(FILE *f)
         "      --version               print the version\n",
         HTTP_DEFAULT_PORT, DB_DEFAULT_PATH, LIVE_DATADIR, HTTP_DEFAULT_MAX_CONNECTIONS,
         HTTP_DEFAULT_MAX_PER_IP, HTTP_DEFAULT_TIMEOUT, HTTP_DEFAULT_HEADER_TIMEOUT,
-        HTTP_DEFAULT_BODY_TIMEOUT);
+        HTTP_DEFAULT_BODY_TIMEOUT, SERVE_DEFAULT_MAX_STREAMS, SERVE_DEFAULT_MAX_STREAMS_PER_IP);
 }
 
 enum { OPT_ASSETS = LIVE_OPT_OWN, OPT_NO_DB, OPT_BODY_TIMEOUT, OPT_TRUSTED_PROXY,
-       OPT_METRICS_ALLOW, OPT_RTC, OPT_POSITION_RATE };
+       OPT_METRICS_ALLOW, OPT_RTC, OPT_POSITION_RATE, OPT_MAX_STREAMS,
+       OPT_MAX_STREAMS_PER_IP };
 
 static const struct option options[] = {
     { "listen",            required_argument, NULL, 'l' },
@@ -85,6 +89,8 @@ static const struct option options[] = {
     { "threads",           required_argument, NULL, 'T' },
     { "max-waiting",       required_argument, NULL, 'W' },
     { "max-wait",          required_argument, NULL, 'w' },
+    { "max-streams",       required_argument, NULL, OPT_MAX_STREAMS },
+    { "max-streams-per-ip", required_argument, NULL, OPT_MAX_STREAMS_PER_IP },
     { "manifest-max-age",  required_argument, NULL, 'm' },
     { "segment-duration",  required_argument, NULL, 'D' },
     { "memory-cache",      required_argument, NULL, 'M' },
@@ -142,6 +148,16 @@ static int set_limit(ServeConfig *cfg, int c, const char *arg)
     case 'w':
         if (parse_seconds(arg, 0, 3600, &cfg->max_wait) < 0)
             return AVERROR(EINVAL);
+        break;
+    case OPT_MAX_STREAMS:
+        if (parse_int(arg, 1, 1000000, &n) < 0)
+            return AVERROR(EINVAL);
+        cfg->max_streams = n;
+        break;
+    case OPT_MAX_STREAMS_PER_IP:
+        if (parse_int(arg, 0, 1000000, &n) < 0)
+            return AVERROR(EINVAL);
+        cfg->max_streams_per_ip = n;
         break;
     case 'm':
         if (parse_seconds(arg, 0, 3600, &cfg->manifest_max_age) < 0)

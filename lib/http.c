@@ -222,6 +222,28 @@ int http_parse_range(const char *value, uint64_t size, uint64_t *first, uint64_t
     return 1;
 }
 
+int http_parse_open_range(const char *value, uint64_t *first, uint64_t *last)
+{
+    const char *p = value;
+    uint64_t a, b = UINT64_MAX;
+
+    if (!p || strncasecmp(p, "bytes=", 6))
+        return 0;
+    for (p += 6; *p == ' '; p++)
+        ;
+    if (strchr(p, ',') || parse_u64(&p, &a) < 0 || *p++ != '-')
+        return 0;
+    if (*p >= '0' && *p <= '9' && (parse_u64(&p, &b) < 0 || b < a))
+        return 0;
+    while (*p == ' ')
+        p++;
+    if (*p)
+        return 0;
+    *first = a;
+    *last = b;
+    return 1;
+}
+
 /* ---- trusted proxies: pure helpers ---- */
 
 int http_parse_net(const char *s, HttpNet *net)
@@ -705,6 +727,64 @@ int http_reply_shared(HttpRequest *req, const void *data, size_t len, double mti
         return AVERROR(ENOMEM);
     }
     return queue(req, status, resp, type, cache, n);
+}
+
+/* A streamed reply's reader, as MHD calls it. */
+typedef struct Stream {
+    HttpRequest *req;      /* valid while MHD may call the reader */
+    HttpStreamRead read;
+    void *arg;
+    void (*free_fn)(void *);
+} Stream;
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    Stream *s = cls;
+    int64_t n = s->read(s->arg, s->req, pos, buf, max);
+
+    if (n > 0) {
+        s->req->bytes += n;
+        return n;
+    }
+    if (n == 0)    /* suspended by the reader: MHD calls again on resume */
+        return 0;
+    return n == AVERROR_EOF ? MHD_CONTENT_READER_END_OF_STREAM
+                            : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+    Stream *s = cls;
+    if (s->free_fn)
+        s->free_fn(s->arg);
+    free(s);
+}
+
+int http_reply_stream(HttpRequest *req, unsigned status, uint64_t size, const char *type,
+                      const char *cache, HttpStreamRead read, void *arg,
+                      void (*free_fn)(void *))
+{
+    struct MHD_Response *resp;
+    Stream *s = calloc(1, sizeof(*s));
+    int r;
+
+    if (!s) {
+        if (free_fn)
+            free_fn(arg);
+        return AVERROR(ENOMEM);
+    }
+    *s = (Stream){ .req = req, .read = read, .arg = arg, .free_fn = free_fn };
+    /* MHD calls stream_free when it destroys the response (not on a
+     * failed create) */
+    resp = MHD_create_response_from_callback(size == HTTP_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size,
+                                             16 * 1024, stream_read, s, stream_free);
+    if (!resp) {
+        stream_free(s);
+        return AVERROR(ENOMEM);
+    }
+    r = queue(req, status, resp, type, cache, 0);
+    req->bytes = 0;    /* counted as the reader delivers */
+    return r;
 }
 
 /* CORS preflight for any path without an OPTIONS route. */

@@ -184,6 +184,27 @@ int http_reply_shared(HttpRequest *req, const void *data, size_t len, double mti
 void http_file_etag(const struct stat *st, char *buf, size_t size);
 void http_blob_etag(size_t len, double mtime, char *buf, size_t size);
 
+/*
+ * A reply whose body is not all there yet (a segment still being
+ * written): read(arg, req, pos, buf, max) is called for the bytes from
+ * pos on and returns how many it put in buf (> 0); 0 after it has
+ * suspended the request (http_suspend, e.g. through waiter.h) — it is
+ * called again once the request is resumed, never in a loop; AVERROR_EOF
+ * at the end of the body; another negative AVERROR to cut the reply off
+ * (the connection is closed: the client sees a short body). size is the
+ * body's length when known (Content-Length), else HTTP_SIZE_UNKNOWN: the
+ * body goes out with chunked transfer encoding (HTTP/1.1; an HTTP/1.0
+ * client gets it up to a closed connection). free_fn(arg) (may be NULL)
+ * runs when the reply is done with, also on failure. No validators,
+ * no Range: the caller adds what applies (http_add_header).
+ */
+#define HTTP_SIZE_UNKNOWN UINT64_MAX
+typedef int64_t (*HttpStreamRead)(void *arg, HttpRequest *req, uint64_t pos, char *buf,
+                                  size_t max);
+int http_reply_stream(HttpRequest *req, unsigned status, uint64_t size, const char *type,
+                      const char *cache, HttpStreamRead read, void *arg,
+                      void (*free_fn)(void *));
+
 /* Suspend the request (from its handler, which then returns
  * HTTP_SUSPENDED); http_resume, from any thread, has the handler called
  * again. A suspended request must be resumed before the server stops. */
@@ -195,6 +216,13 @@ void http_resume(HttpRequest *req);
  * (no or unsupported header: several ranges, other units, bad syntax),
  * AVERROR(ERANGE) for an unsatisfiable one (416). Pure; unit-tested. */
 int http_parse_range(const char *value, uint64_t size, uint64_t *first, uint64_t *last);
+
+/* Parse one "bytes=" Range header for a body of unknown length (a
+ * segment still being written): "bytes=N-" (*last = UINT64_MAX) or
+ * "bytes=N-M". Returns 1 with [*first, *last], 0 for no header or any
+ * other form (suffix ranges, several ranges, bad syntax: send the
+ * whole). Pure; unit-tested. */
+int http_parse_open_range(const char *value, uint64_t *first, uint64_t *last);
 
 /* Parse "ADDR" or "ADDR/BITS" into *net. 0 or AVERROR(EINVAL). Pure. */
 int http_parse_net(const char *s, HttpNet *net);

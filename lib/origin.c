@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <math.h>
 #include <stdio.h>
@@ -31,10 +32,35 @@
  * larger ones go out with sendfile, which copies less. */
 #define SMALL_OBJECT (64 * 1024)
 
+/* Open segments being streamed from one client address. */
+typedef struct StreamCount {
+    struct StreamCount *next;
+    unsigned n;
+    char ip[];
+} StreamCount;
+
 struct Origin {
     OriginConfig cfg;
     int rootfd;
+    pthread_mutex_t lock;        /* the stream counts */
+    StreamCount *streams;
+    unsigned nstreams;
 };
+
+/* A reply streaming an open segment (REL.open) as live-package appends
+ * to it; owned by the reply (http_reply_stream). */
+typedef struct OpenStream {
+    Origin *o;
+    int fd;                      /* REL.open, the same inode once renamed to REL */
+    uint64_t first, last;        /* the bytes asked for; last UINT64_MAX: to the end */
+    double idle;                 /* longest wait for the next byte, seconds */
+    double deadline;             /* clock_mono: the whole reply by then */
+    int outcome;                 /* of the last wait (enum WaitOutcome) */
+    char rel[PATH_MAX_URL + 1];
+    char ip[];                   /* the client, for its count */
+} OpenStream;
+
+#define OPEN_SUFFIX ".open"
 
 /* Per-request state, kept across a wait. */
 typedef struct OriginReq {
@@ -57,10 +83,12 @@ int origin_new(const OriginConfig *cfg, Origin **out)
     if (!o)
         return AVERROR(ENOMEM);
     o->cfg = *cfg;
+    pthread_mutex_init(&o->lock, NULL);
     o->rootfd = open(cfg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (o->rootfd < 0) {
         int err = errno;
         log_error("%s: %s", cfg->root, strerror(err));
+        pthread_mutex_destroy(&o->lock);
         free(o);
         return AVERROR(err);
     }
@@ -73,6 +101,12 @@ void origin_free(Origin **po)
     if (!*po)
         return;
     close((*po)->rootfd);
+    while ((*po)->streams) {
+        StreamCount *c = (*po)->streams;
+        (*po)->streams = c->next;
+        free(c);
+    }
+    pthread_mutex_destroy(&(*po)->lock);
     free(*po);
     *po = NULL;
 }
@@ -529,6 +563,193 @@ static int wait_segment(Origin *o, HttpRequest *req, OriginReq *or, const char *
     return AGAIN;
 }
 
+/* Count a stream for ip, within the limits: 0, or AVERROR(EAGAIN). */
+static int stream_count(Origin *o, const char *ip)
+{
+    StreamCount *c;
+    int r = 0;
+
+    pthread_mutex_lock(&o->lock);
+    for (c = o->streams; c && strcmp(c->ip, ip); c = c->next)
+        ;
+    if ((o->cfg.max_streams && o->nstreams >= o->cfg.max_streams) ||
+        (c && o->cfg.max_streams_per_ip && c->n >= o->cfg.max_streams_per_ip)) {
+        r = AVERROR(EAGAIN);
+    } else if (!c && !(c = calloc(1, sizeof(*c) + strlen(ip) + 1))) {
+        r = AVERROR(ENOMEM);
+    } else {
+        if (!c->n) {
+            strcpy(c->ip, ip);
+            c->next = o->streams;
+            o->streams = c;
+        }
+        c->n++;
+        o->nstreams++;
+    }
+    pthread_mutex_unlock(&o->lock);
+    return r;
+}
+
+static void stream_uncount(Origin *o, const char *ip)
+{
+    StreamCount **pp, *c;
+
+    pthread_mutex_lock(&o->lock);
+    for (pp = &o->streams; (c = *pp); pp = &c->next)
+        if (!strcmp(c->ip, ip)) {
+            o->nstreams--;
+            if (!--c->n) {
+                *pp = c->next;
+                free(c);
+            }
+            break;
+        }
+    pthread_mutex_unlock(&o->lock);
+}
+
+static void open_stream_free(void *arg)
+{
+    OpenStream *s = arg;
+    stream_uncount(s->o, s->ip);
+    close(s->fd);
+    free(s);
+}
+
+/* Whether the open segment is complete: 1 when REL is its inode (the
+ * rename is done: every byte is in), 0 while it is still open, or
+ * AVERROR(ESTALE) when it went away or REL is another file. */
+static int open_complete(const OpenStream *s, const struct stat *st)
+{
+    char open_rel[PATH_MAX_URL + sizeof(OPEN_SUFFIX)];
+    struct stat fin;
+
+    if (fstatat(s->o->rootfd, s->rel, &fin, AT_SYMLINK_NOFOLLOW) == 0)
+        return fin.st_ino == st->st_ino && fin.st_dev == st->st_dev ? 1 : AVERROR(ESTALE);
+    snprintf(open_rel, sizeof(open_rel), "%s%s", s->rel, OPEN_SUFFIX);
+    if (fstatat(s->o->rootfd, open_rel, &fin, AT_SYMLINK_NOFOLLOW) < 0 ||
+        fin.st_ino != st->st_ino || fin.st_dev != st->st_dev)
+        return AVERROR(ESTALE);
+    return 0;
+}
+
+/*
+ * The reader of an open segment's reply (HttpStreamRead): the bytes
+ * there from pos on; when there are none yet, a wait for the file to
+ * grow (waiter_wait_grow: no polling), at most s->idle seconds at a
+ * time and until s->deadline in all; the end once the segment was
+ * renamed to its final name and every byte asked for went out.
+ */
+static int64_t open_stream_read(void *arg, HttpRequest *req, uint64_t pos, char *buf,
+                                size_t max)
+{
+    OpenStream *s = arg;
+    uint64_t off = s->first + pos;
+    int timed_out = s->outcome == WAIT_TIMEOUT;
+    struct stat st;
+    int r;
+
+    s->outcome = WAIT_NONE;
+    for (;;) {
+        if (off > s->last)
+            return AVERROR_EOF;
+        if (fstat(s->fd, &st) < 0)
+            return AVERROR(errno);
+        if (off < (uint64_t)st.st_size) {
+            uint64_t n = (uint64_t)st.st_size - off;
+            ssize_t got;
+            if (n > max)
+                n = max;
+            if (s->last != UINT64_MAX && n > s->last - off + 1)
+                n = s->last - off + 1;
+            got = pread(s->fd, buf, n, off);
+            return got > 0 ? got : got == 0 ? AVERROR(EIO) : AVERROR(errno);
+        }
+        if ((r = open_complete(s, &st)) < 0)
+            return r;
+        if (r == 1) {    /* renamed: the size before the rename was the last */
+            if (fstat(s->fd, &st) < 0)
+                return AVERROR(errno);
+            if (off < (uint64_t)st.st_size)
+                continue;
+            /* all sent; a range past the end is cut short */
+            return s->last == UINT64_MAX ? AVERROR_EOF : AVERROR(EIO);
+        }
+        if (timed_out || clock_mono() >= s->deadline)
+            return AVERROR(ETIMEDOUT);
+        r = waiter_wait_grow(s->o->cfg.waiter, req, s->rel, &st,
+                             fmin(s->idle, s->deadline - clock_mono()), &s->outcome);
+        if (r == HTTP_SUSPENDED)
+            return 0;
+        if (r < 0)
+            return r;
+    }
+}
+
+/* The segment duration of stream name: the db's, else the default. */
+static double segment_duration(Origin *o, const char *name)
+{
+    DbStream s;
+
+    if (dbread_stream(o->cfg.db, name, &s) == 0 && s.segment_duration > 0)
+        return s.segment_duration;
+    return o->cfg.default_duration;
+}
+
+/*
+ * A segment not published yet whose open segment (REL.open) is there:
+ * streamed as it grows, with chunked transfer encoding, or from byte N
+ * for "Range: bytes=N-" (also chunked) and "bytes=N-M" (Content-Length
+ * known: the reply waits for each byte). AVERROR(ENOENT) when there is
+ * no open segment; 503 beyond the stream limits.
+ */
+static int reply_growing(Origin *o, HttpRequest *req, OriginReq *or, const char *name,
+                         const char *type)
+{
+    char open_rel[PATH_MAX_URL + sizeof(OPEN_SUFFIX)], cr[96];
+    const char *ip = http_client_ip(req);
+    uint64_t first = 0, last = UINT64_MAX;
+    int ranged, fd, r;
+    double dur;
+    OpenStream *s;
+    struct stat st;
+
+    if (!o->cfg.waiter)
+        return AVERROR(ENOENT);
+    snprintf(open_rel, sizeof(open_rel), "%s%s", or->rel, OPEN_SUFFIX);
+    if ((fd = path_open(o->rootfd, open_rel, &st)) < 0)
+        return fd == AVERROR(EPERM) || fd == AVERROR(EACCES) ? AVERROR(ENOENT) : fd;
+    if (stream_count(o, ip) < 0) {
+        close(fd);
+        return reply_overloaded(req);
+    }
+    if (!(s = calloc(1, sizeof(*s) + strlen(ip) + 1))) {
+        stream_uncount(o, ip);
+        close(fd);
+        return AVERROR(ENOMEM);
+    }
+    dur = segment_duration(o, name);
+    /* chunks land every fraction of a second: a gap of two segment
+     * durations means the writer is gone */
+    *s = (OpenStream){ .o = o, .fd = fd, .idle = fmin(2 * dur + 1, o->cfg.wait_max),
+                       .deadline = clock_mono() + 4 * dur + 2 };
+    strcpy(s->rel, or->rel);
+    strcpy(s->ip, ip);
+    ranged = http_parse_open_range(http_header(req, MHD_HTTP_HEADER_RANGE), &first, &last);
+    if (ranged && last != UINT64_MAX) {
+        snprintf(cr, sizeof(cr), "bytes %llu-%llu/*", (unsigned long long)first,
+                 (unsigned long long)last);
+        http_add_header(req, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+    }
+    s->first = first;
+    s->last = last;
+    metrics_cache_miss();
+    r = http_reply_stream(req, ranged ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK,
+                          last == UINT64_MAX ? HTTP_SIZE_UNKNOWN : last - first + 1, type,
+                          ranged ? "no-store" : CACHE_IMMUTABLE, open_stream_read, s,
+                          open_stream_free);
+    return r;
+}
+
 int origin_handle(HttpRequest *req, void *arg)
 {
     Origin *o = arg;
@@ -554,6 +775,9 @@ int origin_handle(HttpRequest *req, void *arg)
             return http_reply_error(req, MHD_HTTP_FORBIDDEN, NULL);
         else if (fd != AVERROR(ENOENT))
             return fd;
+        else if (kind == ORIGIN_SEGMENT &&
+                 (r = reply_growing(o, req, or, name, type)) != AVERROR(ENOENT))
+            return r;
         else if (kind != ORIGIN_SEGMENT || or->outcome != WAIT_NONE || !o->cfg.waiter)
             return reply_missing(req, or, kind == ORIGIN_SEGMENT);
         else

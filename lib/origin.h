@@ -12,6 +12,11 @@
  *   NAME/REND/SEQ.m4s not there yet, stream live, SEQ next
  *       waits for it (waiter.h) up to one segment duration; then
  *       404, Cache-Control: no-store, Retry-After
+ *   NAME/REND/SEQ.m4s not there, NAME/REND/SEQ.m4s.open there (low
+ *       latency: live-package appends CMAF chunks to it, then renames
+ *       it to SEQ.m4s): streamed as it grows, chunked, ended when it
+ *       is renamed; Range bytes=N- and bytes=N-M wait for byte N;
+ *       within max_streams (per address and in all), else 503
  *   anything else missing: 404 no-store; refused paths: 400/403
  *   any other file (not *.mpd, *.m3u8, *.m4s, *.mp4, *.m4a, *.m4v,
  *   *.ts, *.vtt): 404, though it is there (the db, its -wal, logs)
@@ -32,6 +37,8 @@ typedef struct OriginConfig {
     double manifest_max_age;     /* seconds, for live manifests (e.g. 1) */
     double wait_max;             /* longest wait in seconds (cap on the segment duration) */
     double default_duration;     /* segment duration when the db does not say */
+    unsigned max_streams;        /* open segments streamed at once, in total (0: no limit) */
+    unsigned max_streams_per_ip; /* ... to one client address (0: no limit) */
 } OriginConfig;
 
 typedef struct Origin Origin;

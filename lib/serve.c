@@ -31,6 +31,8 @@ void serve_config_defaults(ServeConfig *cfg)
     cfg->root = ".";
     cfg->max_waiting = 8192;
     cfg->max_wait = 15;
+    cfg->max_streams = SERVE_DEFAULT_MAX_STREAMS;
+    cfg->max_streams_per_ip = SERVE_DEFAULT_MAX_STREAMS_PER_IP;
     cfg->manifest_max_age = 1;
     cfg->default_duration = 10;
     cfg->memory_cache = (size_t)256 << 20;
@@ -100,6 +102,7 @@ static int parts_start(Parts *p, ServeConfig *c)
         .root = c->root, .db = p->db, .waiter = p->waiter,
         .mem = p->mem,
         .manifest_max_age = c->manifest_max_age, .wait_max = c->max_wait,
+        .max_streams = c->max_streams, .max_streams_per_ip = c->max_streams_per_ip,
         .default_duration = c->default_duration,
     };
     if ((r = origin_new(&oc, &p->origin)) < 0 ||

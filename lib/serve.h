@@ -11,6 +11,9 @@
 
 #include "http.h"
 
+#define SERVE_DEFAULT_MAX_STREAMS 4096
+#define SERVE_DEFAULT_MAX_STREAMS_PER_IP 32
+
 typedef struct ServeConfig {
     HttpConfig http;
     const char *root;            /* live-package's OUT */
@@ -19,6 +22,8 @@ typedef struct ServeConfig {
     const char *access_log;      /* NULL or "-": stderr; "" : none */
     unsigned max_waiting;        /* requests waiting for segments at most */
     double max_wait;             /* seconds, cap on one wait */
+    unsigned max_streams;        /* open segments streamed at once (low latency) */
+    unsigned max_streams_per_ip; /* ... to one client address; 0: no limit */
     double manifest_max_age;     /* seconds */
     double default_duration;     /* segment duration when the db has no row */
     size_t memory_cache;         /* bytes of segments kept in memory (0: none) */

@@ -29,7 +29,11 @@
 #include "path.h"
 #include "waiter.h"
 
-#define WATCH_MASK (IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DELETE_SELF | IN_MOVE_SELF)
+/* IN_MODIFY and IN_DELETE for the open segments (NAME.open) that
+ * live-package appends chunks to in low-latency mode. */
+#define WATCH_MASK (IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_DELETE | IN_ONLYDIR | \
+                    IN_DELETE_SELF | IN_MOVE_SELF)
+#define OPEN_SUFFIX ".open"
 
 typedef struct WaitReq {
     struct WaitReq *next;
@@ -55,6 +59,7 @@ struct Waiter {
     Group *groups;
     unsigned count, max;
     int stop;
+    int closing;         /* waiter_release_all was called: no new waits */
     double next_wake;    /* the deadline the thread sleeps towards */
 };
 
@@ -103,9 +108,21 @@ void waiter_release_all(Waiter *w)
     if (!w)
         return;
     pthread_mutex_lock(&w->lock);
+    w->closing = 1;
     while (w->groups)
         release_group(w, w->groups, WAIT_TIMEOUT);
     pthread_mutex_unlock(&w->lock);
+}
+
+/* Whether an event for the file name concerns g: its file, or the open
+ * segment of that name being written (a chunk appended, or removed). */
+static int event_matches(const Group *g, const struct inotify_event *ev)
+{
+    size_t n = strlen(g->base);
+
+    if (!strcmp(ev->name, g->base))
+        return !(ev->mask & (IN_MODIFY | IN_DELETE));
+    return !strncmp(ev->name, g->base, n) && !strcmp(ev->name + n, OPEN_SUFFIX);
 }
 
 /* One inotify event: release the group for that file (or, when the
@@ -121,7 +138,7 @@ static void on_event(Waiter *w, const struct inotify_event *ev)
         if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
             g->wd = -1;    /* the kernel dropped the watch */
             release_group(w, g, WAIT_TIMEOUT);
-        } else if (ev->len && !strcmp(ev->name, g->base)) {
+        } else if (ev->len && event_matches(g, ev)) {
             release_group(w, g, WAIT_PUBLISHED);
         }
     }
@@ -272,15 +289,37 @@ void waiter_free(Waiter **pw)
     *pw = NULL;
 }
 
-/* seen: NULL to wait for rel to exist, else for it to be replaced by a
- * file other than seen (another inode, or changed since). */
+/* Whether what wait_for waits for has happened already. Under the lock. */
+static int changed(Waiter *w, const char *rel, const struct stat *seen,
+                   const struct stat *open_seen)
+{
+    char open_rel[PATH_MAX_URL + sizeof(OPEN_SUFFIX)];
+    struct stat st;
+    int open_there;
+
+    if (fstatat(w->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (!seen || st.st_ino != seen->st_ino || st.st_dev != seen->st_dev ||
+         st.st_mtim.tv_sec != seen->st_mtim.tv_sec ||
+         st.st_mtim.tv_nsec != seen->st_mtim.tv_nsec))
+        return 1;
+    if (seen && !open_seen)
+        return 0;
+    snprintf(open_rel, sizeof(open_rel), "%s%s", rel, OPEN_SUFFIX);
+    open_there = fstatat(w->rootfd, open_rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!open_seen)              /* waiting for rel: its open segment began */
+        return open_there;
+    return !open_there || st.st_ino != open_seen->st_ino || st.st_size != open_seen->st_size;
+}
+
+/* seen: NULL to wait for rel to exist (or rel.open to begin), else for
+ * it to be replaced by a file other than seen (another inode, or changed
+ * since). open_seen: wait for rel.open to grow past it (or go). */
 static int wait_for(Waiter *w, HttpRequest *req, const char *rel, const struct stat *seen,
-                    double timeout, int *outcome)
+                    const struct stat *open_seen, double timeout, int *outcome)
 {
     char dir[PATH_MAX_URL + 1024];
     const char *slash = strrchr(rel, '/');
     size_t len = strlen(rel);
-    struct stat st;
     Group *g;
     WaitReq *wr;
     uint64_t one = 1;
@@ -289,7 +328,7 @@ static int wait_for(Waiter *w, HttpRequest *req, const char *rel, const struct s
     if (!slash || len > PATH_MAX_URL)
         return AVERROR(EINVAL);
     pthread_mutex_lock(&w->lock);
-    if (w->stop || w->count >= w->max) {
+    if (w->stop || w->closing || w->count >= w->max) {
         r = AVERROR(EAGAIN);
         goto out;
     }
@@ -312,15 +351,15 @@ static int wait_for(Waiter *w, HttpRequest *req, const char *rel, const struct s
         }
         g->next = w->groups;
         w->groups = g;
-        /* Published (replaced) between the caller's look and the watch? */
-        if (fstatat(w->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            (!seen || st.st_ino != seen->st_ino || st.st_dev != seen->st_dev ||
-             st.st_mtim.tv_sec != seen->st_mtim.tv_sec ||
-             st.st_mtim.tv_nsec != seen->st_mtim.tv_nsec)) {
+    }
+    /* Published, replaced or grown between the caller's look and the
+     * watch? (Also when the group was there: it may have been made after
+     * the caller looked.) */
+    if (changed(w, rel, seen, open_seen)) {
+        if (!g->reqs)
             group_free(w, g);
-            r = 0;
-            goto out;
-        }
+        r = 0;
+        goto out;
     }
     if (!(wr = calloc(1, sizeof(*wr)))) {
         if (!g->reqs)
@@ -350,11 +389,17 @@ out:
 
 int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, int *outcome)
 {
-    return wait_for(w, req, rel, NULL, timeout, outcome);
+    return wait_for(w, req, rel, NULL, NULL, timeout, outcome);
 }
 
 int waiter_wait_change(Waiter *w, HttpRequest *req, const char *rel, const struct stat *seen,
                        double timeout, int *outcome)
 {
-    return wait_for(w, req, rel, seen, timeout, outcome);
+    return wait_for(w, req, rel, seen, NULL, timeout, outcome);
+}
+
+int waiter_wait_grow(Waiter *w, HttpRequest *req, const char *rel, const struct stat *open_seen,
+                     double timeout, int *outcome)
+{
+    return wait_for(w, req, rel, NULL, open_seen, timeout, outcome);
 }

@@ -14,6 +14,11 @@
  *   nothing lands before the request's deadline
  *     --timer--------> resumed as timed out: 404, no-store, Retry-After
  *
+ * In low-latency mode live-package appends chunks to REL.open and
+ * renames it to REL when the segment is complete: a wait for REL also
+ * ends when REL.open begins (a request can then stream it), and
+ * waiter_wait_grow waits for REL.open to grow.
+ *
  * One thread sleeps in poll() on the inotify fd with the nearest
  * deadline as its timeout: nothing polls the file system, and waiting
  * requests cost no CPU.
@@ -65,5 +70,15 @@ int waiter_wait(Waiter *w, HttpRequest *req, const char *rel, double timeout, in
  */
 int waiter_wait_change(Waiter *w, HttpRequest *req, const char *rel, const struct stat *seen,
                        double timeout, int *outcome);
+
+/*
+ * From a reply streaming rel.open (a segment still being written): wait
+ * until rel.open is no longer open_seen (the caller's fstat of it): it
+ * grew, was renamed to rel, or went. Returns as waiter_wait (0: it has
+ * changed already); outcome WAIT_PUBLISHED when it changed, WAIT_TIMEOUT
+ * when it did not within timeout or the server is stopping.
+ */
+int waiter_wait_grow(Waiter *w, HttpRequest *req, const char *rel, const struct stat *open_seen,
+                     double timeout, int *outcome);
 
 #endif

@@ -20,6 +20,14 @@ static void range(const char *v, uint64_t size, int want, uint64_t wa, uint64_t 
         diag("  got %d [%llu, %llu]", r, (unsigned long long)a, (unsigned long long)b);
 }
 
+static void open_range(const char *v, int want, uint64_t wa, uint64_t wb)
+{
+    uint64_t a = 0, b = 0;
+    int r = http_parse_open_range(v, &a, &b);
+    if (!ok(r == want && (r != 1 || (a == wa && b == wb)), "open Range \"%s\"", v ? v : "(null)"))
+        diag("  got %d [%llu, %llu]", r, (unsigned long long)a, (unsigned long long)b);
+}
+
 /* The access-log line: exact for a plain request; bounded, escaped and
  * still ending in its status and user agent for hostile ones. */
 static void access_lines(void)
@@ -144,6 +152,18 @@ int main(void)
     range("bytes=99999999999999999999999-", 1000, 0, 0, 0);
     range("", 1000, 0, 0, 0);
     range(NULL, 1000, 0, 0, 0);
+
+    /* a segment still being written: its length is not known */
+    open_range("bytes=4000-", 1, 4000, UINT64_MAX);
+    open_range("bytes=0-", 1, 0, UINT64_MAX);
+    open_range("bytes=4000-4999", 1, 4000, 4999);
+    open_range("bytes= 7-7", 1, 7, 7);
+    open_range("bytes=-500", 0, 0, 0);
+    open_range("bytes=5-1", 0, 0, 0);
+    open_range("bytes=0-1,5-6", 0, 0, 0);
+    open_range("items=0-", 0, 0, 0);
+    open_range("bytes=x-", 0, 0, 0);
+    open_range(NULL, 0, 0, 0);
 
     http_format_date(784111777, buf, sizeof(buf));
     is_str(buf, "Sun, 06 Nov 1994 08:49:37 GMT", "IMF-fixdate");
