@@ -1130,6 +1130,9 @@ static int ll_finish(Package *p, Stream *s, Outgoing *o)
 
     if (!ll || ll->seq != o->seq || !ll->complete || ll->n != o->n)
         return 1;
+    /* the chunks went under the init segments the stream has */
+    o->init_seq = current_init_seq(p, s);
+    o->new_init = 0;
     for (int i = 0; i < o->n; i++) {
         int found = 0;
         for (int k = 0; k < ll->n; k++)

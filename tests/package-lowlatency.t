@@ -8,13 +8,13 @@
 # come published whole; ffprobe reads the manifests; the VOD at the end
 # is the normal mode's (the same segments and durations).
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 31
 
 make_av "$T/src.flv" 7 320x240 2 -- -bf 2 -f flv || { echo "Bail out! cannot make media"; exit 1; }
 live-segment -L -s cam1 -o "$T/spool" -d 2 "$T/src.flv" 2> /dev/null |
     live-transcode -q -L -C "$T/spool" -l 240p:300k,180p:150k -p ultrafast --keep > "$T/tc" ||
     { echo "Bail out! live-transcode -L"; exit 1; }
-cp -a "$T/spool" "$T/spool2"
+cp -a "$T/spool" "$T/spool2"; cp -a "$T/spool" "$T/spool3"
 
 python3 "$LIVE_TOP/tests/ll-feed.py" "$T/tc" "$T/out" cam1 -- \
     live-package -q -L -C "$T/spool" -o "$T/out" --db "$T/live.db" > "$T/res" 2> "$T/err"
@@ -65,3 +65,24 @@ is "$(grep -ao moof "$T/out2/cam1/240p/2.m4s" | wc -l)" 1 "that segment written 
 is "$(grep -c '\.open$' <(ls -R "$T/out2/cam1"))" 0 "its .open files removed"
 is "$(grep -v PROGRAM-DATE "$T/out2/cam1/240p/index.m3u8" | md5sum)" \
    "$(grep -v PROGRAM-DATE "$T/outn/cam1/240p/index.m3u8" | md5sum)" "the VOD is the same"
+
+# Killed in the middle of segment 2 (two of its chunks appended), started
+# again with the records from its renditions record on: the growing files
+# of the run before are removed, the segment is published whole.
+cut=$(grep -n '"seq":2,' "$T/tc" | sed -n 2p | cut -d: -f1)     # chunk 2.1
+mkfifo "$T/fifo"
+live-package -q -L -C "$T/spool3" -o "$T/out3" --db "$T/live3.db" "$T/fifo" 2> /dev/null &
+pk=$!
+exec 5> "$T/fifo"
+head -n "$cut" "$T/tc" >&5
+growing() { [ -s "$T/out3/cam1/240p/2.m4s.open" ] && grep -q '2.m4s",BYTERANGE="[0-9]*@[1-9]' "$T/out3/cam1/240p/index.m3u8"; }
+wait_for 30 growing
+ok "segment 2 grows in 2.m4s.open" growing
+kill -KILL "$pk"; wait "$pk" 2> /dev/null; exec 5>&-
+sed -n "$((cut + 1)),\$p" "$T/tc" | jq -c 'select(.type != "chunk" or .seq != 2)' > "$T/rest"
+live-package -q -L -C "$T/spool3" -o "$T/out3" --db "$T/live3.db" "$T/rest" 2> /dev/null
+is "$?" 0 "restarted, it exits 0"
+is "$(find "$T/out3" -name '*.open' | wc -l)" 0 "the growing files of the run before are gone"
+is "$(grep -ao moof "$T/out3/cam1/240p/2.m4s" | wc -l)" 1 "segment 2 published whole"
+is "$(grep -v PROGRAM-DATE "$T/out3/cam1/240p/index.m3u8" | md5sum)" \
+   "$(grep -v PROGRAM-DATE "$T/outn/cam1/240p/index.m3u8" | md5sum)" "and the VOD is the same"
