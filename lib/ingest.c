@@ -45,6 +45,7 @@
 #include "rtc/whipin.h"
 #include "rtc/whipmux.h"
 #include "srtid.h"
+#include "tsmap.h"
 #include "rtmp.h"
 #include "sock.h"
 
@@ -102,7 +103,8 @@ struct Stream {
     int header_written, media_written;
     int64_t last_ts, last_a, last_v, last_wall;
     Remux *remux;          /* Enhanced RTMP video: MPEG-TS or Matroska, not FLV */
-    int ts_input;          /* fed MPEG-TS by SRT callers, written as it comes */
+    int ts_input;          /* fed MPEG-TS by SRT callers, written as it comes, */
+    TsMap tsmap;           /* its timestamps continued across callers */
     int whip_input;        /* fed by WHIP publishers: Matroska (whipmux.c) */
     enum RtcCodec whip_video; /* ... of this video codec (or none) */
     int whip_audio;        /* ... with Opus audio */
@@ -440,7 +442,8 @@ static void stream_end(Server *s, Stream *st, int discard)
         remux_free(&st->remux);   /* the container's trailer joins the queue */
     else if (st->wmux)
         whipmux_free(&st->wmux);
-    else if (st->media_written && flv_put_end(&st->queue, (uint32_t)st->last_ts) < 0)
+    else if (st->media_written && !st->ts_input &&   /* MPEG-TS has no end mark */
+             flv_put_end(&st->queue, (uint32_t)st->last_ts) < 0)
         log_warn("%s: no room for the end mark: the consumer will take the end for a cut",
                  st->name);
     if (st->publisher)
@@ -1564,6 +1567,11 @@ static void srt_accept_one(Server *s, SRTSOCKET ns, const struct sockaddr_storag
     srt_setsockflag(ns, SRTO_RCVSYN, &no, sizeof(no));
     srt_epoll_add_usock(s->srt_eid, ns, &ev);
     st = find_stream(s, name);
+    if (st && st->publisher && st->publisher->srt != SRT_INVALID_SOCK &&
+        clock_mono_ms() - st->publisher->last_read >= SRT_TAKEOVER_MS)
+        /* a caller killed and restarted: the old socket has not timed out yet */
+        conn_close(s, st->publisher, LOG_LEVEL_INFO, "SRT: silent for %.1f s, replaced by %s",
+                   (clock_mono_ms() - st->publisher->last_read) / 1000.0, c->peer);
     if (st && (st->publisher || st->ending || !st->ts_input)) {
         conn_close(s, c, LOG_LEVEL_WARN, "SRT: %s %s", name,
                    st->publisher ? "is already being published"
@@ -1580,9 +1588,14 @@ static void srt_accept_one(Server *s, SRTSOCKET ns, const struct sockaddr_storag
             return;
         }
         st->ts_input = 1;
+        tsmap_init(&st->tsmap);
         log_info("%s: published over SRT by %s", name, c->peer);
     } else {
-        log_info("%s: SRT publisher back (%s), continuing the stream", name, c->peer);
+        int64_t away = st->media_written ? clock_mono_ms() - st->last_wall : 0;
+        tsmap_new_session(&st->tsmap, away);
+        log_info("%s: SRT publisher back (%s) after %.1f s, continuing the stream: its"
+                 " timestamps go on from the last ones, a discontinuity marked", name, c->peer,
+                 away / 1000.0);
     }
     st->publisher = c;
     st->sessions++;
@@ -1606,7 +1619,7 @@ static void srt_read(Server *s, Conn *c)
         if (n <= 0)
             break;
         c->last_read = clock_mono_ms();
-        bytebuf_append(&st->queue, buf, (size_t)n);
+        tsmap_feed(&st->tsmap, (const uint8_t *)buf, (size_t)n, &st->queue);
         if (st->queue.err) {
             conn_close(s, c, LOG_LEVEL_ERROR, "the consumer is too slow: %zu bytes waiting",
                        bytebuf_size(&st->queue));

@@ -20,10 +20,15 @@
  * Reconnects: a stream whose publisher leaves (drops, or unpublishes)
  * stays open for grace seconds; a new publisher of the same NAME in that
  * time continues the same output, its timestamps shifted to go on after
- * the last ones written (plus the time the stream was away).
+ * the last ones written (plus the time the stream was away). An SRT
+ * caller's MPEG-TS is rewritten the same way (tsmap.c), and a new SRT
+ * caller of a stream whose caller has sent nothing for SRT_TAKEOVER_MS
+ * (killed, its socket not yet timed out) replaces it.
  */
 #ifndef LIVE_INGEST_H
 #define LIVE_INGEST_H
+
+#define SRT_TAKEOVER_MS 1000
 
 #include <stddef.h>
 

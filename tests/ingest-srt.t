@@ -8,7 +8,7 @@
 # packets in.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 24
+plan 29
 
 make_av "$T/src.flv" 2 || { fail "make media"; exit 1; }
 $FFMPEG -i "$T/src.flv" -c copy -f mpegts "$T/src.ts" || { fail "make MPEG-TS"; exit 1; }
@@ -58,14 +58,6 @@ read -r wv wa <<< "$want"
 ok "srt-live-transmit publishes: $v of $wv video packets, $a of $wa audio (it does not linger: its last ones may be lost)" \
     test "$v" = "$wv" -a "$a" -ge $((wa * 9 / 10))
 
-srtpub '#!::r=back'
-srtpub '#!::r=back'
-wait_for 10 grep -q "back: stream ended" "$T/log"
-like "$(cat "$T/log")" "back: SRT publisher back \(127\.0\.0\.1:[0-9]+\), continuing the stream" \
-    "a caller back within the grace period continues its stream"
-read -r v a <<< "$(tsc "$T/out/back.ts")"
-is "$v" $((2 * wv)) "both sessions are in it, one after the other"
-
 srtpub '#!::r=cam,m=request' 2>/dev/null
 isnt "$?" 0 "m=request is refused"
 like "$(cat "$T/log")" 'SRT caller refused: stream id "#!::r=cam,m=request" names no stream' \
@@ -105,4 +97,55 @@ wait_for 10 grep -q "enc: stream ended" "$T/log2"
 ffmpeg -hide_banner -loglevel error -i "$T/src.ts" -map 0 -c copy -f framemd5 - | grep -v '^#' > "$T/src.md5"
 ffmpeg -hide_banner -loglevel error -i "$T/out2/enc.ts" -map 0 -c copy -f framemd5 - | grep -v '^#' > "$T/enc.md5"
 ok "the packets out are the packets in (pts, dts, size, md5 of each)" cmp -s "$T/src.md5" "$T/enc.md5"
+# A caller killed (-9) mid-stream and started again 1.2 s later (its
+# socket not yet timed out: the silent caller is replaced) continues the
+# stream: its MPEG-TS, whose clock starts anew, goes on from the last
+# timestamps written, with a discontinuity marked. Grace 4 s: room for a
+# restart on a busy machine.
+kill "$INGEST_PID"
+wait_exit "$INGEST_PID" 15
+PORT=$(free_port) SPORT=$(free_port)
+mkdir -p "$T/out3"
+start_ingest "$T/log3" -g 4 -o "$T/out3" --srt "127.0.0.1:$SPORT" || { fail "live-ingest starts"; exit 1; }
+wait_for 5 grep -q "listening for SRT" "$T/log3"
+make_av "$T/src6.flv" 6 && $FFMPEG -i "$T/src6.flv" -c copy -f mpegts "$T/src6.ts" ||
+    fail "make 6 s of MPEG-TS"
+ffmpeg -hide_banner -loglevel error -nostdin -re -i "$T/src6.ts" -c copy \
+    -f mpegts -srt_streamid back "srt://127.0.0.1:$SPORT" &
+pid_back=$!
+wait_for 10 grep -q "back: published over SRT" "$T/log3"
+sleep 1.5
+kill -9 "$pid_back"
+wait "$pid_back" 2>/dev/null
+sleep 1.2    # an encoder's restart
+srtpub back
+is "$?" 0 "the caller killed -9 and restarted publishes"
+wait_for 15 grep -q 'back: stream ended' "$T/log3"
+like "$(cat "$T/log3")" "back: SRT: silent for [0-9.]+ s, replaced by 127\.0\.0\.1" \
+    "it replaces the killed one, whose socket had not timed out"
+like "$(cat "$T/log3")" "back: SRT publisher back \(127\.0\.0\.1:[0-9]+\) after [0-9.]+ s, continuing the stream" \
+    "and continues its stream"
+read -r v a <<< "$(tsc "$T/out3/back.ts")"
+ok "both sessions are in it: $v video packets (the second's $wv and some of the first's)" \
+    test "$v" -gt "$wv"
+# video dts in 90 kHz ticks: never back, one jump forward of at least 1 s
+ffprobe -v error -select_streams v -show_entries packet=dts -of csv=p=0 "$T/out3/back.ts" |
+    awk 'NF { if (n++ && $1 <= l) back++; if (n > 1 && $1 - l >= 90000) jump++; l = $1 }
+         END { print back + 0, jump + 0 }' > "$T/back.dts"
+is "$(cat "$T/back.dts")" "0 1" "video timestamps never go back, and jump forward once by 1 s or more"
+# discontinuity_indicator set in the adaptation fields of the second session
+python3 - "$T/out3/back.ts" > "$T/back.disc" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+pids = set()
+for i in range(0, len(d) - 187, 188):
+    p = d[i:i + 188]
+    if p[0] == 0x47 and p[3] & 0x20 and p[4] > 0 and p[5] & 0x80:
+        pids.add((p[1] & 0x1f) << 8 | p[2])
+print(' '.join('%#x' % x for x in sorted(pids)))
+PY
+like "$(cat "$T/back.disc")" "0x100 0x101" "the discontinuity is marked on the video and audio PIDs"
+live-segment -q -s back -d 1 -o "$T/spool" < "$T/out3/back.ts" > "$T/back.recs"
+is "$(jq -r 'select(.type == "segment") | .discontinuity' "$T/back.recs" | grep -c true)" 1 \
+    "live-segment cuts there: one segment is a discontinuity"
 done_testing
