@@ -34,11 +34,23 @@ static void put_duration(AVBPrint *bp, const char *attr, double s)
     av_bprintf(bp, " %s=\"PT%.3fS\"", attr, s < 0 ? 0 : s);
 }
 
-/* Index of the first rendition of kind, or -1. */
-static int first_of(const Manifest *m, int kind)
+/* Whether rendition r is listed in the period of segments [a, b): it has
+ * a file in it (a video rendition the load guard left out of a run of
+ * segments has none there: that run is a period of its own, see
+ * put_periods). */
+static int listed(const ManifestRendition *r, int a, int b)
+{
+    for (int i = a; i < b; i++)
+        if (r->files[i].t >= 0)
+            return 1;
+    return 0;
+}
+
+/* Index of the first rendition of kind listed in [a, b), or -1. */
+static int first_of(const Manifest *m, int kind, int a, int b)
 {
     for (int i = 0; i < m->nb_renditions; i++)
-        if (m->renditions[i].kind == kind)
+        if (m->renditions[i].kind == kind && listed(&m->renditions[i], a, b))
             return i;
     return -1;
 }
@@ -98,7 +110,7 @@ static void period_size(const ManifestRendition *r, int a, int b, int *w, int *h
 static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a, int b,
                                double period_media_start)
 {
-    int first = first_of(m, kind);
+    int first = first_of(m, kind, a, b);
     const ManifestRendition *r0;
     char prefix[72 + 8] = "", init[64];
     int maxw = 0, maxh = 0, w, h, ll;
@@ -109,7 +121,7 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
     ll = m->dynamic && m->part_target > 0;
     for (int i = 0; i < m->nb_renditions; i++) {
         const ManifestRendition *r = &m->renditions[i];
-        if (r->kind != kind)
+        if (r->kind != kind || !listed(r, a, b))
             continue;
         period_size(r, a, b, &w, &h);
         if (w > maxw)
@@ -164,7 +176,7 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
     av_bprintf(bp, "      </SegmentTemplate>\n");
     for (int i = 0; i < m->nb_renditions; i++) {
         const ManifestRendition *r = &m->renditions[i];
-        if (r->kind != kind)
+        if (r->kind != kind || !listed(r, a, b))
             continue;
         av_bprintf(bp, "      <Representation id=\"%s\" bandwidth=\"%lld\" codecs=\"%s\"", r->id,
                    (long long)(r->bandwidth > 0 ? r->bandwidth : 1), r->codec);
@@ -234,27 +246,64 @@ static void put_mpd_head(AVBPrint *bp, const Manifest *m, double first, double e
                    llrint(2000 * maxd), llrint(6000 * maxd));
 }
 
-/* One Period per run of segments of the same period. */
+/* Whether segments i and j have files of the same video renditions. */
+static int same_video(const Manifest *m, int i, int j)
+{
+    for (int k = 0; k < m->nb_renditions; k++) {
+        const ManifestRendition *r = &m->renditions[k];
+        if (r->kind == CMAF_VIDEO && (r->files[i].t >= 0) != (r->files[j].t >= 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether the run of segments from a is split off within its period
+ * (the segment before it, listed, is of the same period). */
+static int split_run(const Manifest *m, int a)
+{
+    return a > 0 && m->segments[a - 1].period == m->segments[a].period;
+}
+
+/* Where the Period of segments from a starts on the stream timeline: its
+ * period's start, or its own first segment's for a split run. */
+static double run_start(const Manifest *m, int a)
+{
+    return split_run(m, a) ? m->segments[a].start : m->segments[a].period_start;
+}
+
+/* One Period per run of segments of the same period, init segment and
+ * video renditions: a rendition the load guard left out of some segments
+ * (live-transcode --max-lag) is absent from the Period of those, so DASH
+ * players switch to another one there (a hole in one Representation's
+ * SegmentTimeline under $Number$ would shift every later number, and a
+ * hole in the shared one would stop them all). */
 static void put_periods(AVBPrint *bp, const Manifest *m, double first, double end)
 {
     for (int a = 0; a < m->nb_segments;) {
         int b = a + 1;
         /* (a new init segment starts a new period too) */
         while (b < m->nb_segments && m->segments[b].period == m->segments[a].period &&
-               m->segments[b].init_seq == m->segments[a].init_seq)
+               m->segments[b].init_seq == m->segments[a].init_seq && same_video(m, a, b))
             b++;
         /* The media time at the start of the period: a live stream keeps
          * the stream timeline; a static one presents from its first
          * listed segment at 0. */
-        double pstart = m->segments[a].period_start;
+        double pstart = run_start(m, a);
         if (!m->dynamic && a == 0)
             pstart = m->segments[0].start;
-        av_bprintf(bp, "  <Period id=\"p%lld\"", (long long)m->segments[a].period);
+        /* ids stay the same as the MPD grows: p<period>, and p<period>-<seq>
+         * for a run split off within it (while the run before it is in
+         * the window) */
+        if (!split_run(m, a))
+            av_bprintf(bp, "  <Period id=\"p%lld\"", (long long)m->segments[a].period);
+        else
+            av_bprintf(bp, "  <Period id=\"p%lld-%lld\"", (long long)m->segments[a].period,
+                       (long long)m->segments[a].seq);
         put_duration(bp, "start", m->dynamic ? pstart : pstart - first);
         /* A period lasts until the next one starts (so across the gap);
          * the last one of a static MPD until the end. */
         if (b < m->nb_segments)
-            put_duration(bp, "duration", m->segments[b].period_start - pstart);
+            put_duration(bp, "duration", run_start(m, b) - pstart);
         else if (!m->dynamic)
             put_duration(bp, "duration", end - pstart);
         av_bprintf(bp, ">\n");

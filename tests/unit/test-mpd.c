@@ -122,6 +122,46 @@ int main(void)
        !strstr(x, "ServiceDescription"), "no live attributes");
     av_freep(&x);
 
+    /* a second video rendition left out of segments 11 and 12 (the load
+     * guard's drop step): those are a Period of their own, without it */
+    {
+        static ManifestFile lfiles[6];
+        static ManifestRendition three[3];
+        setup(&m);
+        m.nb_segments = 6;
+        for (int i = 0; i < 6; i++) {
+            lfiles[i] = vfiles[i];
+            if (i == 1 || i == 2)
+                lfiles[i].t = -1;
+        }
+        three[0] = rends[0];
+        three[1] = rends[0];
+        snprintf(three[1].id, sizeof(three[1].id), "360p");
+        three[1].height = 360;
+        three[1].width = 640;
+        three[1].files = lfiles;
+        three[2] = rends[1];
+        m.renditions = three;
+        m.nb_renditions = 3;
+        is_int(mpd_write(&m, &x), 0, "MPD with a rung dropped from two segments");
+        ok(has(x, "<Period id=\"p0\" start=\"PT0.000S\" duration=\"PT22.000S\">"),
+           "the period up to the drop");
+        ok(has(x, "<Period id=\"p0-11\" start=\"PT22.000S\" duration=\"PT4.000S\">"),
+           "the dropped segments: a period of their own");
+        ok(has(x, "startNumber=\"11\" presentationTimeOffset=\"1980000\">"), "  its numbers and offset");
+        ok(has(x, "<Period id=\"p0-13\" start=\"PT26.000S\" duration=\"PT2.000S\">"),
+           "then one with both renditions again");
+        ok(has(x, "<Period id=\"p14\" start=\"PT28.000S\">"), "the gap's period as before");
+        {
+            const char *p1 = strstr(x, "id=\"p0-11\""), *p2 = strstr(x, "id=\"p0-13\"");
+            ok(p1 && p2 && !memmem(p1, (size_t)(p2 - p1), "\"360p\"", 6) &&
+               memmem(p1, (size_t)(p2 - p1), "\"720p\"", 6), "  which lists 720p without 360p");
+            ok(p2 && strstr(p2, "\"360p\""), "  and 360p again after it");
+        }
+        av_freep(&x);
+        setup(&m);
+    }
+
     m.nb_segments = 0;
     m.dynamic = 1;
     is_int(mpd_write(&m, &x), 0, "MPD without segments");
