@@ -427,8 +427,10 @@ int sdp_select(const SdpSession *o, const SdpCaps *caps, SdpChoice *c, const cha
                     c->video_nack = m->fmt[k].nack;
                     c->video_pli = m->fmt[k].pli;
                     c->video_fir = m->fmt[k].fir;
+                    /* as we write it, whatever the offer's case */
                     snprintf(c->video_codec, sizeof(c->video_codec), "%s",
-                             strcasecmp(m->fmt[k].name, "H264") ? m->fmt[k].name : "H264");
+                             !strcasecmp(m->fmt[k].name, "VP8") ? "VP8"
+                             : !strcasecmp(m->fmt[k].name, "VP9") ? "VP9" : "H264");
                 }
             }
         } else if (!strcmp(m->kind, "audio") && caps->want_audio && c->audio < 0) {

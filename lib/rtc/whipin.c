@@ -55,7 +55,10 @@ typedef struct Track {
     RtcDepack dp;
     int anchored;
     int64_t anchor_ms, acc;     /* ms of the first frame; RTP ticks since it */
-    uint32_t last_ts;
+    uint32_t first_ts, last_ts;
+    int have_sr;                /* the sender's clock: NTP time of an RTP time */
+    double sr_ntp_ms;
+    uint32_t sr_rtp;
     uint64_t frames;
 } Track;
 
@@ -68,6 +71,7 @@ typedef struct Pub {
     int64_t start_us;           /* the first frame of either track */
     int64_t last_pli;
     int64_t last_key;           /* when the last video keyframe came (or media started) */
+    int synced;                 /* audio placed against video by sender reports */
     uint64_t plis, nacks;
     int dead;
 } Pub;
@@ -190,11 +194,54 @@ static int64_t frame_ms(Pub *p, Track *t, uint32_t ts)
         t->anchored = 1;
         t->anchor_ms = (p->w->now - p->start_us) / 1000;
         t->acc = 0;
+        t->first_ts = ts;
     } else {
         t->acc += (int32_t)(ts - t->last_ts);
     }
     t->last_ts = ts;
     return t->anchor_ms + t->acc * 1000 / t->clock;
+}
+
+/* Once both tracks have a sender report, audio is placed against video
+ * by the sender's own clock rather than by arrival (once: later reports
+ * only confirm it, and moving a track again would be a jump). */
+static void sync_tracks(Pub *p)
+{
+    Track *a = &p->t[AUDIO], *v = &p->t[VIDEO];
+    double na, nv, off;
+    if (p->synced || !a->anchored || !v->anchored || !a->have_sr || !v->have_sr)
+        return;
+    p->synced = 1;
+    /* the sender's NTP time of each track's first frame */
+    na = a->sr_ntp_ms + (double)(int32_t)(a->first_ts - a->sr_rtp) * 1000 / a->clock;
+    nv = v->sr_ntp_ms + (double)(int32_t)(v->first_ts - v->sr_rtp) * 1000 / v->clock;
+    off = v->anchor_ms + (na - nv) - a->anchor_ms;
+    if (off > 1000 || off < -1000) {
+        log_debug("WHIP %s: sender reports put audio %.0f ms from where it arrived: ignored", p->name, off);
+        return;
+    }
+    a->anchor_ms += (int64_t)off;
+    log_debug("WHIP %s: audio moved %+.0f ms by the sender reports", p->name, off);
+}
+
+static void on_sr(Pub *p, const uint8_t *d, size_t len)
+{
+    RtcpPacket pk;
+    rtcp_parse(d, len, &pk);
+    for (int i = 0; i < pk.nev; i++) {
+        const RtcpEvent *e = &pk.ev[i];
+        if (e->type != RTCP_EV_SR)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            Track *t = &p->t[k];
+            if (t->on && t->have_ssrc && t->ssrc == e->ssrc) {
+                t->have_sr = 1;
+                t->sr_ntp_ms = (double)(e->ntp >> 32) * 1000 + (double)(e->ntp & 0xffffffffu) * 1000 / 4294967296.0;
+                t->sr_rtp = e->rtp_ts;
+            }
+        }
+    }
+    sync_tracks(p);
 }
 
 /* What the jitter buffer can give out now, as frames to the ingest. */
@@ -209,7 +256,9 @@ static void drain(Pub *p, int k)
         t->frames++;
         if (f.keyframe && k == VIDEO)
             p->last_key = p->w->now;
-        p->w->ops.frame(p->w->opaque, p->handle, k == VIDEO, frame_ms(p, t, f.ts), f.keyframe, f.data, f.size);
+        int64_t ms = frame_ms(p, t, f.ts);
+        sync_tracks(p);     /* the first frame of a track may complete what the reports need */
+        p->w->ops.frame(p->w->opaque, p->handle, k == VIDEO, ms, f.keyframe, f.data, f.size);
     }
     if (!p->dead && k == VIDEO && rtc_depack_need_key(&t->dp) && t->jb.st.received)
         send_pli(p, t);
@@ -221,7 +270,13 @@ static void on_media(void *opaque, const uint8_t *d, size_t len, int rtcp)
     Pub *p = opaque;
     RtpHeader h;
     int k;
-    if (rtcp || p->dead || rtp_parse(d, len, &h) < 0)
+    if (p->dead)
+        return;
+    if (rtcp) {
+        on_sr(p, d, len);
+        return;
+    }
+    if (rtp_parse(d, len, &h) < 0)
         return;
     k = p->t[VIDEO].on && h.pt == p->t[VIDEO].pt ? VIDEO : p->t[AUDIO].on && h.pt == p->t[AUDIO].pt ? AUDIO : -1;
     if (k < 0)

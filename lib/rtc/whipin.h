@@ -13,7 +13,9 @@
  * session, stream and key is touched by that one thread only. The loop
  * polls whipin_fds and calls whipin_service; frames come out through
  * WhipInOps with millisecond times from the publisher's start (each
- * track anchored at its first packet's arrival, then its RTP clock).
+ * track anchored at its first frame's arrival, then its RTP clock; once
+ * both tracks have an RTCP sender report, audio is placed against video
+ * by the sender's clock instead).
  */
 #ifndef LIVE_RTC_WHIPIN_H
 #define LIVE_RTC_WHIPIN_H
