@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# live-edge -L, the low-latency edge (Varnish) in front of live-serve:
+# 500 viewers blocked on the next part (index.m3u8?_HLS_msn=N&_HLS_part=P)
+# cost the origin one request; a segment still being written (live-serve
+# streams SEQ.m4s.open, chunked) reaches a viewer through the edge chunk by
+# chunk, and 500 viewers who come while it is being fetched share that one
+# origin request; parts are cached; /api/ and /whep/ always reach the
+# origin.
+. "$(dirname "$0")/lib.sh"
+command -v varnishd >/dev/null || skip_all "needs varnishd (the varnish package)"
+command -v live-serve >/dev/null || skip_all "live-serve is not built"
+plan 14
+
+chmod 711 "$T"    # varnishd's compiler and child run as their own users
+D=$T/out/cam/240p
+mkdir -p "$D"
+po=$(free_port); pe=$(free_port)
+bg live-serve -q -l "127.0.0.1:$po" -r "$T/out" --no-db -D 2 -a "$T/origin.log"
+bg live-edge -L -l "127.0.0.1:$pe" -p "$T/edge" -d 2 "127.0.0.1:$po" 2> "$T/edge.log"
+E=http://127.0.0.1:$pe
+wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$po/time" || diag "the origin did not start"
+ok "the edge starts" wait_for 60 curl -sf -o /dev/null "$E/time"
+
+# playlist N PARTS: segments 0..N-1 of 2 s, then PARTS parts of segment N
+playlist() {
+    local n=$1 parts=$2 i
+    printf '#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-PART-INF:PART-TARGET=0.5\n'
+    printf '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5,HOLD-BACK=6.000\n'
+    printf '#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI="init.mp4"\n'
+    for ((i = 0; i < n; i++)); do printf '#EXTINF:2.00000,\n%d.m4s\n' "$i"; done
+    for ((i = 0; i < parts; i++)); do
+        printf '#EXT-X-PART:DURATION=0.5,URI="%d.p%d.m4s"\n' "$n" "$i"
+    done
+}
+publish() { cp "$1" "$D/.index.tmp" && mv "$D/.index.tmp" "$D/index.m3u8"; }
+playlist 7 1 > "$T/p1"; publish "$T/p1"
+P=$E/cam/240p/index.m3u8
+
+# 500 viewers blocked on part 1 of segment 7 (some with a query of their
+# own, which the edge drops from the key).
+LOAD_READY=$T/sent node "$TOP/tests/http-load.js" "$P?_HLS_msn=7&_HLS_part=1" 480 > "$T/r1" &
+load=$!
+LOAD_READY=$T/sent2 node "$TOP/tests/http-load.js" "$P?t=5&_HLS_part=1&_HLS_msn=7" 20 > "$T/r1b" &
+load2=$!
+wait_for 60 test -e "$T/sent" -a -e "$T/sent2" || diag "the requests were not all sent"
+sleep 1
+playlist 7 2 > "$T/p2"; publish "$T/p2"
+wait "$load" "$load2"
+is "$(jq -r '.status["200"]' "$T/r1") $(jq -r '.status["200"]' "$T/r1b")" "480 20" \
+    "500 blocked part reloads: all 200 once part 1 is listed"
+is "$(jq -r '.bytes' "$T/r1")" $((480 * $(wc -c < "$T/p2"))) "all with the playlist that lists it"
+is "$(grep -c '_HLS_msn=7&_HLS_part=1 ' "$T/origin.log")" 1 "one origin request for them"
+
+# A segment still being written, through the edge: the test appends a
+# chunk every 0.3 s, as live-package would, until told to finish it.
+size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+has_size() { [ "$(size "$1")" -eq "$2" ]; }
+head -c 20000 /dev/urandom > "$T/c1"
+cat "$T/c1" > "$D/8.m4s.open"
+(
+    while [ ! -e "$T/finish" ]; do
+        sleep 0.3
+        head -c 7000 /dev/urandom > "$T/chunk" && cat "$T/chunk" >> "$D/8.m4s.open"
+    done
+    mv "$D/8.m4s.open" "$D/8.m4s"
+) &
+writer=$!
+curl -sN -o "$T/first" --max-time 60 "$E/cam/240p/8.m4s" &
+first=$!
+ok "the first chunk reaches a viewer through the edge while the segment is open" \
+    wait_for 30 sh -c "[ \$(stat -c %s '$T/first' 2>/dev/null || echo 0) -ge 20000 ] && [ -e '$D/8.m4s.open' ]"
+LOAD_READY=$T/sent3 node "$TOP/tests/http-load.js" "$E/cam/240p/8.m4s" 500 > "$T/r2" &
+load=$!
+wait_for 60 test -e "$T/sent3" || diag "the requests were not all sent"
+sleep 1
+touch "$T/finish"
+wait "$writer"
+wait "$load"
+wait "$first"
+ok "that viewer gets the whole segment" cmp -s "$T/first" "$D/8.m4s"
+is "$(jq -r '.status["200"]' "$T/r2")" 500 "500 viewers who came during the fetch: all 200"
+is "$(jq -r '.bytes' "$T/r2")" $((500 * $(size "$D/8.m4s"))) "all with the whole segment"
+is "$(grep -c 'GET /cam/240p/8.m4s ' "$T/origin.log")" 1 "one origin request for the 501 of them"
+ok "the origin streamed it chunked" grep -q 'GET /cam/240p/8.m4s HTTP/1.1" 200' "$T/origin.log"
+
+# Parts are cached; /api/ and /whep/ are not.
+head -c 5000 /dev/urandom > "$D/7.p1.m4s"
+for k in 1 2 3; do curl -s -o /dev/null "$E/cam/240p/7.p1.m4s"; done
+is "$(grep -c 'GET /cam/240p/7.p1.m4s ' "$T/origin.log")" 1 "a part: one origin request for three viewers"
+for k in 1 2; do curl -s -o /dev/null "$E/api/streams"; done
+is "$(grep -c 'GET /api/streams ' "$T/origin.log")" 2 "/api/: every request reaches the origin"
+for k in 1 2; do curl -s -o /dev/null -X POST --data 'v=0' "$E/whep/cam"; done
+is "$(grep -c 'POST /whep/cam ' "$T/origin.log")" 2 "/whep/: every offer reaches the origin"
+ok "live-edge -L -t checks the configuration" live-edge -L -t -p "$T/edge2" "127.0.0.1:$po"
