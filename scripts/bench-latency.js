@@ -11,7 +11,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('../tests/browser');
 
 const [t0, fps, secs, ...targets] = process.argv.slice(2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -40,14 +40,7 @@ function readFrame() {
 }
 
 (async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
-    const ctx = await chromium.launchPersistentContext(dir, {
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-    });
+    const ctx = await launch({ args: ['--mute-audio'] });
     const runs = [];
     for (const t of targets) {
         const eq = t.indexOf('=');
@@ -88,5 +81,4 @@ function readFrame() {
     for (const { r } of runs)
         console.log(JSON.stringify(r));
     await ctx.close();
-    fs.rmSync(dir, { recursive: true, force: true });
 })();

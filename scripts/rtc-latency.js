@@ -8,21 +8,15 @@
 // presentation time minus that. Plays SECONDS, prints one JSON line:
 // { samples, median, p95, min, max, engine } (seconds).
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('../tests/browser');
 const fs = require('fs'), os = require('os'), path = require('path');
 
 const [url, t0Arg, fpsArg, secsArg] = process.argv.slice(2);
 const t0 = +t0Arg, fps = +fpsArg, secs = +secsArg;
 
 (async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
     const out = { samples: 0 };
-    const browser = await chromium.launchPersistentContext(dir, {
-        executablePath: '/usr/bin/chromium', headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required'],
-    });
+    const browser = await launch();
     try {
         const page = await browser.newPage();
         await page.goto(url);
@@ -73,7 +67,6 @@ const t0 = +t0Arg, fps = +fpsArg, secs = +secsArg;
         out.error = String(e);
     } finally {
         await browser.close();
-        fs.rmSync(dir, { recursive: true, force: true });
     }
     console.log(JSON.stringify(out));
 })();

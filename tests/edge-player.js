@@ -9,7 +9,7 @@
 // live delay before the page starts it: a stream whose MPD says to play
 // one segment behind the edge starves on a machine this busy.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 const fs = require('fs'), os = require('os'), path = require('path');
 
 const [url, secondsArg, mark, delayArg] = process.argv.slice(2);
@@ -18,16 +18,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const media = /\.(m4s|mp4|mpd|m3u8)(\?|$)/;
 
 (async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
     const report = { failed: [], before: 0, after: 0, errors: [] };
     let marked = false;
-    const browser = await chromium.launchPersistentContext(dir, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required'],
-    });
+    const browser = await launch();
     try {
         const page = await browser.newPage();
         if (delayArg) {
@@ -97,6 +90,5 @@ const media = /\.(m4s|mp4|mpd|m3u8)(\?|$)/;
         report.errors.push(String(e));
     }
     await browser.close();
-    fs.rmSync(dir, { recursive: true, force: true });
     console.log(JSON.stringify(report));
 })();

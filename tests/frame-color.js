@@ -5,22 +5,15 @@
 // every media or manifest request that failed (HTTP >= 400 or a network
 // error) and page errors. Lets a test tell two broadcasts apart by content.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 const fs = require('fs'), os = require('os'), path = require('path');
 
 const [url] = process.argv.slice(2);
 const media = /\.(m4s|mp4|mpd|m3u8)(\?|$)/;
 
 (async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
     const report = { failed: [], errors: [] };
-    const browser = await chromium.launchPersistentContext(dir, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required'],
-    });
+    const browser = await launch();
     try {
         const page = await browser.newPage();
         page.on('response', (r) => {
@@ -54,6 +47,5 @@ const media = /\.(m4s|mp4|mpd|m3u8)(\?|$)/;
         report.errors.push(String(e));
     }
     await browser.close();
-    fs.rmSync(dir, { recursive: true, force: true });
     console.log(JSON.stringify(report));
 })();

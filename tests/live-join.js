@@ -23,7 +23,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 
 const [url, name, secs, ...players] = process.argv.slice(2);
 const top = path.resolve(__dirname, '..');
@@ -156,17 +156,10 @@ async function publishedEnd() {
 let windowLength = 0;
 
 async function main() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
-    const ctx = await chromium.launchPersistentContext(dir, {
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required', '--mute-audio',
-               /* The plain page is answered by the route, so Chromium
-                * takes it for a public page asking loopback. */
-               '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests'],
-    });
+    /* The plain page is answered by the route, so Chromium takes it for
+     * a public page asking loopback: its checks are off. */
+    const ctx = await launch({ args: ['--mute-audio',
+        '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests'] });
     const runs = [];
     try {
         for (const p of players) {
@@ -211,7 +204,6 @@ async function main() {
         for (const { r } of runs)
             console.log(JSON.stringify(r));
         await ctx.close();
-        fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 main();

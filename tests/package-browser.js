@@ -13,7 +13,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 
 const [base, scenario, src, secs] = process.argv.slice(2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -29,14 +29,7 @@ async function until(page, fn, arg, ms) {
 }
 
 async function main() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
-    const ctx = await chromium.launchPersistentContext(dir, {
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-    });
+    const ctx = await launch({ args: ['--mute-audio'] });
     const out = { scenario, errors: [] };
     try {
         const page = ctx.pages()[0] || await ctx.newPage();
@@ -137,7 +130,6 @@ async function main() {
         out.errors.push('driver: ' + e.message);
     } finally {
         await ctx.close();
-        fs.rmSync(dir, { recursive: true, force: true });
     }
     console.log(JSON.stringify(out));
 }

@@ -6,7 +6,7 @@
 // JSON line per page: {"attempts": [ms since the first attempt, ...],
 // "played": bool, "errors": [...]}.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 const fs = require('fs'), os = require('os'), path = require('path');
 
 const [url, re, failsArg, playersArg] = process.argv.slice(2);
@@ -14,14 +14,7 @@ const fails = +failsArg, players = +(playersArg || 2);
 const segRe = new RegExp(re);
 
 (async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
-    const browser = await chromium.launchPersistentContext(dir, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required'],
-    });
+    const browser = await launch();
     for (let p = 0; p < players; p++) {
         const r = { attempts: [], played: false, errors: [] };
         let t0 = 0;
@@ -48,5 +41,4 @@ const segRe = new RegExp(re);
         console.log(JSON.stringify(r));
     }
     await browser.close();
-    fs.rmSync(dir, { recursive: true, force: true });
 })();

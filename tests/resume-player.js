@@ -3,8 +3,7 @@
 // Prints one JSON object with what it saw; the .t file judges it.
 'use strict';
 const path = require('path');
-const { chromium } = require(path.join(process.env.TOP || path.join(__dirname, '..'),
-                                       'node_modules', 'playwright-core'));
+const { launchBrowser } = require('./browser');
 
 // LIVE_DIR, LIVE_TEMPLATE: where to write a live stream's MPD (from a
 // static one) whose clock starts LIVE_AGO seconds before it is opened.
@@ -43,13 +42,7 @@ const playTo = (page, t) => page.waitForFunction(
     (t) => document.getElementById('video').currentTime >= t, t, { timeout: 30000 });
 
 (async () => {
-    const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required'],
-        // playwright gives every launch a fresh temporary profile
-    });
+    const browser = await launchBrowser();   // every context a fresh profile
     try {
         // 0. The form in the browser: a wrong password is refused and
         // makes no session; an odd name logs in and is shown verbatim; a

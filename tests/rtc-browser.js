@@ -5,7 +5,7 @@
 // player page for a stream live-rtc does not have (it must fall back to
 // DASH/HLS). Prints one JSON report.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 const fs = require('fs'), os = require('os'), path = require('path');
 
 const [base, name] = process.argv.slice(2);
@@ -42,15 +42,8 @@ async function until(fn, ms) {
 }
 
 (async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
     const report = { errors: [] };
-    const browser = await chromium.launchPersistentContext(dir, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required'],
-    });
+    const browser = await launch();
     try {
         // 1. the player page
         const page = await browser.newPage();
@@ -121,7 +114,6 @@ window.run = async (url) => {
         report.errors.push(String(e && e.stack || e));
     } finally {
         await browser.close();
-        fs.rmSync(dir, { recursive: true, force: true });
     }
     console.log(JSON.stringify(report));
 })();

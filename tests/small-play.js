@@ -11,7 +11,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 
 const [base, ...names] = process.argv.slice(2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -62,14 +62,7 @@ async function play(page, name, player) {
 }
 
 async function main() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
-    const ctx = await chromium.launchPersistentContext(dir, {
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-    });
+    const ctx = await launch({ args: ['--mute-audio'] });
     try {
         const page = ctx.pages()[0] || await ctx.newPage();
         page.on('pageerror', (e) => console.error('page: ' + e.message));
@@ -85,7 +78,6 @@ async function main() {
             }
     } finally {
         await ctx.close();
-        fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 main();

@@ -6,7 +6,7 @@
 // for SECONDS (or until the file $WHIP_STOP exists), then DELETEs the session. VIDEO-CODEC (H264, VP8, VP9)
 // makes that the only video codec in the offer. Prints one JSON report.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 const fs = require('fs'), os = require('os'), path = require('path');
 
 const [base, name, token, seconds, codec] = process.argv.slice(2);
@@ -70,15 +70,8 @@ window.unpublish = async (loc, token) => {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 (async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
     const report = { errors: [] };
-    const browser = await chromium.launchPersistentContext(dir, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-    });
+    const browser = await launch({ args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'], autoplay: false });
     try {
         const page = await browser.newPage();
         page.on('pageerror', (e) => report.errors.push(String(e)));
@@ -103,7 +96,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
         report.errors.push(String(e));
     } finally {
         await browser.close();
-        fs.rmSync(dir, { recursive: true, force: true });
     }
     console.log(JSON.stringify(report));
 })();

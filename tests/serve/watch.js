@@ -8,7 +8,7 @@
 // request that left the server's origin, page errors. --throttle limits
 // the network (CDP) after --after seconds, to see the player switch down.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('../browser');
 
 const runs = [];
 for (let i = 2; i < process.argv.length; i++) {
@@ -25,18 +25,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 (async () => {
     const os = require('os'), fs = require('fs'), path = require('path');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-chromium-'));
-    const browser = await chromium.launchPersistentContext(dir, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-               '--disable-component-update', '--disable-sync', '--headless',
-               '--autoplay-policy=no-user-gesture-required'],
-    });
+    const browser = await launch();
     for (const run of runs)
         console.log(JSON.stringify(await watch(browser, run.url, run.opt)));
     await browser.close();
-    fs.rmSync(dir, { recursive: true, force: true });
 })();
 
 async function watch(browser, url, opt) {
