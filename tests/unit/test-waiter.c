@@ -1,7 +1,8 @@
 /* Unit tests for lib/waiter.c with a real HTTP server (http.c) and real
  * clients: requests for a file not there yet are suspended, grouped,
  * released together when the file is renamed into place, timed out with
- * a 404 otherwise; the limit on waiting requests; a file that changes. */
+ * a 404 otherwise; the limit on waiting requests; a file that changes;
+ * an open segment (NAME.open) that begins, grows and is renamed. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -73,6 +74,41 @@ static int handle_change(HttpRequest *req, void *arg)
     return r == 0 ? http_reply(req, 200, "text/plain", NULL, "same!!!", 7) : r;
 }
 
+/* GET /g/REL: wait until ROOT/REL.open grows (or is renamed to REL). */
+static int handle_grow(HttpRequest *req, void *arg)
+{
+    int *outcome = http_request_data(req);
+    const char *rel = http_path(req) + 3;
+    char path[700];
+    struct stat st;
+    int r;
+
+    (void)arg;
+    if (outcome && *outcome)
+        return http_reply(req, 200, "text/plain", NULL,
+                          *outcome == WAIT_PUBLISHED ? "grew" : "timeout", 4);
+    if (!(outcome = calloc(1, sizeof(*outcome))))
+        return AVERROR(ENOMEM);
+    http_set_request_data(req, outcome, free);
+    snprintf(path, sizeof(path), "%s/%s.open", root, rel);
+    if (stat(path, &st) < 0)
+        return AVERROR(errno);
+    r = waiter_wait_grow(waiter, req, rel, &st, 30, outcome);
+    if (r == AVERROR(EAGAIN))
+        return http_reply(req, 503, "text/plain", NULL, "busy", 4);
+    return r == 0 ? http_reply(req, 200, "text/plain", NULL, "same", 4) : r;
+}
+
+static void append(const char *rel, const char *text)
+{
+    char path[700];
+    FILE *f;
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    f = fopen(path, "a");
+    fputs(text, f);
+    fclose(f);
+}
+
 typedef struct Client {
     pthread_t thread;
     char path[256];
@@ -121,7 +157,7 @@ int main(void)
     const char *tmpdir = getenv("TMPDIR");
     HttpConfig cfg;
     HttpServer *srv = NULL;
-    Client c[CLIENTS], late, other, ch;
+    Client c[CLIENTS], late, other, ch, gr, seg;
     HttpAnswer a;
     char cmd[700];
     int i, good;
@@ -145,6 +181,7 @@ int main(void)
     if (http_server_new(&cfg, &srv) < 0 ||
         http_route(srv, "GET", "/w/", HTTP_ROUTE_PREFIX, handle_wait, NULL) < 0 ||
         http_route(srv, "GET", "/c/", HTTP_ROUTE_PREFIX, handle_change, NULL) < 0 ||
+        http_route(srv, "GET", "/g/", HTTP_ROUTE_PREFIX, handle_grow, NULL) < 0 ||
         http_server_start(srv) < 0)
         return 1;
     port = http_server_port(srv);
@@ -190,12 +227,40 @@ int main(void)
     is_int(httpget(port, "/w/nodir/1.m4s", NULL, &a), 500, "no such directory: an error, not a wait");
     httpget_free(&a);
 
+    /* a segment being written (low latency): a wait for 50.m4s ends when
+     * 50.m4s.open begins; a wait on the open file ends when it grows */
+    start_client(&seg, "/w/cam1/50.m4s");
+    ok(wait_for_waiting(2), "a request waits for segment 50");
+    append("cam1/50.m4s.open", "chunk1");
+    pthread_join(seg.thread, NULL);
+    is_str(seg.a.body, "published", "released when 50.m4s.open began");
+    httpget_free(&seg.a);
+    start_client(&gr, "/g/cam1/50.m4s");
+    ok(wait_for_waiting(2), "a request waits for 50.m4s.open to grow");
+    append("cam1/50.m4s.open", "chunk2");
+    pthread_join(gr.thread, NULL);
+    is_str(gr.a.body, "grew", "released by the append");
+    httpget_free(&gr.a);
+    start_client(&gr, "/g/cam1/50.m4s");
+    ok(wait_for_waiting(2), "waits again");
+    {
+        char from[700], to[700];
+        snprintf(from, sizeof(from), "%s/cam1/50.m4s.open", root);
+        snprintf(to, sizeof(to), "%s/cam1/50.m4s", root);
+        rename(from, to);
+    }
+    pthread_join(gr.thread, NULL);
+    is_str(gr.a.body, "grew", "released by the rename to 50.m4s");
+    httpget_free(&gr.a);
+
     /* stopping releases the rest as timed out */
     waiter_release_all(waiter);
     pthread_join(other.thread, NULL);
     is_int(other.a.status, 404, "release_all times out the waiting request");
     httpget_free(&other.a);
     is_int(metrics_waiting_now(), 0, "nothing waits");
+    is_int(httpget(port, "/w/cam1/99.m4s", NULL, &a), 503, "after release_all no new wait begins");
+    httpget_free(&a);
 
     http_server_free(&srv);
     waiter_free(&waiter);
