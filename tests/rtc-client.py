@@ -7,14 +7,14 @@
 #    "width", "height", "ended", "error"}
 #
 #   rtc-client.py [--seconds N] [--until-end] [--vanish] [--min-frames N]
-#                 [--pli-after S] [--nack-flood N] [--sync] URL...
+#                 [--pli-after S [--plis N]] [--nack-flood N] [--sync] URL...
 #
 # --seconds: play this long at most (default 10); --until-end: stop when
 # the server ends the tracks; --vanish: leave without DELETE and without
 # closing the transport (a viewer that crashed); --min-frames: stop once
 # every URL has decoded this many video frames.
 # --pli-after S: S seconds after the first video frame, send one RTCP PLI and report
-#   "pli_key": how far (in media seconds, by RTP timestamps) the first IDR
+#   (--plis N: N of them at once) and report "pli_key": how far (in media seconds, by RTP timestamps) the first IDR
 #   that arrives after it is from the last video packet before it (null
 #   if none came), and "plis_sent".
 # --nack-flood N: right after the PLI, send N RTCP NACKs at once, each
@@ -110,8 +110,9 @@ def http(method, url, body=None, ctype=None):
 
 
 class Viewer:
-    def __init__(self, url, pli_after=0, sync=False, nack_flood=0):
+    def __init__(self, url, pli_after=0, sync=False, nack_flood=0, plis=1):
         self.url = url
+        self.plis = plis
         self.nack_flood = nack_flood
         self.pli_after = pli_after
         self.sync = sync
@@ -179,8 +180,9 @@ class Viewer:
         r = self.receivers.get("video")
         w = wire(r)
         self.pli = (time.monotonic(), w["last_ts"])
-        await r._send_rtcp_pli(w["ssrc"])
-        self.res["plis_sent"] = self.res.get("plis_sent", 0) + 1
+        for _ in range(self.plis):
+            await r._send_rtcp_pli(w["ssrc"])
+        self.res["plis_sent"] = self.res.get("plis_sent", 0) + self.plis
         if self.nack_flood:
             last = w["seq"]
             lost = [(last - 256 + i) & 0xFFFF for i in range(256)]
@@ -254,9 +256,10 @@ async def main():
     ap.add_argument("--pli-after", type=float, default=0)
     ap.add_argument("--sync", action="store_true")
     ap.add_argument("--nack-flood", type=int, default=0)
+    ap.add_argument("--plis", type=int, default=1)
     ap.add_argument("urls", nargs="+")
     a = ap.parse_args()
-    viewers = [Viewer(u, a.pli_after, a.sync, a.nack_flood) for u in a.urls]
+    viewers = [Viewer(u, a.pli_after, a.sync, a.nack_flood, a.plis) for u in a.urls]
     started = [await v.start() for v in viewers]
     end = time.monotonic() + a.seconds
     while time.monotonic() < end:

@@ -169,6 +169,7 @@ int rtc_feed_force_keyframe(RtcFeed *f, int64_t now_us)
         return 1; /* one is on its way */
     f->last_force = now_us;
     f->force_idr = 1;
+    log_debug("stream %s: an IDR is forced for a viewer", f->name);
     return 1;
 }
 

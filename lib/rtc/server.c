@@ -153,13 +153,14 @@ static void drop_session(Server *srv, int i, const char *why)
 {
     RtcSession *s = srv->sessions[i];
     log_info("session %s of %s ends (%s): %llu video frames, %llu audio frames, %llu packets (%llu dropped "
-             "by --test-loss), %llu NACKed, %llu resent, %llu over the resend budget, %llu PLI, %llu FIR",
+             "by --test-loss), %llu NACKed, %llu resent, %llu over the resend budget, %llu PLI, %llu FIR, "
+             "%llu pictures sent for them or the join",
              s->id, s->stream, why, (unsigned long long)s->st.video_frames,
              (unsigned long long)s->st.audio_frames, (unsigned long long)s->st.packets,
              (unsigned long long)s->st.dropped_loss, (unsigned long long)s->st.nacks,
              (unsigned long long)s->st.retransmits, (unsigned long long)s->st.rtx_limited,
-             (unsigned long long)s->st.plis,
-             (unsigned long long)s->st.firs);
+             (unsigned long long)s->st.plis, (unsigned long long)s->st.firs,
+             (unsigned long long)s->st.pictures);
     rtc_session_close(s);
     rtc_session_free(&s);
     srv->sessions[i] = srv->sessions[--srv->nsessions];

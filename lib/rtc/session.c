@@ -324,6 +324,7 @@ static void want_keyframe(RtcSession *s, RtcFeed *feed, int64_t now)
     }
     s->key_pending = 0;
     s->last_key_req = now;
+    s->st.pictures++;
     s->need_key = 1;
     if (!feed)
         return;

@@ -66,7 +66,7 @@ typedef struct RtcHistoryEntry {
 
 typedef struct RtcStats {
     uint64_t video_frames, audio_frames, packets, bytes, nacks, retransmits, nack_misses, plis, firs, keyframes_sent, dropped_loss,
-             pace_overflows, rtx_limited;
+             pace_overflows, rtx_limited, pictures;
     uint32_t fraction_lost;
 } RtcStats;
 
