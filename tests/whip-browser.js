@@ -47,15 +47,18 @@ window.publish = async (name, token, codec) => {
     return out;
 };
 window.stats = async () => {
-    const out = { video: 0, audio: 0, nacks: 0, plis: 0, codec: '', state: window.pc ? window.pc.connectionState : '' };
+    const out = { video: 0, audio: 0, nacks: 0, plis: 0, codec: '', target: 0, available: 0,
+                  state: window.pc ? window.pc.connectionState : '' };
     if (!window.pc) return out;
     const st = await window.pc.getStats();
     const codecs = {};
     st.forEach((r) => { if (r.type === 'codec') codecs[r.id] = r.mimeType; });
     st.forEach((r) => {
+        if (r.type === 'candidate-pair' && r.nominated) out.available = r.availableOutgoingBitrate || 0;
         if (r.type !== 'outbound-rtp') return;
         if (r.kind === 'video') { out.video = r.framesEncoded || 0; out.nacks = r.nackCount || 0;
-                                  out.plis = r.pliCount || 0; out.codec = codecs[r.codecId] || ''; }
+                                  out.plis = r.pliCount || 0; out.codec = codecs[r.codecId] || '';
+                                  out.target = r.targetBitrate || 0; }
         if (r.kind === 'audio') out.audio = r.packetsSent || 0;
     });
     return out;

@@ -195,3 +195,50 @@ int rtcp_build_pli(uint8_t *p, size_t cap, uint32_t sender, uint32_t media)
     wr32(p + 8, media);
     return 12;
 }
+
+int rtcp_build_rr(uint8_t *p, size_t cap, uint32_t sender, const RtcpReportBlock *b, int n)
+{
+    size_t len = 8 + 24 * (size_t)n;
+    if (n < 0 || n > 31 || cap < len)
+        return AVERROR(ENOSPC);
+    p[0] = (uint8_t)(0x80 | n);
+    p[1] = 201;
+    wr16(p + 2, (unsigned)(len / 4 - 1));
+    wr32(p + 4, sender);
+    for (int i = 0; i < n; i++) {
+        uint8_t *q = p + 8 + 24 * i;
+        int32_t lost = b[i].lost > 0x7fffff ? 0x7fffff : b[i].lost < -0x800000 ? -0x800000 : b[i].lost;
+        wr32(q, b[i].ssrc);
+        q[4] = b[i].fraction_lost;
+        q[5] = (uint8_t)((uint32_t)lost >> 16);
+        q[6] = (uint8_t)((uint32_t)lost >> 8);
+        q[7] = (uint8_t)lost;
+        wr32(q + 8, b[i].highest);
+        wr32(q + 12, b[i].jitter);
+        wr32(q + 16, b[i].lsr);
+        wr32(q + 20, b[i].dlsr);
+    }
+    return (int)len;
+}
+
+int rtcp_build_remb(uint8_t *p, size_t cap, uint32_t sender, uint64_t bps, const uint32_t *ssrcs, int n)
+{
+    size_t len = 20 + 4 * (size_t)n;
+    int exp = 0;
+    if (n < 0 || n > 255 || cap < len)
+        return AVERROR(ENOSPC);
+    while (bps >> exp > 0x3ffff)    /* an 18-bit mantissa */
+        exp++;
+    p[0] = 0x8f;                    /* FMT 15: application layer feedback */
+    p[1] = 206;
+    wr16(p + 2, (unsigned)(len / 4 - 1));
+    wr32(p + 4, sender);
+    wr32(p + 8, 0);
+    memcpy(p + 12, "REMB", 4);
+    p[16] = (uint8_t)n;
+    p[17] = (uint8_t)(exp << 2 | (uint32_t)(bps >> exp) >> 16);
+    wr16(p + 18, (unsigned)(bps >> exp) & 0xffff);
+    for (int i = 0; i < n; i++)
+        wr32(p + 20 + 4 * i, ssrcs[i]);
+    return (int)len;
+}

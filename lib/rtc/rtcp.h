@@ -3,7 +3,8 @@
  * 5104) as a media server meets them: parse a compound packet from a
  * viewer into events (receiver reports, NACK, PLI, FIR, BYE), and build
  * Sender Reports (so players sync audio and video), and NACK/PLI for the
- * receiving side. No I/O.
+ * receiving side (and its Receiver Reports and REMB, so a WHIP
+ * publisher's congestion control lets its bit rate grow). No I/O.
  *
  *  |V=2|P|  RC/FMT |      PT       |             length            |
  *  |                         SSRC of sender                        |
@@ -64,6 +65,22 @@ int rtcp_build_sr(uint8_t *p, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t 
 /* Generic NACK for seqs (sorted or not; grouped into PID/BLP pairs). */
 int rtcp_build_nack(uint8_t *p, size_t cap, uint32_t sender, uint32_t media, const uint16_t *seqs, int n);
 int rtcp_build_pli(uint8_t *p, size_t cap, uint32_t sender, uint32_t media);
+
+/* A receiver's report on one source (RFC 3550 6.4.2). */
+typedef struct RtcpReportBlock {
+    uint32_t ssrc;
+    uint8_t fraction_lost;      /* since the last report, of 256 */
+    int32_t lost;               /* cumulative (24 bits, clamped) */
+    uint32_t highest;           /* extended highest sequence number */
+    uint32_t jitter;            /* interarrival jitter, RTP units */
+    uint32_t lsr, dlsr;         /* middle 32 bits of the last SR's NTP; delay since, 1/65536 s */
+} RtcpReportBlock;
+
+/* A Receiver Report with n (<= 31) blocks. Returns the length or AVERROR(ENOSPC). */
+int rtcp_build_rr(uint8_t *p, size_t cap, uint32_t sender, const RtcpReportBlock *b, int n);
+/* REMB (draft-alvestrand-rmcat-remb): the bit rate the sender may use
+ * for the n (<= 255) SSRCs. */
+int rtcp_build_remb(uint8_t *p, size_t cap, uint32_t sender, uint64_t bps, const uint32_t *ssrcs, int n);
 
 /* Microseconds since the Unix epoch to NTP 32.32. */
 uint64_t rtcp_ntp_from_us(int64_t us);

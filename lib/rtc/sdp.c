@@ -546,6 +546,8 @@ char *sdp_answer(const SdpSession *o, const SdpChoice *c, const SdpAnswerParams 
         } else {
             av_bprintf(&b, "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;useinbandfec=1\r\n", pt, pt);
         }
+        if (video && !p->send)  /* our REMB lets a publisher's bit rate grow */
+            av_bprintf(&b, "a=rtcp-fb:%d goog-remb\r\n", pt);
         if (p->send) {
             av_bprintf(&b, "a=msid:%s %s-%s\r\n", p->stream, p->stream, track);
             av_bprintf(&b, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s-%s\r\n", ssrc, p->cname, ssrc,

@@ -59,6 +59,13 @@ typedef struct Track {
     int have_sr;                /* the sender's clock: NTP time of an RTP time */
     double sr_ntp_ms;
     uint32_t sr_rtp;
+    uint32_t lsr;               /* for our Receiver Reports (RFC 3550 A.3, A.8) */
+    int64_t sr_at;
+    int have_seq;
+    uint16_t max_seq;
+    uint32_t cycles, base_seq, received, expected_prior, received_prior;
+    int64_t last_transit;
+    double jitter;
     uint64_t frames;
 } Track;
 
@@ -72,6 +79,7 @@ typedef struct Pub {
     int64_t last_pli;
     int64_t last_key;           /* when the last video keyframe came (or media started) */
     int synced;                 /* audio placed against video by sender reports */
+    int64_t last_rr;
     uint64_t plis, nacks;
     int dead;
 } Pub;
@@ -102,6 +110,7 @@ void whipin_config_default(WhipInConfig *cfg)
     cfg->consent_timeout = 15;
     cfg->jitter_delay = 0.2;
     cfg->keyframe_interval = 2;
+    cfg->max_bitrate = 8000000;
 }
 
 static int64_t mono_us(void)
@@ -238,6 +247,8 @@ static void on_sr(Pub *p, const uint8_t *d, size_t len)
                 t->have_sr = 1;
                 t->sr_ntp_ms = (double)(e->ntp >> 32) * 1000 + (double)(e->ntp & 0xffffffffu) * 1000 / 4294967296.0;
                 t->sr_rtp = e->rtp_ts;
+                t->lsr = (uint32_t)(e->ntp >> 16);
+                t->sr_at = p->w->now;
             }
         }
     }
@@ -262,6 +273,66 @@ static void drain(Pub *p, int k)
     }
     if (!p->dead && k == VIDEO && rtc_depack_need_key(&t->dp) && t->jb.st.received)
         send_pli(p, t);
+}
+
+/* What a Receiver Report says of a track: sequence numbers (with
+ * wraps), losses and interarrival jitter, as RFC 3550 appendix A. */
+static void count_packet(Pub *p, Track *t, const RtpHeader *h)
+{
+    int64_t arrival = p->w->now * t->clock / 1000000, transit = arrival - (int64_t)h->ts, d;
+    if (!t->have_seq || t->jb.started == 0) {
+        t->have_seq = 1;
+        t->max_seq = h->seq;
+        t->base_seq = h->seq;
+        t->cycles = t->received = t->expected_prior = t->received_prior = 0;
+        t->last_transit = transit;
+        t->jitter = 0;
+    }
+    if ((int16_t)(h->seq - t->max_seq) > 0) {
+        if (h->seq < t->max_seq)
+            t->cycles += 65536;
+        t->max_seq = h->seq;
+    }
+    t->received++;
+    d = transit - t->last_transit;
+    t->last_transit = transit;
+    t->jitter += ((double)(d < 0 ? -d : d) - t->jitter) / 16;
+}
+
+/* Receiver Reports on both tracks and a REMB, every second: without them
+ * a browser's congestion control keeps its start rate (~300 kbit/s). */
+static void send_reports(Pub *p)
+{
+    RtcpReportBlock rb[2];
+    uint32_t ssrcs[2];
+    uint8_t buf[256 + RTC_SRTP_MAX_TRAILER];
+    int n = 0, len, r;
+    for (int k = 0; k < 2; k++) {
+        Track *t = &p->t[k];
+        uint32_t ext, expected, exp_int, rec_int;
+        int64_t lost_int;
+        if (!t->on || !t->have_ssrc || !t->have_seq)
+            continue;
+        ext = t->cycles + t->max_seq;
+        expected = ext - t->base_seq + 1;
+        exp_int = expected - t->expected_prior;
+        rec_int = t->received - t->received_prior;
+        t->expected_prior = expected;
+        t->received_prior = t->received;
+        lost_int = (int64_t)exp_int - rec_int;
+        rb[n] = (RtcpReportBlock){
+            .ssrc = t->ssrc, .fraction_lost = exp_int && lost_int > 0 ? (uint8_t)((lost_int << 8) / exp_int) : 0,
+            .lost = (int32_t)((int64_t)expected - t->received), .highest = ext, .jitter = (uint32_t)t->jitter,
+            .lsr = t->have_sr ? t->lsr : 0,
+            .dlsr = t->have_sr ? (uint32_t)((p->w->now - t->sr_at) * 65536 / 1000000) : 0,
+        };
+        ssrcs[n++] = t->ssrc;
+    }
+    if (!n || (len = rtcp_build_rr(buf, 256, p->s->video.ssrc, rb, n)) < 0)
+        return;
+    if ((r = rtcp_build_remb(buf + len, 256 - (size_t)len, p->s->video.ssrc, p->w->cfg.max_bitrate, ssrcs, n)) > 0)
+        len += r;
+    rtc_session_send_rtcp(p->s, buf, (size_t)len);
 }
 
 /* SRTP-unprotected media from the session. */
@@ -289,6 +360,7 @@ static void on_media(void *opaque, const uint8_t *d, size_t len, int rtcp)
     }
     t->ssrc = h.ssrc;
     t->have_ssrc = 1;
+    count_packet(p, t, &h);
     if (rtc_jitter_put(&t->jb, h.seq, h.ts, h.marker, d + h.header_size, h.payload_size, p->w->now) == 0)
         drain(p, k);
 }
@@ -481,6 +553,10 @@ static void tick(WhipIn *w)
             continue;
         if (!p->last_key)
             p->last_key = w->now;
+        if (w->now - p->last_rr >= 1000000) {
+            p->last_rr = w->now;
+            send_reports(p);
+        }
         if (w->cfg.keyframe_interval > 0 && w->now - p->last_key >= (int64_t)(w->cfg.keyframe_interval * 1e6) &&
             w->now - p->last_pli >= (int64_t)(w->cfg.keyframe_interval * 1e6))
             send_pli(p, v);     /* the next cut of the segmenter needs one */

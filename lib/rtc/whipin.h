@@ -37,6 +37,7 @@ typedef struct WhipInConfig {
     double keyframe_interval;   /* ask for a keyframe (PLI) when none came for this long (2; 0: never):
                                  * WebRTC encoders send one only when asked, and the
                                  * segmenter cuts at keyframes */
+    uint64_t max_bitrate;       /* the REMB sent with our Receiver Reports, bit/s (8000000) */
 } WhipInConfig;
 
 typedef struct WhipInOps {

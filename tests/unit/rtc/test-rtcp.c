@@ -52,5 +52,22 @@ int main(void)
         is_int(rtcp_parse(rr, 4, &pk), AVERROR_INVALIDDATA, "a 4-byte packet is refused");
     }
     ok(rtcp_build_sr(buf, 20, 1, 0, 0, 0, 0, "x") < 0, "SR into a small buffer fails");
+    {
+        RtcpReportBlock rb[2] = { { 0x1111, 25, 3, 70000, 90, 0x12345678, 65536 },
+                                  { 0x2222, 0, -2, 5, 0, 0, 0 } };
+        uint32_t ss[2] = { 0x1111, 0x2222 };
+        n = rtcp_build_rr(buf, sizeof(buf), 0xabc, rb, 2);
+        is_int(n, 8 + 48, "an RR with two report blocks");
+        m = rtcp_build_remb(buf + n, sizeof(buf) - (size_t)n, 0xabc, 8000000, ss, 2);
+        is_int(m, 28, "a REMB for two SSRCs");
+        is_int(rtcp_parse(buf, (size_t)(n + m), &pk), 0, "RR + REMB parse as a compound packet");
+        ok(pk.nev == 2 && pk.ev[0].type == RTCP_EV_RR && pk.ev[0].ssrc == 0x1111 && pk.ev[0].fraction_lost == 25 &&
+           pk.ev[0].lost == 3 && pk.ev[0].jitter == 90 && pk.ev[1].ssrc == 0x2222 && pk.ev[1].lost == -2,
+           "the report blocks come back");
+        /* 8 Mbit/s: mantissa 8000000 >> 5 = 250000 (18 bits), exponent 5 */
+        ok(!memcmp(buf + n + 12, "REMB", 4) && buf[n + 16] == 2 && (buf[n + 17] >> 2) == 5 &&
+           (((buf[n + 17] & 3) << 16) | (buf[n + 18] << 8) | buf[n + 19]) == 250000, "REMB's exponent and mantissa");
+        is_int(rtcp_build_rr(buf, 20, 1, rb, 2), AVERROR(ENOSPC), "no room: ENOSPC");
+    }
     return done();
 }

@@ -200,6 +200,7 @@ int main(void)
         ans = sdp_answer(&s, &c, &p);
         ok(ans && strstr(ans, "a=recvonly\r\n") && !strstr(ans, "a=ssrc:") && strstr(ans, "a=rtpmap:106 H264/90000"),
            "the answer receives H.264, with no SSRCs of ours");
+        ok(ans && strstr(ans, "a=rtcp-fb:106 goog-remb\r\n"), "and REMB for the publisher's congestion control");
         av_free(ans);
         /* no H.264 in mode 1: VP8 */
         snprintf(tmp, sizeof(tmp), "%s", replace(pub, "packetization-mode=1;profile-level-id=42e01f", "x=1"));
