@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v varnishd >/dev/null || skip_all "needs varnishd (the varnish package)"
 command -v live-serve >/dev/null || skip_all "live-serve is not built"
-plan 14
+plan 19
 
 chmod 711 "$T"    # varnishd's compiler and child run as their own users
 D=$T/out/cam/240p
@@ -82,6 +82,28 @@ is "$(jq -r '.status["200"]' "$T/r2")" 500 "500 viewers who came during the fetc
 is "$(jq -r '.bytes' "$T/r2")" $((500 * $(size "$D/8.m4s"))) "all with the whole segment"
 is "$(grep -c 'GET /cam/240p/8.m4s ' "$T/origin.log")" 1 "one origin request for the 501 of them"
 ok "the origin streamed it chunked" grep -q 'GET /cam/240p/8.m4s HTTP/1.1" 200' "$T/origin.log"
+
+# LL-HLS parts as byte ranges of the open segment (EXT-X-PART BYTERANGE,
+# the preload hint's BYTERANGE-START): each range is fetched once, with
+# its range, and answered when its bytes are in.
+head -c 20000 /dev/urandom > "$D/9.m4s.open"
+for k in 1 2 3; do
+    curl -s -D "$T/rh$k" -o "$T/rb$k" -w '%{http_code}' -H 'Range: bytes=25000-29999' \
+        --max-time 60 "$E/cam/240p/9.m4s" > "$T/rc$k" &
+done
+curl -s -o "$T/hint" -w '%{http_code}' -H 'Range: bytes=30000-' --max-time 60 \
+    "$E/cam/240p/9.m4s" > "$T/hintc" &
+sleep 1
+for k in 1 2 3 4; do head -c 5000 /dev/urandom >> "$D/9.m4s.open"; sleep 0.3; done
+mv "$D/9.m4s.open" "$D/9.m4s"
+wait_for 60 sh -c "[ -s '$T/rc1' ] && [ -s '$T/rc2' ] && [ -s '$T/rc3' ] && [ -s '$T/hintc' ]"
+is "$(cat "$T/rc1" "$T/rc2" "$T/rc3" "$T/hintc")" "206206206206" "ranges of an open segment through the edge: 206"
+tail -c +25001 "$D/9.m4s" | head -c 5000 > "$T/part"
+ok "a part's range: its bytes, the same for three viewers" \
+    sh -c "cmp -s '$T/rb1' '$T/part' && cmp -s '$T/rb2' '$T/part' && cmp -s '$T/rb3' '$T/part'"
+like "$(tr -d '\r' < "$T/rh1")" '^Content-Range: bytes 25000-29999/' "with its Content-Range"
+ok "the preload hint's open range: to the segment's end" cmp -s "$T/hint" <(tail -c +30001 "$D/9.m4s")
+is "$(grep -c 'GET /cam/240p/9.m4s ' "$T/origin.log")" 2 "two origin requests: one per range"
 
 # Parts are cached; /api/ and /whep/ are not.
 head -c 5000 /dev/urandom > "$D/7.p1.m4s"
