@@ -269,27 +269,100 @@ static int finish(RtcDepack *d, RtcDepackFrame *f)
     return 1;
 }
 
+/* An Opus packet is a whole frame. */
+static int put_opus(RtcDepack *d, const uint8_t *p, size_t len, uint32_t ts, RtcDepackFrame *f)
+{
+    int ret;
+
+    if (!len || len > RTC_DEPACK_MAX_FRAME) {
+        d->st.bad_packets++;
+        return AVERROR_INVALIDDATA;
+    }
+    d->len = 0;
+    if ((ret = append(d, p, len)) < 0)
+        return ret;
+    d->ts = d->open = 0;
+    f->data = d->buf;
+    f->size = len;
+    f->ts = ts;
+    f->keyframe = 1;
+    d->st.frames++;
+    return 1;
+}
+
+/* One H.264 packet into the frame at ts (opened by its first packet). */
+static int put_h264(RtcDepack *d, const uint8_t *p, size_t len, uint32_t ts)
+{
+    int ret = 0;
+
+    if (!d->open) {
+        d->open = 1;
+        d->ts = ts;
+    }
+    if (!d->broken && (ret = h264_payload(d, p, len)) < 0)
+        d->broken = 1;
+    return ret;
+}
+
+/* One VP8 packet: a frame starts with the descriptor's start bit. */
+static int put_vp8(RtcDepack *d, const uint8_t *p, size_t len, uint32_t ts)
+{
+    size_t hs;
+    int start, ret;
+
+    if ((ret = vp8_descriptor(p, len, &hs, &start)) < 0) {
+        if (d->open)
+            d->broken = 1;
+        return ret;
+    }
+    if (start) {
+        if (d->open)
+            drop_frame(d);
+        d->open = 1;
+        d->ts = ts;
+        d->key = !(p[hs] & 1);
+    } else if (!d->open) {
+        d->need_key = 1;    /* the frame's start is missing */
+        return 0;
+    }
+    if (!d->broken && (ret = append(d, p + hs, len - hs)) < 0)
+        d->broken = 1;
+    return ret;
+}
+
+/* One VP9 packet: a frame starts with the descriptor's begin bit. */
+static int put_vp9(RtcDepack *d, const uint8_t *p, size_t len, uint32_t ts)
+{
+    size_t hs;
+    int begin, end, inter, ret;
+
+    if ((ret = vp9_descriptor(p, len, &hs, &begin, &end, &inter)) < 0) {
+        if (d->open)
+            d->broken = 1;
+        return ret;
+    }
+    if (begin && !d->open) {
+        d->open = 1;
+        d->ts = ts;
+        d->key = !inter;
+    } else if (!d->open) {
+        d->need_key = 1;
+        return 0;
+    }
+    (void)end;
+    if (!d->broken && (ret = append(d, p + hs, len - hs)) < 0)
+        d->broken = 1;
+    return ret;
+}
+
 int rtc_depack_put(RtcDepack *d, const uint8_t *p, size_t len, uint32_t ts, int marker, int lost,
                    RtcDepackFrame *f)
 {
-    int ret = 0;
+    int ret;
+
     d->st.packets++;
-    if (d->codec == RTC_CODEC_OPUS) {
-        if (!len || len > RTC_DEPACK_MAX_FRAME) {
-            d->st.bad_packets++;
-            return AVERROR_INVALIDDATA;
-        }
-        d->len = 0;
-        if ((ret = append(d, p, len)) < 0)
-            return ret;
-        d->ts = d->open = 0;
-        f->data = d->buf;
-        f->size = len;
-        f->ts = ts;
-        f->keyframe = 1;
-        d->st.frames++;
-        return 1;
-    }
+    if (d->codec == RTC_CODEC_OPUS)
+        return put_opus(d, p, len, ts, f);
     if (lost) {
         if (d->open)
             d->broken = 1;
@@ -303,56 +376,14 @@ int rtc_depack_put(RtcDepack *d, const uint8_t *p, size_t len, uint32_t ts, int 
     }
     switch (d->codec) {
     case RTC_CODEC_H264:
-        if (!d->open) {
-            d->open = 1;
-            d->ts = ts;
-        }
-        if (!d->broken && (ret = h264_payload(d, p, len)) < 0)
-            d->broken = 1;
+        ret = put_h264(d, p, len, ts);
         break;
-    case RTC_CODEC_VP8: {
-        size_t hs;
-        int start;
-        if ((ret = vp8_descriptor(p, len, &hs, &start)) < 0) {
-            if (d->open)
-                d->broken = 1;
-            break;
-        }
-        if (start) {
-            if (d->open)
-                drop_frame(d);
-            d->open = 1;
-            d->ts = ts;
-            d->key = !(p[hs] & 1);
-        } else if (!d->open) {
-            d->need_key = 1;    /* the frame's start is missing */
-            break;
-        }
-        if (!d->broken && (ret = append(d, p + hs, len - hs)) < 0)
-            d->broken = 1;
+    case RTC_CODEC_VP8:
+        ret = put_vp8(d, p, len, ts);
         break;
-    }
-    case RTC_CODEC_VP9: {
-        size_t hs;
-        int begin, end, inter;
-        if ((ret = vp9_descriptor(p, len, &hs, &begin, &end, &inter)) < 0) {
-            if (d->open)
-                d->broken = 1;
-            break;
-        }
-        if (begin && !d->open) {
-            d->open = 1;
-            d->ts = ts;
-            d->key = !inter;
-        } else if (!d->open) {
-            d->need_key = 1;
-            break;
-        }
-        (void)end;
-        if (!d->broken && (ret = append(d, p + hs, len - hs)) < 0)
-            d->broken = 1;
+    case RTC_CODEC_VP9:
+        ret = put_vp9(d, p, len, ts);
         break;
-    }
     default:
         return AVERROR(EINVAL);
     }
