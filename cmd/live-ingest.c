@@ -37,6 +37,7 @@ enum {
     OPT_MAX_WHIP,
     OPT_MAX_WHIP_PER_ADDR,
     OPT_WHIP_KEYFRAMES,
+    OPT_TRUSTED_PROXY,
 };
 
 static const struct option long_options[] = {
@@ -64,6 +65,7 @@ static const struct option long_options[] = {
     { "max-whip", required_argument, NULL, OPT_MAX_WHIP },
     { "max-whip-per-addr", required_argument, NULL, OPT_MAX_WHIP_PER_ADDR },
     { "whip-keyframes", required_argument, NULL, OPT_WHIP_KEYFRAMES },
+    { "trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY },
     LIVE_COMMON_OPTIONS,
     { NULL, 0, NULL, 0 },
 };
@@ -98,6 +100,7 @@ static void usage(FILE *f)
         "      --max-whip N        WHIP publishers at once (default 16)\n"
         "      --max-whip-per-addr N  from one address (default 4)\n"
         "      --whip-keyframes SECONDS  ask WHIP publishers for a keyframe this often (default 2; 0: never)\n"
+        "      --trusted-proxy ADDR[/BITS]  believe X-Forwarded-For from this proxy in front of --whip\n"
         "      --max-unpublished N connections from one address not yet publishing (default 8)\n"
         "      --max-message BYTES largest RTMP message (default 8388608, at most 16777215)\n"
         "      --queue BYTES       FLV bytes waiting per stream before its publisher is\n"
@@ -199,6 +202,11 @@ static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions 
             break;
         case OPT_WHIP_ADDRESS:
             opt->whip_address = optarg;
+            break;
+        case OPT_TRUSTED_PROXY:
+            if (opt->ntrusted >= 16)
+                goto bad;
+            opt->trusted[opt->ntrusted++] = optarg;
             break;
         case OPT_SRT_LATENCY:
             if (parse_seconds(optarg, 0.02, 10, &opt->srt_latency) < 0)

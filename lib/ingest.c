@@ -1816,6 +1816,8 @@ static int whip_open(Server *s)
         cfg.limits.max_per_addr = s->opt->whip_max_per_addr;
     if (s->opt->whip_keyframes >= 0)
         cfg.keyframe_interval = s->opt->whip_keyframes;
+    for (int i = 0; i < s->opt->ntrusted; i++)
+        cfg.trusted[cfg.ntrusted++] = s->opt->trusted[i];
     return whipin_new(&s->whip, &cfg, &ops, s);
 }
 

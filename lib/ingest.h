@@ -45,6 +45,8 @@ typedef struct IngestOptions {
     const char *whip_address;  /* the address put in WHIP answers' candidates; NULL: from whip_listen */
     int whip_max, whip_max_per_addr; /* WHIP publishers in total and per address */
     double whip_keyframes;     /* seconds between keyframes asked of WHIP publishers; <0: the default */
+    const char *trusted[16];   /* proxies in front of --whip whose X-Forwarded-For is believed */
+    int ntrusted;
     const char *keyfile;       /* NULL: no keys, loopback publishers only */
     const char *exec_cmd;      /* -e: sh -c CMD per stream */
     const char *out_dir;       /* -o: DIR/NAME.flv */

@@ -760,6 +760,11 @@ int whipin_new(WhipIn **out, const WhipInConfig *cfg, const WhipInOps *ops, void
     hc.max_per_ip = 32;
     hc.max_body = WHEP_MAX_OFFER;
     hc.access_log_fd = -1;
+    for (int i = 0; i < cfg->ntrusted && hc.ntrusted < HTTP_MAX_NETS; i++)
+        if (http_parse_net(cfg->trusted[i], &hc.trusted[hc.ntrusted++]) < 0) {
+            log_error("--trusted-proxy %s: want ADDR or ADDR/BITS", cfg->trusted[i]);
+            return AVERROR(EINVAL);
+        }
     if ((ret = http_server_new(&hc, &w->http)) < 0)
         return ret;
     for (int i = 0; i < 3; i++)

@@ -38,6 +38,8 @@ typedef struct WhipInConfig {
                                  * WebRTC encoders send one only when asked, and the
                                  * segmenter cuts at keyframes */
     uint64_t max_bitrate;       /* the REMB sent with our Receiver Reports, bit/s (8000000) */
+    const char *trusted[16];    /* proxies (ADDR[/BITS]) whose X-Forwarded-For names the publisher */
+    int ntrusted;
 } WhipInConfig;
 
 typedef struct WhipInOps {
