@@ -219,7 +219,10 @@ static void put_mpd_head(AVBPrint *bp, const Manifest *m, double first, double e
         av_bprintf(bp, " availabilityStartTime=\"%s\"", when);
         mpd_format_time(m->publish_time, when, sizeof(when));
         av_bprintf(bp, " publishTime=\"%s\"", when);
-        put_duration(bp, "minimumUpdatePeriod", m->segment_duration > 0 ? m->segment_duration : maxd);
+        /* low latency: a player learns of the next segment (in the
+         * timeline from its first chunk) within a part */
+        put_duration(bp, "minimumUpdatePeriod", m->part_target > 0 ? m->part_target
+                     : m->segment_duration > 0 ? m->segment_duration : maxd);
         put_duration(bp, "timeShiftBufferDepth", m->window);
         put_duration(bp, "suggestedPresentationDelay",
                      m->part_target > 0 ? FFMAX(1, 3 * m->part_target) : 3 * maxd);

@@ -15,7 +15,10 @@
 // player first played, where latency is the wall clock minus the
 // wall-clock time of the frame shown (from EXT-X-PROGRAM-DATE-TIME or
 // availabilityStartTime), stalls (waiting events and how long each
-// lasted), page and player errors, console errors (log). Each sample also has edge: how far the end of
+// lasted, one still going at the end included; STALLS_AFTER_PLAY=1: only
+// those after the player first played), page and player errors, console
+// errors (log), lowLatency (the player page's data-low-latency: which
+// player it put in its low-latency mode, or null). Each sample also has edge: how far the end of
 // the newest segment in NAME's first media playlist is behind the wall
 // clock then (so latency - edge is how far behind the published end the
 // player is), and window: the seconds that playlist lists.
@@ -180,6 +183,9 @@ async function main() {
                     return v && v.currentTime > 0.2 && !v.paused;
                 }, null, { timeout: Math.max(1000, 40000 - (Date.now() - t0)), polling: 200 });
                 r.played = true;
+                /* STALLS_AFTER_PLAY=1: the start-up's buffering is not a stall */
+                if (process.env.STALLS_AFTER_PLAY)
+                    await page.evaluate(() => { J.stalls = []; if (J.waitingSince) J.waitingSince = performance.now(); });
             } catch (e) {
                 r.errors.push('never played: ' + e.message.split('\n')[0]);
             }
@@ -196,9 +202,14 @@ async function main() {
         for (const { r, page } of runs) {
             if (!page)
                 continue;
-            const j = await page.evaluate(() => ({ errors: J.errors, stalls: J.stalls }));
+            const j = await page.evaluate(() => ({ errors: J.errors, stalls: J.stalls,
+                lowLatency: document.querySelector('video').dataset.lowLatency || null,
+                waiting: J.waitingSince ? (performance.now() - J.waitingSince) / 1000 : 0 }));
             r.errors.push(...j.errors);
             r.stalls = j.stalls;
+            if (j.waiting > 0)
+                r.stalls.push(j.waiting);   /* still waiting at the end */
+            r.lowLatency = j.lowLatency;
         }
     } finally {
         for (const { r } of runs)

@@ -2,7 +2,10 @@
 # live-pipeline --low-latency: ffmpeg publishes over RTMP, parts flow
 # through live-segment -L | live-transcode -L | live-package -L: while
 # live the playlists served have parts (PART-INF, EXT-X-PART byte ranges,
-# a preload hint) and the MPD is LL-DASH; ffprobe reads the playlists;
+# a preload hint) and the MPD is LL-DASH; ffprobe reads the playlists and
+# the MPD (its open segment streamed by live-serve as it grows); the
+# player page plays it in headless Chromium with hls.js in lowLatencyMode
+# and dash.js with live catch-up, with no stall longer than 0.5 s;
 # after the publisher stops the stream is VOD without parts, whose
 # segments and durations are those of the same source through the normal
 # mode. The command line refuses --farm with it.
@@ -11,7 +14,10 @@
 for p in live-ingest live-segment live-transcode live-package live-serve; do
     command -v $p >/dev/null 2>&1 || skip_all "$p is not built yet"
 done
-plan 14
+[ -x /usr/bin/chromium ] || skip_all "no chromium"
+[ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
+export NODE_PATH=$TOP/node_modules
+plan 28
 
 "$TOP/scripts/live-pipeline" --low-latency -F h1 -d "$T/x" > /dev/null 2> "$T/err"
 is "$?" 2 "--low-latency with --farm: usage error"
@@ -25,8 +31,9 @@ LIVE_INGEST_OPTS="-g 2" bg "$TOP/scripts/live-pipeline" -q --no-rtc --low-latenc
 pipe=$!
 wait_for 10 curl -sf -o /dev/null "$URL/time"
 
-# 12 s in real time over RTMP (the same file again below, in normal mode).
-make_av "$T/src.flv" 12 320x240 1 -- -f flv || { echo "Bail out! cannot make media"; exit 1; }
+# 50 s in real time over RTMP (the same file again below, in normal mode):
+# Chromium may take half of it to start on a busy machine.
+make_av "$T/src.flv" 50 320x240 1 -- -f flv || { echo "Bail out! cannot make media"; exit 1; }
 bg $FFMPEG -re -i "$T/src.flv" -c copy -f flv "rtmp://127.0.0.1:$RTMP/live/cam1"
 pub=$!
 has_parts() { curl -sf "$URL/cam1/240p/index.m3u8" | grep -q '^#EXT-X-PART:'; }
@@ -39,8 +46,43 @@ like "$pl" '#EXT-X-PART:DURATION=[0-9.]*,URI="[0-9]+\.m4s",BYTERANGE="[0-9]+@0",
 like "$pl" '#EXT-X-PRELOAD-HINT:TYPE=PART,URI="[0-9]+\.m4s",BYTERANGE-START=[0-9]+' "a preload hint"
 like "$pl" '#EXT-X-RENDITION-REPORT:URI="../144p/index.m3u8",LAST-MSN=[0-9]+,LAST-PART=[0-9]+' \
     "a rendition report for the other video rendition"
-like "$(curl -s "$URL/cam1/manifest.mpd")" 'availabilityTimeComplete="false"' "the live MPD is LL-DASH"
+mpd=$(curl -s "$URL/cam1/manifest.mpd")
+like "$mpd" 'availabilityTimeOffset="1\.4[0-9]*" availabilityTimeComplete="false"' \
+    "the live MPD is LL-DASH (segments available a part after they start)"
+like "$mpd" '<ProducerReferenceTime id="0" type="encoder" wallClockTime="[-0-9T:.]+Z" presentationTime="[0-9]+"/>' \
+    "ProducerReferenceTime"
+like "$mpd" '<ServiceDescription id="0"><Latency target="1[0-9]{3}" min="[0-9]+" max="[0-9]+"/><PlaybackRate min="0.95" max="1.05"/>' \
+    "a ServiceDescription latency target of 3 parts, catch-up rates"
+like "$mpd" 'minimumUpdatePeriod="PT0\.5[0-9]*S"' "updated every part"
+like "$mpd" '<UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-iso:2014" value="/time"/>' "UTCTiming"
+like "$(curl -s "$URL/time")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "live-serve answers the UTCTiming URL"
 ok "ffprobe reads the live master.m3u8" ffprobe -v error "$URL/cam1/master.m3u8"
+ok "ffprobe reads the live MPD" ffprobe -v error "$URL/cam1/manifest.mpd"
+
+# The player page, both players at once, 15 s after each first played.
+STALLS_AFTER_PLAY=1 node "$TOP/tests/live-join.js" "$URL" cam1 15 watch-hls watch-dash > "$T/runs" 2> "$T/driver.err"
+[ -s "$T/runs" ] || diag "$(tail -5 "$T/driver.err")"
+# How far the last complete segment's end trailed the wall clock: on a
+# machine too busy to publish in real time (or to run Chromium: a load
+# above 3 per processor), stalls say nothing of the mode.
+lag=$(jq -s '[.[].samples[].edge | select(. != null)] | sort | if length > 0 then .[length / 2 | floor] else 0 end' "$T/runs")
+load=$(cut -d' ' -f1 /proc/loadavg)
+busy=$(awk -v l="$lag" -v a="$load" -v n="$(nproc)" 'BEGIN { print (l > 5 || a > 3 * n) }')
+[ "$busy" = 1 ] && diag "publishing trailed the clock by $lag s, load $load: too busy to judge stalls"
+for p in watch-hls watch-dash; do
+    r=$(grep "\"player\":\"$p\"" "$T/runs")
+    j() { jq -r "$1" <<< "$r"; }
+    diag "$p: stalls $(j '.stalls | tostring'), errors $(j '.errors | tostring')," \
+         "latency $(j '[.samples[4:][] | .latency | select(. != null)] | sort | .[length / 2 | floor]') s"
+    is "$(j .played)" true "$p plays the low-latency stream"
+    is "$(j .lowLatency)" "${p#watch-}" "the page put ${p#watch-}.js in its low-latency mode"
+    if [ "$busy" = 1 ]; then
+        skip "stalls: the machine is too busy (publishing $lag s behind, load $load)"
+    else
+        is "$(j '[.stalls[] | select(. > 0.5)] | length')" 0 "no stall longer than 0.5 s ($(j '.stalls | length') in all)"
+    fi
+    cmp_num "$(j '[.samples[] | .t] | (max - min)')" ">" 8 "currentTime advances"
+done
 wait "$pub"
 vod() { [ "$(curl -s "$URL/streams.json" | jq -r '.[] | select(.name == "cam1") | .state')" = vod ]; }
 wait_for 30 vod
