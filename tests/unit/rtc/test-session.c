@@ -15,6 +15,7 @@
 #include "log.h"
 #include "rtc/dtls.h"
 #include "rtc/feed.h"
+#include "rtc/rtcp.h"
 #include "rtc/rtp.h"
 #include "rtc/sdp.h"
 #include "rtc/session.h"
@@ -94,6 +95,8 @@ int main(void)
     char user[64];
     StunMsg m;
     int64_t now = 1000000;
+    uint16_t vseq[64];
+    int nvseq = 0;
     int n, i, rounds, video = 0, audio = 0, first_video_key = -1, marker_last = 0, done_peer = 0;
     size_t len;
 
@@ -184,6 +187,8 @@ int main(void)
         if (rtc_srtp_unprotect(srtp, d, &len) < 0)
             continue;
         if ((d[1] & 0x7f) == c.video_pt) {
+            if (nvseq < (int)(sizeof(vseq) / sizeof(vseq[0])))
+                vseq[nvseq++] = (uint16_t)(d[2] << 8 | d[3]);
             if (first_video_key < 0)
                 first_video_key = (d[12] & 0x1f) == 7 || (d[12] & 0x1f) == 24 || (d[12] & 0x1f) == 28;
             marker_last = d[1] >> 7;
@@ -197,6 +202,53 @@ int main(void)
     is_int(marker_last, 1, "the frame's last packet has the marker bit");
     is_int(audio, 1, "the Opus frame as one packet of payload type %d", c.audio_pt);
     ok(s->st.keyframes_sent == 1 && s->st.video_frames >= 1, "counted: one keyframe sent");
+
+    /* NACKs: answered from the history within RTC_RTX_RATE resends (one
+     * second's worth at once), whatever the number of NACKs */
+    {
+        int nacks = RTC_RTX_RATE / nvseq + 50, k;
+        uint64_t before = s->st.retransmits;
+        for (k = 0; k < nacks; k++) {
+            size_t rl;
+            n = rtcp_build_nack(d, 256, 0x1234, s->video.ssrc, vseq, nvseq);
+            rl = (size_t)n;
+            if (n <= 0 || rtc_srtp_protect_rtcp(srtp, d, &rl) < 0)
+                break;
+            rtc_session_input(s, feed, d, rl, (struct sockaddr *)&from, sizeof(from), now + 2000000);
+        }
+        is_int(k, nacks, "%d NACKs of the %d video packets sent", nacks, nvseq);
+        ok(s->st.retransmits - before == RTC_RTX_RATE, "%d resent at once (%llu), no more",
+           RTC_RTX_RATE, (unsigned long long)(s->st.retransmits - before));
+        ok(s->st.rtx_limited == (uint64_t)(nacks * nvseq - RTC_RTX_RATE), "the rest counted over the budget (%llu)",
+           (unsigned long long)s->st.rtx_limited);
+        /* a second later: a second's worth again */
+        n = rtcp_build_nack(d, 256, 0x1234, s->video.ssrc, vseq, nvseq);
+        size_t rl = (size_t)n;
+        rtc_srtp_protect_rtcp(srtp, d, &rl);
+        rtc_session_input(s, feed, d, rl, (struct sockaddr *)&from, sizeof(from), now + 3000000);
+        ok(s->st.retransmits - before == RTC_RTX_RATE + (uint64_t)nvseq, "a second later, NACKs are answered again");
+    }
+
+    /* PLIs: one picture at once, the rest of a burst answered once, when
+     * RTC_KEY_INTERVAL is over */
+    {
+        uint64_t pics = s->st.pictures;
+        for (int k = 0; k < 5; k++) {
+            size_t rl;
+            n = rtcp_build_pli(d, 256, 0x1234, s->video.ssrc);
+            rl = (size_t)n;
+            rtc_srtp_protect_rtcp(srtp, d, &rl);
+            rtc_session_input(s, feed, d, rl, (struct sockaddr *)&from, sizeof(from), now + 4000000);
+        }
+        is_int((int)(s->st.plis), 5, "5 PLIs at once");
+        is_int((int)(s->st.pictures - pics), 1, "one picture for them at once");
+        rtc_session_tick(s, feed, now + 4000000 + RTC_KEY_INTERVAL / 2);
+        is_int((int)(s->st.pictures - pics), 1, "none more before the interval is over");
+        rtc_session_tick(s, feed, now + 4000000 + RTC_KEY_INTERVAL);
+        is_int((int)(s->st.pictures - pics), 2, "one more when it is over");
+        rtc_session_tick(s, feed, now + 4000000 + 3 * RTC_KEY_INTERVAL);
+        is_int((int)(s->st.pictures - pics), 2, "and that is all");
+    }
 
     /* consent: no check for longer than the timeout */
     is_int(rtc_session_tick(s, feed, now + 5000000), 0, "a tick within the consent");
