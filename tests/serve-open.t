@@ -7,12 +7,13 @@
 # chunk before the second is written) and ends at the rename; a request
 # made before the open file exists waits for it; Range bytes=N- and
 # bytes=N-M wait for byte N; .open files are never served by their own
-# name; the stream limits per address answer 503; a blocking playlist
+# name; one whose open file never appears is a 404 after a segment
+# duration; the stream limits per address answer 503; a blocking playlist
 # reload for the next part is answered from the playlist that adds it,
 # not a later one; live-serve stops cleanly with a stream waiting.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
-plan 25
+plan 27
 
 D=$T/out/cam1/720p
 mkdir -p "$D"
@@ -126,6 +127,13 @@ playlist 3
 wait $pl_get
 is "$(grep -c '^#EXT-X-PART:' "$T/pl")" 2 "answered with the playlist that added part 1, before the next part"
 diag "the blocking reload was answered $(awk -v s="$ts" -v a="$t0" -v d="$(cat "$T/pl.time")" 'BEGIN { printf "%.0f", (s + d - a) * 1000 }') ms after the playlist's rename, curl's start-up the error (load $(cut -d' ' -f1 /proc/loadavg))"
+
+# A segment whose open file never appears: 404 after about one segment
+# duration (-D 4), as without low latency.
+t0=$(date +%s.%N)
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$URL/cam1/720p/5.m4s")" 404 \
+    "no open segment within a segment duration: 404"
+cmp_num "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')" ">=" 3.5 "after waiting for it"
 
 # Stopping with a stream waiting for its next chunk: a clean stop.
 cat "$T/c1" > "$D/5.m4s.open"
