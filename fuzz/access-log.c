@@ -3,7 +3,7 @@
  * (http_access_line in lib/http.c), the one place where request bytes
  * from strangers are formatted into a fixed buffer.
  *
- * Links: lib/http.c lib/log.c lib/metrics.c lib/path.c lib/clock.c lib/parse.c
+ * Links: lib/http.c lib/log.c lib/metrics.c lib/path.c lib/clock.c lib/parse.c lib/sock.c
  *
  * Input: two bytes of buffer size, four of status, then the fields (ip,
  * method, target, version, referer, user agent) separated by NUL bytes.

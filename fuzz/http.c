@@ -3,7 +3,7 @@
  * itself (lib/http.c): Range and If-Modified-Since style HTTP dates. The
  * rest of HTTP is libmicrohttpd's.
  *
- * Links: lib/http.c lib/log.c lib/metrics.c lib/path.c lib/clock.c lib/parse.c
+ * Links: lib/http.c lib/log.c lib/metrics.c lib/path.c lib/clock.c lib/parse.c lib/sock.c
  *
  * A range accepted for a file of size N lies inside it; an unsatisfiable
  * one is only reported when it is; a date that parses formats back to a
