@@ -301,11 +301,11 @@ static int segment_begin(LlRun *run, LlStream *s, const json_t *rec, const char 
         return ret;
     s->vi = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     s->ai = av_find_best_stream(s->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
-    if (s->vi < 0) {
-        log_error("%s: no video: audio-only streams are transcoded per segment", rel);
-        return AVERROR_PATCHWELCOME;
-    }
+    if (s->vi < 0)
+        return AVERROR_PATCHWELCOME;    /* audio only: per segment (take_part) */
     vst = s->fmt->streams[s->vi];
+    if ((int64_t)vst->codecpar->width * vst->codecpar->height > TRANSCODE_MAX_PIXELS)
+        return AVERROR_INVALIDDATA;     /* refused by the whole segment's transcode */
     s->vtb = vst->time_base;
     s->vshift = av_rescale_q(llround(shift * 1000), (AVRational){ 1, 1000 }, s->vtb);
     if (s->ai >= 0) {
@@ -763,8 +763,12 @@ static int take_part(LlRun *run, LlStream *s, const json_t *rec)
 fail:
     if (ret == AVERROR(EPIPE))
         return ret;
-    log_error("%s: %s: %s; the segment is transcoded whole", s->name, rel,
-              log_averr(ret, eb, sizeof(eb)));
+    if (ret == AVERROR_PATCHWELCOME)
+        log_debug("%s: %s: no video: audio-only streams are transcoded per segment", s->name,
+                  rel);
+    else
+        log_error("%s: %s: %s; the segment is transcoded whole", s->name, rel,
+                  log_averr(ret, eb, sizeof(eb)));
     segment_reset(s);
     unlink_spool(run, rel);
     return 0;

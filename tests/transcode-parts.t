@@ -5,7 +5,7 @@
 # packets; a B-frame source; a transcoder started mid segment transcodes
 # that segment whole and goes on in parts at the next one.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 16
 
 # 5 s at 25 fps, 2 s GOP, B-frames in the source.
 make_av "$T/src.flv" 5 320x240 2 -- -bf 2 -f flv || { echo "Bail out! cannot make media"; exit 1; }
@@ -62,3 +62,12 @@ is "$(jq -r 'select(.type == "chunk") | .seq' "$T/rec3" | sort -u | tr '\n' ' ')
 is "$(jq -r 'select(.type == "renditions") | "\(.seq):\(.renditions | length)"' "$T/rec3" | tr '\n' ' ')" \
     "0:2 1:2 2:2 " "every segment has its renditions record"
 is "$(probe "$T/spool/cam1/0.240p.mp4" packet=pts v | wc -l)" 50 "the joined segment, transcoded whole"
+
+# Audio only: transcoded per segment, quietly, without part files left.
+make_audio "$T/a.m4a" 3 || fail "make audio"
+live-segment -L -s a -o "$T/sp4" -d 1 "$T/a.m4a" 2> /dev/null |
+    live-transcode -L -C "$T/sp4" > "$T/rec4" 2> "$T/err4"
+is "$(jq -rs '[(map(select(.type == "chunk")) | length), (map(select(.type == "renditions")) | length) ==
+    (map(select(.type == "end"))[0].seq)] | @text' "$T/rec4")" '[0,true]' \
+    "audio only: a renditions record per segment, no chunks"
+is "$(ls "$T/sp4/a" | grep -c '\.nut$'; grep -c error "$T/err4")" "$(printf '0\n0')" "no part file left, no error"
