@@ -169,6 +169,37 @@ static int set_limit(IngestOptions *opt, int c, const char *arg)
     return 0;
 }
 
+/* --srt-passphrase: kept here, wiped from the command line other users
+ * see. NULL when its length is out of bounds. */
+static const char *take_passphrase(char *arg)
+{
+    static char pass[KEYS_MAX_PASSPHRASE + 1];
+    size_t n = strlen(arg);
+
+    if (n < KEYS_MIN_PASSPHRASE || n > KEYS_MAX_PASSPHRASE)
+        return NULL;
+    memcpy(pass, arg, n + 1);
+    memset(arg, 'x', n);
+    return pass;
+}
+
+/* The options that go together, with nargs arguments left: -1 to go on,
+ * or the exit status. */
+static int check_options(const IngestOptions *opt, int nargs)
+{
+    if (opt->tls_listen && (!opt->tls_cert || !opt->tls_key)) {
+        log_error("--tls needs --tls-cert and --tls-key");
+        usage(stderr);
+        return LIVE_EXIT_USAGE;
+    }
+    if (nargs > 1 || (opt->exec_cmd && opt->out_dir)) {
+        log_error("%s", nargs > 1 ? "one URL at most" : "-e and -o exclude each other");
+        usage(stderr);
+        return LIVE_EXIT_USAGE;
+    }
+    return -1;
+}
+
 static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions *popt)
 {
     int c, r, status;
@@ -212,17 +243,10 @@ static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions 
             if (parse_seconds(optarg, 0.02, 10, &opt->srt_latency) < 0)
                 goto bad;
             break;
-        case OPT_SRT_PASSPHRASE: {
-            /* kept here, wiped from the command line other users see */
-            static char pass[KEYS_MAX_PASSPHRASE + 1];
-            size_t n = strlen(optarg);
-            if (n < KEYS_MIN_PASSPHRASE || n > KEYS_MAX_PASSPHRASE)
+        case OPT_SRT_PASSPHRASE:
+            if (!(opt->srt_passphrase = take_passphrase(optarg)))
                 goto bad;
-            memcpy(pass, optarg, n + 1);
-            memset(optarg, 'x', n);
-            opt->srt_passphrase = pass;
             break;
-        }
         case OPT_TLS_CERT:
             opt->tls_cert = optarg;
             break;
@@ -243,17 +267,7 @@ static int parse_options(int argc, char **argv, IngestOptions *opt, PullOptions 
                 return status;
         }
     }
-    if (opt->tls_listen && (!opt->tls_cert || !opt->tls_key)) {
-        log_error("--tls needs --tls-cert and --tls-key");
-        usage(stderr);
-        return LIVE_EXIT_USAGE;
-    }
-    if (argc - optind > 1 || (opt->exec_cmd && opt->out_dir)) {
-        log_error("%s", argc - optind > 1 ? "one URL at most" : "-e and -o exclude each other");
-        usage(stderr);
-        return LIVE_EXIT_USAGE;
-    }
-    return -1;
+    return check_options(opt, argc - optind);
 
 bad:
     live_bad_option(long_options, c, optarg, NULL);
