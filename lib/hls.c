@@ -161,10 +161,56 @@ static void put_live_edge(AVBPrint *bp, const Manifest *m, int ri, const char *p
     }
 }
 
+/* The media playlist's target duration: its longest segment, rounded
+ * (at least the stream's segment duration, and 1). *first: the first
+ * segment rendition r has a file in, -1 when none. */
+static long target_duration(const Manifest *m, const ManifestRendition *r, int *first)
+{
+    double maxd = m->segment_duration;
+
+    *first = -1;
+    for (int i = 0; i < m->nb_segments; i++) {
+        const ManifestFile *f = &r->files[i];
+        if (f->t < 0)
+            continue;
+        if (*first < 0)
+            *first = i;
+        if ((double)f->d / r->timescale > maxd)
+            maxd = (double)f->d / r->timescale;
+    }
+    return lround(maxd) > 0 ? lround(maxd) : 1L;
+}
+
+/* The media playlist's head: version, target duration, the sequence
+ * numbers of its first segment, and how it is played (live, low latency,
+ * or VOD). */
+static void put_media_head(AVBPrint *bp, const Manifest *m, long target, int first)
+{
+    av_bprintf(bp, "#EXTM3U\n#EXT-X-VERSION:7\n");
+    av_bprintf(bp, "#EXT-X-TARGETDURATION:%ld\n", target);
+    av_bprintf(bp, "#EXT-X-MEDIA-SEQUENCE:%lld\n",
+               (long long)(first >= 0 ? m->segments[first].msn : 0));
+    av_bprintf(bp, "#EXT-X-DISCONTINUITY-SEQUENCE:%lld\n",
+               (long long)(first >= 0 ? m->segments[first].dseq : 0));
+    /* Where a player joins a live stream: HOLD-BACK behind the end of
+     * the playlist, the least RFC 8216bis allows (3 target durations).
+     * live-serve answers blocking reloads (_HLS_msn) and delta updates
+     * (_HLS_skip) of segments older than 6 target durations, the least
+     * allowed (llhls.h). */
+    if (m->dynamic && m->part_target > 0)
+        av_bprintf(bp, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=%.3f,"
+                       "HOLD-BACK=%.3f,PART-HOLD-BACK=%.3f\n#EXT-X-PART-INF:PART-TARGET=%.3f\n",
+                   6.0 * target, 3.0 * target, 3.0 * m->part_target, m->part_target);
+    else if (m->dynamic)
+        av_bprintf(bp, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=%.3f,"
+                       "HOLD-BACK=%.3f\n", 6.0 * target, 3.0 * target);
+    else
+        av_bprintf(bp, "#EXT-X-PLAYLIST-TYPE:VOD\n");
+}
+
 int hls_write_media(const Manifest *m, int ri, char **out)
 {
     const ManifestRendition *r;
-    double maxd = m->segment_duration;
     long target;
     char prefix[2 * RECORD_MAX_NAME + 16] = "", file[64];
     int first = -1;
@@ -174,37 +220,9 @@ int hls_write_media(const Manifest *m, int ri, char **out)
     if (ri < 0 || ri >= m->nb_renditions)
         return AVERROR(EINVAL);
     r = &m->renditions[ri];
-    for (int i = 0; i < m->nb_segments; i++) {
-        const ManifestFile *f = &r->files[i];
-        if (f->t < 0)
-            continue;
-        if (first < 0)
-            first = i;
-        if ((double)f->d / r->timescale > maxd)
-            maxd = (double)f->d / r->timescale;
-    }
-    target = lround(maxd) > 0 ? lround(maxd) : 1L;
+    target = target_duration(m, r, &first);
     av_bprint_init(&bp, 4096, AV_BPRINT_SIZE_UNLIMITED);
-    av_bprintf(&bp, "#EXTM3U\n#EXT-X-VERSION:7\n");
-    av_bprintf(&bp, "#EXT-X-TARGETDURATION:%ld\n", target);
-    av_bprintf(&bp, "#EXT-X-MEDIA-SEQUENCE:%lld\n",
-               (long long)(first >= 0 ? m->segments[first].msn : 0));
-    av_bprintf(&bp, "#EXT-X-DISCONTINUITY-SEQUENCE:%lld\n",
-               (long long)(first >= 0 ? m->segments[first].dseq : 0));
-    /* Where a player joins a live stream: HOLD-BACK behind the end of
-     * the playlist, the least RFC 8216bis allows (3 target durations).
-     * live-serve answers blocking reloads (_HLS_msn) and delta updates
-     * (_HLS_skip) of segments older than 6 target durations, the least
-     * allowed (llhls.h). */
-    if (m->dynamic && m->part_target > 0)
-        av_bprintf(&bp, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=%.3f,"
-                        "HOLD-BACK=%.3f,PART-HOLD-BACK=%.3f\n#EXT-X-PART-INF:PART-TARGET=%.3f\n",
-                   6.0 * target, 3.0 * target, 3.0 * m->part_target, m->part_target);
-    else if (m->dynamic)
-        av_bprintf(&bp, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=%.3f,"
-                        "HOLD-BACK=%.3f\n", 6.0 * target, 3.0 * target);
-    else
-        av_bprintf(&bp, "#EXT-X-PLAYLIST-TYPE:VOD\n");
+    put_media_head(&bp, m, target, first);
     /* a finished broadcast's playlists (OUT/NAME@ID/REND/) name the media
      * where they stayed, under OUT/NAME/REND/ */
     if (m->media_dir[0])
