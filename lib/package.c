@@ -857,7 +857,8 @@ static void ll_abandon(Stream *s, const char *why)
     if (!ll || ll->seq < 0)
         return;
     if (why)
-        log_info("%s: segment %lld %s; it is published whole", s->name, (long long)ll->seq, why);
+        log_info("%s: segment %lld %s: its parts are withdrawn (a segment that comes is"
+                 " published whole)", s->name, (long long)ll->seq, why);
     for (int i = 0; i < ll->n; i++) {
         if (ll->r[i].fd >= 0)
             close(ll->r[i].fd);
@@ -1277,6 +1278,7 @@ static int finalize(Package *p, Stream *s)
     int ret, nr = 0;
 
     s->finished = 1;
+    ll_abandon(s, "was not finished when the stream ended");
     if ((ret = db_begin(p->db)) < 0)
         return ret;
     if ((ret = catalog_stream_get(p->db, s->name, &cs)) < 0) {

@@ -8,13 +8,13 @@
 # come published whole; ffprobe reads the manifests; the VOD at the end
 # is the normal mode's (the same segments and durations).
 . "$(dirname "$0")/lib.sh"
-plan 31
+plan 33
 
 make_av "$T/src.flv" 7 320x240 2 -- -bf 2 -f flv || { echo "Bail out! cannot make media"; exit 1; }
 live-segment -L -s cam1 -o "$T/spool" -d 2 "$T/src.flv" 2> /dev/null |
     live-transcode -q -L -C "$T/spool" -l 240p:300k,180p:150k -p ultrafast --keep > "$T/tc" ||
     { echo "Bail out! live-transcode -L"; exit 1; }
-cp -a "$T/spool" "$T/spool2"; cp -a "$T/spool" "$T/spool3"
+cp -a "$T/spool" "$T/spool2"; cp -a "$T/spool" "$T/spool3"; cp -a "$T/spool" "$T/spool4"
 
 python3 "$LIVE_TOP/tests/ll-feed.py" "$T/tc" "$T/out" cam1 -- \
     live-package -q -L -C "$T/spool" -o "$T/out" --db "$T/live.db" > "$T/res" 2> "$T/err"
@@ -86,3 +86,17 @@ is "$(find "$T/out3" -name '*.open' | wc -l)" 0 "the growing files of the run be
 is "$(grep -ao moof "$T/out3/cam1/240p/2.m4s" | wc -l)" 1 "segment 2 published whole"
 is "$(grep -v PROGRAM-DATE "$T/out3/cam1/240p/index.m3u8" | md5sum)" \
    "$(grep -v PROGRAM-DATE "$T/outn/cam1/240p/index.m3u8" | md5sum)" "and the VOD is the same"
+
+# The stream ends (an end record) with segment 2 in progress: its growing
+# files go when the stream is finished, not only when live-package exits.
+{ head -n "$cut" "$T/tc"; jq -c 'select(.type == "end") | .seq = 2' "$T/tc"; } > "$T/tc4"
+mkfifo "$T/fifo4"
+live-package -q -L -C "$T/spool4" -o "$T/out4" --db "$T/live4.db" "$T/fifo4" 2> /dev/null &
+pk=$!
+exec 6> "$T/fifo4"
+cat "$T/tc4" >&6
+ended() { grep -q ENDLIST "$T/out4/cam1/240p/index.m3u8"; }
+wait_for 30 ended
+ok "the end record finishes the stream (live-package still running)" ended
+is "$(find "$T/out4" -name '*.open' | wc -l)" 0 "the unfinished segment's growing files are gone"
+exec 6>&-; wait "$pk"
