@@ -86,6 +86,66 @@ static int check_auth(const WhipOps *ops, void *opaque, const char *name, const 
     return ret < 0 ? rs->r.status : 0;
 }
 
+/* POST /whip/NAME: the checks of the request (method, authorization,
+ * content type, size, limits), then the publisher's session. */
+static void whip_post(const WhepLimits *lim, const WhipOps *ops, void *opaque, const WhipRequest *rq,
+                      WhipResponse *rs, const char *name)
+{
+    char id[WHEP_ID_SIZE];
+    int total = 0, of_addr = 0, ret;
+    const char *why = NULL;
+    char *answer = NULL;
+
+    if (strcmp(rq->method, "POST")) {
+        rs->r.allow = "POST, OPTIONS";
+        text(rs, 405, "a WHIP endpoint takes POST with an SDP offer");
+        return;
+    }
+    if (check_auth(ops, opaque, name, rq, rs))
+        return;
+    if (!is_sdp(rq->content_type)) {
+        text(rs, 415, "the offer must be sent as Content-Type: application/sdp");
+        return;
+    }
+    if (rq->body_len > WHEP_MAX_OFFER) {
+        text(rs, 413, "the SDP offer is larger than 32 KiB");
+        return;
+    }
+    if (!rq->body_len) {
+        text(rs, 400, "the request has no SDP offer");
+        return;
+    }
+    ops->count(opaque, rq->addr, &total, &of_addr);
+    if (total >= lim->max_sessions) {
+        rs->r.retry_after = 5;
+        text(rs, 503, "too many WHIP publishers on this server");
+        return;
+    }
+    if (of_addr >= lim->max_per_addr) {
+        rs->r.retry_after = 5;
+        text(rs, 429, "too many WHIP publishers from this address");
+        return;
+    }
+    ret = ops->create(opaque, name, rq->body, rq->body_len, rq->addr, &answer, id, &why);
+    if (ret == AVERROR(EBUSY)) {
+        text(rs, 409, why ? why : "the stream is being published already");
+        return;
+    }
+    if (ret == AVERROR(ENOSPC) || ret == AVERROR(EAGAIN)) {
+        rs->r.retry_after = 1;
+        text(rs, 503, why ? why : "the server cannot take this publisher now");
+        return;
+    }
+    if (ret < 0) {
+        text(rs, ret == AVERROR_INVALIDDATA ? 400 : 500, why ? why : "the offer cannot be used");
+        return;
+    }
+    rs->r.status = 201;
+    rs->r.content_type = "application/sdp";
+    rs->r.body = answer;
+    snprintf(rs->r.location, sizeof(rs->r.location), "/whip/%s/%s", name, id);
+}
+
 void whip_handle(const WhepLimits *lim, const WhipOps *ops, void *opaque, const WhipRequest *rq,
                  WhipResponse *rs)
 {
@@ -103,57 +163,7 @@ void whip_handle(const WhepLimits *lim, const WhipOps *ops, void *opaque, const 
         return;
     }
     if (kind == 1) {
-        int total = 0, of_addr = 0, ret;
-        const char *why = NULL;
-        char *answer = NULL;
-        if (strcmp(rq->method, "POST")) {
-            rs->r.allow = "POST, OPTIONS";
-            text(rs, 405, "a WHIP endpoint takes POST with an SDP offer");
-            return;
-        }
-        if (check_auth(ops, opaque, name, rq, rs))
-            return;
-        if (!is_sdp(rq->content_type)) {
-            text(rs, 415, "the offer must be sent as Content-Type: application/sdp");
-            return;
-        }
-        if (rq->body_len > WHEP_MAX_OFFER) {
-            text(rs, 413, "the SDP offer is larger than 32 KiB");
-            return;
-        }
-        if (!rq->body_len) {
-            text(rs, 400, "the request has no SDP offer");
-            return;
-        }
-        ops->count(opaque, rq->addr, &total, &of_addr);
-        if (total >= lim->max_sessions) {
-            rs->r.retry_after = 5;
-            text(rs, 503, "too many WHIP publishers on this server");
-            return;
-        }
-        if (of_addr >= lim->max_per_addr) {
-            rs->r.retry_after = 5;
-            text(rs, 429, "too many WHIP publishers from this address");
-            return;
-        }
-        ret = ops->create(opaque, name, rq->body, rq->body_len, rq->addr, &answer, id, &why);
-        if (ret == AVERROR(EBUSY)) {
-            text(rs, 409, why ? why : "the stream is being published already");
-            return;
-        }
-        if (ret == AVERROR(ENOSPC) || ret == AVERROR(EAGAIN)) {
-            rs->r.retry_after = 1;
-            text(rs, 503, why ? why : "the server cannot take this publisher now");
-            return;
-        }
-        if (ret < 0) {
-            text(rs, ret == AVERROR_INVALIDDATA ? 400 : 500, why ? why : "the offer cannot be used");
-            return;
-        }
-        rs->r.status = 201;
-        rs->r.content_type = "application/sdp";
-        rs->r.body = answer;
-        snprintf(rs->r.location, sizeof(rs->r.location), "/whip/%s/%s", name, id);
+        whip_post(lim, ops, opaque, rq, rs, name);
         return;
     }
     if (!strcmp(rq->method, "DELETE")) {
