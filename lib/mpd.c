@@ -107,18 +107,13 @@ static void period_size(const ManifestRendition *r, int a, int b, int *w, int *h
         }
 }
 
-static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a, int b,
-                               double period_media_start)
+/* The AdaptationSet element's start tag: for video the largest size any
+ * of its representations has in the period. */
+static void put_set_head(AVBPrint *bp, const Manifest *m, int kind, int a, int b,
+                         const ManifestRendition *r0)
 {
-    int first = first_of(m, kind, a, b);
-    const ManifestRendition *r0;
-    char prefix[72 + 8] = "", init[64];
-    int maxw = 0, maxh = 0, w, h, ll;
+    int maxw = 0, maxh = 0, w, h;
 
-    if (first < 0)
-        return;
-    r0 = &m->renditions[first];
-    ll = m->dynamic && m->part_target > 0;
     for (int i = 0; i < m->nb_renditions; i++) {
         const ManifestRendition *r = &m->renditions[i];
         if (r->kind != kind || !listed(r, a, b))
@@ -140,40 +135,31 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
         av_bprintf(bp, "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\""
                        " segmentAlignment=\"true\" startWithSAP=\"1\" lang=\"und\">\n");
     }
-    /* low latency: the wall clock at which a sample was made, for the
-     * players' latency (the stream timeline starts at availabilityStartTime) */
-    if (ll && a < b) {
-        int64_t t = -1;
-        char when[40];
-        for (int i = a; i < b && t < 0; i++)
-            t = r0->files[i].t;
-        if (t >= 0) {
-            mpd_format_time(m->availability_start + (double)t / r0->timescale, when, sizeof(when));
-            av_bprintf(bp, "      <ProducerReferenceTime id=\"%d\" type=\"encoder\""
-                           " wallClockTime=\"%s\" presentationTime=\"%lld\"/>\n",
-                       kind == CMAF_VIDEO ? 0 : 1, when, (long long)t);
-        }
-    }
-    /* a finished broadcast's manifest (OUT/NAME@ID/) names the media
-     * where they stayed, under OUT/NAME/ */
-    if (m->media_dir[0])
-        snprintf(prefix, sizeof(prefix), "../%s/", m->media_dir);
-    manifest_init_file(init, sizeof(init), m->tag, m->segments[a].init_seq);
-    av_bprintf(bp, "      <SegmentTemplate timescale=\"%u\" initialization=\"%s$RepresentationID$/"
-                   "%s\" media=\"%s$RepresentationID$/%s%s$Number$.m4s\" startNumber=\"%lld\"",
-               r0->timescale, prefix, init, prefix, m->tag, m->tag[0] ? "-" : "",
-               (long long)m->segments[a].seq);
-    av_bprintf(bp, " presentationTimeOffset=\"%lld\"",
-               (long long)llrint(period_media_start * r0->timescale));
-    if (ll)
-        av_bprintf(bp, " availabilityTimeOffset=\"%.3f\" availabilityTimeComplete=\"false\"",
-                   FFMAX(0, m->segment_duration - m->part_target));
-    av_bprintf(bp, ">\n");
-    put_timeline(bp, r0, a, b,
-                 ll && b == m->nb_segments && m->open_seq >= 0 &&
-                 manifest_parts(m, m->open_seq, r0->id) ?
-                 llrint(m->segment_duration * r0->timescale) : 0);
-    av_bprintf(bp, "      </SegmentTemplate>\n");
+}
+
+/* Low latency: the wall clock at which a sample was made, for the
+ * players' latency (the stream timeline starts at availabilityStartTime). */
+static void put_producer_time(AVBPrint *bp, const Manifest *m, int kind, int a, int b,
+                              const ManifestRendition *r0)
+{
+    int64_t t = -1;
+    char when[40];
+
+    for (int i = a; i < b && t < 0; i++)
+        t = r0->files[i].t;
+    if (t < 0)
+        return;
+    mpd_format_time(m->availability_start + (double)t / r0->timescale, when, sizeof(when));
+    av_bprintf(bp, "      <ProducerReferenceTime id=\"%d\" type=\"encoder\""
+                   " wallClockTime=\"%s\" presentationTime=\"%lld\"/>\n",
+               kind == CMAF_VIDEO ? 0 : 1, when, (long long)t);
+}
+
+/* One Representation element for each rendition of kind in the period. */
+static void put_representations(AVBPrint *bp, const Manifest *m, int kind, int a, int b)
+{
+    int w, h;
+
     for (int i = 0; i < m->nb_renditions; i++) {
         const ManifestRendition *r = &m->renditions[i];
         if (r->kind != kind || !listed(r, a, b))
@@ -198,6 +184,44 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
             av_bprintf(bp, "      </Representation>\n");
         }
     }
+}
+
+static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a, int b,
+                               double period_media_start)
+{
+    int first = first_of(m, kind, a, b);
+    const ManifestRendition *r0;
+    char prefix[72 + 8] = "", init[64];
+    int ll;
+
+    if (first < 0)
+        return;
+    r0 = &m->renditions[first];
+    ll = m->dynamic && m->part_target > 0;
+    put_set_head(bp, m, kind, a, b, r0);
+    if (ll && a < b)
+        put_producer_time(bp, m, kind, a, b, r0);
+    /* a finished broadcast's manifest (OUT/NAME@ID/) names the media
+     * where they stayed, under OUT/NAME/ */
+    if (m->media_dir[0])
+        snprintf(prefix, sizeof(prefix), "../%s/", m->media_dir);
+    manifest_init_file(init, sizeof(init), m->tag, m->segments[a].init_seq);
+    av_bprintf(bp, "      <SegmentTemplate timescale=\"%u\" initialization=\"%s$RepresentationID$/"
+                   "%s\" media=\"%s$RepresentationID$/%s%s$Number$.m4s\" startNumber=\"%lld\"",
+               r0->timescale, prefix, init, prefix, m->tag, m->tag[0] ? "-" : "",
+               (long long)m->segments[a].seq);
+    av_bprintf(bp, " presentationTimeOffset=\"%lld\"",
+               (long long)llrint(period_media_start * r0->timescale));
+    if (ll)
+        av_bprintf(bp, " availabilityTimeOffset=\"%.3f\" availabilityTimeComplete=\"false\"",
+                   FFMAX(0, m->segment_duration - m->part_target));
+    av_bprintf(bp, ">\n");
+    put_timeline(bp, r0, a, b,
+                 ll && b == m->nb_segments && m->open_seq >= 0 &&
+                 manifest_parts(m, m->open_seq, r0->id) ?
+                 llrint(m->segment_duration * r0->timescale) : 0);
+    av_bprintf(bp, "      </SegmentTemplate>\n");
+    put_representations(bp, m, kind, a, b);
     av_bprintf(bp, "    </AdaptationSet>\n");
 }
 
