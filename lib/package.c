@@ -953,6 +953,85 @@ static int ll_begin(Package *p, Stream *s, int64_t seq, const json_t *rec, const
 /* Append chunk record rec's files, one moof+mdat per rendition. 0, 1 when
  * the chunk cannot be taken (*why: the segment is abandoned), or a
  * negative AVERROR (the machine's trouble). */
+/* The first chunk of a segment: it must have the codec configuration of
+ * the init segment players have; the segment's file is created (as
+ * NAME.open while it grows). 0, 1 with *why when the chunk is refused,
+ * or a negative AVERROR. */
+static int ll_open_segment(Package *p, Stream *s, LlRend *lr, const char *id, const CmafFragment *f,
+                           const char **why)
+{
+    LlState *ll = s->ll;
+    char path[4096], file[64];
+    uint8_t *init = NULL, *old = NULL;
+    size_t init_len = 0, old_len = 0;
+    int ret;
+
+    /* the chunks go under the init segment players have */
+    if ((ret = manifest_init_file(file, sizeof(file), s->tag, current_init_seq(p, s))) < 0 ||
+        (ret = out_path(p, path, sizeof(path), s->name, id, file)) < 0 ||
+        (ret = cmaf_write_init(&f->track, &init, &init_len)) < 0 ||
+        fs_read_file(path, 1 << 20, (char **)&old, &old_len) < 0 ||
+        old_len != init_len || memcmp(old, init, init_len)) {
+        free(init);
+        free(old);
+        *why = "has another codec configuration than the init segment";
+        return ret < 0 && ret != AVERROR_INVALIDDATA ? ret : 1;
+    }
+    free(init);
+    free(old);
+    if ((ret = manifest_media_file(file, sizeof(file), s->tag, ll->seq)) < 0 ||
+        (ret = out_path(p, path, sizeof(path), s->name, id, file)) < 0 ||
+        snprintf(lr->path, sizeof(lr->path), "%s.open", path) >= (int)sizeof(lr->path))
+        return ret < 0 ? ret : AVERROR(ENAMETOOLONG);
+    if ((lr->fd = open(lr->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+        ret = AVERROR(errno);
+        log_error("%s: cannot create: %s", lr->path, strerror(errno));
+        return ret;
+    }
+    return 0;
+}
+
+/* Chunk f (taken over) as part number part of rendition k: appended to
+ * the segment's file (its styp only at the start) and described in the
+ * open segment's parts. 0 or a negative AVERROR. */
+static int ll_write_part(LlState *ll, LlRend *lr, int k, int part, CmafFragment *f)
+{
+    char eb[AV_ERROR_MAX_STRING_SIZE];
+    uint8_t *buf = NULL;
+    size_t len = 0, skip = 0;
+    ManifestPart *pt;
+    int ret;
+
+    /* moof sequence numbers increase through the stream */
+    ret = cmaf_write_segment(f, (uint32_t)(ll->seq * MANIFEST_MAX_PARTS + part + 1), &buf, &len);
+    /* a segment's styp only at its start */
+    if (ret >= 0 && part > 0 && len >= 8)
+        skip = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
+    if (ret >= 0 && (skip > len || (ret = append_all(lr->fd, buf + skip, len - skip,
+                                                     lr->size)) < 0))
+        log_error("%s: cannot append: %s", lr->path,
+                  log_averr(ret < 0 ? ret : AVERROR_INVALIDDATA, eb, sizeof(eb)));
+    free(buf);
+    if (ret < 0 || skip > len) {
+        cmaf_fragment_free(&f);
+        return ret < 0 ? ret : AVERROR_BUG;
+    }
+    pt = &ll->open[k].part[part];
+    pt->duration = (double)f->duration / f->track.timescale;
+    pt->offset = lr->size;
+    pt->size = (int64_t)(len - skip);
+    pt->independent = part == 0 || f->track.kind == CMAF_AUDIO;
+    ll->open[k].n = part + 1;
+    lr->size += (int64_t)(len - skip);
+    if (part == 0) {
+        lr->first = f;
+    } else {
+        lr->first->duration += f->duration;
+        cmaf_fragment_free(&f);
+    }
+    return 0;
+}
+
 static int ll_append(Package *p, Stream *s, const json_t *rec, const char **why)
 {
     const json_t *arr = json_object_get(rec, "renditions"), *r;
@@ -971,12 +1050,9 @@ static int ll_append(Package *p, Stream *s, const json_t *rec, const char **why)
     }
     json_array_foreach(arr, i, r) {
         const char *id = record_str(r, "id");
-        char path[4096], file[64], eb[AV_ERROR_MAX_STRING_SIZE];
+        char path[4096], eb[AV_ERROR_MAX_STRING_SIZE];
         CmafFragment *f = NULL;
-        uint8_t *buf = NULL, *init = NULL, *old = NULL;
-        size_t len = 0, init_len = 0, old_len = 0, skip = 0;
         LlRend *lr = NULL;
-        ManifestPart *pt;
         int k;
 
         for (k = 0; k < ll->n; k++)
@@ -992,68 +1068,17 @@ static int ll_append(Package *p, Stream *s, const json_t *rec, const char **why)
             *why = "has an unreadable chunk";
             return 1;
         }
-        if (part == 0) {
-            /* the chunks go under the init segment players have */
-            if ((ret = manifest_init_file(file, sizeof(file), s->tag,
-                                          current_init_seq(p, s))) < 0 ||
-                (ret = out_path(p, path, sizeof(path), s->name, id, file)) < 0 ||
-                (ret = cmaf_write_init(&f->track, &init, &init_len)) < 0 ||
-                fs_read_file(path, 1 << 20, (char **)&old, &old_len) < 0 ||
-                old_len != init_len || memcmp(old, init, init_len)) {
-                free(init);
-                free(old);
-                cmaf_fragment_free(&f);
-                *why = "has another codec configuration than the init segment";
-                return ret < 0 && ret != AVERROR_INVALIDDATA ? ret : 1;
-            }
-            free(init);
-            free(old);
-            if ((ret = manifest_media_file(file, sizeof(file), s->tag, ll->seq)) < 0 ||
-                (ret = out_path(p, path, sizeof(path), s->name, id, file)) < 0 ||
-                snprintf(lr->path, sizeof(lr->path), "%s.open", path) >= (int)sizeof(lr->path)) {
-                cmaf_fragment_free(&f);
-                return ret < 0 ? ret : AVERROR(ENAMETOOLONG);
-            }
-            if ((lr->fd = open(lr->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-                ret = AVERROR(errno);
-                log_error("%s: cannot create: %s", lr->path, strerror(errno));
-                cmaf_fragment_free(&f);
-                return ret;
-            }
+        if (part == 0 && (ret = ll_open_segment(p, s, lr, id, f, why)) != 0) {
+            cmaf_fragment_free(&f);
+            return ret;
         }
         if ((double)f->duration / f->track.timescale > ll->part_target + 0.0005) {
             cmaf_fragment_free(&f);
             *why = "has a chunk longer than the part target";
             return 1;
         }
-        /* moof sequence numbers increase through the stream */
-        ret = cmaf_write_segment(f, (uint32_t)(ll->seq * MANIFEST_MAX_PARTS + part + 1), &buf,
-                                 &len);
-        /* a segment's styp only at its start */
-        if (ret >= 0 && part > 0 && len >= 8)
-            skip = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
-        if (ret >= 0 && (skip > len || (ret = append_all(lr->fd, buf + skip, len - skip,
-                                                         lr->size)) < 0))
-            log_error("%s: cannot append: %s", lr->path,
-                      log_averr(ret < 0 ? ret : AVERROR_INVALIDDATA, eb, sizeof(eb)));
-        free(buf);
-        if (ret < 0 || skip > len) {
-            cmaf_fragment_free(&f);
-            return ret < 0 ? ret : AVERROR_BUG;
-        }
-        pt = &ll->open[k].part[part];
-        pt->duration = (double)f->duration / f->track.timescale;
-        pt->offset = lr->size;
-        pt->size = (int64_t)(len - skip);
-        pt->independent = part == 0 || f->track.kind == CMAF_AUDIO;
-        ll->open[k].n = part + 1;
-        lr->size += (int64_t)(len - skip);
-        if (part == 0) {
-            lr->first = f;
-        } else {
-            lr->first->duration += f->duration;
-            cmaf_fragment_free(&f);
-        }
+        if ((ret = ll_write_part(ll, lr, k, part, f)) < 0)
+            return ret;
     }
     ll->next_part = part + 1;
     ll->complete = record_bool(rec, "last");
