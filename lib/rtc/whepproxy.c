@@ -14,12 +14,34 @@
 #include "rtc/control.h"
 #include "rtc/whepproxy.h"
 
+int whepproxy_reply(HttpRequest *req, WhepResponse *rs, const char *www_authenticate)
+{
+    char num[16];
+    int r;
+
+    if (rs->location[0])
+        http_add_header(req, "Location", rs->location);
+    if (rs->allow)
+        http_add_header(req, "Allow", rs->allow);
+    if (www_authenticate)
+        http_add_header(req, "WWW-Authenticate", www_authenticate);
+    if (rs->retry_after > 0) {
+        snprintf(num, sizeof(num), "%d", rs->retry_after);
+        http_add_header(req, "Retry-After", num);
+    }
+    http_add_header(req, "Access-Control-Expose-Headers", "Location, Retry-After, Allow");
+    r = http_reply(req, (unsigned)rs->status, rs->content_type, "no-store", rs->body ? rs->body : "",
+                   rs->body ? strlen(rs->body) : 0);
+    av_freep(&rs->body);
+    return r;
+}
+
 static int handle(HttpRequest *req, void *arg)
 {
     const char *sock = arg;
     WhepRequest rq = { 0 };
     WhepResponse rs;
-    char ctype[128], allow[64], num[16];
+    char ctype[128], allow[64];
     int r;
 
     rq.method = http_method(req);
@@ -37,19 +59,7 @@ static int handle(HttpRequest *req, void *arg)
         http_add_header(req, "Retry-After", "5");
         return http_reply_error(req, 503, "real-time viewing (live-rtc) is not available");
     }
-    if (rs.location[0])
-        http_add_header(req, "Location", rs.location);
-    if (rs.allow)
-        http_add_header(req, "Allow", rs.allow);
-    if (rs.retry_after > 0) {
-        snprintf(num, sizeof(num), "%d", rs.retry_after);
-        http_add_header(req, "Retry-After", num);
-    }
-    http_add_header(req, "Access-Control-Expose-Headers", "Location, Retry-After, Allow");
-    r = http_reply(req, (unsigned)rs.status, rs.content_type, "no-store", rs.body ? rs.body : "",
-                   rs.body ? strlen(rs.body) : 0);
-    av_free(rs.body);
-    return r;
+    return whepproxy_reply(req, &rs, NULL);
 }
 
 int whepproxy_routes(HttpServer *srv, const char *sock)

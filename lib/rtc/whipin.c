@@ -27,6 +27,7 @@
 #include "rtc/session.h"
 #include "rtc/stun.h"
 #include "rtc/whip.h"
+#include "rtc/whepproxy.h"
 #include "rtc/whipin.h"
 
 #define MAX_WAITING 32          /* requests waiting for the loop */
@@ -600,26 +601,28 @@ static int copy_field(char *dst, size_t size, const char *src)
 }
 
 /* MHD's thread: the request goes to the loop, and its answer back. */
-static int handle(HttpRequest *req, void *arg)
+/* The request copied for the media thread (its strings bounded); NULL
+ * after an error reply (*ret: the reply's result). */
+static Req *req_copy(HttpRequest *req, int *ret)
 {
-    WhipIn *w = arg;
-    Req *r;
     size_t blen;
     const char *body = http_body(req, &blen);
-    struct timespec until;
-    char num[16];
-    int ret;
+    Req *r;
 
-    if (blen > WHEP_MAX_OFFER)
-        return http_reply_error(req, 413, "the SDP offer is larger than 32 KiB");
+    if (blen > WHEP_MAX_OFFER) {
+        *ret = http_reply_error(req, 413, "the SDP offer is larger than 32 KiB");
+        return NULL;
+    }
     if (!(r = calloc(1, sizeof(*r))) || (blen && !(r->body = malloc(blen + 1)))) {
         free(r);
-        return http_reply_error(req, 503, "out of memory");
+        *ret = http_reply_error(req, 503, "out of memory");
+        return NULL;
     }
     if (!copy_field(r->path, sizeof(r->path), http_path(req))) {
         free(r->body);
         free(r);
-        return http_reply_error(req, 404, "not a WHIP resource");
+        *ret = http_reply_error(req, 404, "not a WHIP resource");
+        return NULL;
     }
     copy_field(r->method, sizeof(r->method), http_method(req));
     copy_field(r->addr, sizeof(r->addr), http_client_ip(req));
@@ -634,18 +637,24 @@ static int handle(HttpRequest *req, void *arg)
         r->body[blen] = '\0';
     }
     r->body_len = blen;
+    return r;
+}
+
+/* Queues r for the media thread and waits for its answer (at most
+ * REQUEST_WAIT_S). 0 when answered; otherwise the reason for a 503
+ * (r is no longer queued). */
+static const char *queue_and_wait(WhipIn *w, Req *r)
+{
+    struct timespec until;
+    Req **tail;
 
     pthread_mutex_lock(&w->lock);
     if (w->stopping || w->nqueue >= MAX_WAITING) {
         pthread_mutex_unlock(&w->lock);
-        free(r->body);
-        free(r);
-        http_add_header(req, "Retry-After", "1");
-        return http_reply_error(req, 503, "the server is busy");
+        return "the server is busy";
     }
-    Req **tail = &w->queue;
-    while (*tail)
-        tail = &(*tail)->next;
+    for (tail = &w->queue; *tail; tail = &(*tail)->next)
+        ;
     *tail = r;
     w->nqueue++;
     {
@@ -665,28 +674,28 @@ static int handle(HttpRequest *req, void *arg)
                 break;
             }
         pthread_mutex_unlock(&w->lock);
+        return "the server did not answer in time";
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static int handle(HttpRequest *req, void *arg)
+{
+    WhipIn *w = arg;
+    const char *busy;
+    Req *r;
+    int ret;
+
+    if (!(r = req_copy(req, &ret)))
+        return ret;
+    if ((busy = queue_and_wait(w, r))) {
         free(r->body);
         free(r);
         http_add_header(req, "Retry-After", "1");
-        return http_reply_error(req, 503, "the server did not answer in time");
+        return http_reply_error(req, 503, busy);
     }
-    pthread_mutex_unlock(&w->lock);
-
-    WhepResponse *rs = &r->rs.r;
-    if (rs->location[0])
-        http_add_header(req, "Location", rs->location);
-    if (rs->allow)
-        http_add_header(req, "Allow", rs->allow);
-    if (r->rs.www_authenticate)
-        http_add_header(req, "WWW-Authenticate", r->rs.www_authenticate);
-    if (rs->retry_after > 0) {
-        snprintf(num, sizeof(num), "%d", rs->retry_after);
-        http_add_header(req, "Retry-After", num);
-    }
-    http_add_header(req, "Access-Control-Expose-Headers", "Location, Retry-After, Allow");
-    ret = http_reply(req, (unsigned)rs->status, rs->content_type, "no-store", rs->body ? rs->body : "",
-                     rs->body ? strlen(rs->body) : 0);
-    av_free(rs->body);
+    ret = whepproxy_reply(req, &r->rs.r, r->rs.www_authenticate);
     free(r->body);
     free(r);
     return ret;
