@@ -87,19 +87,21 @@ is "$(jq -r '.status["200"]' "$T/r2")" 1000 "1,000 requests waiting for a segmen
 is "$(( $(waits "$pa") + $(waits "$pb") - w_before ))" 1 "one request waited at an origin for it"
 is "$((after - before - scrape))" 1 "they cost the origins exactly one request"
 
-# Manifest requests for one second: as many as wrk makes over 50
-# kept-alive connections (at least 1,000), at most two origin requests
-# (the first fetch and one refresh after the 1 s manifest cache expired).
+# Manifest requests for three seconds: as many as wrk makes over 50
+# kept-alive connections (at least 1,000: a count, which a loaded machine
+# under the sanitizers also reaches, not a rate), at most four origin
+# requests (the first fetch and one refresh each time the 1 s manifest
+# cache expired).
 printf '<?xml version="1.0"?>\n<MPD type="dynamic"/>\n' > "$T/mpd"
 publish "$T/mpd" cam/manifest.mpd
 before=$(both)
-wrk -t1 -c50 -d1s "http://127.0.0.1:$pe/cam/manifest.mpd" > "$T/r3" 2>&1
+wrk -t1 -c50 -d3s "http://127.0.0.1:$pe/cam/manifest.mpd" > "$T/r3" 2>&1
 after=$(both)
 n=$(awk '/requests in/ { print $1 }' "$T/r3")
-cmp_num "${n:-0}" -ge 1000 "at least 1,000 manifest requests in one second (${n:-0})"
+cmp_num "${n:-0}" -ge 1000 "at least 1,000 manifest requests in three seconds (${n:-0})"
 unlike "$(cat "$T/r3")" 'Non-2xx|Socket errors' "all of them 200"
-cmp_num "$((after - before - scrape))" -le 2 "they cost the origins at most two requests"
-note "segment: $(jq -c .cache "$T/r1"); manifests: ${n:-0} in 1 s, $((after - before - scrape)) at the origins"
+cmp_num "$((after - before - scrape))" -le 4 "they cost the origins at most four requests"
+note "segment: $(jq -c .cache "$T/r1"); manifests: ${n:-0} in 3 s, $((after - before - scrape)) at the origins"
 
 # Failover: origin A dies; new segments still come, all through B.
 for i in $(seq 20 39); do publish "$T/seg" "cam/240p/$i.m4s"; done
