@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <libavutil/error.h>
 
@@ -63,4 +64,19 @@ void sock_peer(const struct sockaddr *sa, char *buf, size_t size)
     } else {
         snprintf(buf, size, "?");
     }
+}
+
+int sock_same_addr(const struct sockaddr_storage *a, socklen_t alen, const struct sockaddr *b)
+{
+    if (!alen || a->ss_family != b->sa_family)
+        return 0;
+    if (b->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (b->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+        return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
+    }
+    return 0;
 }

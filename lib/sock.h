@@ -20,4 +20,8 @@ void sock_host(const struct sockaddr *sa, char *buf, size_t size);
 /* "HOST:PORT", "[HOST]:PORT" for IPv6, "?" for another family. */
 void sock_peer(const struct sockaddr *sa, char *buf, size_t size);
 
+/* 1 when a (alen bytes; 0: no address yet) is b: the same family,
+ * address and port (IPv4 or IPv6). */
+int sock_same_addr(const struct sockaddr_storage *a, socklen_t alen, const struct sockaddr *b);
+
 #endif

@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "flv.h"
 #include "log.h"
+#include "sock.h"
 #include "rtc/control.h"
 #include "rtc/feed.h"
 #include "rtc/server.h"
@@ -166,21 +167,6 @@ static void drop_session(Server *srv, int i, const char *why)
     srv->sessions[i] = srv->sessions[--srv->nsessions];
 }
 
-static int same_addr(const struct sockaddr_storage *a, socklen_t alen, const struct sockaddr *b)
-{
-    if (!alen || a->ss_family != b->sa_family)
-        return 0;
-    if (b->sa_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    if (b->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-        return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
-    }
-    return 0;
-}
-
 static void on_datagram(Server *srv, const uint8_t *p, size_t len, const struct sockaddr *from, socklen_t fromlen)
 {
     RtcSession *s = NULL;
@@ -197,7 +183,7 @@ static void on_datagram(Server *srv, const uint8_t *p, size_t len, const struct 
                 }
     } else if (d != STUN_DEMUX_OTHER) {
         for (int i = 0; i < srv->nsessions; i++)
-            if (same_addr(&srv->sessions[i]->ice.peer, srv->sessions[i]->ice.peer_len, from)) {
+            if (sock_same_addr(&srv->sessions[i]->ice.peer, srv->sessions[i]->ice.peer_len, from)) {
                 idx = i;
                 break;
             }

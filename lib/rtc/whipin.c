@@ -22,6 +22,7 @@
 #include "http.h"
 #include "log.h"
 #include "parse.h"
+#include "sock.h"
 #include "rtc/jitter.h"
 #include "rtc/rtcp.h"
 #include "rtc/session.h"
@@ -481,21 +482,6 @@ void whipin_close(WhipIn *w, void *handle)
 
 /* ---- datagrams ---- */
 
-static int same_addr(const struct sockaddr_storage *a, socklen_t alen, const struct sockaddr *b)
-{
-    if (!alen || a->ss_family != b->sa_family)
-        return 0;
-    if (b->sa_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    if (b->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-        return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
-    }
-    return 0;
-}
-
 static void on_datagram(WhipIn *w, const uint8_t *d, size_t len, const struct sockaddr *from, socklen_t fl)
 {
     enum StunDemux k = stun_demux(d, len);
@@ -508,7 +494,7 @@ static void on_datagram(WhipIn *w, const uint8_t *d, size_t len, const struct so
                     p = w->pubs[i];
     } else if (k != STUN_DEMUX_OTHER) {
         for (int i = 0; i < w->npubs && !p; i++)
-            if (!w->pubs[i]->dead && same_addr(&w->pubs[i]->s->ice.peer, w->pubs[i]->s->ice.peer_len, from))
+            if (!w->pubs[i]->dead && sock_same_addr(&w->pubs[i]->s->ice.peer, w->pubs[i]->s->ice.peer_len, from))
                 p = w->pubs[i];
     }
     if (!p) {

@@ -40,7 +40,7 @@ int main(void)
     char buf[64];
     int fds[2];
 
-    plan(15);
+    plan(21);
     a = v4("127.0.0.1", 1935);
     ok(sock_is_loopback(SA(a)), "127.0.0.1 is loopback");
     a = v4("127.255.1.2", 1);
@@ -76,6 +76,18 @@ int main(void)
     sock_host(SA(a), buf, sizeof(buf));
     is_str(buf, "", "and its host empty");
 
+    {
+        struct sockaddr_storage x = v4("10.1.2.3", 5000), y = v4("10.1.2.3", 5000);
+        struct sockaddr_storage z = v6("2001:db8::1", 5000), w = v6("2001:db8::1", 5000);
+        ok(sock_same_addr(&x, sizeof(x), SA(y)), "the same IPv4 address and port");
+        y = v4("10.1.2.3", 5001);
+        ok(!sock_same_addr(&x, sizeof(x), SA(y)), "another port is another address");
+        y = v4("10.1.2.4", 5000);
+        ok(!sock_same_addr(&x, sizeof(x), SA(y)), "another host too");
+        ok(!sock_same_addr(&x, 0, SA(x)), "no address yet (length 0) is nobody");
+        ok(sock_same_addr(&z, sizeof(z), SA(w)), "the same IPv6 address and port");
+        ok(!sock_same_addr(&x, sizeof(x), SA(z)), "another family");
+    }
     if (pipe(fds) < 0)
         return 1;
     ok(sock_set_nonblock(fds[0]) == 0 && (fcntl(fds[0], F_GETFL) & O_NONBLOCK), "O_NONBLOCK set");
