@@ -50,7 +50,7 @@ int whep_parse_path(const char *path, char *name, char *id)
     return 2;
 }
 
-static void text(WhepResponse *rs, int status, const char *msg)
+void whep_text(WhepResponse *rs, int status, const char *msg)
 {
     rs->status = status;
     rs->content_type = "text/plain; charset=utf-8";
@@ -65,6 +65,19 @@ static int is_sdp(const char *ct)
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+int whep_offer_refused(const char *content_type, size_t len, WhepResponse *rs)
+{
+    if (!is_sdp(content_type))
+        whep_text(rs, 415, "the offer must be sent as Content-Type: application/sdp");
+    else if (len > WHEP_MAX_OFFER)
+        whep_text(rs, 413, "the SDP offer is larger than 32 KiB");
+    else if (!len)
+        whep_text(rs, 400, "the request has no SDP offer");
+    else
+        return 0;
+    return 1;
+}
+
 void whep_handle(const WhepLimits *lim, const WhepOps *ops, void *opaque, const WhepRequest *rq,
                  WhepResponse *rs)
 {
@@ -73,7 +86,7 @@ void whep_handle(const WhepLimits *lim, const WhepOps *ops, void *opaque, const 
 
     memset(rs, 0, sizeof(*rs));
     if (!kind) {
-        text(rs, 404, "not a WHEP resource: /whep/NAME or /whep/NAME/SESSION");
+        whep_text(rs, 404, "not a WHEP resource: /whep/NAME or /whep/NAME/SESSION");
         return;
     }
     if (!strcmp(rq->method, "OPTIONS")) {
@@ -87,44 +100,34 @@ void whep_handle(const WhepLimits *lim, const WhepOps *ops, void *opaque, const 
         char *answer = NULL;
         if (strcmp(rq->method, "POST")) {
             rs->allow = "POST, OPTIONS";
-            text(rs, 405, "a WHEP endpoint takes POST with an SDP offer");
+            whep_text(rs, 405, "a WHEP endpoint takes POST with an SDP offer");
             return;
         }
-        if (!is_sdp(rq->content_type)) {
-            text(rs, 415, "the offer must be sent as Content-Type: application/sdp");
+        if (whep_offer_refused(rq->content_type, rq->body_len, rs))
             return;
-        }
-        if (rq->body_len > WHEP_MAX_OFFER) {
-            text(rs, 413, "the SDP offer is larger than 32 KiB");
-            return;
-        }
-        if (!rq->body_len) {
-            text(rs, 400, "the request has no SDP offer");
-            return;
-        }
         ops->count(opaque, rq->addr, &total, &of_addr);
         if (total >= lim->max_sessions) {
             rs->retry_after = 5;
-            text(rs, 503, "too many WebRTC sessions on this server");
+            whep_text(rs, 503, "too many WebRTC sessions on this server");
             return;
         }
         if (of_addr >= lim->max_per_addr) {
             rs->retry_after = 5;
-            text(rs, 429, "too many WebRTC sessions from this address");
+            whep_text(rs, 429, "too many WebRTC sessions from this address");
             return;
         }
         ret = ops->create(opaque, name, rq->body, rq->body_len, rq->addr, &answer, id, &why);
         if (ret == AVERROR(ENOENT)) {
-            text(rs, 404, "no such live stream");
+            whep_text(rs, 404, "no such live stream");
             return;
         }
         if (ret == AVERROR(EAGAIN) || ret == AVERROR(ENOSPC)) {
             rs->retry_after = 1;
-            text(rs, 503, why ? why : "the stream is not ready yet");
+            whep_text(rs, 503, why ? why : "the stream is not ready yet");
             return;
         }
         if (ret < 0) {
-            text(rs, ret == AVERROR_INVALIDDATA ? 400 : 500, why ? why : "the offer cannot be used");
+            whep_text(rs, ret == AVERROR_INVALIDDATA ? 400 : 500, why ? why : "the offer cannot be used");
             return;
         }
         rs->status = 201;
@@ -135,13 +138,13 @@ void whep_handle(const WhepLimits *lim, const WhepOps *ops, void *opaque, const 
     }
     if (!strcmp(rq->method, "DELETE")) {
         if (ops->destroy(opaque, name, id) < 0)
-            text(rs, 404, "no such WHEP session");
+            whep_text(rs, 404, "no such WHEP session");
         else
             rs->status = 200;
         return;
     }
     rs->allow = "DELETE, OPTIONS";
-    text(rs, 405, !strcmp(rq->method, "PATCH")
+    whep_text(rs, 405, !strcmp(rq->method, "PATCH")
                       ? "trickle ICE and ICE restarts are not supported: the server is ICE-lite"
                       : "a WHEP session takes DELETE");
 }

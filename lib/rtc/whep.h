@@ -62,6 +62,14 @@ typedef struct WhepResponse {
 
 void whep_limits_default(WhepLimits *l);
 
+/* A short text/plain answer: status and msg (and a newline) as the body. */
+void whep_text(WhepResponse *rs, int status, const char *msg);
+
+/* The checks every offer passes, WHEP's and WHIP's: Content-Type
+ * application/sdp (else 415), at most WHEP_MAX_OFFER bytes (413), not
+ * empty (400). 1 after answering rs so, 0 when the offer may go on. */
+int whep_offer_refused(const char *content_type, size_t len, WhepResponse *rs);
+
 /* Parses /whep/NAME or /whep/NAME/ID. NAME is [A-Za-z0-9_.-]{1,128} and
  * not "." or ".."; ID is 32 lowercase hex digits. Returns 1 (stream), 2
  * (session), or 0 when the path is not a WHEP path. */

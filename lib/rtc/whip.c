@@ -44,27 +44,7 @@ int whip_bearer(const char *a, char *out, size_t size)
 
 static void text(WhipResponse *rs, int status, const char *msg)
 {
-    rs->r.status = status;
-    rs->r.content_type = "text/plain; charset=utf-8";
-    rs->r.body = NULL;
-    {
-        size_t n = strlen(msg);
-        char *b = av_malloc(n + 2);
-        if (b) {
-            memcpy(b, msg, n);
-            b[n] = '\n';
-            b[n + 1] = '\0';
-            rs->r.body = b;
-        }
-    }
-}
-
-static int is_sdp(const char *ct)
-{
-    size_t n = strlen("application/sdp");
-    if (!ct || strncasecmp(ct, "application/sdp", n))
-        return 0;
-    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+    whep_text(&rs->r, status, msg);
 }
 
 /* The bearer token checked for stream: 0, or the status sent. */
@@ -103,18 +83,8 @@ static void whip_post(const WhepLimits *lim, const WhipOps *ops, void *opaque, c
     }
     if (check_auth(ops, opaque, name, rq, rs))
         return;
-    if (!is_sdp(rq->content_type)) {
-        text(rs, 415, "the offer must be sent as Content-Type: application/sdp");
+    if (whep_offer_refused(rq->content_type, rq->body_len, &rs->r))
         return;
-    }
-    if (rq->body_len > WHEP_MAX_OFFER) {
-        text(rs, 413, "the SDP offer is larger than 32 KiB");
-        return;
-    }
-    if (!rq->body_len) {
-        text(rs, 400, "the request has no SDP offer");
-        return;
-    }
     ops->count(opaque, rq->addr, &total, &of_addr);
     if (total >= lim->max_sessions) {
         rs->r.retry_after = 5;
