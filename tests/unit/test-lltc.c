@@ -40,7 +40,7 @@ static int cut_parts(const char *src, const char *fmtpath)
     AVFormatContext *in = NULL, *out[NPARTS] = { 0 };
     AVPacket *pkt = av_packet_alloc();
     char path[700];
-    int ret;
+    int ret = AVERROR(ENOMEM);
 
     if (!pkt || (ret = avformat_open_input(&in, src, NULL, NULL)) < 0 ||
         (ret = avformat_find_stream_info(in, NULL)) < 0)
