@@ -57,7 +57,10 @@ static void map_pcr(TsMap *m, uint8_t *p)
 {
     uint64_t base = (uint64_t)p[0] << 25 | (uint64_t)p[1] << 17 | (uint64_t)p[2] << 9 |
                     (uint64_t)p[3] << 1 | p[4] >> 7;
-    base = map(m, base);
+    uint64_t raw = base;
+
+    if ((base = map(m, base)) == raw)
+        return;   /* the bits as they came (the first session) */
     p[0] = (uint8_t)(base >> 25);
     p[1] = (uint8_t)(base >> 17);
     p[2] = (uint8_t)(base >> 9);
@@ -70,7 +73,10 @@ static void map_pes_ts(TsMap *m, uint8_t *p)
 {
     uint64_t ts = (uint64_t)(p[0] >> 1 & 7) << 30 | (uint64_t)p[1] << 22 |
                   (uint64_t)(p[2] >> 1) << 15 | (uint64_t)p[3] << 7 | p[4] >> 1;
-    ts = map(m, ts);
+    uint64_t raw = ts;
+
+    if ((ts = map(m, ts)) == raw)
+        return;   /* marker bits as they came, even wrong ones */
     p[0] = (uint8_t)((p[0] & 0xf0) | (ts >> 29 & 0x0e) | 1);
     p[1] = (uint8_t)(ts >> 22);
     p[2] = (uint8_t)((ts >> 14 & 0xfe) | 1);
