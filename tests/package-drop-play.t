@@ -38,7 +38,7 @@ has() { [ "$(sqlite3 "$T/live.db" "SELECT COUNT(*) FROM segments WHERE stream = 
 wait_for 60 has 2
 
 # dash.js joins live before the gap, held to 360p
-r=$(NODE_PATH=$TOP/node_modules node "$TOP/tests/serve/watch.js" "$URL/watch/cam" --seconds 28 --quality 360p)
+r=$(NODE_PATH=$TOP/node_modules node "$TOP/tests/serve/watch.js" "$URL/watch/cam" --seconds 40 --quality 360p)
 t0=$(jq -r .start.t <<<"$r") t1=$(jq -r .end.t <<<"$r")
 is "$(jq -r .engine <<<"$r")" dash "dash.js plays the live stream"
 cmp_num "$t0" "<" 20 "  from before the dropped segments ($t0)"
