@@ -18,12 +18,15 @@ is "$?" 1 "an I/O error reading a rendition: exit 1 (a failure, not bad input)"
 like "$(cat "$T/err1")" "1\.180p\.nut: Input/output error after 3 attempts" "the error and the attempts are logged"
 is "$(sqlite3 "$T/live.db" "SELECT group_concat(seq || ':' || gap) FROM segments WHERE stream = 'cam'")" "0:0" \
     "segment 0 published; no gap for segment 1"
-is "$(sqlite3 "$T/live.db" "SELECT group_concat(seq) FROM package_pending WHERE stream = 'cam' ORDER BY seq")" "1,2" \
-    "segment 1 and the end stay pending"
+# the end is pending too when the reader thread queued it before the
+# failure (not always under load: then, as from a pipe, it comes again)
+like "$(sqlite3 "$T/live.db" "SELECT group_concat(seq) FROM package_pending WHERE stream = 'cam' ORDER BY seq")" "^1(,2)?\$" \
+    "segment 1 (and the end, if it was read) stay pending"
 
 rm "$T/spool/cam/1.180p.nut"
 mv "$T/real.nut" "$T/spool/cam/1.180p.nut"
-live-package --keep -C "$T/spool" -o "$T/out" --db "$T/live.db" < /dev/null 2> "$T/err2"
+echo '{"type":"end","stream":"cam","seq":2}' |
+    live-package --keep -C "$T/spool" -o "$T/out" --db "$T/live.db" 2> "$T/err2"
 is "$?" 0 "the next run, once the file reads: exit 0"
 is "$(sqlite3 "$T/live.db" "SELECT group_concat(seq || ':' || gap) FROM segments WHERE stream = 'cam'")" "0:0,1:0" \
     "segment 1 is published, not a gap"
