@@ -64,7 +64,11 @@ is "$(grep -c '"type":"renditions"' "$T/three.out")" 6 "three hosts: 6 rendition
 is "$(tail -n 1 "$T/three.out" | jq -r '.type + " " + (.seq | tostring)')" "end 6" \
     "the end record comes last"
 hosts_used=$(grep -o 'done on 127\.0\.0\.[0-9]*' "$T/three.err" | sort -u | wc -l)
-is "$hosts_used" 3 "segments were transcoded on all three hosts"
+# which free slot takes a segment is parallel's choice: with a record
+# every 1.2 s a quick host can take a third one's turn (2 of 3 in one
+# clean-clone make check), so spreading means more than one host
+note "segments done on $hosts_used of the three hosts"
+cmp_num "$hosts_used" -ge 2 "segments were spread over the hosts"
 summary "$T/one" "$T/one.out" > "$T/one.sum"
 summary "$T/three" "$T/three.out" > "$T/three.sum"
 ok "segment count, timing and frames match the one-host run" cmp -s "$T/one.sum" "$T/three.sum" \
