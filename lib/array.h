@@ -16,4 +16,16 @@
  */
 size_t array_grow(void *parr, size_t cap, size_t elsize, size_t first);
 
+/*
+ * Room for one more element in the array *parr of n elements and *cap
+ * capacity (an int count, as most arrays here keep): grown by array_grow
+ * when n == *cap. 0, or AVERROR(ENOMEM) (also when the capacity would
+ * pass INT_MAX) with *parr and *cap untouched.
+ */
+int array_reserve(void *parr, int n, int *cap, size_t elsize, size_t first);
+
+/* Append the elsize bytes at elem: array_reserve, copy, ++*n. 0 or
+ * AVERROR(ENOMEM) with nothing changed. */
+int array_push(void *parr, int *n, int *cap, size_t elsize, size_t first, const void *elem);
+
 #endif

@@ -501,12 +501,8 @@ static int reader_take(Reader *r, CmafTrack *t, const AVPacket *pkt)
         log_error("%s: no usable codec configuration", r->path);
         return ret;
     }
-    if (r->n == r->cap) {
-        size_t ncap = array_grow(&r->pk, r->cap, sizeof(*r->pk), 256);
-        if (!ncap)
-            return AVERROR(ENOMEM);
-        r->cap = ncap;
-    }
+    if ((ret = array_reserve(&r->pk, r->n, &r->cap, sizeof(*r->pk), 256)) < 0)
+        return ret;
     tb = (AVRational){ 1, (int)t->timescale };
     pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
     if (pts == AV_NOPTS_VALUE) {

@@ -99,14 +99,7 @@ typedef struct LlRun {
 
 static int list_push(PacketList *l, AVPacket *p)
 {
-    if (l->n == l->cap) {
-        size_t ncap = array_grow(&l->p, l->cap, sizeof(*l->p), 64);
-        if (!ncap)
-            return AVERROR(ENOMEM);
-        l->cap = ncap;
-    }
-    l->p[l->n++] = p;
-    return 0;
+    return array_push(&l->p, &l->n, &l->cap, sizeof(*l->p), 64, &p);
 }
 
 /* Remove the first n packets of l (they were moved elsewhere). */
@@ -126,14 +119,7 @@ static void list_clear(PacketList *l)
 
 static int push_i64(int64_t **a, int *n, int *cap, int64_t v)
 {
-    if (*n == *cap) {
-        size_t ncap = array_grow(a, *cap, sizeof(**a), 64);
-        if (!ncap)
-            return AVERROR(ENOMEM);
-        *cap = ncap;
-    }
-    (*a)[(*n)++] = v;
-    return 0;
+    return array_push(a, n, cap, sizeof(**a), 64, &v);
 }
 
 static int64_t count_below(const int64_t *a, int n, int64_t end)

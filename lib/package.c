@@ -133,17 +133,12 @@ static void *reader_main(void *arg)
             break;
         }
         pthread_mutex_lock(&p->mu);
-        if (p->qlen == p->qcap) {
-            size_t ncap = array_grow(&p->queue, p->qcap, sizeof(*p->queue), 64);
-            if (!ncap) {
-                pthread_mutex_unlock(&p->mu);
-                json_decref(rec);
-                err = AVERROR(ENOMEM);
-                break;
-            }
-            p->qcap = ncap;
+        if ((ret = array_push(&p->queue, &p->qlen, &p->qcap, sizeof(*p->queue), 64, &rec)) < 0) {
+            pthread_mutex_unlock(&p->mu);
+            json_decref(rec);
+            err = ret;
+            break;
         }
-        p->queue[p->qlen++] = rec;
         pthread_cond_signal(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
@@ -331,7 +326,7 @@ static int lost_end(const json_t *rec)
  * 0, or 1 when it was a duplicate and dropped. */
 static int stream_add(Stream *s, int64_t seq, json_t *rec)
 {
-    int at = s->npend;
+    int at = s->npend, ret;
 
     for (int i = 0; i < s->npend; i++) {
         if (s->pend[i].seq == seq && lost_end(s->pend[i].rec) && !lost_end(rec)) {
@@ -347,12 +342,8 @@ static int stream_add(Stream *s, int64_t seq, json_t *rec)
             break;
         }
     }
-    if (s->npend == s->cap) {
-        size_t ncap = array_grow(&s->pend, s->cap, sizeof(*s->pend), 16);
-        if (!ncap)
-            return AVERROR(ENOMEM);
-        s->cap = ncap;
-    }
+    if ((ret = array_reserve(&s->pend, s->npend, &s->cap, sizeof(*s->pend), 16)) < 0)
+        return ret;
     memmove(&s->pend[at + 1], &s->pend[at], (s->npend - at) * sizeof(*s->pend));
     s->pend[at].seq = seq;
     s->pend[at].rec = json_incref(rec);

@@ -200,14 +200,7 @@ static int rendition_path(const char *rel, const char *id, const char *ext, char
 
 static int push_packet(AVPacket ***arr, int *n, int *cap, AVPacket *pkt)
 {
-    if (*n == *cap) {
-        size_t ncap = array_grow(arr, *cap, sizeof(**arr), 256);
-        if (!ncap)
-            return AVERROR(ENOMEM);
-        *cap = ncap;
-    }
-    (*arr)[(*n)++] = pkt;
-    return 0;
+    return array_push(arr, n, cap, sizeof(**arr), 256, &pkt);
 }
 
 static int cmp_i64(const void *a, const void *b)

@@ -21,6 +21,7 @@
 #include <libavutil/error.h>
 #include <libavutil/mem.h>
 
+#include "array.h"
 #include "bytebuf.h"
 #include "clock.h"
 #include "flv.h"
@@ -244,14 +245,8 @@ static int whep_create(void *opaque, const char *name, const char *offer, size_t
     }
     if (ret < 0)
         return ret;
-    if (srv->nsessions == srv->cap) {
-        int ncap = srv->cap ? srv->cap * 2 : 16;
-        RtcSession **n = realloc(srv->sessions, (size_t)ncap * sizeof(*n));
-        if (!n)
-            return AVERROR(ENOMEM);
-        srv->sessions = n;
-        srv->cap = ncap;
-    }
+    if ((ret = array_reserve(&srv->sessions, srv->nsessions, &srv->cap, sizeof(*srv->sessions), 16)) < 0)
+        return ret;
     ret = rtc_session_new(&s, name, &sdp, &c, srv->cert, (int64_t)(srv->cfg->consent_timeout * 1e6), srv->now,
                           udp_send, srv);
     if (ret == AVERROR(EINVAL)) {

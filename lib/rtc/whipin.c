@@ -19,6 +19,7 @@
 #include <libavutil/error.h>
 #include <libavutil/mem.h>
 
+#include "array.h"
 #include "http.h"
 #include "log.h"
 #include "parse.h"
@@ -393,14 +394,8 @@ static int pub_create(void *opaque, const char *name, const char *offer, size_t 
     if ((ret = sdp_parse(offer, len, &sdp, why)) < 0 || (ret = sdp_select(&sdp, &caps, &c, why)) < 0)
         return ret;
     vcodec = c.video >= 0 ? rtc_codec_from_name(c.video_codec) : RTC_CODEC_NONE;
-    if (w->npubs == w->cap) {
-        int ncap = w->cap ? w->cap * 2 : 8;
-        Pub **n = realloc(w->pubs, (size_t)ncap * sizeof(*n));
-        if (!n)
-            return AVERROR(ENOMEM);
-        w->pubs = n;
-        w->cap = ncap;
-    }
+    if ((ret = array_reserve(&w->pubs, w->npubs, &w->cap, sizeof(*w->pubs), 8)) < 0)
+        return ret;
     if (!(p = calloc(1, sizeof(*p))))
         return AVERROR(ENOMEM);
     p->w = w;
