@@ -398,9 +398,67 @@ static int receivable(const SdpFormat *f, int *score)
     return 0;
 }
 
+/* The best video format of media section i (m) for us, into c. */
+static void choose_video(const SdpMedia *m, int i, const SdpCaps *caps, SdpChoice *c)
+{
+    int best = 0;
+    for (int k = 0; k < m->nfmt; k++) {
+        int score = 0;
+        if ((caps->send ? h264_fits(&m->fmt[k], caps, &score) : receivable(&m->fmt[k], &score)) &&
+            score > best) {
+            best = score;
+            c->video = i;
+            c->video_pt = m->fmt[k].pt;
+            snprintf(c->video_fmtp, sizeof(c->video_fmtp), "%s", m->fmt[k].fmtp);
+            c->video_nack = m->fmt[k].nack;
+            c->video_pli = m->fmt[k].pli;
+            c->video_fir = m->fmt[k].fir;
+            /* as we write it, whatever the offer's case */
+            snprintf(c->video_codec, sizeof(c->video_codec), "%s",
+                     !strcasecmp(m->fmt[k].name, "VP8") ? "VP8"
+                     : !strcasecmp(m->fmt[k].name, "VP9") ? "VP9" : "H264");
+        }
+    }
+}
+
+/* The first stereo 48 kHz Opus of media section i (m), into c. */
+static void choose_audio(const SdpMedia *m, int i, SdpChoice *c)
+{
+    for (int k = 0; k < m->nfmt; k++) {
+        const SdpFormat *f = &m->fmt[k];
+        if (!strcasecmp(f->name, "opus") && f->clock == 48000 && f->channels == 2) {
+            c->audio = i;
+            c->audio_pt = f->pt;
+            c->audio_nack = f->nack;
+            break;
+        }
+    }
+}
+
+/* ICE, DTLS, rtcp-mux and BUNDLE of a chosen media section m. */
+static int check_transport(const SdpSession *o, const SdpMedia *m, const SdpChoice *c,
+                           const char **why)
+{
+    if (!m->ufrag[0] || !m->pwd[0])
+        FAIL("the offer has no ICE credentials (a=ice-ufrag, a=ice-pwd)");
+    if (strlen(m->ufrag) < 4 || strlen(m->pwd) < 22)
+        FAIL("the offer's ICE credentials are too short");
+    if (strcasecmp(m->fp_alg, "sha-256") || strlen(m->fingerprint) != 95)
+        FAIL("the offer has no sha-256 DTLS fingerprint");
+    if (strcmp(m->setup, "actpass") && strcmp(m->setup, "active"))
+        FAIL("the offer must let us be the DTLS server (a=setup:actpass or active)");
+    if (!m->rtcp_mux)
+        FAIL("the offer must use rtcp-mux");
+    /* RFC 8843: the offerer may give each m-section its own
+     * transport; the answer puts them all on the first one's */
+    if (c->video >= 0 && c->audio >= 0 && !o->bundle)
+        FAIL("the offer must BUNDLE audio and video on one transport");
+    return 0;
+}
+
 int sdp_select(const SdpSession *o, const SdpCaps *caps, SdpChoice *c, const char **why)
 {
-    int any_candidates = 0, udp_candidates = 0, video_offered = 0;
+    int any_candidates = 0, udp_candidates = 0, video_offered = 0, ret;
     memset(c, 0, sizeof(*c));
     c->video = c->audio = -1;
     c->video_pt = c->audio_pt = -1;
@@ -414,35 +472,10 @@ int sdp_select(const SdpSession *o, const SdpCaps *caps, SdpChoice *c, const cha
         any_candidates += m->candidates;
         udp_candidates += m->udp_candidates;
         if (!strcmp(m->kind, "video") && caps->want_video && c->video < 0) {
-            int best = 0;
             video_offered = 1;
-            for (int k = 0; k < m->nfmt; k++) {
-                int score = 0;
-                if ((caps->send ? h264_fits(&m->fmt[k], caps, &score) : receivable(&m->fmt[k], &score)) &&
-                    score > best) {
-                    best = score;
-                    c->video = i;
-                    c->video_pt = m->fmt[k].pt;
-                    snprintf(c->video_fmtp, sizeof(c->video_fmtp), "%s", m->fmt[k].fmtp);
-                    c->video_nack = m->fmt[k].nack;
-                    c->video_pli = m->fmt[k].pli;
-                    c->video_fir = m->fmt[k].fir;
-                    /* as we write it, whatever the offer's case */
-                    snprintf(c->video_codec, sizeof(c->video_codec), "%s",
-                             !strcasecmp(m->fmt[k].name, "VP8") ? "VP8"
-                             : !strcasecmp(m->fmt[k].name, "VP9") ? "VP9" : "H264");
-                }
-            }
+            choose_video(m, i, caps, c);
         } else if (!strcmp(m->kind, "audio") && caps->want_audio && c->audio < 0) {
-            for (int k = 0; k < m->nfmt; k++) {
-                const SdpFormat *f = &m->fmt[k];
-                if (!strcasecmp(f->name, "opus") && f->clock == 48000 && f->channels == 2) {
-                    c->audio = i;
-                    c->audio_pt = f->pt;
-                    c->audio_nack = f->nack;
-                    break;
-                }
-            }
+            choose_audio(m, i, c);
         }
     }
     if (caps->send && caps->want_video && c->video < 0)
@@ -451,27 +484,9 @@ int sdp_select(const SdpSession *o, const SdpCaps *caps, SdpChoice *c, const cha
         FAIL("the offer's video has no H.264 (packetization-mode=1), VP8 or VP9 (profile 0)");
     if (c->video < 0 && c->audio < 0)
         FAIL("the offer has no usable media section");
-    for (int k = 0; k < 2; k++) {
-        int i = k ? c->audio : c->video;
-        const SdpMedia *m;
-        if (i < 0)
-            continue;
-        m = &o->media[i];
-        if (!m->ufrag[0] || !m->pwd[0])
-            FAIL("the offer has no ICE credentials (a=ice-ufrag, a=ice-pwd)");
-        if (strlen(m->ufrag) < 4 || strlen(m->pwd) < 22)
-            FAIL("the offer's ICE credentials are too short");
-        if (strcasecmp(m->fp_alg, "sha-256") || strlen(m->fingerprint) != 95)
-            FAIL("the offer has no sha-256 DTLS fingerprint");
-        if (strcmp(m->setup, "actpass") && strcmp(m->setup, "active"))
-            FAIL("the offer must let us be the DTLS server (a=setup:actpass or active)");
-        if (!m->rtcp_mux)
-            FAIL("the offer must use rtcp-mux");
-        /* RFC 8843: the offerer may give each m-section its own
-         * transport; the answer puts them all on the first one's */
-        if (c->video >= 0 && c->audio >= 0 && !o->bundle)
-            FAIL("the offer must BUNDLE audio and video on one transport");
-    }
+    if ((c->video >= 0 && (ret = check_transport(o, &o->media[c->video], c, why)) < 0) ||
+        (c->audio >= 0 && (ret = check_transport(o, &o->media[c->audio], c, why)) < 0))
+        return ret;
     /* No candidates at all: the peer trickles or is found peer-reflexive
      * (we are ICE-lite, it connects to us). Only TCP or other ones: it
      * cannot reach our UDP port. */
