@@ -29,12 +29,8 @@ typedef struct Waiting {
 struct Remux {
     uint32_t fourcc;
     int audio;              /* 1, 0, -1: not known */
-    RemuxWrite write;
-    void *opaque;
-    int err;                /* from the callback */
-    AVFormatContext *fmt;
+    RemuxOut out;
     int started, vidx, aidx;
-    int64_t last_dts[2];
     uint8_t *vconf, *aconf;
     size_t vconf_len, aconf_len;
     Waiting wait[MAX_WAITING];
@@ -77,26 +73,94 @@ int remux_new(uint32_t fourcc, int audio, int width, int height, RemuxWrite writ
         return AVERROR(ENOMEM);
     r->fourcc = fourcc;
     r->audio = audio;
-    r->write = write;
-    r->opaque = opaque;
+    remux_out_init(&r->out, write, opaque);
     r->vidx = r->aidx = -1;
     r->width = width > 0 && width <= 16384 ? width : 0;
     r->height = height > 0 && height <= 16384 ? height : 0;
-    r->last_dts[0] = r->last_dts[1] = INT64_MIN;
     *out = r;
     return 0;
 }
 
-static int io_write(void *opaque, uint8_t *buf, int size)
+void remux_out_init(RemuxOut *o, RemuxWrite write, void *opaque)
 {
-    Remux *r = opaque;
+    memset(o, 0, sizeof(*o));
+    o->write = write;
+    o->opaque = opaque;
+    o->last_dts[0] = o->last_dts[1] = INT64_MIN;
+}
+
+static int out_write(void *opaque, uint8_t *buf, int size)
+{
+    RemuxOut *o = opaque;
     int ret;
 
-    if (r->err)
-        return r->err;
-    if ((ret = r->write(r->opaque, buf, (size_t)size)) < 0)
-        return r->err = ret;
+    if (o->err)
+        return o->err;
+    if ((ret = o->write(o->opaque, buf, (size_t)size)) < 0)
+        return o->err = ret;
     return size;
+}
+
+int remux_out_open(RemuxOut *o, const char *format)
+{
+    uint8_t *buf;
+    int ret;
+
+    if ((ret = avformat_alloc_output_context2(&o->fmt, NULL, format, NULL)) < 0)
+        return ret;
+    if (!(buf = av_malloc(IO_BUFFER)) ||
+        !(o->fmt->pb = avio_alloc_context(buf, IO_BUFFER, 1, o, NULL, out_write, NULL))) {
+        av_free(buf);
+        return AVERROR(ENOMEM);
+    }
+    o->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+    return 0;
+}
+
+int remux_out_frame(RemuxOut *o, int idx, int video, int64_t dts, int64_t pts, int key,
+                    const uint8_t *data, size_t size)
+{
+    AVStream *st = o->fmt->streams[idx];
+    AVPacket *pkt;
+    int ret;
+
+    /* strictly increasing per track, as the muxers want */
+    if (dts <= o->last_dts[video])
+        dts = o->last_dts[video] + 1;
+    if (pts < dts)
+        pts = dts;
+    o->last_dts[video] = dts;
+    if (!(pkt = av_packet_alloc()))
+        return AVERROR(ENOMEM);
+    if ((ret = av_new_packet(pkt, (int)size)) < 0) {
+        av_packet_free(&pkt);
+        return ret;
+    }
+    memcpy(pkt->data, data, size);
+    pkt->stream_index = idx;
+    pkt->dts = av_rescale_q(dts, (AVRational){ 1, 1000 }, st->time_base);
+    pkt->pts = av_rescale_q(pts, (AVRational){ 1, 1000 }, st->time_base);
+    if (key)
+        pkt->flags |= AV_PKT_FLAG_KEY;
+    ret = av_write_frame(o->fmt, pkt);
+    av_packet_free(&pkt);
+    avio_flush(o->fmt->pb);
+    return o->err ? o->err : ret;
+}
+
+void remux_out_close(RemuxOut *o, int trailer)
+{
+    if (!o->fmt)
+        return;
+    if (trailer && !o->err) {
+        av_write_trailer(o->fmt);
+        avio_flush(o->fmt->pb);
+    }
+    if (o->fmt->pb)
+        av_freep(&o->fmt->pb->buffer);
+    avio_context_free(&o->fmt->pb);
+    avformat_free_context(o->fmt);
+    o->fmt = NULL;
 }
 
 static int set_extradata(AVCodecParameters *par, const uint8_t *p, size_t len)
@@ -204,57 +268,26 @@ static void size_from_frame(Remux *r, const uint8_t *data, size_t size)
 static int send(Remux *r, int video, int64_t dts, int64_t pts, int key, const uint8_t *data,
                 size_t size)
 {
-    AVPacket *pkt;
-    AVStream *st;
-    int idx = video ? r->vidx : r->aidx, ret;
+    int idx = video ? r->vidx : r->aidx;
 
     if (idx < 0)
         return 0;
-    st = r->fmt->streams[idx];
-    /* strictly increasing per track, as the muxers want */
-    if (dts <= r->last_dts[video])
-        dts = r->last_dts[video] + 1;
-    if (pts < dts)
-        pts = dts;
-    r->last_dts[video] = dts;
-    if (!(pkt = av_packet_alloc()))
-        return AVERROR(ENOMEM);
-    if ((ret = av_new_packet(pkt, (int)size)) < 0) {
-        av_packet_free(&pkt);
-        return ret;
-    }
-    memcpy(pkt->data, data, size);
-    pkt->stream_index = idx;
-    pkt->dts = av_rescale_q(dts, (AVRational){ 1, 1000 }, st->time_base);
-    pkt->pts = av_rescale_q(pts, (AVRational){ 1, 1000 }, st->time_base);
-    if (key)
-        pkt->flags |= AV_PKT_FLAG_KEY;
-    ret = av_write_frame(r->fmt, pkt);
-    av_packet_free(&pkt);
-    avio_flush(r->fmt->pb);
-    return r->err ? r->err : ret;
+    return remux_out_frame(&r->out, idx, video, dts, pts, key, data, size);
 }
 
 /* Create the container with what is known and write its header, then
  * the frames that waited. */
 static int start(Remux *r)
 {
-    AVFormatContext *fmt = NULL;
+    AVFormatContext *fmt;
     AVDictionary *opts = NULL;
-    uint8_t *buf = NULL;
     AVStream *st;
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret;
 
-    if ((ret = avformat_alloc_output_context2(&fmt, NULL, remux_format(r->fourcc), NULL)) < 0)
+    if ((ret = remux_out_open(&r->out, remux_format(r->fourcc))) < 0)
         return ret;
-    r->fmt = fmt;
-    if (!(buf = av_malloc(IO_BUFFER)) ||
-        !(fmt->pb = avio_alloc_context(buf, IO_BUFFER, 1, r, NULL, io_write, NULL))) {
-        av_free(buf);
-        return AVERROR(ENOMEM);
-    }
-    fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+    fmt = r->out.fmt;
     if (!(st = avformat_new_stream(fmt, NULL)))
         return AVERROR(ENOMEM);
     st->time_base = (AVRational){ 1, 1000 };
@@ -349,7 +382,7 @@ static int frame(Remux *r, int video, int64_t dts, int64_t pts, int key, const u
             r->nwait++;
         }
         if (ready(r, dts) && (ret = start(r)) < 0)
-            return r->err = ret;
+            return r->out.err = ret;
         return 0;
     }
     if (!video && r->aidx < 0) {
@@ -410,8 +443,8 @@ int remux_video(Remux *r, const FlvVideoInfo *vi, int64_t ts, const uint8_t *bod
     size_t n = size - vi->payload;
     int ret;
 
-    if (r->err)
-        return r->err;
+    if (r->out.err)
+        return r->out.err;
     if (!vi->enhanced || vi->fourcc != r->fourcc)
         return AVERROR_INVALIDDATA;
     switch (vi->packet_type) {
@@ -423,7 +456,7 @@ int remux_video(Remux *r, const FlvVideoInfo *vi, int64_t ts, const uint8_t *bod
         if ((ret = keep_config(&r->vconf, &r->vconf_len, p, n)) < 0)
             return ret;
         if (!r->started && ready(r, ts) && (ret = start(r)) < 0)
-            return r->err = ret;
+            return r->out.err = ret;
         return 0;
     case FLV_EX_CODED_FRAMES:
     case FLV_EX_CODED_FRAMES_X:
@@ -440,8 +473,8 @@ int remux_audio(Remux *r, int64_t ts, const uint8_t *body, size_t size)
     FlvAudioInfo ai;
     int ret;
 
-    if (r->err)
-        return r->err;
+    if (r->out.err)
+        return r->out.err;
     if (flv_audio_info(body, size, &ai) < 0 || ai.format != FLV_AUDIO_AAC)
         return AVERROR_INVALIDDATA;
     if (ai.sequence_header) {
@@ -451,7 +484,7 @@ int remux_audio(Remux *r, int64_t ts, const uint8_t *body, size_t size)
         if ((ret = keep_config(&r->aconf, &r->aconf_len, body + 2, size - 2)) < 0)
             return ret;
         if (!r->started && ready(r, ts) && (ret = start(r)) < 0)
-            return r->err = ret;
+            return r->out.err = ret;
         return 0;
     }
     if (size <= 2)
@@ -465,16 +498,7 @@ void remux_free(Remux **rp)
 
     if (!r)
         return;
-    if (r->started && !r->err) {
-        av_write_trailer(r->fmt);
-        avio_flush(r->fmt->pb);
-    }
-    if (r->fmt) {
-        if (r->fmt->pb)
-            av_freep(&r->fmt->pb->buffer);
-        avio_context_free(&r->fmt->pb);
-        avformat_free_context(r->fmt);
-    }
+    remux_out_close(&r->out, r->started);
     for (int i = 0; i < r->nwait; i++)
         av_freep(&r->wait[i].data);
     av_free(r->vconf);

@@ -53,6 +53,36 @@ int remux_audio(Remux *r, int64_t ts, const uint8_t *body, size_t size);
 void remux_free(Remux **r);
 
 /*
+ * The output this file's remuxer and rtc/whipmux.c share: a libavformat
+ * muxer whose bytes go to write(opaque, ...) as it writes them. The first
+ * error the callback returns is kept in err, and every later write fails
+ * with it. Set up by remux_out_init; fmt is made by remux_out_open.
+ */
+struct AVFormatContext;
+typedef struct RemuxOut {
+    RemuxWrite write;
+    void *opaque;
+    int err;                        /* the callback's first error, or 0 */
+    struct AVFormatContext *fmt;    /* NULL until remux_out_open */
+    int64_t last_dts[2];            /* the last frame's dts: [0] audio, [1] video */
+} RemuxOut;
+
+void remux_out_init(RemuxOut *o, RemuxWrite write, void *opaque);
+/* Make o->fmt, a muxer of format ("matroska", "mpegts") writing through
+ * o's callback. 0 or a negative AVERROR (o->fmt may then be set: freed
+ * by remux_out_close). */
+int remux_out_open(RemuxOut *o, const char *format);
+/* A copy of one frame to stream idx (ms timestamps, rescaled to the
+ * stream's time base; dts raised to be strictly increasing on its track,
+ * pts to at least dts), then a flush. 0, the callback's error or the
+ * muxer's. */
+int remux_out_frame(RemuxOut *o, int idx, int video, int64_t dts, int64_t pts, int key,
+                    const uint8_t *data, size_t size);
+/* With trailer 1 and no error, write the trailer; then free o->fmt and
+ * its I/O context. */
+void remux_out_close(RemuxOut *o, int trailer);
+
+/*
  * The end mark of a Matroska stream live-ingest ends on purpose (the
  * publisher left for good), as FLV's onLiveEnd tag is for FLV: an EBML
  * Void element (ID 0xEC, which every reader skips) holding "onLiveEnd",

@@ -15,17 +15,11 @@
 #include "remux.h"
 #include "rtc/whipmux.h"
 
-#define IO_BUFFER 32768
-
 struct WhipMux {
     enum RtcCodec video;
     int audio;
-    WhipMuxWrite write;
-    void *opaque;
-    int err;
-    AVFormatContext *fmt;
+    RemuxOut out;
     int started, vidx, aidx;
-    int64_t last_dts[2];
 };
 
 int whipmux_new(enum RtcCodec video, int audio, WhipMuxWrite write, void *opaque, WhipMux **out)
@@ -38,10 +32,8 @@ int whipmux_new(enum RtcCodec video, int audio, WhipMuxWrite write, void *opaque
         return AVERROR(ENOMEM);
     m->video = video;
     m->audio = !!audio;
-    m->write = write;
-    m->opaque = opaque;
+    remux_out_init(&m->out, write, opaque);
     m->vidx = m->aidx = -1;
-    m->last_dts[0] = m->last_dts[1] = INT64_MIN;
     *out = m;
     return 0;
 }
@@ -54,17 +46,6 @@ enum RtcCodec whipmux_video_codec(const WhipMux *m)
 int whipmux_has_audio(const WhipMux *m)
 {
     return m->audio;
-}
-
-static int io_write(void *opaque, uint8_t *buf, int size)
-{
-    WhipMux *m = opaque;
-    int ret;
-    if (m->err)
-        return m->err;
-    if ((ret = m->write(m->opaque, buf, (size_t)size)) < 0)
-        return m->err = ret;
-    return size;
 }
 
 static enum AVCodecID codec_id(enum RtcCodec c)
@@ -157,7 +138,6 @@ static int opus_extradata(AVCodecParameters *par)
 static int start(WhipMux *m, const uint8_t *key, size_t key_size)
 {
     AVDictionary *opts = NULL;
-    uint8_t *buf;
     AVStream *st;
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret, w = 0, h = 0;
@@ -182,16 +162,10 @@ static int start(WhipMux *m, const uint8_t *key, size_t key_size)
             return 0;
         }
     }
-    if ((ret = avformat_alloc_output_context2(&m->fmt, NULL, "matroska", NULL)) < 0)
+    if ((ret = remux_out_open(&m->out, "matroska")) < 0)
         goto fail;
-    if (!(buf = av_malloc(IO_BUFFER)) || !(m->fmt->pb = avio_alloc_context(buf, IO_BUFFER, 1, m, NULL, io_write, NULL))) {
-        av_free(buf);
-        ret = AVERROR(ENOMEM);
-        goto fail;
-    }
-    m->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
     if (vp) {
-        if (!(st = avformat_new_stream(m->fmt, NULL))) {
+        if (!(st = avformat_new_stream(m->out.fmt, NULL))) {
             ret = AVERROR(ENOMEM);
             goto fail;
         }
@@ -202,7 +176,7 @@ static int start(WhipMux *m, const uint8_t *key, size_t key_size)
         avcodec_parameters_free(&vp);
     }
     if (m->audio) {
-        if (!(st = avformat_new_stream(m->fmt, NULL)))
+        if (!(st = avformat_new_stream(m->out.fmt, NULL)))
             return AVERROR(ENOMEM);
         st->time_base = (AVRational){ 1, 1000 };
         st->codecpar->codec_type = AVMEDIA_TYPE_AUDIO;
@@ -214,13 +188,13 @@ static int start(WhipMux *m, const uint8_t *key, size_t key_size)
         m->aidx = st->index;
     }
     av_dict_set(&opts, "live", "1", 0);
-    ret = avformat_write_header(m->fmt, &opts);
+    ret = avformat_write_header(m->out.fmt, &opts);
     av_dict_free(&opts);
     if (ret < 0) {
         log_error("WHIP: Matroska header: %s", av_make_error_string(eb, sizeof(eb), ret));
         return ret;
     }
-    avio_flush(m->fmt->pb);
+    avio_flush(m->out.fmt->pb);
     m->started = 1;
     return 0;
 fail:
@@ -230,66 +204,48 @@ fail:
 
 static int write_frame(WhipMux *m, int video, int64_t ms, int key, const uint8_t *data, size_t size)
 {
-    AVPacket *pkt;
-    int idx = video ? m->vidx : m->aidx, ret;
+    int idx = video ? m->vidx : m->aidx;
 
     if (idx < 0)
         return 0;
-    if (ms <= m->last_dts[video])
-        ms = m->last_dts[video] + 1;    /* strictly increasing per track */
-    m->last_dts[video] = ms;
-    if (!(pkt = av_packet_alloc()))
-        return AVERROR(ENOMEM);
-    if ((ret = av_new_packet(pkt, (int)size)) < 0) {
-        av_packet_free(&pkt);
-        return ret;
-    }
-    memcpy(pkt->data, data, size);
-    pkt->stream_index = idx;
-    pkt->pts = pkt->dts = ms;   /* the tracks' time base is 1/1000 */
-    if (key)
-        pkt->flags |= AV_PKT_FLAG_KEY;
-    ret = av_write_frame(m->fmt, pkt);
-    av_packet_free(&pkt);
-    avio_flush(m->fmt->pb);
-    return m->err ? m->err : ret;
+    return remux_out_frame(&m->out, idx, video, ms, ms, key, data, size);
 }
 
 int whipmux_video(WhipMux *m, int64_t ms, int key, const uint8_t *data, size_t size)
 {
     int ret;
-    if (m->err)
-        return m->err;
+    if (m->out.err)
+        return m->out.err;
     if (m->video == RTC_CODEC_NONE || !size)
         return 0;
     if (!m->started) {
         if (!key)
             return 0;
         if ((ret = start(m, data, size)) < 0)
-            return m->err = ret;
+            return m->out.err = ret;
         if (!m->started)
             return 0;
     }
     if ((ret = write_frame(m, 1, ms, key, data, size)) < 0)
-        m->err = ret;
+        m->out.err = ret;
     return ret;
 }
 
 int whipmux_audio(WhipMux *m, int64_t ms, const uint8_t *data, size_t size)
 {
     int ret;
-    if (m->err)
-        return m->err;
+    if (m->out.err)
+        return m->out.err;
     if (!m->audio || !size)
         return 0;
     if (!m->started) {
         if (m->video != RTC_CODEC_NONE)
             return 0;   /* the output starts with a picture */
         if ((ret = start(m, NULL, 0)) < 0)
-            return m->err = ret;
+            return m->out.err = ret;
     }
     if ((ret = write_frame(m, 0, ms, 1, data, size)) < 0)
-        m->err = ret;
+        m->out.err = ret;
     return ret;
 }
 
@@ -298,19 +254,13 @@ void whipmux_free(WhipMux **mp)
     WhipMux *m = *mp;
     if (!m)
         return;
-    if (m->started && !m->err) {
+    if (m->started && !m->out.err) {
         uint8_t end[REMUX_MKV_END_SIZE];
-        av_write_trailer(m->fmt);
-        avio_flush(m->fmt->pb);
+        remux_out_close(&m->out, 1);
         remux_mkv_end(end);     /* an end, not a cut (live-pipe(5)) */
-        m->write(m->opaque, end, sizeof(end));
+        m->out.write(m->out.opaque, end, sizeof(end));
     }
-    if (m->fmt) {
-        if (m->fmt->pb)
-            av_freep(&m->fmt->pb->buffer);
-        avio_context_free(&m->fmt->pb);
-        avformat_free_context(m->fmt);
-    }
+    remux_out_close(&m->out, 0);
     free(m);
     *mp = NULL;
 }

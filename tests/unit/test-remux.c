@@ -2,7 +2,8 @@
  * with AAC, wrapped as Enhanced RTMP tag bodies and parsed by
  * flv_video_info as live-ingest does, remuxed to MPEG-TS and Matroska
  * and read back with libavformat: every frame, its timestamps and the
- * audio are there; wrong tags are refused. */
+ * audio are there; wrong tags are refused. The shared output (RemuxOut):
+ * the callback's first error is kept and fails every later frame. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,49 @@ end:
     return ret;
 }
 
+typedef struct Failing {
+    int calls, fail;        /* fail: from this call on, AVERROR(EIO) */
+} Failing;
+
+static int failing_write(void *opaque, const uint8_t *buf, size_t size)
+{
+    Failing *f = opaque;
+    return ++f->calls >= f->fail ? AVERROR(EIO) : 0;
+}
+
+/* RemuxOut alone: MPEG-TS with one H.264 stream, frames of an access
+ * unit delimiter; the sink fails once the header is out. */
+static void test_out(void)
+{
+    static const uint8_t aud[] = { 0, 0, 0, 1, 0x09, 0xf0 };
+    Failing f = { 0, 1000 };
+    RemuxOut o;
+    AVStream *st;
+    int calls;
+
+    remux_out_init(&o, failing_write, &f);
+    is_int(remux_out_open(&o, "mpegts"), 0, "RemuxOut: an MPEG-TS muxer");
+    st = avformat_new_stream(o.fmt, NULL);
+    st->codecpar->codec_type = AVMEDIA_TYPE_VIDEO;
+    st->codecpar->codec_id = AV_CODEC_ID_H264;
+    st->time_base = (AVRational){ 1, 1000 };
+    is_int(avformat_write_header(o.fmt, NULL), 0, "its header");
+    is_int(remux_out_frame(&o, 0, 1, 40, 40, 1, aud, sizeof(aud)), 0, "a frame at 40 ms");
+    is_int(remux_out_frame(&o, 0, 1, 40, 40, 0, aud, sizeof(aud)), 0, "another at 40 ms");
+    is_int(o.last_dts[1], 41, "raised to 41: strictly increasing");
+    f.fail = f.calls + 1;
+    for (int i = 0; i < 200 && !o.err; i++)
+        remux_out_frame(&o, 0, 1, 100 + i * 40, 100 + i * 40, 1, aud, sizeof(aud));
+    is_int(o.err, AVERROR(EIO), "the callback's error is kept");
+    calls = f.calls;
+    is_int(remux_out_frame(&o, 0, 1, 20000, 20000, 1, aud, sizeof(aud)), AVERROR(EIO),
+           "the next frame fails with it");
+    is_int(f.calls, calls, "without calling the callback again");
+    remux_out_close(&o, 1);
+    ok(o.fmt == NULL, "closed (no trailer after an error)");
+    remux_out_close(&o, 1);
+}
+
 int main(void)
 {
     const char *tmpdir = getenv("TMPDIR");
@@ -188,6 +232,7 @@ int main(void)
     is_str(remux_format(FLV_FOURCC_AV1), "matroska", "AV1 to Matroska");
     is_str(remux_format(FLV_FOURCC_VP9), "matroska", "VP9 to Matroska");
     ok(remux_format(FLV_FOURCC('a', 'v', 'c', '1')) == NULL, "nothing for another FourCC");
+    test_out();
     is_str(remux_extension(FLV_FOURCC_HEVC), "ts", ".ts");
     is_str(remux_extension(FLV_FOURCC_VP9), "mkv", ".mkv");
     is_int(remux_new(FLV_FOURCC('x', 'x', 'x', 'x'), 0, 0, 0, sink_write, &sink, &r), AVERROR(EINVAL),
