@@ -262,19 +262,19 @@ int catalog_rendition_put(sqlite3 *db, const char *stream, const CatalogRenditio
                        " height, sar, fps, sample_rate, channels, timescale, bandwidth)"
                        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &st) < 0)
         return AVERROR_EXTERNAL;
-    snprintf(sar, sizeof(sar), "%d:%d", r->sar_num, r->sar_den);
-    snprintf(fps, sizeof(fps), "%d/%d", r->fps_num, r->fps_den);
+    snprintf(sar, sizeof(sar), "%d:%d", r->media.sar_num, r->media.sar_den);
+    snprintf(fps, sizeof(fps), "%d/%d", r->media.fps_num, r->media.fps_den);
     sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->kind == CMAF_VIDEO ? "video" : "audio", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->codec, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, r->width);
-    sqlite3_bind_int(st, 6, r->height);
+    sqlite3_bind_text(st, 3, r->media.kind == CMAF_VIDEO ? "video" : "audio", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->media.codec, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, r->media.width);
+    sqlite3_bind_int(st, 6, r->media.height);
     sqlite3_bind_text(st, 7, sar, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 8, fps, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 9, r->sample_rate);
-    sqlite3_bind_int(st, 10, r->channels);
-    sqlite3_bind_int64(st, 11, r->timescale);
+    sqlite3_bind_int(st, 9, r->media.sample_rate);
+    sqlite3_bind_int(st, 10, r->media.channels);
+    sqlite3_bind_int64(st, 11, r->media.timescale);
     sqlite3_bind_int64(st, 12, r->bandwidth);
     return step_done(db, st);
 }
@@ -286,21 +286,22 @@ static void read_rendition_row(sqlite3_stmt *st, void *elem)
 
     memset(r, 0, sizeof(*r));
     copy_text(r->id, sizeof(r->id), sqlite3_column_text(st, 0));
-    r->kind = !strcmp((const char *)sqlite3_column_text(st, 1), "video") ? CMAF_VIDEO
+    r->media.kind = !strcmp((const char *)sqlite3_column_text(st, 1), "video") ? CMAF_VIDEO
                                                                         : CMAF_AUDIO;
-    copy_text(r->codec, sizeof(r->codec), sqlite3_column_text(st, 2));
-    r->width = sqlite3_column_int(st, 3);
-    r->height = sqlite3_column_int(st, 4);
+    copy_text(r->media.codec, sizeof(r->media.codec), sqlite3_column_text(st, 2));
+    r->media.width = sqlite3_column_int(st, 3);
+    r->media.height = sqlite3_column_int(st, 4);
     sar = (const char *)sqlite3_column_text(st, 5);
     fps = (const char *)sqlite3_column_text(st, 6);
-    if (!sar || sscanf(sar, "%d:%d", &r->sar_num, &r->sar_den) != 2 || r->sar_num <= 0 ||
-        r->sar_den <= 0)
-        r->sar_num = r->sar_den = 1;
-    if (!fps || sscanf(fps, "%d/%d", &r->fps_num, &r->fps_den) != 2 || r->fps_den <= 0)
-        r->fps_num = r->fps_den = 0;
-    r->sample_rate = sqlite3_column_int(st, 7);
-    r->channels = sqlite3_column_int(st, 8);
-    r->timescale = (uint32_t)sqlite3_column_int64(st, 9);
+    if (!sar || sscanf(sar, "%d:%d", &r->media.sar_num, &r->media.sar_den) != 2 ||
+        r->media.sar_num <= 0 || r->media.sar_den <= 0)
+        r->media.sar_num = r->media.sar_den = 1;
+    if (!fps || sscanf(fps, "%d/%d", &r->media.fps_num, &r->media.fps_den) != 2 ||
+        r->media.fps_den <= 0)
+        r->media.fps_num = r->media.fps_den = 0;
+    r->media.sample_rate = sqlite3_column_int(st, 7);
+    r->media.channels = sqlite3_column_int(st, 8);
+    r->media.timescale = (uint32_t)sqlite3_column_int64(st, 9);
     r->bandwidth = sqlite3_column_int64(st, 10);
 }
 
@@ -736,17 +737,9 @@ static int load_renditions(sqlite3 *db, const char *name, Manifest *m)
     for (int i = 0; i < nr; i++) {
         ManifestRendition *r = &m->renditions[i];
         snprintf(r->id, sizeof(r->id), "%s", rl[i].id);
-        r->kind = rl[i].kind;
-        snprintf(r->codec, sizeof(r->codec), "%s", rl[i].codec);
-        r->width = rl[i].width;
-        r->height = rl[i].height;
-        r->sar_num = rl[i].sar_num;
-        r->sar_den = rl[i].sar_den;
-        r->fps_num = rl[i].fps_num;
-        r->fps_den = rl[i].fps_den;
-        r->sample_rate = rl[i].sample_rate;
-        r->channels = rl[i].channels;
-        r->timescale = rl[i].timescale ? rl[i].timescale : 1;
+        r->media = rl[i].media;
+        if (!r->media.timescale)
+            r->media.timescale = 1;
         r->bandwidth = rl[i].bandwidth;
         if (!(r->files = malloc((m->nb_segments ? m->nb_segments : 1) * sizeof(*r->files)))) {
             free(rl);
@@ -802,7 +795,7 @@ static void measure_bandwidth(Manifest *m)
         double bytes = 0, secs = 0, peak = 0;
         for (int j = 0; j < m->nb_segments; j++) {
             const ManifestFile *f = &r->files[j];
-            double d = (double)f->d / r->timescale;
+            double d = (double)f->d / r->media.timescale;
             if (f->t < 0 || f->d <= 0)
                 continue;
             bytes += (double)f->size;

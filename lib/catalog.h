@@ -54,12 +54,8 @@ typedef struct CatalogStream {
 
 typedef struct CatalogRendition {
     char id[RECORD_MAX_NAME + 1];
-    int kind;                   /* CMAF_VIDEO or CMAF_AUDIO */
-    char codec[32];
-    int width, height, sar_num, sar_den, fps_num, fps_den;
-    int sample_rate, channels;
-    uint32_t timescale;
-    int64_t bandwidth;
+    CmafMedia media;            /* as its latest init segment says */
+    int64_t bandwidth;          /* declared by live-transcode */
 } CatalogRendition;
 
 /* One row of segments. */

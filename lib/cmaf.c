@@ -125,7 +125,7 @@ int cmaf_params_inband(CmafFragment *f)
     int lsize, count;
     ByteBuf b = { 0 };
 
-    if (f->track.kind != CMAF_VIDEO || n < 7 || c[0] != 1 || f->nb_samples < 1)
+    if (f->track.media.kind != CMAF_VIDEO || n < 7 || c[0] != 1 || f->nb_samples < 1)
         return AVERROR_INVALIDDATA;
     lsize = (c[4] & 3) + 1;
     if (lsize < 2)
@@ -236,7 +236,7 @@ static int append_payload(ByteBuf *data, const CmafTrack *t, int annexb, const A
 {
     size_t before = bytebuf_size(data);
 
-    if (t->kind == CMAF_VIDEO && annexb) {
+    if (t->media.kind == CMAF_VIDEO && annexb) {
         const uint8_t *nal;
         size_t pos = 0, nal_len;
         while (annexb_next(pkt->data, pkt->size, &pos, &nal, &nal_len)) {
@@ -246,7 +246,7 @@ static int append_payload(ByteBuf *data, const CmafTrack *t, int annexb, const A
             bytebuf_put_be32(data, (uint32_t)nal_len);
             bytebuf_append(data, nal, nal_len);
         }
-    } else if (t->kind == CMAF_AUDIO && adts_header(pkt->data, pkt->size)) {
+    } else if (t->media.kind == CMAF_AUDIO && adts_header(pkt->data, pkt->size)) {
         size_t h = adts_header(pkt->data, pkt->size);
         bytebuf_append(data, pkt->data + h, pkt->size - h);
     } else {
@@ -266,18 +266,18 @@ static int track_setup(CmafTrack *t, const AVStream *st, const AVPacket *first, 
     int ret;
 
     *annexb = 0;
-    if (t->kind == CMAF_VIDEO) {
+    if (t->media.kind == CMAF_VIDEO) {
         AVRational sar = par->sample_aspect_ratio.num ? par->sample_aspect_ratio
                                                       : st->sample_aspect_ratio;
         AVRational fps = st->avg_frame_rate.num ? st->avg_frame_rate : st->r_frame_rate;
-        t->timescale = CMAF_VIDEO_TIMESCALE;
-        t->width = par->width;
-        t->height = par->height;
-        t->sar_num = sar.num > 0 && sar.den > 0 ? sar.num : 1;
-        t->sar_den = sar.num > 0 && sar.den > 0 ? sar.den : 1;
+        t->media.timescale = CMAF_VIDEO_TIMESCALE;
+        t->media.width = par->width;
+        t->media.height = par->height;
+        t->media.sar_num = sar.num > 0 && sar.den > 0 ? sar.num : 1;
+        t->media.sar_den = sar.num > 0 && sar.den > 0 ? sar.den : 1;
         if (fps.num > 0 && fps.den > 0 && fps.num / fps.den < 1000) {
-            t->fps_num = fps.num;
-            t->fps_den = fps.den;
+            t->media.fps_num = fps.num;
+            t->media.fps_den = fps.den;
         }
         if (par->extradata_size >= 7 && par->extradata[0] == 1) {
             if (!(t->config = malloc(par->extradata_size)))
@@ -299,9 +299,9 @@ static int track_setup(CmafTrack *t, const AVStream *st, const AVPacket *first, 
                 return ret;
         }
     } else {
-        t->sample_rate = par->sample_rate;
-        t->channels = par->ch_layout.nb_channels;
-        t->timescale = (uint32_t)par->sample_rate;
+        t->media.sample_rate = par->sample_rate;
+        t->media.channels = par->ch_layout.nb_channels;
+        t->media.timescale = (uint32_t)par->sample_rate;
         if (par->extradata_size >= 2) {
             if (!(t->config = malloc(par->extradata_size)))
                 return AVERROR(ENOMEM);
@@ -317,7 +317,8 @@ static int track_setup(CmafTrack *t, const AVStream *st, const AVPacket *first, 
             return AVERROR_INVALIDDATA;
         }
     }
-    return cmaf_codec_string(t->kind, t->config, t->config_size, t->codec, sizeof(t->codec));
+    return cmaf_codec_string(t->media.kind, t->config, t->config_size, t->media.codec,
+                             sizeof(t->media.codec));
 }
 
 /* Turn the packets' timestamps into sample durations, offsets and tfdt. */
@@ -367,11 +368,11 @@ static void nominal_rate(int64_t ts, int64_t span, int n, int64_t round, int cnu
 static void retime(CmafFragment *f, const Pkt *pk, int n, double start, double duration,
                    int64_t *pts_sorted, int64_t tick)
 {
-    const int64_t ts = f->track.timescale;
+    const int64_t ts = f->track.media.timescale;
     int64_t s = llrint(start * ts), e = llrint((start + duration) * ts);
     int64_t nominal = 0;
 
-    if (f->track.kind == CMAF_VIDEO) {
+    if (f->track.media.kind == CMAF_VIDEO) {
         /* Decode times are the presentation times in increasing order
          * (fixed frame rate, so this holds for any B-frame pattern and
          * needs no dts from the container); the offsets put each sample
@@ -384,8 +385,8 @@ static void retime(CmafFragment *f, const Pkt *pk, int n, double start, double d
             f->samples[i].cto = (int32_t)(pk[i].pts - sorted[i]);
             f->samples[i].duration = d > 0 ? (uint32_t)d : 0;
         }
-        if (nominal <= 0 && f->track.fps_num > 0)
-            nominal = av_rescale(ts, f->track.fps_den, f->track.fps_num);
+        if (nominal <= 0 && f->track.media.fps_num > 0)
+            nominal = av_rescale(ts, f->track.media.fps_den, f->track.media.fps_num);
         if (nominal <= 0)
             nominal = pk[n - 1].duration > 0 ? pk[n - 1].duration : ts / 25;
         /* The frame rate is the stream's own (a short file's average
@@ -399,15 +400,15 @@ static void retime(CmafFragment *f, const Pkt *pk, int n, double start, double d
                 dmax = FFMAX(dmax, sorted[i + 1] - sorted[i]);
             }
             nominal_rate(ts, sorted[n - 1] - sorted[0], n, FFMAX(tick, dmax - dmin),
-                         f->track.fps_num,
-                         f->track.fps_den, &num, &den);
-            f->track.fps_num = num;
-            f->track.fps_den = den;
+                         f->track.media.fps_num,
+                         f->track.media.fps_den, &num, &den);
+            f->track.media.fps_num = num;
+            f->track.media.fps_den = den;
         } else if (nominal > 0) {
             int num, den;
             av_reduce(&num, &den, ts, nominal, 1 << 20);
-            f->track.fps_num = num;
-            f->track.fps_den = den;
+            f->track.media.fps_num = num;
+            f->track.media.fps_den = den;
         }
         f->tfdt = s;
         /* The last sample runs to the record's end, unless that disagrees
@@ -503,7 +504,7 @@ static int reader_take(Reader *r, CmafTrack *t, const AVPacket *pkt)
     }
     if ((ret = array_reserve(&r->pk, r->n, &r->cap, sizeof(*r->pk), 256)) < 0)
         return ret;
-    tb = (AVRational){ 1, (int)t->timescale };
+    tb = (AVRational){ 1, (int)t->media.timescale };
     pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
     if (pts == AV_NOPTS_VALUE) {
         log_error("%s: packet without timestamps", r->path);
@@ -575,14 +576,14 @@ static int make_samples(CmafFragment *f, const Reader *r, double start, double d
     int64_t *sorted;
     int n = r->n;
 
-    if (f->track.kind == CMAF_VIDEO && !r->pk[0].key && !r->chunk)
+    if (f->track.media.kind == CMAF_VIDEO && !r->pk[0].key && !r->chunk)
         log_warn("%s: does not start with a keyframe", r->path);
     if (!(f->samples = calloc(n, sizeof(*f->samples))))
         return AVERROR(ENOMEM);
     f->nb_samples = n;
     for (int i = 0; i < n; i++) {
         f->samples[i].size = r->pk[i].size;
-        f->samples[i].key = f->track.kind == CMAF_AUDIO || r->pk[i].key;
+        f->samples[i].key = f->track.media.kind == CMAF_AUDIO || r->pk[i].key;
     }
     if (!(sorted = malloc(n * sizeof(*sorted))))
         return AVERROR(ENOMEM);
@@ -590,10 +591,10 @@ static int make_samples(CmafFragment *f, const Reader *r, double start, double d
         sorted[i] = r->pk[i].pts;
     qsort(sorted, n, sizeof(*sorted), cmp_i64);
     {
-        AVRational tb = { 1, (int)f->track.timescale };
+        AVRational tb = { 1, (int)f->track.media.timescale };
         int64_t tick = av_rescale_q(1, r->st->time_base, tb);
         retime(f, r->pk, n, start, duration, sorted, tick > 0 ? tick : 1);
-        if (f->track.kind == CMAF_AUDIO)
+        if (f->track.media.kind == CMAF_AUDIO)
             trim_audio_end(f, r, tb);
     }
     free(sorted);
@@ -613,8 +614,9 @@ static int read_fragment(const char *path, double start, double duration, int ch
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    f->track.kind = r.st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ? CMAF_VIDEO : CMAF_AUDIO;
-    if (f->track.kind == CMAF_AUDIO && r.st->codecpar->sample_rate <= 0) {
+    f->track.media.kind =
+        r.st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ? CMAF_VIDEO : CMAF_AUDIO;
+    if (f->track.media.kind == CMAF_AUDIO && r.st->codecpar->sample_rate <= 0) {
         ret = AVERROR_INVALIDDATA;
         goto end;
     }
@@ -685,13 +687,13 @@ static void write_stsd(ByteBuf *b, const CmafTrack *t)
 {
     size_t at = fullbox_begin(b, "stsd", 0, 0), e, c;
     bytebuf_put_be32(b, 1);
-    if (t->kind == CMAF_VIDEO) {
+    if (t->media.kind == CMAF_VIDEO) {
         e = box_begin(b, "avc1");
         bytebuf_put_zeros(b, 6);
         bytebuf_put_be16(b, 1);                    /* data_reference_index */
         bytebuf_put_zeros(b, 16);
-        bytebuf_put_be16(b, (unsigned)t->width);
-        bytebuf_put_be16(b, (unsigned)t->height);
+        bytebuf_put_be16(b, (unsigned)t->media.width);
+        bytebuf_put_be16(b, (unsigned)t->media.height);
         bytebuf_put_be32(b, 0x00480000);
         bytebuf_put_be32(b, 0x00480000);
         bytebuf_put_be32(b, 0);
@@ -703,8 +705,8 @@ static void write_stsd(ByteBuf *b, const CmafTrack *t)
         bytebuf_append(b, t->config, t->config_size);
         box_end(b, c);
         c = box_begin(b, "pasp");
-        bytebuf_put_be32(b, (uint32_t)t->sar_num);
-        bytebuf_put_be32(b, (uint32_t)t->sar_den);
+        bytebuf_put_be32(b, (uint32_t)t->media.sar_num);
+        bytebuf_put_be32(b, (uint32_t)t->media.sar_den);
         box_end(b, c);
         box_end(b, e);
     } else {
@@ -712,10 +714,11 @@ static void write_stsd(ByteBuf *b, const CmafTrack *t)
         bytebuf_put_zeros(b, 6);
         bytebuf_put_be16(b, 1);
         bytebuf_put_zeros(b, 8);
-        bytebuf_put_be16(b, (unsigned)(t->channels > 0 ? t->channels : 2));
+        bytebuf_put_be16(b, (unsigned)(t->media.channels > 0 ? t->media.channels : 2));
         bytebuf_put_be16(b, 16);
         bytebuf_put_be32(b, 0);
-        bytebuf_put_be32(b, t->sample_rate <= 0xffff ? (uint32_t)t->sample_rate << 16 : 0);
+        bytebuf_put_be32(b, t->media.sample_rate <= 0xffff
+                                ? (uint32_t)t->media.sample_rate << 16 : 0);
         write_esds(b, t);
         box_end(b, e);
     }
@@ -740,7 +743,7 @@ static void write_mvhd(ByteBuf *b)
 
 static void write_tkhd(ByteBuf *b, const CmafTrack *t)
 {
-    int video = t->kind == CMAF_VIDEO;
+    int video = t->media.kind == CMAF_VIDEO;
     size_t at = fullbox_begin(b, "tkhd", 0, 3);
     bytebuf_put_be32(b, 0);
     bytebuf_put_be32(b, 0);
@@ -755,9 +758,10 @@ static void write_tkhd(ByteBuf *b, const CmafTrack *t)
     put_matrix(b);
     if (video) {
         /* display size: width scaled by the sample aspect ratio */
-        uint64_t dw = (uint64_t)t->width * (uint64_t)t->sar_num / (uint64_t)t->sar_den;
+        uint64_t dw = (uint64_t)t->media.width * (uint64_t)t->media.sar_num /
+                      (uint64_t)t->media.sar_den;
         bytebuf_put_be32(b, (uint32_t)(dw << 16));
-        bytebuf_put_be32(b, (uint32_t)t->height << 16);
+        bytebuf_put_be32(b, (uint32_t)t->media.height << 16);
     } else {
         bytebuf_put_be32(b, 0);
         bytebuf_put_be32(b, 0);
@@ -789,7 +793,7 @@ static void write_minf(ByteBuf *b, const CmafTrack *t)
 {
     size_t minf = box_begin(b, "minf"), at, dinf, dref;
 
-    if (t->kind == CMAF_VIDEO) {
+    if (t->media.kind == CMAF_VIDEO) {
         at = fullbox_begin(b, "vmhd", 0, 1);
         bytebuf_put_zeros(b, 8);
     } else {
@@ -810,13 +814,13 @@ static void write_minf(ByteBuf *b, const CmafTrack *t)
 
 static void write_mdia(ByteBuf *b, const CmafTrack *t)
 {
-    int video = t->kind == CMAF_VIDEO;
+    int video = t->media.kind == CMAF_VIDEO;
     size_t mdia = box_begin(b, "mdia"), at;
 
     at = fullbox_begin(b, "mdhd", 0, 0);
     bytebuf_put_be32(b, 0);
     bytebuf_put_be32(b, 0);
-    bytebuf_put_be32(b, t->timescale);
+    bytebuf_put_be32(b, t->media.timescale);
     bytebuf_put_be32(b, 0);
     bytebuf_put_be16(b, 0x55c4);                  /* language "und" */
     bytebuf_put_be16(b, 0);
@@ -876,7 +880,7 @@ int cmaf_write_init(const CmafTrack *t, uint8_t **out, size_t *len)
 int cmaf_write_segment(const CmafFragment *f, uint32_t seqno, uint8_t **out, size_t *len)
 {
     static const char *const compat[] = { "msdh", "msix", "cmfs", NULL };
-    int video = f->track.kind == CMAF_VIDEO;
+    int video = f->track.media.kind == CMAF_VIDEO;
     uint32_t trun_flags = 0x000001 | 0x000100 | 0x000200 | (video ? 0x000400 | 0x000800 : 0);
     size_t moof, traf, at, offset_at;
     ByteBuf b = { 0 };

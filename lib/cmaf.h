@@ -42,16 +42,27 @@ enum CmafKind { CMAF_VIDEO = 1, CMAF_AUDIO = 2 };
 
 #define CMAF_VIDEO_TIMESCALE 90000
 
-typedef struct CmafTrack {
+/*
+ * What a track holds, as a player is told it: the one description of a
+ * rendition. A track read from a file has it (CmafTrack), the catalog
+ * keeps it per rendition (CatalogRendition) and the manifests are written
+ * from it (ManifestRendition); each embeds this struct, so it passes
+ * from one to the next by assignment.
+ */
+typedef struct CmafMedia {
     int kind;                   /* CMAF_VIDEO or CMAF_AUDIO */
-    uint32_t timescale;
+    char codec[32];             /* RFC 6381 string: avc1.64001f, mp4a.40.2 */
     int width, height;          /* video: coded size */
     int sar_num, sar_den;       /* video: sample aspect ratio (1:1 when unknown) */
     int fps_num, fps_den;       /* video: frame rate (0/0 when unknown) */
     int sample_rate, channels;  /* audio */
+    uint32_t timescale;
+} CmafMedia;
+
+typedef struct CmafTrack {
+    CmafMedia media;
     uint8_t *config;            /* avcC record or AudioSpecificConfig (owned) */
     size_t config_size;
-    char codec[32];             /* RFC 6381 string: avc1.64001f, mp4a.40.2 */
 } CmafTrack;
 
 typedef struct CmafSample {

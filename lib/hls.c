@@ -30,20 +30,20 @@ int hls_write_master(const Manifest *m, char **out)
     AVBPrint bp;
 
     for (int i = 0; i < m->nb_renditions; i++) {
-        if (m->renditions[i].kind == CMAF_AUDIO && !audio)
+        if (m->renditions[i].media.kind == CMAF_AUDIO && !audio)
             audio = &m->renditions[i];
-        nvideo += m->renditions[i].kind == CMAF_VIDEO;
+        nvideo += m->renditions[i].media.kind == CMAF_VIDEO;
     }
     av_bprint_init(&bp, 1024, AV_BPRINT_SIZE_UNLIMITED);
     av_bprintf(&bp, "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
     if (audio && nvideo)
         av_bprintf(&bp, "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"%s\",LANGUAGE=\"und\","
                         "DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"%d\",URI=\"%s/index.m3u8\"\n",
-                   audio->id, audio->channels > 0 ? audio->channels : 2, audio->id);
+                   audio->id, audio->media.channels > 0 ? audio->media.channels : 2, audio->id);
     for (int i = 0; i < m->nb_renditions; i++) {
         const ManifestRendition *r = &m->renditions[i];
         int64_t bw = r->bandwidth, avg = r->avg_bandwidth;
-        if (r->kind != CMAF_VIDEO)
+        if (r->media.kind != CMAF_VIDEO)
             continue;
         if (audio) {
             bw += audio->bandwidth;
@@ -53,10 +53,10 @@ int hls_write_master(const Manifest *m, char **out)
         av_bprintf(&bp, "#EXT-X-STREAM-INF:BANDWIDTH=%lld", (long long)(bw > 0 ? bw : 1));
         if (avg > 0)
             av_bprintf(&bp, ",AVERAGE-BANDWIDTH=%lld", (long long)avg);
-        av_bprintf(&bp, ",RESOLUTION=%dx%d,CODECS=\"%s%s%s\"", r->width, r->height, r->codec,
-                   audio ? "," : "", audio ? audio->codec : "");
-        if (r->fps_num > 0 && r->fps_den > 0)
-            av_bprintf(&bp, ",FRAME-RATE=%.3f", (double)r->fps_num / r->fps_den);
+        av_bprintf(&bp, ",RESOLUTION=%dx%d,CODECS=\"%s%s%s\"", r->media.width, r->media.height,
+                   r->media.codec, audio ? "," : "", audio ? audio->media.codec : "");
+        if (r->media.fps_num > 0 && r->media.fps_den > 0)
+            av_bprintf(&bp, ",FRAME-RATE=%.3f", (double)r->media.fps_num / r->media.fps_den);
         if (audio)
             av_bprintf(&bp, ",AUDIO=\"audio\"");
         av_bprintf(&bp, "\n%s/index.m3u8\n", r->id);
@@ -66,7 +66,7 @@ int hls_write_master(const Manifest *m, char **out)
         av_bprintf(&bp, "#EXT-X-STREAM-INF:BANDWIDTH=%lld", (long long)(bw > 0 ? bw : 1));
         if (audio->avg_bandwidth > 0)
             av_bprintf(&bp, ",AVERAGE-BANDWIDTH=%lld", (long long)audio->avg_bandwidth);
-        av_bprintf(&bp, ",CODECS=\"%s\"\n%s/index.m3u8\n", audio->codec, audio->id);
+        av_bprintf(&bp, ",CODECS=\"%s\"\n%s/index.m3u8\n", audio->media.codec, audio->id);
     }
     return finish(&bp, out);
 }
@@ -175,8 +175,8 @@ static long target_duration(const Manifest *m, const ManifestRendition *r, int *
             continue;
         if (*first < 0)
             *first = i;
-        if ((double)f->d / r->timescale > maxd)
-            maxd = (double)f->d / r->timescale;
+        if ((double)f->d / r->media.timescale > maxd)
+            maxd = (double)f->d / r->media.timescale;
     }
     return lround(maxd) > 0 ? lround(maxd) : 1L;
 }
@@ -253,14 +253,15 @@ int hls_write_media(const Manifest *m, int ri, char **out)
             manifest_init_file(file, sizeof(file), m->tag, map);
             av_bprintf(&bp, "#EXT-X-MAP:URI=\"%s%s\"\n", prefix, file);
         }
-        mpd_format_time(m->availability_start + (double)f->t / r->timescale, when, sizeof(when));
+        mpd_format_time(m->availability_start + (double)f->t / r->media.timescale, when,
+                        sizeof(when));
         av_bprintf(&bp, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when);
         manifest_media_file(file, sizeof(file), m->tag, s->seq);
         /* low latency: the parts of the last few segments (RFC 8216bis:
          * those within 3 target durations of the end) */
         if (m->dynamic && m->part_target > 0 && i >= m->nb_segments - LL_PARTS_SEGMENTS)
             put_parts(&bp, manifest_parts(m, s->seq, r->id), prefix, file);
-        av_bprintf(&bp, "#EXTINF:%.5f,\n%s%s\n", (double)f->d / r->timescale, prefix, file);
+        av_bprintf(&bp, "#EXTINF:%.5f,\n%s%s\n", (double)f->d / r->media.timescale, prefix, file);
     }
     if (m->dynamic && m->part_target > 0)
         put_live_edge(&bp, m, ri, prefix);

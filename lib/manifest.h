@@ -33,11 +33,7 @@ typedef struct ManifestFile {
 
 typedef struct ManifestRendition {
     char id[RECORD_MAX_NAME + 1];
-    int kind;                   /* CMAF_VIDEO or CMAF_AUDIO */
-    char codec[32];
-    int width, height, sar_num, sar_den, fps_num, fps_den;
-    int sample_rate, channels;
-    uint32_t timescale;
+    CmafMedia media;            /* the catalog's (timescale 1 when it had none) */
     int64_t bandwidth;          /* peak segment bit rate (declared one until measured) */
     int64_t avg_bandwidth;      /* average bit rate over the listed segments */
     ManifestFile *files;        /* [nb_segments] of the Manifest */

@@ -50,7 +50,7 @@ static int listed(const ManifestRendition *r, int a, int b)
 static int first_of(const Manifest *m, int kind, int a, int b)
 {
     for (int i = 0; i < m->nb_renditions; i++)
-        if (m->renditions[i].kind == kind && listed(&m->renditions[i], a, b))
+        if (m->renditions[i].media.kind == kind && listed(&m->renditions[i], a, b))
             return i;
     return -1;
 }
@@ -97,8 +97,8 @@ static void put_timeline(AVBPrint *bp, const ManifestRendition *r, int a, int b,
  * rendition's. */
 static void period_size(const ManifestRendition *r, int a, int b, int *w, int *h)
 {
-    *w = r->width;
-    *h = r->height;
+    *w = r->media.width;
+    *h = r->media.height;
     for (int i = a; i < b; i++)
         if (r->files[i].t >= 0 && r->files[i].width > 0 && r->files[i].height > 0) {
             *w = r->files[i].width;
@@ -116,7 +116,7 @@ static void put_set_head(AVBPrint *bp, const Manifest *m, int kind, int a, int b
 
     for (int i = 0; i < m->nb_renditions; i++) {
         const ManifestRendition *r = &m->renditions[i];
-        if (r->kind != kind || !listed(r, a, b))
+        if (r->media.kind != kind || !listed(r, a, b))
             continue;
         period_size(r, a, b, &w, &h);
         if (w > maxw)
@@ -128,8 +128,8 @@ static void put_set_head(AVBPrint *bp, const Manifest *m, int kind, int a, int b
         av_bprintf(bp, "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\""
                        " segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"%d\""
                        " maxHeight=\"%d\"", maxw, maxh);
-        if (r0->fps_num > 0)
-            av_bprintf(bp, " maxFrameRate=\"%d/%d\"", r0->fps_num, r0->fps_den);
+        if (r0->media.fps_num > 0)
+            av_bprintf(bp, " maxFrameRate=\"%d/%d\"", r0->media.fps_num, r0->media.fps_den);
         av_bprintf(bp, ">\n");
     } else {
         av_bprintf(bp, "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\""
@@ -149,7 +149,7 @@ static void put_producer_time(AVBPrint *bp, const Manifest *m, int kind, int a, 
         t = r0->files[i].t;
     if (t < 0)
         return;
-    mpd_format_time(m->availability_start + (double)t / r0->timescale, when, sizeof(when));
+    mpd_format_time(m->availability_start + (double)t / r0->media.timescale, when, sizeof(when));
     av_bprintf(bp, "      <ProducerReferenceTime id=\"%d\" type=\"encoder\""
                    " wallClockTime=\"%s\" presentationTime=\"%lld\"/>\n",
                kind == CMAF_VIDEO ? 0 : 1, when, (long long)t);
@@ -162,25 +162,25 @@ static void put_representations(AVBPrint *bp, const Manifest *m, int kind, int a
 
     for (int i = 0; i < m->nb_renditions; i++) {
         const ManifestRendition *r = &m->renditions[i];
-        if (r->kind != kind || !listed(r, a, b))
+        if (r->media.kind != kind || !listed(r, a, b))
             continue;
         av_bprintf(bp, "      <Representation id=\"%s\" bandwidth=\"%lld\" codecs=\"%s\"", r->id,
-                   (long long)(r->bandwidth > 0 ? r->bandwidth : 1), r->codec);
+                   (long long)(r->bandwidth > 0 ? r->bandwidth : 1), r->media.codec);
         if (kind == CMAF_VIDEO) {
             period_size(r, a, b, &w, &h);
             av_bprintf(bp, " width=\"%d\" height=\"%d\"", w, h);
-            if (r->fps_num > 0) {
-                if (r->fps_den == 1)
-                    av_bprintf(bp, " frameRate=\"%d\"", r->fps_num);
+            if (r->media.fps_num > 0) {
+                if (r->media.fps_den == 1)
+                    av_bprintf(bp, " frameRate=\"%d\"", r->media.fps_num);
                 else
-                    av_bprintf(bp, " frameRate=\"%d/%d\"", r->fps_num, r->fps_den);
+                    av_bprintf(bp, " frameRate=\"%d/%d\"", r->media.fps_num, r->media.fps_den);
             }
-            av_bprintf(bp, " sar=\"%d:%d\"/>\n", r->sar_num, r->sar_den);
+            av_bprintf(bp, " sar=\"%d:%d\"/>\n", r->media.sar_num, r->media.sar_den);
         } else {
-            av_bprintf(bp, " audioSamplingRate=\"%d\">\n", r->sample_rate);
+            av_bprintf(bp, " audioSamplingRate=\"%d\">\n", r->media.sample_rate);
             av_bprintf(bp, "        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:"
                            "23003:3:audio_channel_configuration:2011\" value=\"%d\"/>\n",
-                       r->channels > 0 ? r->channels : 2);
+                       r->media.channels > 0 ? r->media.channels : 2);
             av_bprintf(bp, "      </Representation>\n");
         }
     }
@@ -208,10 +208,10 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
     manifest_init_file(init, sizeof(init), m->tag, m->segments[a].init_seq);
     av_bprintf(bp, "      <SegmentTemplate timescale=\"%u\" initialization=\"%s$RepresentationID$/"
                    "%s\" media=\"%s$RepresentationID$/%s%s$Number$.m4s\" startNumber=\"%lld\"",
-               r0->timescale, prefix, init, prefix, m->tag, m->tag[0] ? "-" : "",
+               r0->media.timescale, prefix, init, prefix, m->tag, m->tag[0] ? "-" : "",
                (long long)m->segments[a].seq);
     av_bprintf(bp, " presentationTimeOffset=\"%lld\"",
-               (long long)llrint(period_media_start * r0->timescale));
+               (long long)llrint(period_media_start * r0->media.timescale));
     if (ll)
         av_bprintf(bp, " availabilityTimeOffset=\"%.3f\" availabilityTimeComplete=\"false\"",
                    FFMAX(0, m->segment_duration - m->part_target));
@@ -219,7 +219,7 @@ static void put_adaptation_set(AVBPrint *bp, const Manifest *m, int kind, int a,
     put_timeline(bp, r0, a, b,
                  ll && b == m->nb_segments && m->open_seq >= 0 &&
                  manifest_parts(m, m->open_seq, r0->id) ?
-                 llrint(m->segment_duration * r0->timescale) : 0);
+                 llrint(m->segment_duration * r0->media.timescale) : 0);
     av_bprintf(bp, "      </SegmentTemplate>\n");
     put_representations(bp, m, kind, a, b);
     av_bprintf(bp, "    </AdaptationSet>\n");
@@ -278,7 +278,7 @@ static int same_video(const Manifest *m, int i, int j)
 {
     for (int k = 0; k < m->nb_renditions; k++) {
         const ManifestRendition *r = &m->renditions[k];
-        if (r->kind == CMAF_VIDEO && (r->files[i].t >= 0) != (r->files[j].t >= 0))
+        if (r->media.kind == CMAF_VIDEO && (r->files[i].t >= 0) != (r->files[j].t >= 0))
             return 0;
     }
     return 1;

@@ -192,9 +192,9 @@ static double ll_part_target(Package *p, LlState *ll, const Manifest *m)
     if (ll->part_target > 0)
         return ll->part_target;
     for (int i = 0; i < m->nb_renditions; i++)
-        if (m->renditions[i].kind == CMAF_VIDEO && m->renditions[i].fps_num > 0 &&
-            m->renditions[i].fps_den > 0)
-            frame = (double)m->renditions[i].fps_den / m->renditions[i].fps_num;
+        if (m->renditions[i].media.kind == CMAF_VIDEO && m->renditions[i].media.fps_num > 0 &&
+            m->renditions[i].media.fps_den > 0)
+            frame = (double)m->renditions[i].media.fps_den / m->renditions[i].media.fps_num;
     ll->part_target = ceil((p->o->part + frame + PACKAGE_AAC_FRAME) * 1000) / 1000;
     return ll->part_target;
 }
@@ -620,7 +620,7 @@ static int read_renditions(Package *p, Outgoing *o, const char **why)
             log_warn("%s: %s; trying again", path, log_averr(ret, eb, sizeof(eb)));
             usleep(attempt == 1 ? 200000 : 1000000);
         }
-        kind = o->frag[i]->track.kind == CMAF_VIDEO ? "video" : "audio";
+        kind = o->frag[i]->track.media.kind == CMAF_VIDEO ? "video" : "audio";
         if (o->in[i].kind && strcmp(o->in[i].kind, kind)) {
             log_error("%s: holds %s, the record says %s", path, kind, o->in[i].kind);
             *why = "has a rendition of the wrong kind";
@@ -659,13 +659,13 @@ static int write_init(Package *p, Stream *s, Outgoing *o, int i)
     } else if (old_len != o->init_len[i] || memcmp(old, o->init[i], old_len)) {
         if (!stream_inband(s, o->in[i].id) && s->ninband < MAX_RENDITIONS)
             snprintf(s->inband[s->ninband++], sizeof(s->inband[0]), "%s", o->in[i].id);
-        if (o->frag[i]->track.kind == CMAF_VIDEO && cmaf_params_inband(o->frag[i]) == 0)
+        if (o->frag[i]->track.media.kind == CMAF_VIDEO && cmaf_params_inband(o->frag[i]) == 0)
             log_warn("%s: %s: segment %lld: codec configuration changed; parameter sets"
                      " sent in band", s->name, o->in[i].id, (long long)o->seq);
         else
             log_warn("%s: %s: segment %lld: codec configuration changed; players keep the"
                      " first one", s->name, o->in[i].id, (long long)o->seq);
-    } else if (o->frag[i]->track.kind == CMAF_VIDEO && stream_inband(s, o->in[i].id)) {
+    } else if (o->frag[i]->track.media.kind == CMAF_VIDEO && stream_inband(s, o->in[i].id)) {
         cmaf_params_inband(o->frag[i]);
     }
     free(old);
@@ -676,7 +676,7 @@ static int write_init(Package *p, Stream *s, Outgoing *o, int i)
  * size or aspect, codec (avc1, hvc1, mp4a ...), sample rate or channel
  * count. (New parameter sets for the same size, as a load guard's step
  * makes, even with another profile or level, are not: they go in band.) */
-static int other_media(const CmafTrack *t, const CatalogRendition *r)
+static int other_media(const CmafMedia *t, const CmafMedia *r)
 {
     if (strncmp(t->codec, r->codec, 4))
         return 1;
@@ -706,12 +706,12 @@ static int choose_init(Package *p, Stream *s, Outgoing *o)
     for (int i = 0; i < o->n && !o->new_init; i++)
         for (int k = 0; k < nhave; k++)
             if (o->in[i].established && !strcmp(have[k].id, o->in[i].id) &&
-                other_media(&o->frag[i]->track, &have[k])) {
-                const CmafTrack *t = &o->frag[i]->track;
+                other_media(&o->frag[i]->track.media, &have[k].media)) {
+                const CmafMedia *t = &o->frag[i]->track.media;
                 if (t->kind == CMAF_VIDEO)
                     log_info("%s: %s: segment %lld: %dx%d (was %dx%d): new init segments and"
                              " a new period", s->name, o->in[i].id, (long long)o->seq,
-                             t->width, t->height, have[k].width, have[k].height);
+                             t->width, t->height, have[k].media.width, have[k].media.height);
                 else
                     log_info("%s: %s: segment %lld: %s, %d Hz, %d channels: new init segments"
                              " and a new period", s->name, o->in[i].id, (long long)o->seq,
@@ -753,23 +753,13 @@ static int write_segment_files(Package *p, Stream *s, Outgoing *o)
  * when one was written), its file row and its live-edge cache entries. */
 static int index_rendition(Package *p, Stream *s, const Outgoing *o, int i)
 {
-    const CmafTrack *t = &o->frag[i]->track;
+    const CmafMedia *t = &o->frag[i]->track.media;
     CatalogRendition cr = { 0 };
     char rel[1024], file[64];
     int ret;
 
     snprintf(cr.id, sizeof(cr.id), "%s", o->in[i].id);
-    cr.kind = t->kind;
-    snprintf(cr.codec, sizeof(cr.codec), "%s", t->codec);
-    cr.width = t->width;
-    cr.height = t->height;
-    cr.sar_num = t->sar_num;
-    cr.sar_den = t->sar_den;
-    cr.fps_num = t->fps_num;
-    cr.fps_den = t->fps_den;
-    cr.sample_rate = t->sample_rate;
-    cr.channels = t->channels;
-    cr.timescale = t->timescale;
+    cr.media = *t;
     cr.bandwidth = o->in[i].bandwidth;
     if ((o->wrote_init[i] && (ret = catalog_rendition_put(p->db, s->name, &cr)) < 0) ||
         (ret = catalog_file_put(p->db, s->name, o->seq, o->in[i].id, (int64_t)o->seg_len[i],
@@ -1008,10 +998,10 @@ static int ll_write_part(LlState *ll, LlRend *lr, int k, int part, CmafFragment 
         return ret < 0 ? ret : AVERROR_BUG;
     }
     pt = &ll->open[k].part[part];
-    pt->duration = (double)f->duration / f->track.timescale;
+    pt->duration = (double)f->duration / f->track.media.timescale;
     pt->offset = lr->size;
     pt->size = (int64_t)(len - skip);
-    pt->independent = part == 0 || f->track.kind == CMAF_AUDIO;
+    pt->independent = part == 0 || f->track.media.kind == CMAF_AUDIO;
     ll->open[k].n = part + 1;
     lr->size += (int64_t)(len - skip);
     if (part == 0) {
@@ -1063,7 +1053,7 @@ static int ll_append(Package *p, Stream *s, const json_t *rec, const char **why)
             cmaf_fragment_free(&f);
             return ret;
         }
-        if ((double)f->duration / f->track.timescale > ll->part_target + 0.0005) {
+        if ((double)f->duration / f->track.media.timescale > ll->part_target + 0.0005) {
             cmaf_fragment_free(&f);
             *why = "has a chunk longer than the part target";
             return 1;

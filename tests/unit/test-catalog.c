@@ -122,29 +122,30 @@ int main(void)
        "stream row round trip");
 
     snprintf(r.id, sizeof(r.id), "720p");
-    r.kind = CMAF_VIDEO;
-    snprintf(r.codec, sizeof(r.codec), "avc1.64001f");
-    r.width = 1280;
-    r.height = 720;
-    r.sar_num = r.sar_den = 1;
-    r.fps_num = 30;
-    r.fps_den = 1;
-    r.timescale = 90000;
+    r.media.kind = CMAF_VIDEO;
+    snprintf(r.media.codec, sizeof(r.media.codec), "avc1.64001f");
+    r.media.width = 1280;
+    r.media.height = 720;
+    r.media.sar_num = r.media.sar_den = 1;
+    r.media.fps_num = 30;
+    r.media.fps_den = 1;
+    r.media.timescale = 90000;
     r.bandwidth = 2800000;
     catalog_rendition_put(db, "cam1", &r);
     snprintf(r.id, sizeof(r.id), "audio");
-    r.kind = CMAF_AUDIO;
-    r.width = r.height = 0;
-    r.timescale = 48000;
+    r.media.kind = CMAF_AUDIO;
+    r.media.width = r.media.height = 0;
+    r.media.timescale = 48000;
     catalog_rendition_put(db, "cam1", &r);
     snprintf(r.id, sizeof(r.id), "480p");
-    r.kind = CMAF_VIDEO;
-    r.height = 480;
-    r.timescale = 90000;
+    r.media.kind = CMAF_VIDEO;
+    r.media.height = 480;
+    r.media.timescale = 90000;
     catalog_rendition_put(db, "cam1", &r);
     is_int(catalog_rendition_list(db, "cam1", &rl, &n), 0, "list renditions");
     ok(n == 3 && !strcmp(rl[0].id, "720p") && !strcmp(rl[1].id, "480p") && !strcmp(rl[2].id, "audio") &&
-       rl[0].fps_num == 30 && rl[2].kind == CMAF_AUDIO, "video tallest first, then audio");
+       rl[0].media.fps_num == 30 && rl[2].media.kind == CMAF_AUDIO,
+       "video tallest first, then audio");
     free(rl);
 
     for (int i = 0; i < 4; i++) {

@@ -95,12 +95,12 @@ int main(void)
            AVERROR_INVALIDDATA, "short AudioSpecificConfig: invalid");
 
     /* init segment of a 640x360 track with a 4:3 sample aspect ratio */
-    t.kind = CMAF_VIDEO;
-    t.timescale = CMAF_VIDEO_TIMESCALE;
-    t.width = 640;
-    t.height = 360;
-    t.sar_num = 4;
-    t.sar_den = 3;
+    t.media.kind = CMAF_VIDEO;
+    t.media.timescale = CMAF_VIDEO_TIMESCALE;
+    t.media.width = 640;
+    t.media.height = 360;
+    t.media.sar_num = 4;
+    t.media.sar_den = 3;
     t.config = avcc;
     t.config_size = avcc_size;
     is_int(cmaf_write_init(&t, &buf, &len), 0, "write init");
@@ -165,12 +165,13 @@ int main(void)
            rd32(f.data + 22) == 3 && f.data[26] == 0x65, "SPS, PPS, then the sample");
         is_int(s[0].size, 4 + 22, "first sample grows by them");
         free(f.data);
-        f.track.kind = CMAF_AUDIO;
+        f.track.media.kind = CMAF_AUDIO;
         is_int(cmaf_params_inband(&f), AVERROR_INVALIDDATA, "not for audio");
     }
     /* audio init: mp4a with esds */
     {
-        CmafTrack a = { .kind = CMAF_AUDIO, .timescale = 48000, .sample_rate = 48000, .channels = 2,
+        CmafTrack a = { .media = { .kind = CMAF_AUDIO, .timescale = 48000, .sample_rate = 48000,
+                                   .channels = 2 },
                         .config = (uint8_t[]){ 0x11, 0x90 }, .config_size = 2 };
         is_int(cmaf_write_init(&a, &buf, &len), 0, "write audio init");
         at = walk(buf, len, "moov/trak/mdia/minf/stbl/stsd", &sz);
