@@ -39,6 +39,8 @@
 #include "manifest.h"
 #include "record.h"
 
+/* A whole streams row, as its writer keeps it (live-serve reads the
+ * columns it needs as dbread.h's DbStream). */
 typedef struct CatalogStream {
     char name[RECORD_PRESENTATION_MAX + 1]; /* NAME, or NAME@ID: a finished earlier broadcast */
     char state[8];              /* "live" or "vod" */

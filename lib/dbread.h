@@ -20,6 +20,14 @@
 
 typedef struct DbRead DbRead;
 
+/*
+ * A streams row as live-serve reads it. Not catalog.h's CatalogStream,
+ * on purpose: this is the reader's view, the first six columns of the
+ * table, which every database live-package has ever written has (the
+ * later ones, broadcast, tag, lost and dir, a reader of an older file
+ * would find missing), with the state as a flag; CatalogStream is the
+ * writer's whole row. One struct for both would be half filled here.
+ */
 typedef struct DbStream {
     char name[RECORD_PRESENTATION_MAX + 1];
     int live;                  /* state 'live' (else 'vod') */
