@@ -54,8 +54,12 @@ int rtc_session_new(RtcSession **out, const char *stream, const SdpSession *offe
     s->has_audio = c->audio >= 0;
     rtp_sender_init(&s->video, rand32() | 1, c->video_pt, RTP_DEFAULT_MTU);
     rtp_sender_init(&s->audio, rand32() | 2, c->audio_pt, RTP_DEFAULT_MTU);
+    /* RFC 3550 5.1: sequence numbers and timestamps start at random
+     * values, per session and per stream */
     s->video.seq = (uint16_t)rand32();
     s->audio.seq = (uint16_t)rand32();
+    s->video_ts_base = rand32();
+    s->audio_ts_base = rand32();
     s->need_key = 1;
     *out = s;
     return 0;
@@ -229,7 +233,7 @@ static void send_sr(RtcSession *s, int64_t now)
         if (!(k ? s->has_audio : s->has_video) || !r->packets)
             continue;
         int64_t d = llrint((ms_now - (double)(k ? s->last_audio_ms : s->last_video_ms)) * clock / 1000);
-        uint32_t ts = (k ? s->last_audio_ts : s->last_video_ts) + (uint32_t)d;
+        uint32_t ts = (k ? s->last_audio_ts + s->audio_ts_base : s->last_video_ts + s->video_ts_base) + (uint32_t)d;
         int n = rtcp_build_sr(buf, 256, r->ssrc, rtcp_ntp_from_us(wall), ts, r->packets, r->octets, "live-rtc");
         if (n > 0)
             send_rtcp(s, buf, (size_t)n);
@@ -272,7 +276,7 @@ static int emit_rtp(void *opaque, const uint8_t *pkt, size_t len)
 static void send_video(RtcSession *s, const RtcFrame *f, int64_t now)
 {
     EmitCtx e = { s, 1 };
-    rtp_h264_send(&s->video, f->nals, f->sizes, f->n, f->ts, emit_rtp, &e);
+    rtp_h264_send(&s->video, f->nals, f->sizes, f->n, f->ts + s->video_ts_base, emit_rtp, &e);
     s->st.video_frames++;
     s->last_video_ts = f->ts;
     s->last_video_ms = f->ms;
@@ -361,7 +365,7 @@ void rtc_session_frame(RtcSession *s, RtcFeed *feed, const RtcFrame *f, int64_t 
             s->st.keyframes_sent++;
     } else if (s->has_audio) {
         EmitCtx e = { s, 0 };
-        rtp_opus_send(&s->audio, f->data, f->size, f->ts, emit_rtp, &e);
+        rtp_opus_send(&s->audio, f->data, f->size, f->ts + s->audio_ts_base, emit_rtp, &e);
         s->st.audio_frames++;
         s->last_audio_ts = f->ts;
         s->last_audio_ms = f->ms;

@@ -6,7 +6,8 @@
  *
  *   new --valid STUN check--> ice --DTLS done, keys--> media --> closed
  *
- * Media: per-session RTP senders (their own SSRCs and sequence numbers),
+ * Media: per-session RTP senders (their own SSRCs, sequence numbers and
+ * timestamps, each starting at a random value),
  * SRTP, a history of the last RTC_HISTORY video packets as sent (NACKs
  * resend the very bytes), PLI/FIR answered with a picture (an IDR forced
  * from our rung, or the cached GOP replayed; at most every
@@ -90,7 +91,8 @@ typedef struct RtcSession {
     RtpSender video, audio;
     int need_key;               /* wait for a keyframe before sending video */
     int key_requested;          /* asked the feed for one */
-    uint32_t last_video_ts, last_audio_ts;
+    uint32_t last_video_ts, last_audio_ts; /* the feed's timestamps (RtcFrame.ts) */
+    uint32_t video_ts_base, audio_ts_base; /* random, added to them on the wire */
     int64_t last_video_ms, last_audio_ms; /* their media time (the feed's ms) */
     int64_t last_video_us, last_audio_us; /* when they were sent */
     int64_t last_key_req;       /* when a keyframe was last asked for */

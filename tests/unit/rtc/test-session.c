@@ -96,6 +96,7 @@ int main(void)
     StunMsg m;
     int64_t now = 1000000;
     uint16_t vseq[64];
+    uint32_t vts = 0, ats = 0;
     int nvseq = 0;
     int n, i, rounds, video = 0, audio = 0, first_video_key = -1, marker_last = 0, done_peer = 0;
     size_t len;
@@ -114,6 +115,28 @@ int main(void)
     is_int(rtc_session_new(&s, "cam", &sdp, &c, server_cert, 30000000, now, qsend, &q), 0, "a session");
     is_int(s->state, RTC_SESSION_NEW, "new");
     is_int(strlen(s->id), 32, "with a 32-character id");
+
+    /* RFC 3550 5.1: SSRCs, first sequence numbers and timestamps are
+     * random, for every session and each of its streams */
+    {
+        RtcSession *o[8];
+        int nseq = 0, nssrc = 0, nts = 0;
+        for (i = 0; i < 8; i++)
+            if (rtc_session_new(&o[i], "cam", &sdp, &c, server_cert, 30000000, now, qsend, &q) < 0)
+                break;
+        is_int(i, 8, "8 more sessions");
+        for (int a = 0; a < i; a++)
+            for (int b = a + 1; b < i; b++) {
+                nseq += o[a]->video.seq != o[b]->video.seq || o[a]->audio.seq != o[b]->audio.seq;
+                nssrc += o[a]->video.ssrc != o[b]->video.ssrc && o[a]->audio.ssrc != o[b]->audio.ssrc;
+                nts += o[a]->video_ts_base != o[b]->video_ts_base && o[a]->audio_ts_base != o[b]->audio_ts_base;
+            }
+        ok(nseq >= 20, "their first sequence numbers differ (%d pairs of 28)", nseq);
+        is_int(nssrc, 28, "their SSRCs all differ");
+        is_int(nts, 28, "their timestamp offsets all differ");
+        for (int a = 0; a < i; a++)
+            rtc_session_free(&o[a]);
+    }
 
     /* ICE: a check with the wrong password is ignored, the right one answered */
     snprintf(user, sizeof(user), "%s:Peer", s->ice.local_ufrag);
@@ -189,12 +212,16 @@ int main(void)
         if ((d[1] & 0x7f) == c.video_pt) {
             if (nvseq < (int)(sizeof(vseq) / sizeof(vseq[0])))
                 vseq[nvseq++] = (uint16_t)(d[2] << 8 | d[3]);
+            if (first_video_key < 0) {
+                vts = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 8 | d[7];
+            }
             if (first_video_key < 0)
                 first_video_key = (d[12] & 0x1f) == 7 || (d[12] & 0x1f) == 24 || (d[12] & 0x1f) == 28;
             marker_last = d[1] >> 7;
             video++;
         } else if ((d[1] & 0x7f) == c.audio_pt) {
             audio += len == 12 + sizeof(opus);
+            ats = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 8 | d[7];
         }
     }
     ok(video >= 3, "the keyframe came as SRTP the peer decrypts: %d packets of payload type %d", video, c.video_pt);
@@ -202,6 +229,8 @@ int main(void)
     is_int(marker_last, 1, "the frame's last packet has the marker bit");
     is_int(audio, 1, "the Opus frame as one packet of payload type %d", c.audio_pt);
     ok(s->st.keyframes_sent == 1 && s->st.video_frames >= 1, "counted: one keyframe sent");
+    ok(vts != 93000 && vts == 93000 + s->video_ts_base, "the video's RTP timestamp is the frame's plus the session's random offset (%u)", vts);
+    ok(ats != 48000 && ats == 48000 + s->audio_ts_base, "the audio's too (%u)", ats);
 
     /* NACKs: answered from the history within RTC_RTX_RATE resends (one
      * second's worth at once), whatever the number of NACKs */
