@@ -32,10 +32,8 @@ int rtc_session_new(RtcSession **out, const char *stream, const SdpSession *offe
     int ret;
 
     *out = NULL;
-    if (!(s = calloc(1, sizeof(*s))) || !(s->hist = calloc(RTC_HISTORY, sizeof(*s->hist)))) {
-        free(s);
+    if (!(s = calloc(1, sizeof(*s))))
         return AVERROR(ENOMEM);
-    }
     snprintf(s->stream, sizeof(s->stream), "%s", stream);
     if (RAND_bytes(idb, sizeof(idb)) != 1) {
         ret = AVERROR_EXTERNAL;
@@ -256,7 +254,11 @@ static int emit_rtp(void *opaque, const uint8_t *pkt, size_t len)
     memcpy(buf, pkt, len);
     if (rtc_srtp_protect(s->srtp, buf, &len) < 0)
         return 0;
-    if (e->video && len <= sizeof(s->hist[0].data)) {
+    /* the history is made with the first video packet: a session that
+     * never gets that far (ICE or DTLS never completes) costs no more */
+    if (e->video && !s->hist)
+        s->hist = calloc(RTC_HISTORY, sizeof(*s->hist));
+    if (e->video && s->hist && len <= sizeof(s->hist[0].data)) {
         RtcHistoryEntry *h = &s->hist[seq % RTC_HISTORY];
         h->seq = seq;
         h->len = (uint16_t)len;
@@ -387,11 +389,11 @@ static void on_nack(RtcSession *s, const RtcpPacket *pk, const RtcpEvent *e, int
     gather_begin(s);
     for (int i = 0; i < e->nseq; i++) {
         uint16_t seq = pk->seqs[e->first_seq + i];
-        RtcHistoryEntry *h = &s->hist[seq % RTC_HISTORY];
+        RtcHistoryEntry *h = s->hist ? &s->hist[seq % RTC_HISTORY] : NULL;
         s->st.nacks++;
         if (s->rtx_budget < 1) {
             s->st.rtx_limited++;
-        } else if (h->len && h->seq == seq) {
+        } else if (h && h->len && h->seq == seq) {
             s->rtx_budget--;
             send_raw(s, h->data, h->len);
             s->st.retransmits++;

@@ -102,7 +102,8 @@ typedef struct RtcSession {
     uint32_t cname_id;
     double test_loss;           /* tests only: drop this fraction of first sends */
     RtcStats st;
-    RtcHistoryEntry *hist;      /* RTC_HISTORY entries, by seq % RTC_HISTORY */
+    RtcHistoryEntry *hist;      /* RTC_HISTORY entries, by seq % RTC_HISTORY; NULL
+                                 * until the first video packet is sent */
     RtcRecvFn recv;             /* WHIP: media from the peer goes here; NULL: dropped */
     void *recv_opaque;
     RtcHistoryEntry *pace;      /* datagrams waiting (a join's GOP burst, a full socket), or NULL */

@@ -95,7 +95,7 @@ int main(void)
     char user[64];
     StunMsg m;
     int64_t now = 1000000;
-    uint16_t vseq[64];
+    uint16_t vseq[64], vseq0 = 0;
     uint32_t vts = 0, ats = 0;
     int nvseq = 0;
     int n, i, rounds, video = 0, audio = 0, first_video_key = -1, marker_last = 0, done_peer = 0;
@@ -115,6 +115,7 @@ int main(void)
     is_int(rtc_session_new(&s, "cam", &sdp, &c, server_cert, 30000000, now, qsend, &q), 0, "a session");
     is_int(s->state, RTC_SESSION_NEW, "new");
     is_int(strlen(s->id), 32, "with a 32-character id");
+    ok(s->hist == NULL, "no NACK history before the viewer is connected");
 
     /* RFC 3550 5.1: SSRCs, first sequence numbers and timestamps are
      * random, for every session and each of its streams */
@@ -151,6 +152,7 @@ int main(void)
     ok(q.n == 1 && stun_parse(q.data[0], q.len[0], &m) == 0 && m.type == STUN_BINDING_SUCCESS,
        "answered with a binding success");
     is_int(s->state, RTC_SESSION_DTLS, "the session waits for DTLS");
+    ok(s->hist == NULL, "still no NACK history while DTLS is under way");
     q.n = 0;
 
     /* DTLS: the peer is the client */
@@ -214,9 +216,9 @@ int main(void)
                 vseq[nvseq++] = (uint16_t)(d[2] << 8 | d[3]);
             if (first_video_key < 0) {
                 vts = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 8 | d[7];
-            }
-            if (first_video_key < 0)
+                vseq0 = (uint16_t)(d[2] << 8 | d[3]);
                 first_video_key = (d[12] & 0x1f) == 7 || (d[12] & 0x1f) == 24 || (d[12] & 0x1f) == 28;
+            }
             marker_last = d[1] >> 7;
             video++;
         } else if ((d[1] & 0x7f) == c.audio_pt) {
@@ -231,6 +233,8 @@ int main(void)
     ok(s->st.keyframes_sent == 1 && s->st.video_frames >= 1, "counted: one keyframe sent");
     ok(vts != 93000 && vts == 93000 + s->video_ts_base, "the video's RTP timestamp is the frame's plus the session's random offset (%u)", vts);
     ok(ats != 48000 && ats == 48000 + s->audio_ts_base, "the audio's too (%u)", ats);
+    ok(s->hist != NULL && s->hist[vseq0 % RTC_HISTORY].seq == vseq0 && s->hist[vseq0 % RTC_HISTORY].len,
+       "the NACK history is made with the first video packet, which it holds");
 
     /* NACKs: answered from the history within RTC_RTX_RATE resends (one
      * second's worth at once), whatever the number of NACKs */
