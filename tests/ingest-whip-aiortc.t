@@ -2,8 +2,8 @@
 # WHIP ingest with an independent client: aiortc (Debian's python3-aiortc,
 # tests/whip-client.py) publishes a moving picture as H.264 and a tone as
 # Opus to live-ingest --whip -o DIR; the stream comes out as DIR/NAME.mkv
-# (Matroska: H.264 + Opus) with frames of both, ending with the end mark
-# after DELETE and the grace period. A second publisher from the same
+# (Matroska: H.264 + Opus) with frames of both, the audio as long as the
+# video, ending with the end mark after DELETE and the grace period. A second publisher from the same
 # address past --max-whip-per-addr gets 429; one a trusted proxy
 # (--trusted-proxy) says comes from elsewhere is not counted with it.
 # Through the nginx edge (live-edge -W) aiortc publishes too: the offer,
@@ -12,7 +12,7 @@
 . "$(dirname "$0")/ingest.sh"
 PY=/usr/bin/python3
 $PY -c 'import aiortc, numpy' 2>/dev/null || skip_all "no python3-aiortc"
-plan 17
+plan 18
 
 printf 'cam s3cret\ncam2 other\n' > "$T/keys"
 mkdir -p "$T/out"
@@ -46,6 +46,10 @@ v=$(ffprobe -v error -select_streams v -count_frames -show_entries stream=nb_rea
 a=$(ffprobe -v error -select_streams a -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/out/cam.mkv")
 cmp_num "$v" -gt 30 "video frames decode ($v)"
 cmp_num "$a" -gt 50 "audio packets ($a)"
+# the audio lasts as long as the video (its timestamps run at the real rate)
+ve=$(ffprobe -v error -select_streams v -show_entries packet=pts_time -of csv=p=0 "$T/out/cam.mkv" | grep . | tail -1)
+ae=$(ffprobe -v error -select_streams a -show_entries packet=pts_time -of csv=p=0 "$T/out/cam.mkv" | grep . | tail -1)
+ok "the audio runs as long as the video ($ae s, $ve s)" awk -v a="$ae" -v v="$ve" 'BEGIN { exit !(v > 1 && a >= 0.8 * v) }'
 is "$(tail -c 9 "$T/out/cam.mkv")" onLiveEnd "it ends with the end mark"
 like "$(cat "$T/log")" "WHIP cam: publisher 127.0.0.1 ends \\(DELETE\\)" "the log says how it ended"
 

@@ -4,14 +4,16 @@
 # moving test picture (aiortc encodes H.264 with libx264 or VP8 with
 # libvpx) and a 440 Hz tone (Opus), sends for SECONDS after it connects,
 # then DELETEs the session, and prints one JSON line:
-#   {"status", "location", "connected", "video_packets", "audio_packets", "delete", "error"}
+#   {"status", "location", "connected", "video_codec" (the answer's),
+#    "video_packets", "audio_packets", "delete", "error"}
 #
-#   whip-client.py URL TOKEN SECONDS [--codec H264|VP8]
+#   whip-client.py URL TOKEN SECONDS [--codec H264|VP8] [--size WxH (160x120)]
 import argparse
 import asyncio
 import fractions
 import json
 import math
+import re
 import time
 import urllib.error
 import urllib.request
@@ -36,11 +38,15 @@ def http(method, url, token, body=None, ctype=None):
 
 
 class Picture(VideoStreamTrack):
-    """160x120 at 30 fps, a bar moving across."""
+    """WxH (160x120) at 30 fps, a bar moving across."""
+    def __init__(self, w=160, h=120):
+        super().__init__()
+        self.w, self.h = w, h
+
     async def recv(self):
         pts, time_base = await self.next_timestamp()
-        img = numpy.full((120, 160, 3), 40, numpy.uint8)
-        x = (pts // 3000) % 160
+        img = numpy.full((self.h, self.w, 3), 40, numpy.uint8)
+        x = (pts // 3000) % self.w
         img[:, x:x + 8] = (255, 200, 0)
         frame = VideoFrame.from_ndarray(img, format="rgb24")
         frame.pts, frame.time_base = pts, time_base
@@ -48,14 +54,16 @@ class Picture(VideoStreamTrack):
 
 
 class Tone(AudioStreamTrack):
-    """A 440 Hz tone, 20 ms frames, 48 kHz mono."""
+    """A 440 Hz tone, 20 ms frames, mono, at the rate of aiortc's own
+    silence (8 kHz in aiortc 1.4: its pts count those samples; the Opus
+    encoder resamples to 48 kHz)."""
     async def recv(self):
         frame = await super().recv()   # silence, paced, with pts
-        n = frame.samples
-        t = (numpy.arange(n) + frame.pts) / 48000
+        n, rate = frame.samples, frame.sample_rate
+        t = (numpy.arange(n) + frame.pts) / rate
         data = (numpy.sin(2 * math.pi * 440 * t) * 8000).astype(numpy.int16).reshape(1, n)
         out = AudioFrame.from_ndarray(data, format="s16", layout="mono")
-        out.pts, out.sample_rate, out.time_base = frame.pts, 48000, fractions.Fraction(1, 48000)
+        out.pts, out.sample_rate, out.time_base = frame.pts, rate, fractions.Fraction(1, rate)
         return out
 
 
@@ -65,12 +73,14 @@ async def main():
     ap.add_argument("token")
     ap.add_argument("seconds", type=float)
     ap.add_argument("--codec", default="")
+    ap.add_argument("--size", default="160x120")
     a = ap.parse_args()
-    res = {"status": 0, "location": None, "connected": False, "video_packets": 0, "audio_packets": 0,
-           "delete": 0, "error": None}
+    w, h = (int(v) for v in a.size.split("x"))
+    res = {"status": 0, "location": None, "connected": False, "video_codec": None, "video_packets": 0,
+           "audio_packets": 0, "delete": 0, "error": None}
     pc = RTCPeerConnection()
     try:
-        vt = pc.addTransceiver(Picture(), direction="sendonly")
+        vt = pc.addTransceiver(Picture(w, h), direction="sendonly")
         pc.addTransceiver(Tone(), direction="sendonly")
         if a.codec:
             caps = RTCRtpSender.getCapabilities("video").codecs
@@ -84,6 +94,8 @@ async def main():
             res["error"] = body
             return res
         res["location"] = headers.get("Location")
+        m = re.search(r"m=video [^\n]*\n(?:(?!m=)[^\n]*\n)*?a=rtpmap:\d+ ([A-Za-z0-9]+)/90000", body)
+        res["video_codec"] = m.group(1) if m else None
         await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
         end = time.monotonic() + 20
         while pc.connectionState != "connected" and time.monotonic() < end:
