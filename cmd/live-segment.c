@@ -32,8 +32,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: live-segment [-cLvq] [-s NAME] [-o SPOOL] [-d SECONDS] [-p SECONDS] [FILE]\n"
             "Cut media from FILE (default: standard input) into segments that start\n"
-            "on video keyframes, write them to SPOOL/NAME/SEQ." SEGMENT_EXT " and print one\n"
-            "JSON record per segment, then an end record (live-pipe(5)).\n"
+            "on video keyframes, write them to SPOOL/NAME/SEQ." SEGMENT_EXT " (SEQ." SEGMENT_EXT_MKV " for VP8)\n"
+            "and print one JSON record per segment, then an end record (live-pipe(5)).\n"
             "\n"
             "  -s, --stream NAME     stream name (default: $LIVE_STREAM, else \"" DEFAULT_STREAM "\")\n"
             "  -o, --spool DIR       spool directory (default: .)\n"

@@ -290,7 +290,8 @@ typedef struct Segmenter {
     int64_t default_duration[SEGMENT_MAX_STREAMS];
     AVRational master;              /* time base of the grid and records */
     int64_t part_len;               /* low-latency mode: part duration, master tb; 0: off */
-    const AVOutputFormat *ofmt;
+    const AVOutputFormat *ofmt;     /* the segments' muxer ... */
+    const char *ext;                /* ... and their extension (segment_ext) */
     const AVOutputFormat *part_fmt;
 
     int started;
@@ -513,8 +514,9 @@ static void file_abort(SegmentFile **fp)
     *fp = NULL;
 }
 
-/* An MP4 writer at tmp (then renamed to path by mux_finish) with our
- * streams, header written. On failure tmp is removed and cleared. */
+/* A writer (MP4, Matroska, NUT: ofmt) at tmp (then renamed to path by
+ * mux_finish) with our streams, header written. On failure tmp is removed
+ * and cleared. */
 static int mux_open(Segmenter *sg, const AVOutputFormat *ofmt, AVFormatContext **ocp, char *tmp)
 {
     char url[PATH_MAX + 8], eb[AV_ERROR_MAX_STRING_SIZE];
@@ -534,6 +536,13 @@ static int mux_open(Segmenter *sg, const AVOutputFormat *ofmt, AVFormatContext *
         if ((ret = avcodec_parameters_copy(ost->codecpar, sg->ist[i]->codecpar)) < 0)
             goto fail;
         ost->codecpar->codec_tag = 0;
+        /* Matroska stores an Opus track's timestamps shifted by its
+         * CodecDelay (the pre-skip) and shifts them back on reading,
+         * which with our timestamps as they are (no muxer shifting) reads
+         * them back a pre-skip early: none written, they stay exact. A
+         * decoder still finds the pre-skip in the OpusHead. */
+        if (!strcmp(ofmt->name, "matroska"))
+            ost->codecpar->initial_padding = 0;
         if (sg->extradata[i]) {
             av_freep(&ost->codecpar->extradata);
             ost->codecpar->extradata = av_mallocz(sg->extradata_size[i] + AV_INPUT_BUFFER_PADDING_SIZE);
@@ -623,7 +632,7 @@ static int file_open(Segmenter *sg, int64_t start)
     f->discontinuity = sg->discontinuity;
     f->width = sg->width;
     f->height = sg->height;
-    snprintf(f->rel, sizeof(f->rel), "%s/%" PRId64 ".%s", sg->opt->stream, f->seq, SEGMENT_EXT);
+    snprintf(f->rel, sizeof(f->rel), "%s/%" PRId64 ".%s", sg->opt->stream, f->seq, sg->ext);
     if ((ret = record_join(f->path, sizeof(f->path), sg->opt->spool, f->rel)) < 0 ||
         (ret = fs_tmpname(f->path, f->tmp, sizeof(f->tmp))) < 0) {
         log_error("%s: path too long", f->rel);
@@ -1297,12 +1306,34 @@ static int open_input(Segmenter *sg)
     return 0;
 }
 
+/* The segments' container, by the codec of the input's video: MP4, or
+ * Matroska for VP8 (segment_ext). */
+static int choose_container(Segmenter *sg)
+{
+    int v = av_find_best_stream(sg->ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    enum AVCodecID codec = AV_CODEC_ID_NONE;
+
+    if (v >= 0 && !(sg->ic->streams[v]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        codec = sg->ic->streams[v]->codecpar->codec_id;
+    sg->ext = segment_ext(codec);
+    if (!(sg->ofmt = av_guess_format(strcmp(sg->ext, SEGMENT_EXT_MKV) ? sg->ext : "matroska",
+                                     NULL, NULL)))
+        return AVERROR_MUXER_NOT_FOUND;
+    if (strcmp(sg->ext, SEGMENT_EXT))
+        log_info("%s segments: %s (the MP4 muxer does not take %s)", sg->ext,
+                 sg->ofmt->long_name, avcodec_get_name(codec));
+    return 0;
+}
+
 static int choose_streams(Segmenter *sg)
 {
     static const enum AVMediaType types[2] = { AVMEDIA_TYPE_VIDEO, AVMEDIA_TYPE_AUDIO };
     AVFormatContext *ic = sg->ic;
+    int ret;
 
     sg->video = sg->audio = -1;
+    if ((ret = choose_container(sg)) < 0)
+        return ret;
     for (int t = 0; t < 2; t++) {
         int idx = av_find_best_stream(ic, types[t], -1, -1, NULL, 0);
         AVStream *st;
@@ -1537,24 +1568,50 @@ static int write_end(Segmenter *sg, int bad)
     return ret;
 }
 
+/* Every extension segment_ext gives, for the scans of a stream's spool
+ * directory (which may hold both, from broadcasts with other codecs). */
+static const char *const segment_exts[] = { SEGMENT_EXT, SEGMENT_EXT_MKV };
+
+const char *segment_ext(enum AVCodecID video)
+{
+    return video == AV_CODEC_ID_VP8 ? SEGMENT_EXT_MKV : SEGMENT_EXT;
+}
+
+/* 1 if name is ".SEQ.EXT.tmp-PID-N" (EXT one of segment_exts) or
+ * ".SEQ.pN.nut.tmp-PID-N", with *pid set. */
+static int is_segment_tmp(const char *name, long *pid)
+{
+    char num[32], ext[8];
+    int used = 0;
+
+    if (sscanf(name, ".%31[0-9].p%*u." SEGMENT_PART_EXT ".tmp-%ld-%*u%n", num, pid, &used) == 2 &&
+        used > 0 && !name[used])
+        return 1;
+    used = 0;
+    if (sscanf(name, ".%31[0-9].%7[a-z0-9].tmp-%ld-%*u%n", num, ext, pid, &used) != 3 ||
+        used <= 0 || name[used])
+        return 0;
+    for (size_t i = 0; i < sizeof(segment_exts) / sizeof(segment_exts[0]); i++)
+        if (!strcmp(ext, segment_exts[i]))
+            return 1;
+    return 0;
+}
+
 /* --continue: remove the segments' and parts' temporary files whose
- * writer is gone, ".SEQ.mp4.tmp-PID-N", ".SEQ.pN.nut.tmp-PID-N" (not other
- * stages' files, which may be in use). */
+ * writer is gone, ".SEQ.mp4.tmp-PID-N" (.mkv), ".SEQ.pN.nut.tmp-PID-N"
+ * (not other stages' files, which may be in use). */
 static void clean_dead_tmp(const Segmenter *sg)
 {
-    char path[PATH_MAX], num[32];
+    char path[PATH_MAX];
     struct dirent *de;
     DIR *d = opendir(sg->dir);
     int n = 0;
 
     while (d && (de = readdir(d))) {
         long pid;
-        int used = 0;
-        if ((sscanf(de->d_name, ".%31[0-9]." SEGMENT_EXT ".tmp-%ld-%*u%n", num, &pid, &used) == 2 ||
-             sscanf(de->d_name, ".%31[0-9].p%*u." SEGMENT_PART_EXT ".tmp-%ld-%*u%n", num, &pid,
-                    &used) == 2) &&
-            used > 0 && !de->d_name[used] && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH &&
-            record_join(path, sizeof(path), sg->dir, de->d_name) == 0 && unlink(path) == 0)
+        if (is_segment_tmp(de->d_name, &pid) && pid > 0 && kill((pid_t)pid, 0) < 0 &&
+            errno == ESRCH && record_join(path, sizeof(path), sg->dir, de->d_name) == 0 &&
+            unlink(path) == 0)
             n++;
     }
     if (d)
@@ -1563,30 +1620,37 @@ static void clean_dead_tmp(const Segmenter *sg)
         log_info("%s: removed %d temporary files left by an earlier run", sg->dir, n);
 }
 
-/* The highest SEQ of the SEQ.SEGMENT_EXT files in dir: 0 with *last
- * (-1 when there are none), or AVERROR. */
-static int last_segment(const char *dir, int64_t *last)
+/* The highest SEQ of the SEQ.EXT files in dir (EXT one of segment_exts):
+ * 0 with *last (-1 when there are none) and *ext its extension, or
+ * AVERROR. */
+static int last_segment(const char *dir, int64_t *last, const char **ext)
 {
     struct dirent *de;
     char num[32];
     DIR *d;
 
     *last = -1;
+    *ext = SEGMENT_EXT;
     if (!(d = opendir(dir)))
         return AVERROR(errno);
     while ((de = readdir(d))) {
         const char *dot = strchr(de->d_name, '.');
+        const char *e = NULL;
         long v;
 
-        if (!dot || strcmp(dot + 1, SEGMENT_EXT) || dot == de->d_name ||
-            (size_t)(dot - de->d_name) >= sizeof(num))
+        for (size_t i = 0; dot && i < sizeof(segment_exts) / sizeof(segment_exts[0]); i++)
+            if (!strcmp(dot + 1, segment_exts[i]))
+                e = segment_exts[i];
+        if (!e || dot == de->d_name || (size_t)(dot - de->d_name) >= sizeof(num))
             continue;
         memcpy(num, de->d_name, dot - de->d_name);
         num[dot - de->d_name] = '\0';
         if (num[0] == '+' || num[0] == '-' || parse_long(num, 0, LONG_MAX - 1, &v) < 0)
             continue;
-        if (v > *last)
+        if (v > *last) {
             *last = v;
+            *ext = e;
+        }
     }
     closedir(d);
     return 0;
@@ -1642,17 +1706,18 @@ end:
 static int resume_stream(Segmenter *sg)
 {
     char path[PATH_MAX], eb[AV_ERROR_MAX_STRING_SIZE], num[32];
+    const char *ext;
     int64_t last, end;
     int ret;
 
     path[0] = '\0';
-    if ((ret = last_segment(sg->dir, &last)) < 0)
+    if ((ret = last_segment(sg->dir, &last, &ext)) < 0)
         return ret;
     if (last < 0) {
         log_info("%s: no segments yet: starting at 0", sg->dir);
         return 0;
     }
-    snprintf(num, sizeof(num), "%ld.%s", (long)last, SEGMENT_EXT);
+    snprintf(num, sizeof(num), "%ld.%s", (long)last, ext);
     if ((ret = record_join(path, sizeof(path), sg->dir, num)) < 0 ||
         (ret = segment_end(sg, path, &end)) < 0) {
         log_error("--continue: reading %s: %s", path, log_averr(ret, eb, sizeof(eb)));
@@ -1714,8 +1779,7 @@ int segment_run(const SegmentOptions *opt)
     char eb[AV_ERROR_MAX_STRING_SIZE];
     int ret, ret2;
 
-    if (!(sg.ofmt = av_guess_format(SEGMENT_EXT, NULL, NULL)) ||
-        !(sg.part_fmt = av_guess_format(SEGMENT_PART_EXT, NULL, NULL)))
+    if (!(sg.part_fmt = av_guess_format(SEGMENT_PART_EXT, NULL, NULL)))
         ret = AVERROR_MUXER_NOT_FOUND;
     else
         ret = record_join(sg.dir, sizeof(sg.dir), opt->spool, opt->stream);

@@ -2,7 +2,8 @@
  * segment.h: the splitter of the pipeline (live-segment). Reads one
  * media input (FLV from live-ingest on a pipe, or a file libavformat can
  * read), cuts it at video keyframes on a fixed grid of -d seconds, writes
- * each piece to SPOOL/NAME/SEQ.mp4 (temporary name, then rename) and
+ * each piece to SPOOL/NAME/SEQ.mp4 (SEQ.mkv for VP8; temporary name, then
+ * rename) and
  * prints one segment record per finished piece, then an end record
  * (live-pipe(5)). In low-latency mode each segment is also written in
  * parts (SPOOL/NAME/SEQ.pN.nut) of a fraction of a second, each announced
@@ -10,7 +11,7 @@
  *
  *   input ──av_read_frame──▶ timeline (continuous, monotonic timestamps)
  *         ──▶ grid (cut at the first keyframe at or after k*D)
- *         ──▶ mp4 writer (one file per segment) ──▶ record on stdout
+ *         ──▶ mp4 (mkv) writer (one file per segment) ──▶ record on stdout
  *
  * The timeline and the grid are pure state machines (no I/O) so they can
  * be unit-tested with made-up timestamps; segment_run does the I/O.
@@ -22,13 +23,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <libavcodec/codec_id.h>
 #include <libavutil/rational.h>
 
 #define SEGMENT_DEFAULT_DURATION 10.0
 #define SEGMENT_DEFAULT_PART 0.5    /* --low-latency without --part */
-/* Segment files: SPOOL/NAME/SEQ.SEGMENT_EXT, an ISO BMFF (MP4) file that
- * keeps pts and dts exactly (edit lists for a non-zero start). */
+/* Segment files: SPOOL/NAME/SEQ.EXT, EXT = segment_ext(the video codec).
+ * SEGMENT_EXT: an ISO BMFF (MP4) file that keeps pts and dts exactly (edit
+ * lists for a non-zero start), for every codec it holds. SEGMENT_EXT_MKV:
+ * Matroska, for VP8 (a WHIP publisher's fallback), which FFmpeg 5.1's MP4
+ * muxer has no tag for; VP8 has no B-frames (dts = pts), and its sources
+ * (WebM, WHIP's Matroska) have Matroska's millisecond time base already. */
 #define SEGMENT_EXT "mp4"
+#define SEGMENT_EXT_MKV "mkv"
 /* Parts (low-latency mode): SPOOL/NAME/SEQ.pN.SEGMENT_PART_EXT, NUT, which
  * keeps the timestamps of a piece that starts inside a GOP exactly (an
  * MP4 file would need an edit list that readers undo differently). NUT
@@ -120,6 +127,10 @@ void segment_grid_init(SegmentGrid *g, AVRational tb, double seconds);
 int segment_grid_due(const SegmentGrid *g, int64_t pts);
 /* A segment started at pts: move to the first boundary after it. */
 void segment_grid_cut(SegmentGrid *g, int64_t pts);
+
+/* The extension of a stream's segment files (SEGMENT_EXT or
+ * SEGMENT_EXT_MKV) for the codec of its video (AV_CODEC_ID_NONE: none). */
+const char *segment_ext(enum AVCodecID video);
 
 typedef struct SegmentOptions {
     const char *input;      /* a file, or NULL or "-" for standard input */

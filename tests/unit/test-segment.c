@@ -177,11 +177,24 @@ static void test_timeline(void)
     ok(p >= d, "pts < dts from the input is raised to dts");
 }
 
+/* The segments' container by video codec: MP4 but for VP8, which FFmpeg
+ * 5.1's MP4 muxer has no tag for (Matroska). */
+static void test_ext(void)
+{
+    ok(!strcmp(segment_ext(AV_CODEC_ID_VP8), SEGMENT_EXT_MKV) && !strcmp(SEGMENT_EXT_MKV, "mkv"),
+       "VP8: Matroska segments, SEQ.mkv");
+    ok(!strcmp(segment_ext(AV_CODEC_ID_H264), "mp4") && !strcmp(segment_ext(AV_CODEC_ID_HEVC), "mp4") &&
+       !strcmp(segment_ext(AV_CODEC_ID_AV1), "mp4") && !strcmp(segment_ext(AV_CODEC_ID_VP9), "mp4"),
+       "H.264, HEVC, AV1, VP9: MP4 as before");
+    ok(!strcmp(segment_ext(AV_CODEC_ID_NONE), "mp4"), "no video (audio only): MP4");
+}
+
 int main(void)
 {
     log_init("test-segment");
     log_set_level(LOG_LEVEL_QUIET);
     test_grid();
     test_timeline();
+    test_ext();
     return done();
 }
