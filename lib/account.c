@@ -556,30 +556,12 @@ static int collect_rows(Account *a, sqlite3_stmt *st, size_t elsize,
                         void (*read_row)(sqlite3_stmt *st, void *elem), const char *what,
                         void **out, int *n)
 {
-    char *v = NULL;
-    size_t ncap;
-    int rc, ret = 0, cap = 0, count = 0;
+    int rc, ret = db_collect_rows(st, elsize, 16, read_row, out, n, &rc);
 
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            if (!(ncap = array_grow(&v, cap, elsize, 16))) {
-                ret = AVERROR(ENOMEM);
-                break;
-            }
-            cap = ncap;
-        }
-        read_row(st, v + (size_t)count++ * elsize);
-    }
-    if (!ret && rc != SQLITE_DONE)
+    if (ret == AVERROR_EXTERNAL)
         ret = step_error(a, rc, what);
     put(a, st);
-    if (ret < 0) {
-        free(v);
-        return ret;
-    }
-    *out = v;
-    *n = count;
-    return 0;
+    return ret;
 }
 
 static void read_user_row(sqlite3_stmt *st, void *elem)

@@ -210,29 +210,10 @@ int catalog_archive(sqlite3 *db, const char *name, const char *archive)
 static int collect_rows(sqlite3 *db, sqlite3_stmt *st, size_t elsize, size_t first,
                         void (*read_row)(sqlite3_stmt *st, void *elem), void **out, int *n)
 {
-    char *l = NULL;
-    int cnt = 0, cap = 0, rc;
+    int rc, ret = db_collect_rows(st, elsize, first, read_row, out, n, &rc);
 
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cnt == cap) {
-            size_t ncap = array_grow(&l, cap, elsize, first);
-            if (!ncap) {
-                free(l);
-                sqlite3_finalize(st);
-                return AVERROR(ENOMEM);
-            }
-            cap = ncap;
-        }
-        read_row(st, l + (size_t)cnt++ * elsize);
-    }
     sqlite3_finalize(st);
-    if (db_rows_end(db, rc) < 0) {
-        free(l);
-        return AVERROR_EXTERNAL;
-    }
-    *out = l;
-    *n = cnt;
-    return 0;
+    return ret == AVERROR_EXTERNAL ? db_rows_end(db, rc) : ret;
 }
 
 static void read_stream_row(sqlite3_stmt *st, void *elem)

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <libavutil/error.h>
 
+#include "array.h"
 #include "db.h"
 #include "log.h"
 
@@ -111,6 +113,29 @@ int db_rows_end(sqlite3 *db, int rc)
         return 0;
     log_error("database: reading rows: %s", sqlite3_errmsg(db));
     return AVERROR_EXTERNAL;
+}
+
+int db_collect_rows(sqlite3_stmt *st, size_t elsize, size_t first,
+                    void (*read_row)(sqlite3_stmt *st, void *elem), void **out, int *n,
+                    int *rc)
+{
+    char *l = NULL;
+    int cnt = 0, cap = 0, ret;
+
+    while ((*rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((ret = array_reserve(&l, cnt, &cap, elsize, first)) < 0) {
+            free(l);
+            return ret;
+        }
+        read_row(st, l + (size_t)cnt++ * elsize);
+    }
+    if (*rc != SQLITE_DONE) {
+        free(l);
+        return AVERROR_EXTERNAL;
+    }
+    *out = l;
+    *n = cnt;
+    return 0;
 }
 
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)

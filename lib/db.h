@@ -47,4 +47,16 @@ int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
  * the end of the rows (a truncated manifest). */
 int db_rows_end(sqlite3 *db, int rc);
 
+/*
+ * Step st to its end (neither reset nor finalized: the caller's), each
+ * row read by read_row into a growing array of elsize-byte elements
+ * (room for first at first). 0 with *out (the caller frees it; NULL
+ * without rows) and *n when every row was read; AVERROR(ENOMEM); or, a
+ * step failing, AVERROR_EXTERNAL with its code in *rc for the caller to
+ * report (db_rows_end, or its own message). Nothing is kept on failure.
+ */
+int db_collect_rows(sqlite3_stmt *st, size_t elsize, size_t first,
+                    void (*read_row)(sqlite3_stmt *st, void *elem), void **out, int *n,
+                    int *rc);
+
 #endif

@@ -161,8 +161,9 @@ static sqlite3_stmt *stmt(Handle *h, int which)
     return h->st[which];
 }
 
-static void row_stream(sqlite3_stmt *st, DbStream *s)
+static void row_stream(sqlite3_stmt *st, void *elem)
 {
+    DbStream *s = elem;
     const char *name = (const char *)sqlite3_column_text(st, 0);
     const char *state = (const char *)sqlite3_column_text(st, 1);
 
@@ -201,34 +202,20 @@ int dbread_streams(DbRead *d, DbStream **list, int *n)
 {
     Handle *h = acquire(d);
     sqlite3_stmt *st;
-    DbStream *l = NULL;
-    int count = 0, cap = 0, r = 0;
+    void *l = NULL;
+    int count = 0, r = 0, rc;
 
     *list = NULL;
     *n = 0;
     if (!h)
         return 0;
-    if ((st = stmt(h, ST_STREAMS))) {
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (count == cap) {
-                size_t ncap = array_grow(&l, cap, sizeof(*l), 16);
-                if (!ncap) {
-                    r = AVERROR(ENOMEM);
-                    break;
-                }
-                cap = ncap;
-            }
-            row_stream(st, &l[count++]);
-        }
-        if (r == 0)
-            r = db_rows_end(h->db, rc);   /* never a truncated list */
-    }
+    if ((st = stmt(h, ST_STREAMS)) &&
+        (r = db_collect_rows(st, sizeof(DbStream), 16, row_stream, &l, &count, &rc)) ==
+            AVERROR_EXTERNAL)
+        r = db_rows_end(h->db, rc);   /* never a truncated list */
     release(d, h);
-    if (r < 0) {
-        free(l);
+    if (r < 0)
         return r;
-    }
     *list = l;
     *n = count;
     return 0;
@@ -292,46 +279,39 @@ int64_t dbread_unpublished_count(DbRead *d, const char *kind)
     return count;
 }
 
+static void row_guard(sqlite3_stmt *st, void *elem)
+{
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    const char *step = (const char *)sqlite3_column_text(st, 2);
+    DbGuard *g = elem;
+
+    memset(g, 0, sizeof(*g));
+    snprintf(g->name, sizeof(g->name), "%s", name ? name : "");
+    snprintf(g->step, sizeof(g->step), "%s", step ? step : "");
+    g->level = sqlite3_column_int(st, 1);
+    g->lag = sqlite3_column_double(st, 3);
+    g->down = sqlite3_column_int64(st, 4);
+    g->up = sqlite3_column_int64(st, 5);
+}
+
 int dbread_guards(DbRead *d, DbGuard **list, int *n)
 {
     Handle *h = acquire(d);
     sqlite3_stmt *st;
-    DbGuard *l = NULL, *nl;
-    int count = 0, cap = 0, r = 0, rc = SQLITE_DONE;
+    void *l = NULL;
+    int count = 0, r = 0, rc;
 
     *list = NULL;
     *n = 0;
     if (!h)
         return 0;
-    if ((st = stmt(h, ST_GUARDS))) {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            const char *name = (const char *)sqlite3_column_text(st, 0);
-            const char *step = (const char *)sqlite3_column_text(st, 2);
-            if (count == cap) {
-                cap = cap ? cap * 2 : 16;
-                if (!(nl = realloc(l, cap * sizeof(*l)))) {
-                    r = AVERROR(ENOMEM);
-                    break;
-                }
-                l = nl;
-            }
-            memset(&l[count], 0, sizeof(*l));
-            snprintf(l[count].name, sizeof(l[count].name), "%s", name ? name : "");
-            snprintf(l[count].step, sizeof(l[count].step), "%s", step ? step : "");
-            l[count].level = sqlite3_column_int(st, 1);
-            l[count].lag = sqlite3_column_double(st, 3);
-            l[count].down = sqlite3_column_int64(st, 4);
-            l[count].up = sqlite3_column_int64(st, 5);
-            count++;
-        }
-        if (!r)
-            r = db_rows_end(h->db, rc);
-    }
+    if ((st = stmt(h, ST_GUARDS)) &&
+        (r = db_collect_rows(st, sizeof(DbGuard), 16, row_guard, &l, &count, &rc)) ==
+            AVERROR_EXTERNAL)
+        r = db_rows_end(h->db, rc);
     release(d, h);
-    if (r < 0) {
-        free(l);
+    if (r < 0)
         return r;
-    }
     *list = l;
     *n = count;
     return 0;

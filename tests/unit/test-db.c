@@ -1,5 +1,6 @@
 /* Unit tests for lib/db.c on a real SQLite file: creation mode, WAL,
- * transactions, rollback, db_private and the end-of-rows check. */
+ * transactions, rollback, db_private, the end-of-rows check and
+ * db_collect_rows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,11 @@ static int count_rows(sqlite3 *db)
         n = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return n;
+}
+
+static void read_x(sqlite3_stmt *st, void *elem)
+{
+    *(int *)elem = sqlite3_column_int(st, 0);
 }
 
 int main(void)
@@ -81,6 +87,30 @@ int main(void)
     is_int(db_rows_end(db, rc), 0, "SQLITE_DONE is the end of the rows");
     sqlite3_finalize(st);
     is_int(db_rows_end(db, SQLITE_BUSY), AVERROR_EXTERNAL, "busy is an error, not the end");
+
+    /* db_collect_rows: every row in order, or nothing and the step's code */
+    {
+        void *v = NULL;
+        int n = -1, *x;
+        db_exec(db, "WITH RECURSIVE c(i) AS (SELECT 3 UNION ALL SELECT i + 1 FROM c WHERE i < 40)"
+                    " INSERT INTO t SELECT i FROM c");
+        ok(db_prepare(db, "SELECT x FROM t ORDER BY x", &st) == 0, "prepare a select of 40 rows");
+        is_int(db_collect_rows(st, sizeof(int), 4, read_x, &v, &n, &rc), 0, "collected");
+        x = v;
+        ok(n == 40 && x[0] == 1 && x[1] == 2 && x[2] == 3 && x[39] == 40, "all 40, in order");
+        is_int(rc, SQLITE_DONE, "to the end of the rows");
+        free(v);
+        sqlite3_finalize(st);
+        v = NULL;
+        n = -1;
+        ok(db_prepare(db, "SELECT CASE WHEN x = 30 THEN abs(-9223372036854775807 - 1) ELSE x END"
+                          " FROM t ORDER BY x", &st) == 0, "prepare a select failing at row 30");
+        is_int(db_collect_rows(st, sizeof(int), 4, read_x, &v, &n, &rc), AVERROR_EXTERNAL,
+               "a failing step is an error");
+        ok(rc == SQLITE_ERROR && v == NULL && n == -1, "its code given back, nothing kept");
+        sqlite3_finalize(st);
+        db_exec(db, "DELETE FROM t WHERE x > 2");
+    }
 
     /* a reader sees the committed rows; it cannot write */
     is_int(db_open(path, 1, &ro), 0, "read-only open");
