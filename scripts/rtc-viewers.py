@@ -5,9 +5,16 @@
 #   --whep URL        WHEP (live-rtc through live-serve)
 #   --janus URL       Janus's HTTP API, streaming plugin mountpoint --mountpoint ID
 # Plays --seconds, then prints one JSON line: viewers that connected, RTP
-# packets received and lost (by sequence numbers, both media), and "rate":
-# the packets a second the server sent each viewer (by sequence numbers,
-# so what the client lost counts: a measure of the server, not of us).
+# packets received and lost (by sequence numbers, both media), the same
+# per medium ("video", "audio": a payload type is a medium by the SDP both
+# sides agreed on; retransmission and FEC types count in neither), how
+# many viewers got no video or no audio packet at all ("no_video",
+# "no_audio", viewers that failed to connect included), the worst loss one
+# viewer saw on each ("worst_video_loss", "worst_audio_loss", fractions),
+# and "rate": the packets a second the server sent each viewer (by
+# sequence numbers, so what the client lost counts: a measure of the
+# server, not of us). RTC_VIEWERS_DEBUG=1 prints each viewer's counts on
+# stderr.
 #
 # The viewers are as light as aiortc allows, so that many fit beside the
 # server on two cores: ICE, DTLS and SRTCP as usual, but an RTP packet
@@ -23,7 +30,8 @@ import aioice.ice as ice
 import aiortc.rtcdtlstransport as dt
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-# per (transport, SSRC): [received, first extended seq, highest extended seq, when first]
+# per (transport, SSRC): [received, first extended seq, highest extended seq,
+# when first, payload type]
 COUNTS = {}
 
 
@@ -34,7 +42,7 @@ async def count_rtp(self, data, arrival_time_ms):
     key = (id(self), data[8:12])
     c = COUNTS.get(key)
     if c is None:
-        COUNTS[key] = [1, seq, seq, time.monotonic()]
+        COUNTS[key] = [1, seq, seq, time.monotonic(), data[1] & 0x7F]
         return
     c[0] += 1
     hi = c[2]
@@ -150,6 +158,31 @@ async def janus_viewer(base, mountpoint):
     return pc
 
 
+def transport_of(pc):
+    """The DTLS transport all of a viewer's media arrive on (BUNDLE)."""
+    return id(pc.getTransceivers()[0].receiver.transport)
+
+
+def payload_kinds(pc):
+    """RTP payload type -> "video", "audio" or "other" (retransmissions,
+    FEC), from the SDP both sides agreed on."""
+    kinds = {}
+    for desc in (pc.remoteDescription, pc.localDescription):
+        kind = None
+        for line in (desc.sdp.splitlines() if desc else []):
+            if line.startswith("m="):
+                f = line[2:].split()
+                kind = f[0] if f[0] in ("video", "audio") else "other"
+                for pt in f[3:]:
+                    if pt.isdigit():
+                        kinds.setdefault(int(pt), kind)
+            elif line.startswith("a=rtpmap:") and kind:
+                pt, _, enc = line[9:].partition(" ")
+                if pt.isdigit() and enc.split("/")[0].lower() in ("rtx", "red", "ulpfec", "flexfec-03"):
+                    kinds[int(pt)] = "other"
+    return kinds
+
+
 async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--whep")
@@ -165,25 +198,49 @@ async def main():
         except Exception as e:
             errors.append(str(e))
     await asyncio.sleep(a.seconds)
-    got = lost = connected = 0
     end = time.monotonic()
+    connected = sum(pc.connectionState == "connected" for pc in pcs)
+    # per viewer and kind: packets received, lost (by sequence numbers:
+    # gaps, so what the server never sent does not count); what the server
+    # sent a viewer a second, by sequence numbers (losses included)
+    per = {}
     for pc in pcs:
-        if pc.connectionState == "connected":
-            connected += 1
-    if os.environ.get("RTC_VIEWERS_DEBUG"):
-        for k, v in COUNTS.items():
-            print(k[0], k[1].hex(), v, v[2] - v[1] + 1 - v[0], file=sys.stderr)
-    # what the server sent, by sequence numbers (lost packets included):
-    # packets a second per viewer since its first packet
-    sent = {}
-    for (tr, _), (n, first, hi, t) in COUNTS.items():
-        got += n
-        lost += max(0, (hi - first + 1) - n)
-        s_n, s_t = sent.get(tr, (0, t))
-        sent[tr] = (s_n + hi - first + 1, min(s_t, t))
-    rate = sum(n / max(0.1, end - t) for n, t in sent.values()) / max(1, a.n)
+        per[transport_of(pc)] = {"kinds": payload_kinds(pc), "video": [0, 0], "audio": [0, 0], "other": [0, 0],
+                                 "sent": 0, "since": end}
+    for (tr, ssrc), (n, first, hi, t, pt) in COUNTS.items():
+        v = per.get(tr)
+        if v is None:
+            continue
+        k = v["kinds"].get(pt, "other")
+        v[k][0] += n
+        v[k][1] += max(0, (hi - first + 1) - n)
+        v["sent"] += hi - first + 1
+        v["since"] = min(v["since"], t)
+    tot = {"video": [0, 0], "audio": [0, 0], "other": [0, 0]}
+    no_video = no_audio = 0
+    worst = {"video": 0.0, "audio": 0.0}
+    rate = 0.0
+    for tr, v in per.items():
+        for k in tot:
+            tot[k][0] += v[k][0]
+            tot[k][1] += v[k][1]
+        for k in worst:
+            worst[k] = max(worst[k], v[k][1] / max(1, v[k][0] + v[k][1]))
+        no_video += v["video"][0] == 0
+        no_audio += v["audio"][0] == 0
+        rate += v["sent"] / max(0.1, end - v["since"])
+        if os.environ.get("RTC_VIEWERS_DEBUG"):
+            print("viewer %x: video %d lost %d, audio %d lost %d, other %d" % (
+                tr, v["video"][0], v["video"][1], v["audio"][0], v["audio"][1], v["other"][0]), file=sys.stderr)
+    got = sum(x[0] for x in tot.values())
+    lost = sum(x[1] for x in tot.values())
     print(json.dumps({"viewers": a.n, "connected": connected, "received": got, "lost": lost,
-                      "loss": lost / max(1, got + lost), "rate": round(rate, 1), "errors": errors[:3]}), flush=True)
+                      "loss": lost / max(1, got + lost),
+                      "video": {"received": tot["video"][0], "lost": tot["video"][1]},
+                      "audio": {"received": tot["audio"][0], "lost": tot["audio"][1]},
+                      "no_video": no_video + (a.n - len(pcs)), "no_audio": no_audio + (a.n - len(pcs)),
+                      "worst_video_loss": round(worst["video"], 5), "worst_audio_loss": round(worst["audio"], 5),
+                      "rate": round(rate / max(1, a.n), 1), "errors": errors[:3]}), flush=True)
     for pc in pcs:
         await pc.close()
 
