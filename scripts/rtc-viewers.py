@@ -67,21 +67,30 @@ dt.Session = HeaderOnly
 
 # Large receive buffers (SO_RCVBUFFORCE when allowed): a client descheduled
 # for a moment on a loaded machine must not lose what the server sent.
-_orig_made = ice.StunProtocol.connection_made
+# They are set once aioice has gathered its candidates: it sets SO_RCVBUF
+# to 256 KiB itself (512 KiB in effect) right after making each socket,
+# which undid a setting made when the socket was made.
+_orig_gather = ice.Connection.get_component_candidates
 
 
-def connection_made(self, transport):
-    sock = transport.get_extra_info("socket")
-    for opt in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
-            break
-        except OSError:
-            pass
-    _orig_made(self, transport)
+async def get_component_candidates(self, *args, **kwargs):
+    candidates = await _orig_gather(self, *args, **kwargs)
+    for protocol in self._protocols:
+        sock = protocol.transport.get_extra_info("socket") if protocol.transport else None
+        for opt in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+                break
+            except (OSError, AttributeError):
+                pass
+    return candidates
 
 
-ice.StunProtocol.connection_made = connection_made
+ice.Connection.get_component_candidates = get_component_candidates
+
+# Host candidates on loopback alone: the servers listen there, and no
+# check or datagram goes to another interface's address.
+ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
 
 
 def post(url, body, ctype="application/json"):
