@@ -169,10 +169,17 @@ static void send_raw(RtcSession *s, const uint8_t *p, size_t len)
 
 int rtc_session_flush(RtcSession *s, int64_t now)
 {
-    /* a budget of RTC_PACE_RATE datagrams a second, saved up to one tick's worth */
+    /* A budget of RTC_PACE_RATE datagrams a second. Time the queue sat
+     * empty saves up one tick's worth at most (a join's burst is paced
+     * from its start); time it held datagrams counts in full, up to
+     * RTC_PACE_CATCHUP: a server not run for 300 ms on a busy machine
+     * owes its viewers 300 ms of sending, and one tick's worth per call
+     * fell behind the stream itself until the queue overflowed and was
+     * dropped whole. */
+    double cap = s->pace_waiting ? RTC_PACE_CATCHUP : RTC_PACE_PER_TICK;
     s->pace_budget += (double)(now - s->pace_last) * RTC_PACE_RATE / 1e6;
-    if (s->pace_budget > RTC_PACE_PER_TICK)
-        s->pace_budget = RTC_PACE_PER_TICK;
+    if (s->pace_budget > cap)
+        s->pace_budget = cap;
     s->pace_last = now;
     for (; s->pace_budget >= 1 && s->pace_n && s->ice.peer_len; s->pace_budget--) {
         RtcHistoryEntry *q = &s->pace[s->pace_head];
@@ -182,6 +189,7 @@ int rtc_session_flush(RtcSession *s, int64_t now)
         s->pace_head = (s->pace_head + 1) % RTC_PACE_MAX;
         s->pace_n--;
     }
+    s->pace_waiting = s->pace_n > 0;
     return s->pace_n;
 }
 

@@ -36,7 +36,8 @@
 #define RTC_HISTORY 256
 #define RTC_PACE_MAX 1024       /* datagrams a viewer may have waiting */
 #define RTC_PACE_RATE 600       /* datagrams a second per viewer out of its queue (~5.7 Mbit/s) */
-#define RTC_PACE_PER_TICK 32    /* at most at once */
+#define RTC_PACE_PER_TICK 32    /* at most at once, after the queue was empty */
+#define RTC_PACE_CATCHUP 300    /* at most at once while it waits (0.5 s at RTC_PACE_RATE) */
 #define RTC_KEY_INTERVAL 500000 /* us: PLI/FIR answered at most this often per viewer */
 #define RTC_RTX_RATE 400        /* NACKed packets resent a second per viewer, at most (and at once) */
 
@@ -108,6 +109,7 @@ typedef struct RtcSession {
     void *recv_opaque;
     RtcHistoryEntry *pace;      /* datagrams waiting (a join's GOP burst, a full socket), or NULL */
     int pace_head, pace_n, pacing;
+    int pace_waiting;           /* the queue held datagrams after the last flush */
     double pace_budget;
     int64_t pace_last;
 } RtcSession;

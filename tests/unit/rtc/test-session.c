@@ -31,11 +31,15 @@ typedef struct Queue {
     int n;
 } Queue;
 
+static int full; /* the socket takes nothing: sends queue in the session */
+
 static int qsend(void *opaque, const uint8_t *p, size_t len, const struct sockaddr *to, socklen_t tolen)
 {
     Queue *q = opaque;
     (void)to;
     (void)tolen;
+    if (full)
+        return AVERROR(EAGAIN);
     if (q->n < MAXQ && len <= sizeof(q->data[0])) {
         memcpy(q->data[q->n], p, len);
         q->len[q->n++] = len;
@@ -281,6 +285,51 @@ int main(void)
         is_int((int)(s->st.pictures - pics), 2, "one more when it is over");
         rtc_session_tick(s, feed, now + 4000000 + 3 * RTC_KEY_INTERVAL);
         is_int((int)(s->st.pictures - pics), 2, "and that is all");
+    }
+
+    /* the queue (a full socket): one tick's worth at once after it was
+     * empty; while it waits, all the time since the last flush at
+     * RTC_PACE_RATE, up to RTC_PACE_CATCHUP (a server not run for a
+     * while catches up instead of overflowing the queue) */
+    {
+        int64_t t = now + 6000000;
+        int before, k;
+        for (k = 0; k < 100 && rtc_session_flush(s, t); k++)
+            t += 1000000;
+        is_int(s->pace_n, 0, "the queue is empty to begin with");
+        full = 1;
+        memset(&f, 0, sizeof(f));
+        f.data = opus;
+        f.size = sizeof(opus);
+        for (k = 0; k < 600; k++) {
+            f.ts = 96000 + (uint32_t)k * 960;
+            rtc_session_frame(s, feed, &f, t);
+        }
+        ok(s->pace_n >= 600, "600 Opus frames queued behind the full socket (%d)", s->pace_n);
+        full = 0;
+        before = s->pace_n;
+        rtc_session_flush(s, t + 1000000);
+        is_int(before - s->pace_n, RTC_PACE_PER_TICK, "the first flush after a second: one tick's worth");
+        before = s->pace_n;
+        rtc_session_flush(s, t + 1300000);
+        is_int(before - s->pace_n, 300 * RTC_PACE_RATE / 1000, "300 ms later: 300 ms worth");
+        before = s->pace_n;
+        rtc_session_flush(s, t + 3300000);
+        is_int(before - s->pace_n, RTC_PACE_CATCHUP, "2 s later: RTC_PACE_CATCHUP at most");
+        rtc_session_flush(s, t + 4300000);
+        is_int(s->pace_n, 0, "a second later the queue is empty");
+        full = 1;
+        for (k = 0; k < 100; k++) {
+            f.ts = 96000 + (uint32_t)(600 + k) * 960;
+            rtc_session_frame(s, feed, &f, t + 4300000);
+        }
+        full = 0;
+        before = s->pace_n;
+        rtc_session_flush(s, t + 6300000);
+        is_int(before - s->pace_n, RTC_PACE_PER_TICK, "queued after it was empty: one tick's worth at once");
+        for (k = 0; k < 100 && rtc_session_flush(s, t + 6300000 + k * 100000); k++)
+            ;
+        q.n = 0;
     }
 
     /* consent: no check for longer than the timeout */
