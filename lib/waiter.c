@@ -103,15 +103,21 @@ static void release_group(Waiter *w, Group *g, int outcome)
     group_free(w, g);
 }
 
-void waiter_release_all(Waiter *w)
+/* Set *flag (closing or stop) and release every waiting request, under
+ * the lock. */
+static void release_all(Waiter *w, int *flag)
 {
-    if (!w)
-        return;
     pthread_mutex_lock(&w->lock);
-    w->closing = 1;
+    *flag = 1;
     while (w->groups)
         release_group(w, w->groups, WAIT_TIMEOUT);
     pthread_mutex_unlock(&w->lock);
+}
+
+void waiter_release_all(Waiter *w)
+{
+    if (w)
+        release_all(w, &w->closing);
 }
 
 /* Whether an event for the file name concerns g: its file, or the open
@@ -267,11 +273,7 @@ void waiter_free(Waiter **pw)
 
     if (!w)
         return;
-    pthread_mutex_lock(&w->lock);
-    w->stop = 1;
-    while (w->groups)
-        release_group(w, w->groups, WAIT_TIMEOUT);
-    pthread_mutex_unlock(&w->lock);
+    release_all(w, &w->stop);
     if (w->thread_running) {
         if (write(w->efd, &one, sizeof(one)) < 0)
             (void)0;
