@@ -200,7 +200,6 @@ static int open_decoder(Enc *e, const AVStream *st, const AVCodec *dc, const AVP
  * AAC frames, and the output file. */
 static int open_encoder(Enc *e, const AVCodec *ec, int64_t bitrate)
 {
-    AVCodecParameters *opar = NULL;
     int channels = e->dec->ch_layout.nb_channels, ret;
 
     av_channel_layout_default(&e->enc->ch_layout, channels == 1 ? 1 : 2);
@@ -221,11 +220,7 @@ static int open_encoder(Enc *e, const AVCodec *ec, int64_t bitrate)
     if (!(e->fifo = av_audio_fifo_alloc(e->enc->sample_fmt, e->enc->ch_layout.nb_channels,
                                         4 * AAC_FRAME)))
         return AVERROR(ENOMEM);
-    if (!(opar = avcodec_parameters_alloc()))
-        return AVERROR(ENOMEM);
-    if ((ret = avcodec_parameters_from_context(opar, e->enc)) >= 0)
-        ret = mp4out_open(&e->mp4, e->path, opar, e->enc->time_base);
-    avcodec_parameters_free(&opar);
+    ret = mp4out_open_encoder(&e->mp4, e->path, e->enc);
     return ret < 0 ? ret : 0;
 }
 

@@ -218,7 +218,6 @@ static int open_encoder(LlRun *run, LlStream *s, LlRung *r)
 {
     const TranscodeOptions *o = &run->o->t;
     const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
-    AVCodecParameters *par = NULL;
     AVDictionary *opts = NULL;
     AVCodecContext *c;
     char tune[64];
@@ -257,12 +256,7 @@ static int open_encoder(LlRun *run, LlStream *s, LlRung *r)
         return ret;
     if (codecs_avc(c->extradata, (size_t)c->extradata_size, r->codec, sizeof(r->codec)) < 0)
         snprintf(r->codec, sizeof(r->codec), "avc1.640028");
-    if (!(par = avcodec_parameters_alloc()))
-        return AVERROR(ENOMEM);
-    if ((ret = avcodec_parameters_from_context(par, c)) >= 0)
-        ret = mp4out_open(&r->whole, r->whole_path, par, c->time_base);
-    avcodec_parameters_free(&par);
-    return ret;
+    return mp4out_open_encoder(&r->whole, r->whole_path, c);
 }
 
 /* Part 0 of a segment: open its file, the decoder and the encoders. */
@@ -475,12 +469,11 @@ static int chunk_ready(const LlStream *s, const Bound *b)
 static int write_video_chunk(LlRung *r, int64_t end, int last, const char *path, int *n)
 {
     Mp4Out *m = NULL;
-    AVCodecParameters *par = avcodec_parameters_alloc();
     AVPacket *tmp = av_packet_alloc();
     int ret, k = 0;
 
     *n = 0;
-    if (!par || !tmp) {
+    if (!tmp) {
         ret = AVERROR(ENOMEM);
         goto done;
     }
@@ -490,8 +483,7 @@ static int write_video_chunk(LlRung *r, int64_t end, int last, const char *path,
         ret = 0;
         goto done;
     }
-    if ((ret = avcodec_parameters_from_context(par, r->enc)) < 0 ||
-        (ret = mp4out_open(&m, path, par, r->enc->time_base)) < 0)
+    if ((ret = mp4out_open_encoder(&m, path, r->enc)) < 0)
         goto done;
     for (int i = 0; i < k; i++) {
         AVPacket *p = r->out.p[i];
@@ -505,7 +497,6 @@ static int write_video_chunk(LlRung *r, int64_t end, int last, const char *path,
     *n = k;
 done:
     mp4out_close(&m, 0);
-    avcodec_parameters_free(&par);
     av_packet_free(&tmp);
     return ret;
 }

@@ -88,6 +88,19 @@ fail:
     return ret;
 }
 
+int mp4out_open_encoder(Mp4Out **out, const char *path, const AVCodecContext *enc)
+{
+    AVCodecParameters *par = avcodec_parameters_alloc();
+    int ret;
+
+    if (!par)
+        return AVERROR(ENOMEM);
+    if ((ret = avcodec_parameters_from_context(par, enc)) >= 0)
+        ret = mp4out_open(out, path, par, enc->time_base);
+    avcodec_parameters_free(&par);
+    return ret;
+}
+
 int mp4out_write(Mp4Out *m, AVPacket *pkt)
 {
     int ret;

@@ -22,6 +22,9 @@ typedef struct Mp4Out Mp4Out;
  */
 int mp4out_open(Mp4Out **out, const char *path, const AVCodecParameters *par,
                 AVRational tb);
+/* mp4out_open for an open encoder's packets: its parameters (with its
+ * global header) and its time base. */
+int mp4out_open_encoder(Mp4Out **out, const char *path, const AVCodecContext *enc);
 
 /* Write one packet (timestamps in the tb given to mp4out_open; the packet
  * is rescaled in place and its data reference consumed). 0 or AVERROR. */

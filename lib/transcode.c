@@ -526,7 +526,6 @@ static int open_encoder(Segment *s, Rung *r, const AVCodecContext *dec)
 {
     const TranscodeOptions *o = s->o;
     const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
-    AVCodecParameters *par = NULL;
     AVDictionary *opts = NULL;
     AVCodecContext *c;
     int ret, gop_frames;
@@ -573,12 +572,7 @@ static int open_encoder(Segment *s, Rung *r, const AVCodecContext *dec)
     }
     if (codecs_avc(c->extradata, (size_t)c->extradata_size, r->codec, sizeof(r->codec)) < 0)
         snprintf(r->codec, sizeof(r->codec), "avc1.640028");
-    if (!(par = avcodec_parameters_alloc()))
-        return AVERROR(ENOMEM);
-    if ((ret = avcodec_parameters_from_context(par, c)) >= 0)
-        ret = mp4out_open(&r->mp4, r->path, par, c->time_base);
-    avcodec_parameters_free(&par);
-    if (ret < 0)
+    if ((ret = mp4out_open_encoder(&r->mp4, r->path, c)) < 0)
         seg_fail(s, ret, "%s: creating the rendition file", r->lr->id);
     return ret;
 }

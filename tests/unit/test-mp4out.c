@@ -1,7 +1,8 @@
 /* Unit tests for lib/mp4out.c: the packets of a real H.264 file (with
  * B-frames, so pts != dts) and of its AAC track written to one-stream MP4
  * files read back with the same timestamps; nothing half-written is
- * visible, and an abandoned file leaves nothing behind. */
+ * visible, and an abandoned file leaves nothing behind. An open AAC
+ * encoder's file (mp4out_open_encoder) carries its configuration. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <libavformat/avformat.h>
+#include <libavutil/samplefmt.h>
 
 #include "log.h"
 #include "mp4out.h"
@@ -159,6 +161,53 @@ int main(void)
     snprintf(cmd, sizeof(cmd), "%s/no/such/dir/x.mp4", dir);
     ok(mp4out_open(&m, cmd, par, (AVRational){ 1, 48000 }) < 0 && !m, "a directory that is not there fails");
     avcodec_parameters_free(&par);
+
+    /* an encoder's output: its parameters, its global header */
+    {
+        const AVCodec *aac = avcodec_find_encoder(AV_CODEC_ID_AAC);
+        AVCodecContext *enc = avcodec_alloc_context3(aac);
+        AVFormatContext *fmt = NULL;
+        enc->sample_rate = 44100;
+        enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+        enc->ch_layout = (AVChannelLayout)AV_CHANNEL_LAYOUT_MONO;
+        enc->time_base = (AVRational){ 1, 44100 };
+        enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+        is_int(avcodec_open2(enc, aac, NULL), 0, "an AAC encoder, 44.1 kHz mono");
+        snprintf(cmd, sizeof(cmd), "%s/3.audio.mp4", dir);
+        is_int(mp4out_open_encoder(&m, cmd, enc), 0, "mp4out_open_encoder");
+        {
+            AVFrame *fr = av_frame_alloc();
+            AVPacket *pkt = av_packet_alloc();
+            int got = 0;
+            fr->nb_samples = enc->frame_size;
+            fr->format = enc->sample_fmt;
+            av_channel_layout_copy(&fr->ch_layout, &enc->ch_layout);
+            av_frame_get_buffer(fr, 0);
+            av_samples_set_silence(fr->extended_data, 0, fr->nb_samples, 1, enc->sample_fmt);
+            for (int k = 0; k < 3; k++) {
+                fr->pts = k * enc->frame_size;
+                avcodec_send_frame(enc, fr);
+            }
+            avcodec_send_frame(enc, NULL);
+            while (avcodec_receive_packet(enc, pkt) == 0)
+                got += mp4out_write(m, pkt) == 0;
+            ok(got > 0, "its packets written (%d)", got);
+            av_packet_free(&pkt);
+            av_frame_free(&fr);
+        }
+        is_int(mp4out_close(&m, 1), 0, "published");
+        ok(avformat_open_input(&fmt, cmd, NULL, NULL) == 0 && fmt->nb_streams == 1 &&
+           fmt->streams[0]->codecpar->codec_id == AV_CODEC_ID_AAC &&
+           fmt->streams[0]->codecpar->sample_rate == 44100 &&
+           fmt->streams[0]->codecpar->ch_layout.nb_channels == 1 &&
+           fmt->streams[0]->codecpar->extradata_size == enc->extradata_size &&
+           fmt->streams[0]->time_base.den == 44100,
+           "the file: AAC, 44100 Hz, mono, the encoder's configuration and time base");
+        avformat_close_input(&fmt);
+        snprintf(cmd, sizeof(cmd), "%s/no/such/dir/y.mp4", dir);
+        ok(mp4out_open_encoder(&m, cmd, enc) < 0 && !m, "a directory that is not there fails");
+        avcodec_free_context(&enc);
+    }
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
