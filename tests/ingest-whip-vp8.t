@@ -13,7 +13,7 @@ for p in live-ingest live-segment live-transcode live-package live-serve; do
 done
 PY=/usr/bin/python3
 $PY -c 'import aiortc, numpy' 2>/dev/null || skip_all "no python3-aiortc"
-plan 16
+plan 17
 
 RTMP=$(free_port) HTTP=$(free_port) WHIP=$(free_port)
 URL=http://127.0.0.1:$HTTP W=http://127.0.0.1:$WHIP
@@ -69,7 +69,9 @@ if [ -x /usr/bin/chromium ] && [ -d "$TOP/node_modules/playwright-core" ]; then
     is "$(jq -r .engine <<<"$w")" dash "dash.js plays it"
     t0=$(jq -r .start.t <<<"$w") t1=$(jq -r .end.t <<<"$w")
     cmp_num "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" ">" 1 "currentTime advances ($t0 -> $t1)"
+    ab=$(jq -r '.end.audioBytes - .start.audioBytes' <<<"$w")
+    cmp_num "$ab" -gt 0 "with audio: its decoder is fed while it plays ($ab bytes)"
 else
-    skip "no chromium"; skip "no chromium"
+    skip "no chromium"; skip "no chromium"; skip "no chromium"
 fi
 done_testing

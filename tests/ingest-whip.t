@@ -5,7 +5,7 @@
 # bearer token) into live-ingest --whip, run by scripts/live-pipeline:
 # the stream goes through live-segment | live-transcode | live-package,
 # ffprobe sees video and audio in the DASH output and dash.js plays it
-# (the player page), currentTime advancing; after DELETE and the grace
+# (the player page), currentTime advancing, audio decoded as it plays; after DELETE and the grace
 # period it becomes VOD (the Matroska end mark). VP9 (the ladder
 # re-encodes it) reaches the packaged output too. A wrong or missing bearer token
 # gets 401, malformed SDP 400, an offer without a usable video codec 400,
@@ -17,7 +17,7 @@ for p in live-ingest live-segment live-transcode live-package live-serve; do
 done
 [ -x /usr/bin/chromium ] || skip_all "no chromium"
 [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
-plan 24
+plan 25
 export NODE_PATH=$TOP/node_modules
 
 RTMP=$(free_port) HTTP=$(free_port) WHIP=$(free_port)
@@ -68,6 +68,8 @@ note "$r"
 is "$(jq -r .engine <<<"$r")" dash "dash.js plays it"
 t0=$(jq -r .start.t <<<"$r") t1=$(jq -r .end.t <<<"$r")
 cmp_num "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" ">" 2 "currentTime advances ($t0 -> $t1)"
+ab=$(jq -r '.end.audioBytes - .start.audioBytes' <<<"$r")
+cmp_num "$ab" -gt 0 "with audio: dash.js feeds the audio decoder while it plays ($ab bytes)"
 touch "$T/stop"
 wait "$pub"
 pj=$(cat "$T/pub.json")

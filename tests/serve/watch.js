@@ -4,7 +4,8 @@
 // Opens each URL (a live-serve player page) in turn in one headless
 // Chromium, lets it play for S seconds and prints one JSON report per
 // URL, a line each: the engine, currentTime at the start and end of the
-// window, the live edge, the qualities and the video heights seen, every
+// window, the live edge, the qualities and the video heights seen, the
+// bytes of audio and of video decoded (Chromium's counters), every
 // request that left the server's origin, page errors. --throttle limits
 // the network (CDP) after --after seconds, to see the player switch down.
 'use strict';
@@ -61,6 +62,9 @@ async function watch(browser, url, opt) {
             status: document.getElementById('status').textContent,
             options: document.getElementById('quality').options.length,
             seekMax: +document.getElementById('seek').max,
+            // what Chromium's decoders were given so far: audio plays too
+            audioBytes: livePlayer.video.webkitAudioDecodedByteCount,
+            videoBytes: livePlayer.video.webkitVideoDecodedByteCount,
         }));
         let s = await state();
         report.start = s;
