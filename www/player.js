@@ -96,7 +96,7 @@
         const ll = await lowLatency('dash');
         engine = 'dash';
         dash = dashjs.MediaPlayer().create();
-        const attempts = {};   /* url -> retries so far */
+        const failures = {};   /* url -> failed answers in a row */
         dash.updateSettings({
             debug: { logLevel: dashjs.Debug.LOG_LEVEL_WARNING },
             streaming: {
@@ -116,14 +116,27 @@
         });
         if (ll)
             video.dataset.lowLatency = 'dash';
+        /* A retry (a request for a URL whose last answer was a failure)
+         * waits backoff(failures); any other request goes at once. The
+         * count is of failures, not of requests: the live MPD is asked
+         * for again every update period, and each of those reloads is
+         * not a retry (counted as one, they waited up to 8 s, and
+         * dash.js, not told of the next segment, stalled). */
         dash.addRequestInterceptor((req) => {
-            const url = req.url;
-            const n = attempts[url] || 0;
-            attempts[url] = n + 1;
-            setTimeout(() => { delete attempts[url]; }, 60000);
+            const n = failures[req.url] || 0;
             if (n === 0)
                 return Promise.resolve(req);
             return new Promise((resolve) => setTimeout(() => resolve(req), backoff(n)));
+        });
+        dash.addResponseInterceptor((res) => {
+            const url = res.request && res.request.url;
+            if (res.status >= 200 && res.status < 300) {
+                delete failures[url];
+            } else if (url) {
+                const n = failures[url] = (failures[url] || 0) + 1;
+                setTimeout(() => { if (failures[url] === n) delete failures[url]; }, 60000);
+            }
+            return Promise.resolve(res);
         });
         const ev = dashjs.MediaPlayer.events;
         dash.on(ev.STREAM_INITIALIZED, () => { fillQualities(); status(''); });
