@@ -15,8 +15,12 @@
 // player first played, where latency is the wall clock minus the
 // wall-clock time of the frame shown (from EXT-X-PROGRAM-DATE-TIME or
 // availabilityStartTime), stalls (waiting events and how long each
-// lasted, one still going at the end included; STALLS_AFTER_PLAY=1: only
-// those after the player first played), page and player errors, console
+// lasted, timed by the events' time stamps, one still going at the end
+// included; STALLS_AFTER_PLAY=1: only those after the player first
+// played), held (for each stall, the longest time the page's main thread
+// could not run in it or the 2 s before it: that much of the stall is the
+// machine's, not the player's), starved (the longest such time in all),
+// page and player errors, console
 // errors (log), lowLatency (the player page's data-low-latency: which
 // player it put in its low-latency mode, or null). Each sample also has edge: how far the end of
 // the newest segment in NAME's first media playlist is behind the wall
@@ -40,16 +44,40 @@ const libs = {
     '/shaka.js': 'node_modules/shaka-player/dist/shaka-player.compiled.js',
 };
 
+/* In the page: the video element's stalls into J.stalls (seconds from
+ * each 'waiting' to the next 'playing', timed by the events' own time
+ * stamps, so a page whose handlers run late under load does not
+ * lengthen them) and their spans; J.freezes: the times the page's main
+ * thread, where the players feed their buffers, could not run (a
+ * 100 ms timer late by more than 50 ms); J.held(a, b): the longest of
+ * those in the span [a - 2 s, b], in seconds. */
+function watchStalls(v, J) {
+    J.spans = [];
+    J.freezes = [];
+    v.addEventListener('waiting', (e) => { if (!J.waitingSince) J.waitingSince = e.timeStamp; });
+    v.addEventListener('playing', (e) => {
+        if (J.waitingSince) {
+            J.stalls.push(Math.max(0, e.timeStamp - J.waitingSince) / 1000);
+            J.spans.push([J.waitingSince, e.timeStamp]);
+        }
+        J.waitingSince = 0;
+    });
+    let last = performance.now();
+    setInterval(() => {
+        const now = performance.now();
+        if (now - last > 150)
+            J.freezes.push([last + 100, now]);
+        last = now;
+    }, 100);
+    J.held = (a, b) => Math.max(0, ...J.freezes.map(([s, e]) =>
+        Math.min(e, b) - Math.max(s, a - 2000))) / 1000;
+}
+
 /* In the page: start a stock player and keep window.J up to date. */
 function startStock([kind, src, lowlat]) {
     const v = document.getElementById('v');
     const J = window.J = { errors: [], stalls: [], waitingSince: 0 };
-    v.addEventListener('waiting', () => { J.waitingSince = performance.now(); });
-    v.addEventListener('playing', () => {
-        if (J.waitingSince)
-            J.stalls.push((performance.now() - J.waitingSince) / 1000);
-        J.waitingSince = 0;
-    });
+    watchStalls(v, J);
     if (kind === 'hls') {
         const h = window.P = new Hls(lowlat ? { lowLatencyMode: true } : {});
         h.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) J.errors.push(d.type + ':' + d.details); });
@@ -76,12 +104,7 @@ function startStock([kind, src, lowlat]) {
 function watchPage() {
     const v = livePlayer.video;
     const J = window.J = { errors: [], stalls: [], waitingSince: 0 };
-    v.addEventListener('waiting', () => { J.waitingSince = performance.now(); });
-    v.addEventListener('playing', () => {
-        if (J.waitingSince)
-            J.stalls.push((performance.now() - J.waitingSince) / 1000);
-        J.waitingSince = 0;
-    });
+    watchStalls(v, J);
     if (livePlayer.engine === 'hls')
         J.date = () => livePlayer.hls().playingDate;
     else
@@ -108,6 +131,7 @@ async function open(ctx, player) {
     r.log = [];
     page.on('console', (m) => { if (m.type() === 'error') r.log.push(m.text()); });
     const lowlat = !!process.env.LOWLAT;
+    await page.addInitScript({ content: 'window.watchStalls = ' + watchStalls.toString() + ';' });
     if (player.startsWith('watch-')) {
         await page.goto(url + '/watch/' + encodeURIComponent(name) + '?player=' + player.slice(6));
         await page.waitForFunction(() => window.livePlayer && livePlayer.engine, null, { timeout: 30000 });
@@ -185,7 +209,7 @@ async function main() {
                 r.played = true;
                 /* STALLS_AFTER_PLAY=1: the start-up's buffering is not a stall */
                 if (process.env.STALLS_AFTER_PLAY)
-                    await page.evaluate(() => { J.stalls = []; if (J.waitingSince) J.waitingSince = performance.now(); });
+                    await page.evaluate(() => { J.stalls = []; J.spans = []; J.freezes = []; if (J.waitingSince) J.waitingSince = performance.now(); });
             } catch (e) {
                 r.errors.push('never played: ' + e.message.split('\n')[0]);
             }
@@ -203,6 +227,9 @@ async function main() {
             if (!page)
                 continue;
             const j = await page.evaluate(() => ({ errors: J.errors, stalls: J.stalls,
+                held: J.spans.concat(J.waitingSince ? [[J.waitingSince, performance.now()]] : [])
+                    .map(([a, b]) => J.held(a, b)),
+                starved: J.held(-Infinity, Infinity),
                 lowLatency: document.querySelector('video').dataset.lowLatency || null,
                 waiting: J.waitingSince ? (performance.now() - J.waitingSince) / 1000 : 0 }));
             r.errors.push(...j.errors);
@@ -210,6 +237,8 @@ async function main() {
             if (j.waiting > 0)
                 r.stalls.push(j.waiting);   /* still waiting at the end */
             r.lowLatency = j.lowLatency;
+            r.held = j.held;
+            r.starved = j.starved;
         }
     } finally {
         for (const { r } of runs)

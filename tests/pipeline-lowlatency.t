@@ -5,7 +5,8 @@
 # a preload hint) and the MPD is LL-DASH; ffprobe reads the playlists and
 # the MPD (its open segment streamed by live-serve as it grows); the
 # player page plays it in headless Chromium with hls.js in lowLatencyMode
-# and dash.js with live catch-up, with no stall longer than 0.5 s;
+# and dash.js with live catch-up, for a minute with no stall longer than
+# 0.5 s (timed from the video element's events);
 # after the publisher stops the stream is VOD without parts, whose
 # segments and durations are those of the same source through the normal
 # mode. The command line refuses --farm with it.
@@ -31,9 +32,9 @@ LIVE_INGEST_OPTS="-g 2" bg "$TOP/scripts/live-pipeline" -q --no-rtc --low-latenc
 pipe=$!
 wait_for 10 curl -sf -o /dev/null "$URL/time"
 
-# 50 s in real time over RTMP (the same file again below, in normal mode):
+# 90 s in real time over RTMP (the same file again below, in normal mode):
 # Chromium may take half of it to start on a busy machine.
-make_av "$T/src.flv" 50 320x240 1 -- -f flv || { echo "Bail out! cannot make media"; exit 1; }
+make_av "$T/src.flv" 90 320x240 1 -- -f flv || { echo "Bail out! cannot make media"; exit 1; }
 bg $FFMPEG -re -i "$T/src.flv" -c copy -f flv "rtmp://127.0.0.1:$RTMP/live/cam1"
 pub=$!
 has_parts() { curl -sf "$URL/cam1/240p/index.m3u8" | grep -q '^#EXT-X-PART:'; }
@@ -59,30 +60,34 @@ like "$(curl -s "$URL/time")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "live-serve answers
 ok "ffprobe reads the live master.m3u8" ffprobe -v error "$URL/cam1/master.m3u8"
 ok "ffprobe reads the live MPD" ffprobe -v error "$URL/cam1/manifest.mpd"
 
-# The player page, both players at once, 15 s after each first played.
-STALLS_AFTER_PLAY=1 node "$TOP/tests/live-join.js" "$URL" cam1 15 watch-hls watch-dash > "$T/runs" 2> "$T/driver.err"
+# The player page, both players at once, 60 s after each first played
+# (the acceptance's minute: dash.js stalled every few seconds when its
+# MPD reloads were delayed as retries, and the delay reset once a minute).
+STALLS_AFTER_PLAY=1 node "$TOP/tests/live-join.js" "$URL" cam1 60 watch-hls watch-dash > "$T/runs" 2> "$T/driver.err"
 [ -s "$T/runs" ] || diag "$(tail -5 "$T/driver.err")"
-# How far the last complete segment's end trailed the wall clock: on a
-# machine too busy to publish in real time (or to run Chromium: a load
-# above 3 per processor), stalls say nothing of the mode.
+# Stalls are judged from what was seen, not from the load average (at
+# load 10-24 on 2 processors both players played a minute without one):
+# on a machine too busy to publish in real time (the last complete
+# segment's end trailed the wall clock by more than 5 s) stalls say
+# nothing of the mode; and a stall counts only by as much of it as the
+# page's main thread, where a player feeds its buffer, was not held up
+# in it or just before it (live-join.js's held).
 lag=$(jq -s '[.[].samples[].edge | select(. != null)] | sort | if length > 0 then .[length / 2 | floor] else 0 end' "$T/runs")
 load=$(cut -d' ' -f1 /proc/loadavg)
-busy=$(awk -v l="$lag" -v a="$load" -v n="$(nproc)" 'BEGIN { print (l > 5 || a > 3 * n) }')
-[ "$busy" = 1 ] && diag "publishing trailed the clock by $lag s, load $load: too busy to judge stalls"
+busy=$(awk -v l="$lag" 'BEGIN { print (l > 5) }')
+[ "$busy" = 1 ] && diag "publishing trailed the clock by $lag s (load $load): too busy to judge stalls"
 for p in watch-hls watch-dash; do
     r=$(grep "\"player\":\"$p\"" "$T/runs")
     j() { jq -r "$1" <<< "$r"; }
-    diag "$p: stalls $(j '.stalls | tostring'), errors $(j '.errors | tostring')," \
+    diag "$p: stalls $(j '.stalls | tostring'), page held up $(j '.held | tostring'), errors $(j '.errors | tostring')," \
          "latency $(j '[.samples[4:][] | .latency | select(. != null)] | sort | .[length / 2 | floor]') s"
     is "$(j .played)" true "$p plays the low-latency stream"
     is "$(j .lowLatency)" "${p#watch-}" "the page put ${p#watch-}.js in its low-latency mode"
     if [ "$busy" = 1 ]; then
         skip "stalls: the machine is too busy (publishing $lag s behind, load $load)"
     else
-        # dash.js's live catch-up stalled 1.7-1.9 s once a run in make check
-        # and alone (issue 15 open): reported as TODO until it is found
-        t=; [ "$p" = watch-dash ] && t="dash.js live catch-up stalls ~2 s once (issue 15)"
-        todo "$t" is "$(j '[.stalls[] | select(. > 0.5)] | length')" 0 "no stall longer than 0.5 s ($(j '.stalls | length') in all)"
+        is "$(j '[.stalls as $s | .held as $h | range($s | length) | select($s[.] - ($h[.] // 0) > 0.5)] | length')" 0 \
+            "no stall longer than 0.5 s ($(j '.stalls | length') in all)"
     fi
     cmp_num "$(j '[.samples[] | .t] | (max - min)')" ">" 8 "currentTime advances"
 done
