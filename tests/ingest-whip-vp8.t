@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # A WHIP publisher that offers only VP8 (aiortc, tests/whip-client.py
 # --codec VP8: its offer has VP8 and nothing else) through
-# scripts/live-pipeline: live-ingest --whip writes Matroska (VP8 + Opus),
-# live-segment cuts it into Matroska segments (SEQ.mkv: FFmpeg 5.1's MP4
-# muxer has no tag for VP8), live-transcode re-encodes them into the H.264
-# ladder with AAC audio, live-package makes DASH of it: after DELETE and
-# the grace period it is VOD, ffprobe reads every rendition of the MPD and
-# the audio, and dash.js plays it.
+# scripts/live-pipeline (live-rtc's tee too): live-ingest --whip writes
+# Matroska (VP8 + Opus), live-segment cuts it into Matroska segments
+# (SEQ.mkv: FFmpeg 5.1's MP4 muxer has no tag for VP8), live-transcode
+# re-encodes them into the H.264 ladder with AAC audio, live-package makes
+# DASH of it: after DELETE and the grace period it is VOD, ffprobe reads
+# every rendition of the MPD and the audio, and dash.js plays it, audio
+# included.
 . "$(dirname "$0")/lib.sh"
-for p in live-ingest live-segment live-transcode live-package live-serve; do
+for p in live-ingest live-segment live-transcode live-package live-serve live-rtc; do
     command -v $p >/dev/null 2>&1 || skip_all "$p is not built yet"
 done
 PY=/usr/bin/python3
@@ -18,9 +19,10 @@ plan 17
 RTMP=$(free_port) HTTP=$(free_port) WHIP=$(free_port)
 URL=http://127.0.0.1:$HTTP W=http://127.0.0.1:$WHIP
 printf 'cam s3cret\n' > "$T/keys"
-# --keep: the segment files stay in the spool for the test to look at
+# --keep: the segment files stay in the spool for the test to look at.
+# The whole default pipeline: live-rtc's tee (-f) passes the Matroska on.
 LIVE_INGEST_OPTS="-g 1 --whip 127.0.0.1:$WHIP --whip-keyframes 1" LIVE_TRANSCODE_OPTS="--keep" \
-    bg "$TOP/scripts/live-pipeline" --no-rtc -r 127.0.0.1:$RTMP -l 127.0.0.1:$HTTP -d "$T/live" -s 1 \
+    bg "$TOP/scripts/live-pipeline" -u "127.0.0.1:$(free_port)" -r 127.0.0.1:$RTMP -l 127.0.0.1:$HTTP -d "$T/live" -s 1 \
     -L 240p:400k,144p:150k -p ultrafast -k "$T/keys"
 wait_for 15 curl -sf -o /dev/null "$URL/time"
 wait_for 10 eval "curl -s -o /dev/null -X PATCH $W/whip/cam/00000000000000000000000000000000"
