@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # SRT push: live-ingest --srt takes SRT callers (libsrt) and routes each by
-# its stream id ("#!::r=NAME,m=publish,k=KEY" or "NAME"); ffmpeg and
-# srt-live-transmit publish, three callers at once, a wrong key is refused
-# in the listen callback (before any data), SRT passphrases per stream
-# (key file) and for all (--srt-passphrase), and a caller that comes back
-# within the grace period continues its stream. The MPEG-TS out is the
-# packets in.
+# its stream id ("#!::r=NAME,m=publish,k=KEY" or "NAME"); ffmpeg (the
+# stream id as an option and in the URL) and srt-live-transmit publish,
+# three callers at once, a wrong key is refused in the listen callback
+# (before any data), SRT passphrases per stream (key file) and for all
+# (--srt-passphrase), and a caller that comes back within the grace period
+# continues its stream. The MPEG-TS out is the packets in.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 29
+plan 31
 
 make_av "$T/src.flv" 2 || { fail "make media"; exit 1; }
 $FFMPEG -i "$T/src.flv" -c copy -f mpegts "$T/src.ts" || { fail "make MPEG-TS"; exit 1; }
@@ -41,6 +41,15 @@ srtpub plain
 is "$?" 0 "ffmpeg publishes with a plain stream id"
 wait_for 10 grep -q "plain: stream ended" "$T/log"
 is "$(tsc "$T/out/plain.ts")" "$want" "and it arrives whole"
+
+# the stream id in the URL, as OBS and most encoders are configured
+# (srt://HOST:PORT?streamid=#!::r=NAME,...: FFmpeg 5.1's libsrt takes it
+# as written, and does not decode a URL-encoded one)
+timeout 30 ffmpeg -hide_banner -loglevel error -nostdin -re -i "$T/src.ts" -c copy -f mpegts \
+    "srt://127.0.0.1:$SPORT?streamid=#!::r=url,m=publish&linger=2"
+is "$?" 0 "ffmpeg publishes to srt://...?streamid=#!::r=url,m=publish (the stream id in the URL)"
+wait_for 10 grep -q "url: stream ended" "$T/log"
+is "$(tsc "$T/out/url.ts")" "$want" "and it arrives whole as url.ts"
 
 pids=()
 for i in 1 2 3; do srtpub "#!::r=many$i" & pids+=($!); done
