@@ -3,12 +3,12 @@
 # FFmpeg 5.1's MP4 muxer has no tag for, is cut into Matroska segments,
 # NAME/SEQ.mkv, that start on keyframes and hold every packet of the
 # source with its timestamps; live-transcode makes the H.264 ladder and
-# AAC of them. --continue finds the last segment among .mkv files (and
+# AAC of them, also in low-latency mode. --continue finds the last segment among .mkv files (and
 # .mp4 ones: a later H.264 broadcast in the same spool is MP4 again) and
 # removes a dead run's temporary .mkv.
 . "$(dirname "$0")/lib.sh"
 command -v live-transcode >/dev/null 2>&1 || skip_all "live-transcode is not built yet"
-plan 20
+plan 22
 
 # 7 s of VP8 (a keyframe every second) and Opus, as WebM
 $FFMPEG -f lavfi -i "testsrc2=size=320x180:rate=25:duration=7" \
@@ -68,6 +68,16 @@ done
 is "$got" "h264,50 aac h264,50 aac h264,50 aac h264,25 aac " "H.264, every frame of each segment, and AAC"
 first=$(probe "$T/spool/cam/2.180p.mp4" packet=pts_time,flags v | head -1)
 is "$first" "4.000000,K_" "a rendition starts where its segment does, on a keyframe"
+
+# low latency: parts in NUT as for any codec, the segment in Matroska,
+# both made into chunks and renditions by live-transcode -L
+live-segment -q -L -p 0.5 -s ll -d 2 -o "$T/spool" "$T/src.webm" > "$T/ll.rec"
+is "$(jq -r 'select(.seq == 0) | .path' "$T/ll.rec" | paste -sd' ')" \
+    "ll/0.p0.nut ll/0.p1.nut ll/0.p2.nut ll/0.p3.nut ll/0.mkv" "-L: four NUT parts, then ll/0.mkv"
+live-transcode -q -L -C "$T/spool" -l 180p:300k -p ultrafast < "$T/ll.rec" > "$T/ll.rend"
+is "$(jq -r 'select(.seq == 0) | "\(.type) \([.renditions[].path] | join(","))"' "$T/ll.rend" | tail -2 | paste -sd' ')" \
+    "chunk ll/0.c3.180p.mp4,ll/0.c3.audio.mp4 renditions ll/0.180p.mp4,ll/0.audio.mp4" \
+    "live-transcode -L: chunks of every part, then the segment's renditions"
 
 # --continue without a state file: after the highest SEQ of the .mkv
 # files; a dead run's temporary Matroska is removed, other files are not
