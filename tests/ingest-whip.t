@@ -6,8 +6,8 @@
 # the stream goes through live-segment | live-transcode | live-package,
 # ffprobe sees video and audio in the DASH output and dash.js plays it
 # (the player page), currentTime advancing, audio decoded as it plays; after DELETE and the grace
-# period it becomes VOD (the Matroska end mark). VP9 (the ladder
-# re-encodes it) reaches the packaged output too. A wrong or missing bearer token
+# period it becomes VOD (the Matroska end mark). VP9 and VP8 (the ladder
+# re-encodes them) reach the packaged output too. A wrong or missing bearer token
 # gets 401, malformed SDP 400, an offer without a usable video codec 400,
 # another content type 415; DELETE ends the publish.
 . "$(dirname "$0")/lib.sh"
@@ -17,12 +17,12 @@ for p in live-ingest live-segment live-transcode live-package live-serve; do
 done
 [ -x /usr/bin/chromium ] || skip_all "no chromium"
 [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
-plan 25
+plan 28
 export NODE_PATH=$TOP/node_modules
 
 RTMP=$(free_port) HTTP=$(free_port) WHIP=$(free_port)
 URL=http://127.0.0.1:$HTTP W=http://127.0.0.1:$WHIP
-printf 'cam s3cret\ncam2 other\n' > "$T/keys"
+printf 'cam s3cret\ncam2 other\ncam3 third\n' > "$T/keys"
 LIVE_INGEST_OPTS="-g 2 --whip 127.0.0.1:$WHIP" bg "$TOP/scripts/live-pipeline" -q --no-rtc -r 127.0.0.1:$RTMP \
     -l 127.0.0.1:$HTTP -d "$T/live" -s 2 -L 240p:400k -p ultrafast -k "$T/keys"
 wait_for 15 curl -sf -o /dev/null "$URL/time"
@@ -91,4 +91,13 @@ wait_for 30 eval '[ "$(state cam2)" = vod ]'
 p=$(ffprobe -v error -show_entries stream=codec_name,height -of csv=p=0 "$T/live/out/cam2/manifest.mpd" 2>&1 | grep . | sort -u | paste -sd' ')
 like "$p" "h264,240" "VP9 comes out of the ladder as H.264 ($p)"
 like "$p" "aac" "with AAC audio from Opus"
+
+# VP8, the other fallback: live-segment's Matroska segments, the same ladder
+node "$TOP/tests/whip-browser.js" "$W" cam3 third 6 VP8 > "$T/vp8.json" 2> "$T/vp8.err"
+note "$(cat "$T/vp8.json")"
+is "$(jq -r .first.codec < "$T/vp8.json")" video/VP8 "Chromium publishes VP8"
+wait_for 30 eval '[ "$(state cam3)" = vod ]'
+p=$(ffprobe -v error -show_entries stream=codec_name,height -of csv=p=0 "$T/live/out/cam3/manifest.mpd" 2>&1 | grep . | sort -u | paste -sd' ')
+like "$p" "h264,240" "VP8 comes out of the ladder as H.264 ($p)"
+like "$p" "aac" "with AAC audio"
 done_testing

@@ -3,9 +3,9 @@
 # FFmpeg 5.1's MP4 muxer has no tag for, is cut into Matroska segments,
 # NAME/SEQ.mkv, that start on keyframes and hold every packet of the
 # source with its timestamps; live-transcode makes the H.264 ladder and
-# AAC of them, also in low-latency mode. --continue finds the last segment among .mkv files (and
-# .mp4 ones: a later H.264 broadcast in the same spool is MP4 again) and
-# removes a dead run's temporary .mkv.
+# AAC of them, also in low-latency mode. --continue finds the last
+# segment among .mkv files (and .mp4 ones: a later H.264 broadcast in the
+# same spool is MP4 again) and removes a dead run's temporary .mkv.
 . "$(dirname "$0")/lib.sh"
 command -v live-transcode >/dev/null 2>&1 || skip_all "live-transcode is not built yet"
 plan 22
