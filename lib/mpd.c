@@ -34,6 +34,13 @@ static void put_duration(AVBPrint *bp, const char *attr, double s)
     av_bprintf(bp, " %s=\"PT%.3fS\"", attr, s < 0 ? 0 : s);
 }
 
+/* s rounded up to the millisecond (a duration that must not end before
+ * the media does). */
+static double ceil_ms(double s)
+{
+    return ceil(s * 1000 - 1e-6) / 1000;
+}
+
 /* Whether rendition r is listed in the period of segments [a, b): it has
  * a file in it (a video rendition the load guard left out of a run of
  * segments has none there: that run is a period of its own, see
@@ -252,7 +259,7 @@ static void put_mpd_head(AVBPrint *bp, const Manifest *m, double first, double e
                      m->part_target > 0 ? FFMAX(1, 3 * m->part_target) : 3 * maxd);
     } else {
         av_bprintf(bp, " type=\"static\"");
-        put_duration(bp, "mediaPresentationDuration", end - first);
+        put_duration(bp, "mediaPresentationDuration", ceil_ms(end - first));
     }
     put_duration(bp, "maxSegmentDuration", maxd);
     put_duration(bp, "minBufferTime", minbuf);
@@ -332,7 +339,7 @@ static void put_periods(AVBPrint *bp, const Manifest *m, double first, double en
         if (b < m->nb_segments)
             put_duration(bp, "duration", run_start(m, b) - pstart);
         else if (!m->dynamic)
-            put_duration(bp, "duration", end - pstart);
+            put_duration(bp, "duration", ceil_ms(end - pstart));
         av_bprintf(bp, ">\n");
         put_adaptation_set(bp, m, CMAF_VIDEO, a, b, pstart);
         put_adaptation_set(bp, m, CMAF_AUDIO, a, b, pstart);
@@ -361,6 +368,23 @@ static void put_utc_timing(AVBPrint *bp, const Manifest *m)
     av_bprintf(bp, "\"/>\n");
 }
 
+/* Where segment i's media ends on the stream timeline: the latest end of
+ * its renditions' files (the audio often runs a few ms past the video:
+ * whole AAC frames), or 0 when none has a file. */
+static double media_end(const Manifest *m, int i)
+{
+    double end = 0;
+
+    for (int k = 0; k < m->nb_renditions; k++) {
+        const ManifestRendition *r = &m->renditions[k];
+        const ManifestFile *f = &r->files[i];
+        if (f->t >= 0 && f->d > 0 && r->media.timescale > 0 &&
+            (double)(f->t + f->d) / r->media.timescale > end)
+            end = (double)(f->t + f->d) / r->media.timescale;
+    }
+    return end;
+}
+
 int mpd_write(const Manifest *m, char **out)
 {
     AVBPrint bp;
@@ -373,6 +397,12 @@ int mpd_write(const Manifest *m, char **out)
         if (s->duration > maxd)
             maxd = s->duration;
     }
+    /* A static presentation lasts until its longest track ends: when it
+     * ended with the video, a few ms before the audio, dash.js reached
+     * the end of the Period while the media element still played, sought
+     * back and stopped short (at 1.5 s of a 2 s clip, one run in three). */
+    if (m->nb_segments && media_end(m, m->nb_segments - 1) > end)
+        end = media_end(m, m->nb_segments - 1);
     if (maxd <= 0)
         maxd = m->segment_duration > 0 ? m->segment_duration : 1;
     av_bprint_init(&bp, 4096, AV_BPRINT_SIZE_UNLIMITED);
