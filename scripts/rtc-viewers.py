@@ -11,10 +11,11 @@
 # many viewers got no video or no audio packet at all ("no_video",
 # "no_audio", viewers that failed to connect included), the worst loss one
 # viewer saw on each ("worst_video_loss", "worst_audio_loss", fractions),
-# and "rate": the packets a second the server sent each viewer (by
-# sequence numbers, so what the client lost counts: a measure of the
-# server, not of us). RTC_VIEWERS_DEBUG=1 prints each viewer's counts on
-# stderr.
+# and "rate": the packets the server sent each viewer a second of media
+# (by sequence numbers over RTP timestamps, so what the client lost counts
+# and a client that reads late does not: a measure of the server, not of
+# us). RTC_VIEWERS_DEBUG=1 prints each viewer's counts on stderr, 2 the
+# ICE, DTLS and RTCP on top.
 #
 # The viewers are as light as aiortc allows, so that many fit beside the
 # server on two cores: ICE, DTLS and SRTCP as usual, but an RTP packet
@@ -31,7 +32,8 @@ import aiortc.rtcdtlstransport as dt
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 # per (transport, SSRC): [received, first extended seq, highest extended seq,
-# when first, payload type]
+# when first, payload type, first RTP timestamp, RTP timestamp at the
+# highest seq]
 COUNTS = {}
 
 
@@ -42,13 +44,15 @@ async def count_rtp(self, data, arrival_time_ms):
     key = (id(self), data[8:12])
     c = COUNTS.get(key)
     if c is None:
-        COUNTS[key] = [1, seq, seq, time.monotonic(), data[1] & 0x7F]
+        ts = int.from_bytes(data[4:8], "big")
+        COUNTS[key] = [1, seq, seq, time.monotonic(), data[1] & 0x7F, ts, ts]
         return
     c[0] += 1
     hi = c[2]
     d = (seq - (hi & 0xFFFF)) & 0xFFFF
     if d < 0x8000:
         c[2] = hi + d
+        c[6] = int.from_bytes(data[4:8], "big")
     # older (reordered or resent) packets count, and move nothing
 
 
@@ -88,9 +92,10 @@ async def get_component_candidates(self, *args, **kwargs):
 
 ice.Connection.get_component_candidates = get_component_candidates
 
-# Host candidates on loopback alone: the servers listen there, and no
-# check or datagram goes to another interface's address.
-ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
+# Host candidates on one address alone, RTC_VIEWERS_HOST (default
+# 127.0.0.1): the one the servers listen on, so that no check or datagram
+# goes to another interface's address.
+ice.get_host_addresses = lambda use_ipv4, use_ipv6: [os.environ.get("RTC_VIEWERS_HOST", "127.0.0.1")]
 
 
 def post(url, body, ctype="application/json"):
@@ -174,8 +179,9 @@ def transport_of(pc):
 
 def payload_kinds(pc):
     """RTP payload type -> "video", "audio" or "other" (retransmissions,
-    FEC), from the SDP both sides agreed on."""
-    kinds = {}
+    FEC), from the SDP both sides agreed on; and payload type -> clock
+    rate."""
+    kinds, clocks = {}, {}
     for desc in (pc.remoteDescription, pc.localDescription):
         kind = None
         for line in (desc.sdp.splitlines() if desc else []):
@@ -187,9 +193,14 @@ def payload_kinds(pc):
                         kinds.setdefault(int(pt), kind)
             elif line.startswith("a=rtpmap:") and kind:
                 pt, _, enc = line[9:].partition(" ")
-                if pt.isdigit() and enc.split("/")[0].lower() in ("rtx", "red", "ulpfec", "flexfec-03"):
+                enc = enc.split("/")
+                if not pt.isdigit():
+                    continue
+                if enc[0].lower() in ("rtx", "red", "ulpfec", "flexfec-03"):
                     kinds[int(pt)] = "other"
-    return kinds
+                if len(enc) > 1 and enc[1].isdigit():
+                    clocks.setdefault(int(pt), int(enc[1]))
+    return kinds, clocks
 
 
 async def main():
@@ -207,24 +218,27 @@ async def main():
         except Exception as e:
             errors.append(str(e))
     await asyncio.sleep(a.seconds)
-    end = time.monotonic()
     connected = sum(pc.connectionState == "connected" for pc in pcs)
     # per viewer and kind: packets received, lost (by sequence numbers:
     # gaps, so what the server never sent does not count); what the server
-    # sent a viewer a second, by sequence numbers (losses included)
+    # sent a viewer a second of media (sequence numbers over RTP
+    # timestamps: losses count, and so does a stretch of media it skipped,
+    # but not how far behind a busy client reads)
     per = {}
     for pc in pcs:
-        per[transport_of(pc)] = {"kinds": payload_kinds(pc), "video": [0, 0], "audio": [0, 0], "other": [0, 0],
-                                 "sent": 0, "since": end}
-    for (tr, ssrc), (n, first, hi, t, pt) in COUNTS.items():
+        kinds, clocks = payload_kinds(pc)
+        per[transport_of(pc)] = {"kinds": kinds, "clocks": clocks, "video": [0, 0], "audio": [0, 0],
+                                 "other": [0, 0], "rate": 0.0}
+    for (tr, ssrc), (n, first, hi, t, pt, ts0, ts1) in COUNTS.items():
         v = per.get(tr)
         if v is None:
             continue
         k = v["kinds"].get(pt, "other")
         v[k][0] += n
         v[k][1] += max(0, (hi - first + 1) - n)
-        v["sent"] += hi - first + 1
-        v["since"] = min(v["since"], t)
+        span = ((ts1 - ts0) & 0xFFFFFFFF) / v["clocks"].get(pt, 90000)
+        if k != "other" and span >= 1:
+            v["rate"] += (hi - first) / span
     tot = {"video": [0, 0], "audio": [0, 0], "other": [0, 0]}
     no_video = no_audio = 0
     worst = {"video": 0.0, "audio": 0.0}
@@ -237,7 +251,7 @@ async def main():
             worst[k] = max(worst[k], v[k][1] / max(1, v[k][0] + v[k][1]))
         no_video += v["video"][0] == 0
         no_audio += v["audio"][0] == 0
-        rate += v["sent"] / max(0.1, end - v["since"])
+        rate += v["rate"]
         if os.environ.get("RTC_VIEWERS_DEBUG"):
             print("viewer %x: video %d lost %d, audio %d lost %d, other %d" % (
                 tr, v["video"][0], v["video"][1], v["audio"][0], v["audio"][1], v["other"][0]), file=sys.stderr)
@@ -254,4 +268,7 @@ async def main():
         await pc.close()
 
 
+if os.environ.get("RTC_VIEWERS_DEBUG") == "2":
+    import logging
+    logging.basicConfig(level=logging.DEBUG)
 asyncio.run(main())
