@@ -1,11 +1,13 @@
 /*
  * tests/erpub.c: an Enhanced RTMP publisher for the tests. FFmpeg 5.1
- * cannot send HEVC or AV1 over RTMP; this reads a file (MP4 or Matroska
- * with HEVC or AV1 video and AAC audio) and writes its packets as FLV tags
- * in Enhanced RTMP's byte layout (veovera enhanced-rtmp v1):
+ * cannot send HEVC, AV1 or VP9 over RTMP; this reads a file (MP4 or
+ * Matroska with HEVC, AV1 or VP9 video and AAC audio) and writes its
+ * packets as FLV tags in Enhanced RTMP's byte layout (veovera
+ * enhanced-rtmp v1):
  *
  *   video  [1 IsExHeader | frame_type:3 | packet_type:4] [FourCC:4] ...
- *          SequenceStart (0): the hvcC / av1C record
+ *          SequenceStart (0): the hvcC / av1C / vpcC record (VP9 without
+ *          one, as libvpx's: profile 0, level 3.1, 8 bits 4:2:0, BT.709)
  *          CodedFrames (1): hvc1: SI24 composition time, then the frame
  *          CodedFramesX (3): the frame, composition time 0
  *   audio  legacy AAC: 0xAF 0x00 AudioSpecificConfig, 0xAF 0x01 frame
@@ -83,17 +85,21 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < in->nb_streams; i++) {
         enum AVCodecID id = in->streams[i]->codecpar->codec_id;
-        if ((id == AV_CODEC_ID_HEVC || id == AV_CODEC_ID_AV1) && vi < 0)
+        if ((id == AV_CODEC_ID_HEVC || id == AV_CODEC_ID_AV1 || id == AV_CODEC_ID_VP9) && vi < 0)
             vi = i;
         if (id == AV_CODEC_ID_AAC && ai < 0)
             ai = i;
     }
-    if (vi < 0 || !in->streams[vi]->codecpar->extradata_size) {
-        fprintf(stderr, "erpub: no HEVC or AV1 video with its configuration record\n");
+    if (vi < 0 || (!in->streams[vi]->codecpar->extradata_size &&
+                   in->streams[vi]->codecpar->codec_id != AV_CODEC_ID_VP9)) {
+        fprintf(stderr, "erpub: no HEVC, AV1 or VP9 video with its configuration record\n");
         return 1;
     }
-    fourcc = in->streams[vi]->codecpar->codec_id == AV_CODEC_ID_HEVC ? MKBETAG('h', 'v', 'c', '1')
-                                                                      : MKBETAG('a', 'v', '0', '1');
+    switch (in->streams[vi]->codecpar->codec_id) {
+    case AV_CODEC_ID_HEVC: fourcc = MKBETAG('h', 'v', 'c', '1'); break;
+    case AV_CODEC_ID_AV1:  fourcc = MKBETAG('a', 'v', '0', '1'); break;
+    default:               fourcc = MKBETAG('v', 'p', '0', '9'); break;
+    }
     if (avio_open2(&out, argv[a + 1], AVIO_FLAG_WRITE, NULL, NULL) < 0) {
         fprintf(stderr, "erpub: cannot open %s\n", argv[a + 1]);
         return 1;
@@ -117,10 +123,14 @@ int main(int argc, char **argv)
         tag(18, 0, buf, (int)(p - buf), NULL, 0);
     }
     {   /* the configuration records */
+        static const uint8_t vpcc[] = { 1, 0, 0, 0, 0, 31, 0x82, 1, 1, 1, 0, 0 };
         AVCodecParameters *par = in->streams[vi]->codecpar;
         uint8_t h[5] = { 0x80 | 1 << 4 | 0 };
         AV_WB32(h + 1, fourcc);
-        tag(9, 0, h, 5, par->extradata, par->extradata_size);
+        if (par->extradata_size)
+            tag(9, 0, h, 5, par->extradata, par->extradata_size);
+        else
+            tag(9, 0, h, 5, vpcc, sizeof(vpcc));
         if (ai >= 0) {
             AVCodecParameters *ap = in->streams[ai]->codecpar;
             uint8_t ah[2] = { 0xaf, 0x00 };
@@ -148,7 +158,7 @@ int main(int argc, char **argv)
             int with_cts = fourcc == MKBETAG('h', 'v', 'c', '1') && cts != 0;
             h[0] = 0x80 | (key ? 1 : 2) << 4 | (with_cts ? 1 : 3);
             if (fourcc != MKBETAG('h', 'v', 'c', '1'))
-                h[0] = 0x80 | (key ? 1 : 2) << 4 | 1;   /* av01: CodedFrames, no cts */
+                h[0] = 0x80 | (key ? 1 : 2) << 4 | 1;   /* av01, vp09: CodedFrames, no cts */
             AV_WB32(h + 1, fourcc);
             AV_WB24(h + 5, cts & 0xffffff);
             tag(9, dts, h, with_cts ? 8 : 5, pkt->data, pkt->size);

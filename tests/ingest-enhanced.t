@@ -4,12 +4,12 @@
 # announces fourCcList in its connect reply, writes the stream as MPEG-TS
 # (LIVE_FORMAT=mpegts for -e) with every video pts and dts exactly the
 # source's, and live-segment | live-transcode | live-package make the
-# H.264 ladder from it and from AV1, aligned, played by dash.js. Unknown FourCCs and truncated headers:
-# tests/ingest-hostile.t.
+# H.264 ladder from it and from AV1 and VP9, aligned, played by dash.js.
+# Unknown FourCCs and truncated headers: tests/ingest-hostile.t.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
 command -v cc >/dev/null 2>&1 || skip_all "no C compiler for the test publisher"
-plan 19
+plan 23
 
 # shellcheck disable=SC2046
 cc -o "$T/erpub" "$TOP/tests/erpub.c" $(pkg-config --cflags --libs libavformat libavcodec libavutil) ||
@@ -64,15 +64,32 @@ ffprobe -v error -select_streams v -show_entries packet=pts -of csv=p=0 "$T/av.o
     awk -F, '$1 != "" { if (!s) { b = $1; s = 1 } print $1 - b }' > "$T/got-av1"
 ok "every AV1 frame at its own time" cmp -s "$T/want-av1" "$T/got-av1"
 
+# VP9 (libvpx, no configuration record of its own: erpub sends a vpcC)
+$FFMPEG -f lavfi -i testsrc2=size=160x120:rate=30:duration=2 -f lavfi -i sine=duration=2 \
+    -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 30 -c:a aac -video_track_timescale 1000 "$T/vp9.mp4" ||
+    fail "make VP9 media"
+"$T/erpub" "$T/vp9.mp4" "rtmp://127.0.0.1:$PORT/live/vp"
+is "$?" 0 "the Enhanced RTMP publisher sends VP9 + AAC"
+wait_for 10 grep -q "vp: stream ended" "$T/log"
+is "$(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 "$T/vp.out" | awk 'NF' | paste -sd' ')" \
+    "vp9,160,120 aac" "VP9 160x120 and AAC come out ($(cat "$T/vp.fmt"))"
+ffprobe -v error -select_streams v -show_entries packet=pts -of csv=p=0 "$T/vp9.mp4" |
+    awk -F, '$1 != "" { if (!s) { b = $1; s = 1 } print $1 - b }' > "$T/want-vp9"
+ffprobe -v error -select_streams v -show_entries packet=pts -of csv=p=0 "$T/vp.out" |
+    awk -F, '$1 != "" { if (!s) { b = $1; s = 1 } print $1 - b }' > "$T/got-vp9"
+ok "every VP9 frame at its own time ($(wc -l < "$T/got-vp9") frames)" cmp -s "$T/want-vp9" "$T/got-vp9"
+
 # The ladder from HEVC and from AV1: every rung's key frames at the same
 # instants, packaged, played to the end by dash.js.
 ladder=180p:200k,90p:100k,72p:80k
 { live-segment -q -s cam -d 2 -o "$T/spool" < "$T/cam.out"
-  live-segment -q -s av -d 1 -o "$T/spool" < "$T/av.out"; } |
+  live-segment -q -s av -d 1 -o "$T/spool" < "$T/av.out"
+  live-segment -q -s vp -d 1 -o "$T/spool" < "$T/vp.out"; } |
     live-transcode -q -j 1 -g 1 -p ultrafast -l $ladder -C "$T/spool" > "$T/rend"
-is "$?" 0 "live-segment and live-transcode take HEVC and AV1"
+is "$?" 0 "live-segment and live-transcode take HEVC, AV1 and VP9"
 is "$(jq -r 'select(.type == "renditions") | "\(.stream) \([.renditions[].id] | join(" "))"' "$T/rend" | sort -u | paste -sd,)" \
-    "av 120p 90p 72p audio,cam 240p 180p 90p 72p audio" "the ladders: 240p (cam's own size) and 120p (av's) above the rungs that fit"
+    "av 120p 90p 72p audio,cam 240p 180p 90p 72p audio,vp 120p 90p 72p audio" \
+    "the ladders: 240p (cam's own size) and 120p (av's, vp's) above the rungs that fit"
 aligned=1
 while read -r seq paths; do
     first=
@@ -86,20 +103,21 @@ while read -r seq paths; do
 done < <(jq -r 'select(.type == "renditions") | "\(.stream)/\(.seq) \([.renditions[] | select(.kind == "video") | .path] | join(" "))"' "$T/rend")
 is "$aligned" 1 "every rung of every segment has its key frames at the same instants"
 live-package -q -C "$T/spool" -o "$T/pkg" --db "$T/live.db" --vod < "$T/rend"
-is "$?" 0 "live-package takes both ladders"
+is "$?" 0 "live-package takes the three ladders"
 like "$(cat "$T/pkg/cam/master.m3u8")" 'RESOLUTION=320x240,CODECS="avc1\.[0-9a-f]+,mp4a\.40\.2",FRAME-RATE=30\.000' \
     "an H.264 ladder comes out"
 if [ -x /usr/bin/chromium ] && [ -d "$TOP/node_modules/playwright-core" ]; then
     port=$(free_port)
     bg node "$TOP/tests/package-serve.js" "$T/pkg" "$port" > /dev/null
     wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port/time"
-    for s in cam av; do
+    for s in cam av vp; do
         r=$(node "$TOP/tests/package-browser.js" "http://127.0.0.1:$port" dash-end $s/manifest.mpd)
         diag "dash.js $s: $r"
         is "$(jq -r '"\(.playing) \(.ended) \(.errors | length)"' <<< "$r")" "true true 0" \
-            "dash.js plays the ladder made from $( [ $s = cam ] && echo HEVC || echo AV1) to the end, no error"
+            "dash.js plays the ladder made from $(case $s in cam) echo HEVC ;; av) echo AV1 ;; *) echo VP9 ;; esac) to the end, no error"
     done
 else
+    skip "no chromium or node_modules"
     skip "no chromium or node_modules"
     skip "no chromium or node_modules"
 fi
