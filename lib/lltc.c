@@ -221,30 +221,13 @@ static int open_encoder(LlRun *run, LlStream *s, LlRung *r)
     AVDictionary *opts = NULL;
     AVCodecContext *c;
     char tune[64];
-    int ret, gop_frames;
+    int ret;
 
     if (!codec)
         return AVERROR_ENCODER_NOT_FOUND;
     if (!(c = r->enc = avcodec_alloc_context3(codec)))
         return AVERROR(ENOMEM);
-    c->width = r->size.width;
-    c->height = r->size.height;
-    c->sample_aspect_ratio = r->size.sar;
-    c->pix_fmt = AV_PIX_FMT_YUV420P;
-    c->time_base = s->vtb;
-    c->framerate = s->fps;
-    c->color_primaries = s->dec->color_primaries;
-    c->color_trc = s->dec->color_trc;
-    c->colorspace = s->dec->colorspace;
-    c->color_range = AVCOL_RANGE_MPEG;
-    c->bit_rate = r->lr->bitrate;
-    c->rc_max_rate = r->lr->bitrate;
-    c->rc_buffer_size = (int)FFMIN(INT_MAX, r->lr->bitrate * TRANSCODE_BUFSIZE_SECONDS);
-    gop_frames = (int)FFMAX(1, llround(o->gop * av_q2d(s->fps)));
-    c->gop_size = gop_frames;
-    c->keyint_min = gop_frames;
-    c->thread_count = o->threads;
-    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER | AV_CODEC_FLAG_CLOSED_GOP;
+    transcode_x264_setup(c, o, r->lr, &r->size, s->vtb, s->fps, s->dec);
     snprintf(tune, sizeof(tune), "%s%szerolatency", o->tune ? o->tune : "", o->tune ? "," : "");
     av_dict_set(&opts, "preset", o->preset, 0);
     av_dict_set(&opts, "tune", tune, 0);
@@ -254,8 +237,7 @@ static int open_encoder(LlRun *run, LlStream *s, LlRung *r)
     av_dict_free(&opts);
     if (ret < 0)
         return ret;
-    if (codecs_avc(c->extradata, (size_t)c->extradata_size, r->codec, sizeof(r->codec)) < 0)
-        snprintf(r->codec, sizeof(r->codec), "avc1.640028");
+    transcode_x264_codec(c, r->codec, sizeof(r->codec));
     return mp4out_open_encoder(&r->whole, r->whole_path, c);
 }
 
@@ -392,19 +374,13 @@ static int encode_frame(LlStream *s, AVFrame *f)
     if (f) {
         int64_t pts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp
                                                                  : f->pts;
-        int key;
         if (pts == AV_NOPTS_VALUE || pts < s->seg_start)
             return 0;   /* leading pictures of an open GOP */
         if ((ret = push_i64(&s->dec_pts, &s->ndec, &s->capdec, pts)) < 0)
             return ret;
         if (pts > s->decoded_max)
             s->decoded_max = pts;
-        key = pts >= s->next_kf;
-        while (s->next_kf <= pts)
-            s->next_kf += s->gop_ticks;
-        f->pts = pts;
-        f->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-        f->key_frame = key;
+        transcode_frame_key(f, pts, transcode_grid_key(pts, &s->next_kf, s->gop_ticks));
     }
     for (int i = 0; i < s->nr; i++) {
         LlRung *r = &s->rung[i];

@@ -522,13 +522,60 @@ done:
 
 /* ---- encoded rungs -------------------------------------------------- */
 
+void transcode_x264_setup(AVCodecContext *c, const TranscodeOptions *o, const LadderRung *lr,
+                          const LadderSize *size, AVRational tb, AVRational fps,
+                          const AVCodecContext *dec)
+{
+    int gop_frames = (int)FFMAX(1, llround(o->gop * av_q2d(fps)));
+
+    c->width = size->width;
+    c->height = size->height;
+    c->sample_aspect_ratio = size->sar;
+    c->pix_fmt = AV_PIX_FMT_YUV420P;
+    c->time_base = tb;
+    c->framerate = fps;
+    c->color_primaries = dec->color_primaries;
+    c->color_trc = dec->color_trc;
+    c->colorspace = dec->colorspace;
+    c->color_range = AVCOL_RANGE_MPEG;
+    c->bit_rate = lr->bitrate;
+    c->rc_max_rate = lr->bitrate;
+    c->rc_buffer_size = (int)FFMIN(INT_MAX, lr->bitrate * TRANSCODE_BUFSIZE_SECONDS);
+    c->gop_size = gop_frames;
+    c->keyint_min = gop_frames;
+    c->thread_count = o->threads;
+    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER | AV_CODEC_FLAG_CLOSED_GOP;
+}
+
+void transcode_x264_codec(const AVCodecContext *c, char *buf, size_t size)
+{
+    if (codecs_avc(c->extradata, (size_t)c->extradata_size, buf, size) < 0)
+        snprintf(buf, size, "avc1.640028");
+}
+
+int transcode_grid_key(int64_t pts, int64_t *next_kf, int64_t gop_ticks)
+{
+    int key = pts >= *next_kf;
+
+    while (*next_kf <= pts)
+        *next_kf += gop_ticks;
+    return key;
+}
+
+void transcode_frame_key(AVFrame *f, int64_t pts, int key)
+{
+    f->pts = pts;
+    f->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    f->key_frame = key;
+}
+
 static int open_encoder(Segment *s, Rung *r, const AVCodecContext *dec)
 {
     const TranscodeOptions *o = s->o;
     const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
     AVDictionary *opts = NULL;
     AVCodecContext *c;
-    int ret, gop_frames;
+    int ret;
 
     if (!codec) {
         seg_fail(s, AVERROR_ENCODER_NOT_FOUND, "libx264");
@@ -536,27 +583,12 @@ static int open_encoder(Segment *s, Rung *r, const AVCodecContext *dec)
     }
     if (!(c = r->enc = avcodec_alloc_context3(codec)) || !(r->pkt = av_packet_alloc()))
         return AVERROR(ENOMEM);
-    c->width = r->size.width;
-    c->height = r->size.height;
-    c->sample_aspect_ratio = r->size.sar;
-    c->pix_fmt = AV_PIX_FMT_YUV420P;
-    c->time_base = s->vst->time_base;
-    c->framerate = s->fps;
-    c->color_primaries = dec->color_primaries;
-    c->color_trc = dec->color_trc;
-    c->colorspace = dec->colorspace;
+    transcode_x264_setup(c, o, r->lr, &r->size, s->vst->time_base, s->fps, dec);
     c->chroma_sample_location = dec->chroma_sample_location;
-    c->color_range = AVCOL_RANGE_MPEG;
-    c->bit_rate = r->lr->bitrate;
-    c->rc_max_rate = r->lr->bitrate;
-    c->rc_buffer_size = (int)FFMIN(INT_MAX, r->lr->bitrate * TRANSCODE_BUFSIZE_SECONDS);
-    gop_frames = (int)FFMAX(1, llround(o->gop * av_q2d(s->fps)));
     /* key frames are forced by timestamp (see decode_video); x264's own
      * interval agrees with them, or is off when following the source */
-    c->gop_size = s->follow_source_kf ? (1 << 30) : gop_frames;
-    c->keyint_min = gop_frames;
-    c->thread_count = o->threads;
-    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER | AV_CODEC_FLAG_CLOSED_GOP;
+    if (s->follow_source_kf)
+        c->gop_size = 1 << 30;
     av_dict_set(&opts, "preset", o->preset, 0);
     if (o->tune)
         av_dict_set(&opts, "tune", o->tune, 0);
@@ -570,8 +602,7 @@ static int open_encoder(Segment *s, Rung *r, const AVCodecContext *dec)
         seg_fail(s, ret, "%s: opening libx264", r->lr->id);
         return ret;
     }
-    if (codecs_avc(c->extradata, (size_t)c->extradata_size, r->codec, sizeof(r->codec)) < 0)
-        snprintf(r->codec, sizeof(r->codec), "avc1.640028");
+    transcode_x264_codec(c, r->codec, sizeof(r->codec));
     if ((ret = mp4out_open_encoder(&r->mp4, r->path, c)) < 0)
         seg_fail(s, ret, "%s: creating the rendition file", r->lr->id);
     return ret;
@@ -724,16 +755,9 @@ static int feed(Segment *s, AVFrame *f)
         av_frame_free(&f);
         return 0;
     }
-    if (s->follow_source_kf) {
-        key = is_source_kf(s, pts);
-    } else {
-        key = pts >= s->next_kf;
-        while (s->next_kf <= pts)
-            s->next_kf += s->gop_ticks;
-    }
-    f->pts = pts;
-    f->pict_type = key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
-    f->key_frame = key;
+    key = s->follow_source_kf ? is_source_kf(s, pts)
+                              : transcode_grid_key(pts, &s->next_kf, s->gop_ticks);
+    transcode_frame_key(f, pts, key);
     return hand_on(s->root, s->nroot, f);
 }
 

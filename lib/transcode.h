@@ -21,6 +21,7 @@
 #ifndef LIVE_TRANSCODE_H
 #define LIVE_TRANSCODE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -109,5 +110,33 @@ int transcode_segment(const TranscodeOptions *o, const TranscodeSteps *steps,
  */
 struct AVStream;
 AVRational transcode_nominal_fps(const json_t *rec, const struct AVStream *vst);
+
+/*
+ * What every rung's libx264 encoder c is set to, in the plain and the
+ * low-latency (lltc.c) paths alike: the rung's size and bit rate (VBV
+ * maxrate the same, a TRANSCODE_BUFSIZE_SECONDS buffer), frames in time
+ * base tb at frame rate fps, the decoder dec's colours, closed GOPs of
+ * o->gop seconds (gop_size and keyint_min), o->threads, a global header.
+ * The caller adds what differs (its x264 options, another gop_size)
+ * before avcodec_open2.
+ */
+struct AVCodecContext;
+void transcode_x264_setup(struct AVCodecContext *c, const TranscodeOptions *o,
+                          const LadderRung *lr, const LadderSize *size, AVRational tb,
+                          AVRational fps, const struct AVCodecContext *dec);
+/* The RFC 6381 string of open encoder c from its avcC (avc1.640028 when
+ * that does not parse). */
+void transcode_x264_codec(const struct AVCodecContext *c, char *buf, size_t size);
+
+/*
+ * Key frames on a grid of gop_ticks from the start: whether the frame at
+ * pts takes one (the first at or past *next_kf, the grid's next point,
+ * which then moves past pts).
+ */
+int transcode_grid_key(int64_t pts, int64_t *next_kf, int64_t gop_ticks);
+/* Frame f goes to the encoder at pts, a forced IDR frame when key (with
+ * forced-idr), else of the encoder's choosing. */
+struct AVFrame;
+void transcode_frame_key(struct AVFrame *f, int64_t pts, int key);
 
 #endif

@@ -1,7 +1,8 @@
 /* Unit tests for lib/transcode.c on a real segment (H.264 with B-frames
  * and AAC, made with libx264): the renditions record, the rendition files
  * (every rung starts with a key frame, all frames there), a dropped rung,
- * a passed-through source, a bad segment, and the preset check. */
+ * a passed-through source, a bad segment, and the preset check; the
+ * helpers lltc.c shares: the x264 setup, the key-frame grid. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <libavcodec/avcodec.h>
 #include <libavutil/error.h>
+#include <libavutil/frame.h>
 
 #include "ladder.h"
 #include "log.h"
@@ -45,6 +48,43 @@ static void check_video(const json_t *rec, size_t i, const char *id, int width)
     is_int(media_count(path, &nv, &na, &key), 0, "%s: its file reads", id);
     is_int(nv, FRAMES, "%s: every frame", id);
     ok(key == 1 && na == 0, "%s: starts with a key frame, video only", id);
+}
+
+/* transcode_x264_setup, transcode_grid_key, transcode_frame_key */
+static void test_shared(const TranscodeOptions *o)
+{
+    LadderRung lr = { .bitrate = 800000 };
+    LadderSize size = { .width = 640, .height = 360, .sar = { 1, 1 } };
+    AVCodecContext *c = avcodec_alloc_context3(NULL), *dec = avcodec_alloc_context3(NULL);
+    AVFrame *f = av_frame_alloc();
+    int64_t next = 0;
+    int keys[6], i = 0;
+
+    dec->colorspace = AVCOL_SPC_BT709;
+    transcode_x264_setup(c, o, &lr, &size, (AVRational){ 1, 90000 }, (AVRational){ 25, 1 }, dec);
+    ok(c->width == 640 && c->height == 360 && c->pix_fmt == AV_PIX_FMT_YUV420P &&
+       c->time_base.den == 90000 && c->framerate.num == 25 && c->colorspace == AVCOL_SPC_BT709,
+       "x264 setup: size, time base, frame rate, the decoder's colours");
+    ok(c->bit_rate == 800000 && c->rc_max_rate == 800000 &&
+       c->rc_buffer_size == 800000 * TRANSCODE_BUFSIZE_SECONDS,
+       "the rung's bit rate, maxrate and buffer");
+    ok(c->gop_size == 25 && c->keyint_min == 25 && (c->flags & AV_CODEC_FLAG_CLOSED_GOP) &&
+       (c->flags & AV_CODEC_FLAG_GLOBAL_HEADER), "closed GOPs of gop seconds (1 s: 25 frames)");
+    for (int64_t pts = 0; pts <= 250; pts += 50)
+        keys[i++] = transcode_grid_key(pts, &next, 100);
+    ok(keys[0] && !keys[1] && keys[2] && !keys[3] && keys[4] && !keys[5],
+       "grid of 100: keys at 0, 100, 200 of 0..250 by 50");
+    is_int(next, 300, "the grid's next point past the last frame");
+    next = 100;
+    ok(transcode_grid_key(350, &next, 100) && next == 400,
+       "a late frame takes the key and the grid moves past it");
+    transcode_frame_key(f, 7, 1);
+    ok(f->pts == 7 && f->pict_type == AV_PICTURE_TYPE_I && f->key_frame, "a forced key frame");
+    transcode_frame_key(f, 8, 0);
+    ok(f->pts == 8 && f->pict_type == AV_PICTURE_TYPE_NONE && !f->key_frame, "the encoder's choice");
+    av_frame_free(&f);
+    avcodec_free_context(&c);
+    avcodec_free_context(&dec);
 }
 
 int main(void)
@@ -138,6 +178,8 @@ int main(void)
     is_int(transcode_segment(&o, NULL, seg, &out), AVERROR_INVALIDDATA, "a path out of the spool is refused");
     json_decref(out);
     json_decref(seg);
+
+    test_shared(&o);
 
     snprintf(path, sizeof(path), "rm -rf '%s'", spool);
     if (system(path) != 0)
