@@ -198,27 +198,34 @@ int dbread_stream(DbRead *d, const char *name, DbStream *out)
     return r;
 }
 
-int dbread_streams(DbRead *d, DbStream **list, int *n)
+/* Every row of statement which, read by read_row into *list (elsize
+ * bytes each; the caller frees it) and *n. No db: none. 0 or AVERROR. */
+static int list_rows(DbRead *d, int which, size_t elsize,
+                     void (*read_row)(sqlite3_stmt *st, void *elem), void *list, int *n)
 {
     Handle *h = acquire(d);
     sqlite3_stmt *st;
     void *l = NULL;
     int count = 0, r = 0, rc;
 
-    *list = NULL;
+    memset(list, 0, sizeof(void *));
     *n = 0;
     if (!h)
         return 0;
-    if ((st = stmt(h, ST_STREAMS)) &&
-        (r = db_collect_rows(st, sizeof(DbStream), 16, row_stream, &l, &count, &rc)) ==
-            AVERROR_EXTERNAL)
+    if ((st = stmt(h, which)) &&
+        (r = db_collect_rows(st, elsize, 16, read_row, &l, &count, &rc)) == AVERROR_EXTERNAL)
         r = db_rows_end(h->db, rc);   /* never a truncated list */
     release(d, h);
     if (r < 0)
         return r;
-    *list = l;
+    memcpy(list, &l, sizeof(l));
     *n = count;
     return 0;
+}
+
+int dbread_streams(DbRead *d, DbStream **list, int *n)
+{
+    return list_rows(d, ST_STREAMS, sizeof(DbStream), row_stream, list, n);
 }
 
 int dbread_unpublished_list(DbRead *d, DbUnpublished **list, int *n)
@@ -296,25 +303,7 @@ static void row_guard(sqlite3_stmt *st, void *elem)
 
 int dbread_guards(DbRead *d, DbGuard **list, int *n)
 {
-    Handle *h = acquire(d);
-    sqlite3_stmt *st;
-    void *l = NULL;
-    int count = 0, r = 0, rc;
-
-    *list = NULL;
-    *n = 0;
-    if (!h)
-        return 0;
-    if ((st = stmt(h, ST_GUARDS)) &&
-        (r = db_collect_rows(st, sizeof(DbGuard), 16, row_guard, &l, &count, &rc)) ==
-            AVERROR_EXTERNAL)
-        r = db_rows_end(h->db, rc);
-    release(d, h);
-    if (r < 0)
-        return r;
-    *list = l;
-    *n = count;
-    return 0;
+    return list_rows(d, ST_GUARDS, sizeof(DbGuard), row_guard, list, n);
 }
 
 int dbread_unpublished(DbRead *d, int64_t *streams, int64_t *segments)
