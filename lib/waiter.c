@@ -63,15 +63,20 @@ struct Waiter {
     double next_wake;    /* the deadline the thread sleeps towards */
 };
 
-/* Resume one request with its outcome. Under the lock. */
+/* Resume one request with its outcome. Under the lock. The request
+ * stops counting as waiting before it is resumed: its handler may
+ * answer it at once, and whoever sees the answer (the client, a reader
+ * of the waiting gauge) must not find it still counted. */
 static void release_req(Waiter *w, WaitReq *wr, int outcome)
 {
-    *wr->outcome = outcome;
-    http_resume(wr->req);     /* from here on the request is not ours */
+    HttpRequest *req = wr->req;
+
     w->count--;
     metrics_waiting(-1);
     metrics_wait_done(outcome == WAIT_PUBLISHED);
+    *wr->outcome = outcome;
     free(wr);
+    http_resume(req);         /* from here on the request is not ours */
 }
 
 /* Unlink and free g, dropping its watch when no other group uses it. */
