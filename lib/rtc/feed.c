@@ -1,6 +1,7 @@
 /*
- * rtc/feed.c: FLV tags to H.264 access units and Opus packets, once per
- * stream, for the WebRTC stage. See feed.h.
+ * rtc/feed.c: FLV tags, or the packets of a feed that is not FLV
+ * (feedpkt.h), to H.264 access units and Opus packets, once per stream,
+ * for the WebRTC stage. See feed.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,12 @@ struct RtcFeed {
     void *opaque;
 
     /* video in */
-    uint8_t *avcc;              /* the sequence header's avcC */
+    enum AVCodecID vcodec;      /* the source's */
+    uint8_t *avcc;              /* its extradata: avcC, or H.264 parameter sets in Annex B */
     size_t avcc_size;
-    int nal_length_size;
+    int nal_length_size;        /* 0: Annex B */
+    int64_t last_pts;           /* packet input: to tell reordered frames */
+    int have_last_pts;
     int src_profile, src_constraints;
     int has_video, has_audio;
     int encoding;               /* 1: our own rung */
@@ -68,6 +72,7 @@ struct RtcFeed {
     AVFrame *aframe, *oframe;
     int64_t audio_next;         /* 48 kHz sample time of the fifo's first sample */
     int audio_started;
+    int audio_pass;             /* the source is Opus: passed through */
 };
 
 const char *rtc_feed_name(const RtcFeed *f) { return f->name; }
@@ -188,7 +193,18 @@ static void cache_keyframe(RtcFeed *f, const RtcFrame *fr)
         if ((fr->nals[i][0] & 0x1f) == 7)
             has_sps = 1;
     }
-    if (!has_sps && !f->encoding && f->avcc && f->avcc_size > 6) {
+    if (!has_sps && !f->encoding && f->avcc && f->avcc[0] != 1) {
+        /* parameter sets in Annex B (an input that is not FLV) */
+        const uint8_t *nals[8];
+        size_t sizes[8];
+        int k = rtp_h264_split(f->avcc, f->avcc_size, 0, nals, sizes, 8);
+        for (int j = 0; j < k; j++)
+            if ((nals[j][0] & 0x1f) == 7 || (nals[j][0] & 0x1f) == 8) {
+                ps[nps] = nals[j];
+                pss[nps++] = sizes[j];
+                need += sizes[j];
+            }
+    } else if (!has_sps && !f->encoding && f->avcc && f->avcc_size > 6) {
         /* avcC: 5 bytes, numSPS&31, [len(2) sps]..., numPPS, [len(2) pps]... */
         size_t p = 5;
         for (int k = 0; k < 2 && p < f->avcc_size; k++) {
@@ -357,15 +373,19 @@ static int open_encoder(RtcFeed *f, int w, int h)
 
 static int open_decoder(RtcFeed *f)
 {
-    const AVCodec *c = avcodec_find_decoder(AV_CODEC_ID_H264);
+    const AVCodec *c = avcodec_find_decoder(f->vcodec);
     int ret;
-    if (!c || !(f->vdec = avcodec_alloc_context3(c)))
+    if (!c)
+        return AVERROR_DECODER_NOT_FOUND;
+    if (!(f->vdec = avcodec_alloc_context3(c)))
         return AVERROR(ENOMEM);
-    f->vdec->extradata = av_mallocz(f->avcc_size + AV_INPUT_BUFFER_PADDING_SIZE);
-    if (!f->vdec->extradata)
-        return AVERROR(ENOMEM);
-    memcpy(f->vdec->extradata, f->avcc, f->avcc_size);
-    f->vdec->extradata_size = (int)f->avcc_size;
+    if (f->avcc_size) {
+        f->vdec->extradata = av_mallocz(f->avcc_size + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!f->vdec->extradata)
+            return AVERROR(ENOMEM);
+        memcpy(f->vdec->extradata, f->avcc, f->avcc_size);
+        f->vdec->extradata_size = (int)f->avcc_size;
+    }
     f->vdec->thread_count = 1;
     f->vdec->flags |= AV_CODEC_FLAG_LOW_DELAY;
     f->vdec->pkt_timebase = (AVRational){ 1, 1000 };
@@ -446,6 +466,27 @@ static int transcode_video(RtcFeed *f, const uint8_t *data, size_t size, int64_t
     }
 }
 
+/* The source's H.264 profile is known (a sequence header, or an SPS in
+ * Annex B): pass it through, or encode our rung when browsers cannot
+ * decode it. */
+static void set_h264_profile(RtcFeed *f, int profile, int constraints)
+{
+    f->src_profile = profile;
+    f->src_constraints = constraints;
+    /* Browsers decode baseline, main and high at 8 bits 4:2:0 */
+    int decodable = f->src_profile == 66 || f->src_profile == 77 || f->src_profile == 100;
+    if (!f->has_video || (!decodable && !f->encoding)) {
+        close_video_codecs(f);
+        f->encoding = !decodable;
+        if (f->encoding)
+            log_info("stream %s: H.264 profile %d is not for browsers: encoding a rung for WebRTC",
+                     f->name, f->src_profile);
+    } else if (f->encoding) {
+        close_video_codecs(f); /* new parameters: new decoder */
+    }
+    f->has_video = 1;
+}
+
 static void video_tag(RtcFeed *f, uint32_t ts, const uint8_t *body, size_t size)
 {
     FlvVideoInfo vi;
@@ -469,20 +510,8 @@ static void video_tag(RtcFeed *f, uint32_t ts, const uint8_t *body, size_t size)
             log_warn("stream %s: 3-byte NAL lengths are not supported", f->name);
             return;
         }
-        f->src_profile = c[1];
-        f->src_constraints = c[2];
-        /* Browsers decode baseline, main and high at 8 bits 4:2:0 */
-        int decodable = f->src_profile == 66 || f->src_profile == 77 || f->src_profile == 100;
-        if (!f->has_video || (!decodable && !f->encoding)) {
-            close_video_codecs(f);
-            f->encoding = !decodable;
-            if (f->encoding)
-                log_info("stream %s: H.264 profile %d is not for browsers: encoding a rung for WebRTC",
-                         f->name, f->src_profile);
-        } else if (f->encoding) {
-            close_video_codecs(f); /* new parameters: new decoder */
-        }
-        f->has_video = 1;
+        f->vcodec = AV_CODEC_ID_H264;
+        set_h264_profile(f, c[1], c[2]);
         return;
     }
     if (vi.packet_type != 1 || !f->has_video)
@@ -519,11 +548,13 @@ static int open_audio(RtcFeed *f, const uint8_t *asc, size_t n)
         return AVERROR_ENCODER_NOT_FOUND;
     if (!(f->adec = avcodec_alloc_context3(dc)) || !(f->aenc = avcodec_alloc_context3(ec)))
         return AVERROR(ENOMEM);
-    f->adec->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
-    if (!f->adec->extradata)
-        return AVERROR(ENOMEM);
-    memcpy(f->adec->extradata, asc, n);
-    f->adec->extradata_size = (int)n;
+    if (n) { /* none: ADTS */
+        f->adec->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!f->adec->extradata)
+            return AVERROR(ENOMEM);
+        memcpy(f->adec->extradata, asc, n);
+        f->adec->extradata_size = (int)n;
+    }
     f->adec->pkt_timebase = (AVRational){ 1, 1000 };
     if ((ret = avcodec_open2(f->adec, dc, NULL)) < 0)
         return ret;
@@ -611,6 +642,8 @@ static int audio_frame(RtcFeed *f, AVFrame *in, uint32_t ts)
     return got < 0 ? got : encode_opus(f);
 }
 
+static void aac_packet(RtcFeed *f, uint32_t ts, const uint8_t *data, size_t size);
+
 static void audio_tag(RtcFeed *f, uint32_t ts, const uint8_t *body, size_t size)
 {
     FlvAudioInfo ai;
@@ -627,12 +660,19 @@ static void audio_tag(RtcFeed *f, uint32_t ts, const uint8_t *body, size_t size)
         f->has_audio = 1;
         return;
     }
-    if (!f->has_audio || !f->adec)
+    aac_packet(f, ts, body + 2, size - 2);
+}
+
+/* One AAC frame (raw, or ADTS when the decoder has no extradata) to Opus. */
+static void aac_packet(RtcFeed *f, uint32_t ts, const uint8_t *data, size_t size)
+{
+    int ret;
+    if (!f->has_audio || !f->adec || !size)
         return;
     av_packet_unref(f->pkt);
-    if (av_new_packet(f->pkt, (int)(size - 2)) < 0)
+    if (av_new_packet(f->pkt, (int)size) < 0)
         return;
-    memcpy(f->pkt->data, body + 2, size - 2);
+    memcpy(f->pkt->data, data, size);
     f->pkt->pts = f->pkt->dts = ts;
     ret = avcodec_send_packet(f->adec, f->pkt);
     av_packet_unref(f->pkt);
@@ -656,5 +696,189 @@ int rtc_feed_tag(RtcFeed *f, int type, uint32_t timestamp, const uint8_t *body, 
         video_tag(f, timestamp, body, size);
     else if (type == FLV_TAG_AUDIO)
         audio_tag(f, timestamp, body, size);
+    return 0;
+}
+
+/* ---- packets of a feed that is not FLV (feedpkt.h) ---- */
+
+static enum AVCodecID video_codec_of(uint32_t fourcc)
+{
+    switch (fourcc) {
+    case FLV_FOURCC('a', 'v', 'c', '1'): return AV_CODEC_ID_H264;
+    case FLV_FOURCC('h', 'v', 'c', '1'): return AV_CODEC_ID_HEVC;
+    case FLV_FOURCC('a', 'v', '0', '1'): return AV_CODEC_ID_AV1;
+    case FLV_FOURCC('v', 'p', '0', '9'): return AV_CODEC_ID_VP9;
+    case FLV_FOURCC('v', 'p', '0', '8'): return AV_CODEC_ID_VP8;
+    default: return AV_CODEC_ID_NONE;
+    }
+}
+
+/* Encode our rung from the next keyframe on, for good: the source is
+ * not H.264, or has B-frames. */
+static void start_rung(RtcFeed *f, const char *why)
+{
+    if (f->encoding)
+        return;
+    log_info("stream %s: %s: encoding a zerolatency H.264 rung for WebRTC", f->name, why);
+    close_video_codecs(f);
+    f->encoding = 1;
+    f->saw_key = 0;
+    f->have_key = 0;
+    f->ngop = 0;
+}
+
+static void video_config(RtcFeed *f, uint32_t fourcc, const uint8_t *extra, size_t n)
+{
+    enum AVCodecID id = video_codec_of(fourcc);
+    uint8_t *copy = NULL;
+    if (id == AV_CODEC_ID_NONE) {
+        log_warn("stream %s: video FourCC %08x is not one WebRTC viewers can get; no video", f->name,
+                 (unsigned)fourcc);
+        close_video_codecs(f);
+        f->has_video = 0;
+        return;
+    }
+    if (n && !(copy = malloc(n)))
+        return;
+    if (n)
+        memcpy(copy, extra, n);
+    free(f->avcc);
+    f->avcc = copy;
+    f->avcc_size = n;
+    f->have_last_pts = 0;
+    if (id != AV_CODEC_ID_H264) {
+        close_video_codecs(f);
+        f->vcodec = id;
+        start_rung(f, avcodec_get_name(id));
+        f->has_video = 1;
+        return;
+    }
+    if (f->vcodec != id)
+        close_video_codecs(f);
+    f->vcodec = id;
+    if (n >= 7 && extra[0] == 1) { /* avcC, length-prefixed NAL units */
+        f->nal_length_size = (extra[4] & 3) + 1;
+        if (f->nal_length_size == 3) {
+            log_warn("stream %s: 3-byte NAL lengths are not supported", f->name);
+            f->has_video = 0;
+            return;
+        }
+        set_h264_profile(f, extra[1], extra[2]);
+        return;
+    }
+    /* Annex B: the profile from an SPS, here or in the first keyframe */
+    f->nal_length_size = 0;
+    const uint8_t *nals[8];
+    size_t sizes[8];
+    int k = rtp_h264_split(extra, n, 0, nals, sizes, 8);
+    for (int i = 0; i < k; i++)
+        if ((nals[i][0] & 0x1f) == 7 && sizes[i] >= 4) {
+            set_h264_profile(f, nals[i][1], nals[i][2]);
+            break;
+        }
+}
+
+/* Annex B H.264 carries its parameter sets in band: the last SPS and PPS
+ * become the extradata (for keyframes that lack them, and the profile). */
+static void annexb_params(RtcFeed *f, const uint8_t *data, size_t size)
+{
+    const uint8_t *nals[RTC_FEED_MAX_NALS];
+    size_t sizes[RTC_FEED_MAX_NALS];
+    int k = rtp_h264_split(data, size, 0, nals, sizes, RTC_FEED_MAX_NALS), sps = -1, pps = -1;
+    uint8_t *copy;
+    for (int i = 0; i < k; i++) {
+        if ((nals[i][0] & 0x1f) == 7 && sps < 0 && sizes[i] >= 4)
+            sps = i;
+        if ((nals[i][0] & 0x1f) == 8 && pps < 0)
+            pps = i;
+    }
+    if (sps < 0 || pps < 0)
+        return;
+    if (f->avcc && f->avcc_size == 8 + sizes[sps] + sizes[pps] &&
+        !memcmp(f->avcc + 4, nals[sps], sizes[sps]) && !memcmp(f->avcc + 8 + sizes[sps], nals[pps], sizes[pps]))
+        return; /* the same as before */
+    if (!(copy = malloc(8 + sizes[sps] + sizes[pps])))
+        return;
+    memcpy(copy, "\0\0\0\1", 4);
+    memcpy(copy + 4, nals[sps], sizes[sps]);
+    memcpy(copy + 4 + sizes[sps], "\0\0\0\1", 4);
+    memcpy(copy + 8 + sizes[sps], nals[pps], sizes[pps]);
+    free(f->avcc);
+    f->avcc = copy;
+    f->avcc_size = 8 + sizes[sps] + sizes[pps];
+    if (!f->has_video || nals[sps][1] != f->src_profile || nals[sps][2] != f->src_constraints)
+        set_h264_profile(f, nals[sps][1], nals[sps][2]);
+}
+
+static void video_packet(RtcFeed *f, const RtcFeedPkt *p)
+{
+    if (!f->vcodec || !p->size)
+        return;
+    if (f->vcodec == AV_CODEC_ID_H264 && !f->nal_length_size && p->key)
+        annexb_params(f, p->data, p->size);
+    if (!f->has_video)
+        return;
+    if (!f->encoding && (p->pts != p->dts || (f->have_last_pts && p->pts < f->last_pts)))
+        start_rung(f, "the source has B-frames");
+    f->last_pts = p->pts;
+    f->have_last_pts = 1;
+    if (!f->encoding) {
+        emit_video(f, p->data, p->size, f->nal_length_size, p->pts, p->key);
+        return;
+    }
+    if (transcode_video(f, p->data, p->size, p->dts, p->pts) < 0) {
+        log_error("stream %s: the WebRTC rung cannot be encoded; video stops", f->name);
+        close_video_codecs(f);
+        f->has_video = 0;
+    }
+}
+
+static void audio_config(RtcFeed *f, uint32_t fourcc, const uint8_t *extra, size_t n)
+{
+    int ret;
+    close_audio_codecs(f);
+    f->audio_pass = 0;
+    f->has_audio = 0;
+    if (fourcc == FLV_FOURCC('O', 'p', 'u', 's')) {
+        log_info("stream %s: the source's Opus is passed through", f->name);
+        f->audio_pass = 1;
+        f->has_audio = 1;
+        return;
+    }
+    if (fourcc != FLV_FOURCC('m', 'p', '4', 'a')) {
+        log_warn("stream %s: audio FourCC %08x is neither AAC nor Opus; no audio for WebRTC", f->name,
+                 (unsigned)fourcc);
+        return;
+    }
+    if ((ret = open_audio(f, extra, n)) < 0) {
+        log_error("stream %s: no Opus for WebRTC: %s", f->name, av_err2str(ret));
+        close_audio_codecs(f);
+        return;
+    }
+    f->has_audio = 1;
+}
+
+static void audio_packet(RtcFeed *f, const RtcFeedPkt *p)
+{
+    if (!f->has_audio)
+        return;
+    if (f->audio_pass) {
+        RtcFrame fr = { .video = 0, .ts = (uint32_t)(p->pts * 48), .ms = p->pts, .data = p->data,
+                        .size = p->size };
+        if (fr.size && fr.size <= RTP_MAX_PACKET - 200)
+            f->fn(f->opaque, &fr);
+        return;
+    }
+    aac_packet(f, (uint32_t)p->pts, p->data, p->size);
+}
+
+int rtc_feed_packet(RtcFeed *f, const RtcFeedPkt *p)
+{
+    if (p->type == RTC_FEEDPKT_CONFIG)
+        (p->track ? audio_config : video_config)(f, p->fourcc, p->data, p->size);
+    else if (p->track)
+        audio_packet(f, p);
+    else
+        video_packet(f, p);
     return 0;
 }

@@ -1,12 +1,15 @@
 /*
  * rtc/feed.h: one live stream as the WebRTC stage takes it in: FLV tags
- * (as live-ingest writes them) in, RTP-ready media frames out, once per
- * stream whatever the number of viewers.
+ * (as live-ingest writes them) or the packets of MPEG-TS and Matroska
+ * (feedpkt.h) in, RTP-ready media frames out, once per stream whatever
+ * the number of viewers.
  *
- *   FLV video (AVC) --no B-frames, baseline/main/high--> H.264 passed through
- *                   --otherwise--> decode -> libx264 (zerolatency, no
- *                                  B-frames, constrained baseline) -> H.264
- *   FLV audio (AAC) --> decode -> resample 48 kHz stereo -> libopus 20 ms
+ *   H.264 --no B-frames, baseline/main/high--> H.264 passed through
+ *         --otherwise--> decode -> libx264 (zerolatency, no B-frames,
+ *                        constrained baseline) -> H.264
+ *   HEVC, AV1, VP9, VP8 --> decode -> libx264 (the same) -> H.264
+ *   AAC   --> decode -> resample 48 kHz stereo -> libopus 20 ms
+ *   Opus  --> passed through
  *
  * Frames come out through a callback with RTP timestamps (90 kHz video,
  * 48 kHz audio) on one clock: FLV milliseconds. The last keyframe (with
@@ -18,6 +21,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "rtc/feedpkt.h"
 
 #define RTC_FEED_MAX_NALS 64
 
@@ -46,6 +51,13 @@ void rtc_feed_free(RtcFeed **f);
  * logged and skipped (0); a negative AVERROR only for out of memory or
  * a codec library failing. */
 int rtc_feed_tag(RtcFeed *f, int type, uint32_t timestamp, const uint8_t *body, size_t size);
+
+/* One record of a feed that is not FLV (feedpkt.h: MPEG-TS or Matroska
+ * demultiplexed by the tee): H.264 without B-frames in a browser profile
+ * is passed through, any other video (HEVC, AV1, VP9, VP8, H.264 with
+ * B-frames) becomes our rung; AAC is encoded to Opus, Opus passed
+ * through. Bad media is logged and skipped: always 0. */
+int rtc_feed_packet(RtcFeed *f, const RtcFeedPkt *p);
 
 /* The H.264 profile viewers will get: 0 with *profile_idc (66, 77, 100)
  * and *constrained, or AVERROR(EAGAIN) before the first video sequence

@@ -29,6 +29,7 @@
 #include "sock.h"
 #include "rtc/control.h"
 #include "rtc/feed.h"
+#include "rtc/feedpkt.h"
 #include "rtc/server.h"
 #include "rtc/session.h"
 #include "rtc/stun.h"
@@ -54,6 +55,7 @@ typedef struct Conn {
     ByteBuf in, out;
     Stream *stream;             /* FEED */
     int flv_header;             /* FEED: header read */
+    int packets;                /* FEED: packets (feedpkt.h), not FLV */
     char head[RTC_CONTROL_MAX_LINE + 1]; /* WHEP: the request line */
     size_t body_len;
 } Conn;
@@ -354,17 +356,52 @@ static void do_whep(Server *srv, Conn *c)
     av_free(rs.body);
 }
 
+/* The packets of a feed that is not FLV (feedpkt.h), after its magic. */
+static int feed_packets(Server *srv, Conn *c)
+{
+    Stream *st = c->stream;
+    (void)srv;
+    for (;;) {
+        RtcFeedPkt pk;
+        size_t used;
+        int ret = rtc_feedpkt_read(bytebuf_data(&c->in), bytebuf_size(&c->in), &pk, &used);
+        if (ret == AVERROR(EAGAIN))
+            return 0;
+        if (ret < 0) {
+            log_error("stream %s: a bad packet record in the feed", st->name);
+            return ret;
+        }
+        ret = rtc_feed_packet(st->feed, &pk);
+        bytebuf_consume(&c->in, used);
+        if (ret < 0)
+            return ret;
+    }
+}
+
+/* A feed is FLV, or packets (feedpkt.h) when the tee's input was MPEG-TS
+ * or Matroska: its first bytes say which. */
 static int feed_tags(Server *srv, Conn *c)
 {
     size_t used;
     int ret, flags;
     Stream *st = c->stream;
+    if (c->packets)
+        return feed_packets(srv, c);
     if (!c->flv_header) {
+        if (bytebuf_size(&c->in) >= RTC_FEEDPKT_MAGIC_SIZE &&
+            !memcmp(bytebuf_data(&c->in), RTC_FEEDPKT_MAGIC, RTC_FEEDPKT_MAGIC_SIZE)) {
+            bytebuf_consume(&c->in, RTC_FEEDPKT_MAGIC_SIZE);
+            c->packets = 1;
+            return feed_packets(srv, c);
+        }
+        if (bytebuf_size(&c->in) < RTC_FEEDPKT_MAGIC_SIZE &&
+            !memcmp(bytebuf_data(&c->in), RTC_FEEDPKT_MAGIC, bytebuf_size(&c->in)))
+            return 0; /* more to come */
         ret = flv_read_header(bytebuf_data(&c->in), bytebuf_size(&c->in), &flags, &used);
         if (ret == AVERROR(EAGAIN))
             return 0;
         if (ret < 0) {
-            log_error("stream %s: the feed is not FLV", st->name);
+            log_error("stream %s: the feed is neither FLV nor packets", st->name);
             return ret;
         }
         bytebuf_consume(&c->in, used);

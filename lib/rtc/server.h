@@ -38,9 +38,10 @@ void rtc_config_defaults(RtcConfig *cfg);
 int rtc_server_run(const RtcConfig *cfg);
 
 /* `live-rtc -f`: copies in_fd to out_fd unchanged (the pipeline's own
- * path, never held up) and feeds whole FLV tags to the live-rtc at sock
- * as stream name, reconnecting when it is away and skipping to the next
- * keyframe when it is slow. Returns 0 at EOF of in_fd, or a negative
+ * path, never held up) and feeds the live-rtc at sock as stream name:
+ * whole FLV tags, or the packets of MPEG-TS or Matroska (demux.h,
+ * feedpkt.h), as the input's first bytes say; reconnecting when it is
+ * away and skipping to the next keyframe when it is slow. Returns 0 at EOF of in_fd, or a negative
  * AVERROR when out_fd fails (AVERROR(EPIPE): downstream went away). */
 int rtc_tee_run(const char *sock, const char *name, int in_fd, int out_fd, volatile sig_atomic_t *stop);
 

@@ -1,9 +1,13 @@
 /*
- * rtc/tee.c: `live-rtc -f SOCK`: the pipeline's FLV passes through
- * untouched while whole tags are fed to live-rtc (server.h). The
- * pipeline never waits for live-rtc: when it is away the tee reconnects
- * once a second, when it is slow whole tags are dropped (video up to the
- * next keyframe; sequence headers are kept and sent again on reconnect).
+ * rtc/tee.c: `live-rtc -f SOCK`: the pipeline's media passes through
+ * untouched while live-rtc (server.h) is fed a copy: whole FLV tags when
+ * the input is FLV; when it is MPEG-TS or Matroska (told by its first
+ * bytes), its packets, demultiplexed in a thread (demux.h) and framed
+ * as feedpkt.h records. The pipeline never waits for live-rtc: when it
+ * is away the tee reconnects once a second, when it is slow whole tags
+ * or packets are dropped (video up to the next keyframe; sequence
+ * headers and codec configurations are kept and sent again on
+ * reconnect).
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,6 +25,8 @@
 #include "clock.h"
 #include "flv.h"
 #include "log.h"
+#include "rtc/demux.h"
+#include "rtc/feedpkt.h"
 #include "rtc/server.h"
 
 #define TEE_QUEUE_MAX (2u << 20)
@@ -35,6 +41,10 @@ typedef struct Tee {
     ByteBuf meta, avc, aac;     /* whole tags kept for a reconnect */
     int need_key;
     uint64_t dropped;
+    const char *format;         /* "flv", "mpegts", "matroska"; NULL until known */
+    RtcDemux *dm;               /* MPEG-TS, Matroska */
+    ByteBuf recs;               /* records taken from it, not yet queued */
+    ByteBuf cfg[2];             /* the last config record of video, audio */
 } Tee;
 
 static void keep(ByteBuf *b, const uint8_t *p, size_t n)
@@ -64,10 +74,16 @@ static void try_connect(Tee *t)
     bytebuf_reset(&t->queue);
     snprintf(head, sizeof(head), "FEED\t%s\n", t->name);
     bytebuf_append(&t->queue, head, strlen(head));
-    bytebuf_append(&t->queue, t->header, sizeof(t->header));
-    bytebuf_append(&t->queue, bytebuf_data(&t->meta), bytebuf_size(&t->meta));
-    bytebuf_append(&t->queue, bytebuf_data(&t->avc), bytebuf_size(&t->avc));
-    bytebuf_append(&t->queue, bytebuf_data(&t->aac), bytebuf_size(&t->aac));
+    if (t->dm) {
+        bytebuf_append(&t->queue, RTC_FEEDPKT_MAGIC, RTC_FEEDPKT_MAGIC_SIZE);
+        for (int i = 0; i < 2; i++)
+            bytebuf_append(&t->queue, bytebuf_data(&t->cfg[i]), bytebuf_size(&t->cfg[i]));
+    } else {
+        bytebuf_append(&t->queue, t->header, sizeof(t->header));
+        bytebuf_append(&t->queue, bytebuf_data(&t->meta), bytebuf_size(&t->meta));
+        bytebuf_append(&t->queue, bytebuf_data(&t->avc), bytebuf_size(&t->avc));
+        bytebuf_append(&t->queue, bytebuf_data(&t->aac), bytebuf_size(&t->aac));
+    }
     t->need_key = 1; /* video from a keyframe on (audio does not wait) */
 }
 
@@ -95,6 +111,29 @@ static void flush(Tee *t)
     }
 }
 
+/* Queues one whole tag or record for live-rtc, unless it is away; seq:
+ * a sequence header or configuration, kept anyway; key: a video
+ * keyframe. */
+static void enqueue(Tee *t, const uint8_t *p, size_t n, int video, int seq, int key)
+{
+    if (t->fd < 0)
+        return;
+    /* video waits for a keyframe (nothing before one decodes); audio
+     * never does */
+    if (t->need_key && !seq && !key && video)
+        return;
+    if (key)
+        t->need_key = 0;
+    if (bytebuf_size(&t->queue) + n > TEE_QUEUE_MAX) {
+        /* live-rtc is slow: drop whole tags up to the next keyframe */
+        if (!t->dropped++ || !(t->dropped % 1000))
+            log_warn("live-rtc is slow: stream %s skips to the next keyframe", t->name);
+        t->need_key = 1;
+        return;
+    }
+    bytebuf_append(&t->queue, p, n);
+}
+
 /* One whole tag (header, body, PreviousTagSize) at p. */
 static void on_tag(Tee *t, const FlvTag *tag, const uint8_t *p, size_t n)
 {
@@ -118,22 +157,26 @@ static void on_tag(Tee *t, const FlvTag *tag, const uint8_t *p, size_t n)
             seq = 1;
         }
     }
-    if (t->fd < 0)
-        return;
-    /* video waits for a keyframe (nothing before one decodes); audio
-     * never does */
-    if (t->need_key && !seq && !key && tag->type == FLV_TAG_VIDEO)
-        return;
-    if (key)
-        t->need_key = 0;
-    if (bytebuf_size(&t->queue) + n > TEE_QUEUE_MAX) {
-        /* live-rtc is slow: drop whole tags up to the next keyframe */
-        if (!t->dropped++ || !(t->dropped % 1000))
-            log_warn("live-rtc is slow: stream %s skips to the next keyframe", t->name);
-        t->need_key = 1;
-        return;
+    enqueue(t, p, n, tag->type == FLV_TAG_VIDEO, seq, key);
+}
+
+/* One record of the demuxer (feedpkt.h) at p. */
+static void on_record(Tee *t, const RtcFeedPkt *pk, const uint8_t *p, size_t n)
+{
+    if (pk->type == RTC_FEEDPKT_CONFIG)
+        keep(&t->cfg[pk->track], p, n);
+    enqueue(t, p, n, pk->track == 0, pk->type == RTC_FEEDPKT_CONFIG, pk->type == RTC_FEEDPKT_PACKET && pk->key);
+}
+
+static void take_records(Tee *t)
+{
+    RtcFeedPkt pk;
+    size_t used;
+    rtc_demux_take(t->dm, &t->recs);
+    while (rtc_feedpkt_read(bytebuf_data(&t->recs), bytebuf_size(&t->recs), &pk, &used) == 0) {
+        on_record(t, &pk, bytebuf_data(&t->recs), used);
+        bytebuf_consume(&t->recs, used);
     }
-    bytebuf_append(&t->queue, p, n);
 }
 
 static int parse(Tee *t)
@@ -180,6 +223,52 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* What the input is, from its first bytes (in t->parse): 0 when known
+ * (and for MPEG-TS and Matroska the demuxer started with them), 1 when
+ * more bytes are needed, AVERROR_INVALIDDATA when it is none we take. */
+static int probe(Tee *t, int eof)
+{
+    const char *f = rtc_demux_probe(bytebuf_data(&t->parse), bytebuf_size(&t->parse), eof);
+    int ret;
+    if (f && !*f)
+        return 1;
+    if (!f)
+        return AVERROR_INVALIDDATA;
+    t->format = f;
+    if (!strcmp(f, "flv"))
+        return 0;
+    if ((ret = rtc_demux_start(&t->dm, f, t->name)) < 0) {
+        log_error("stream %s: no %s demuxer for live-rtc: %s", t->name, f, av_err2str(ret));
+        return ret;
+    }
+    log_debug("stream %s: %s in: live-rtc is fed its packets", t->name, f);
+    ret = rtc_demux_push(t->dm, bytebuf_data(&t->parse), bytebuf_size(&t->parse));
+    bytebuf_reset(&t->parse);
+    t->header_done = 1; /* the feed can start: its config records will follow */
+    try_connect(t);
+    return ret;
+}
+
+/* A copy of input bytes for live-rtc. */
+static int take_input(Tee *t, const uint8_t *p, size_t n)
+{
+    int ret;
+    if (!t->format) {
+        bytebuf_append(&t->parse, p, n);
+        if (t->parse.err)
+            return AVERROR(ENOMEM);
+        if ((ret = probe(t, 0)) != 0)
+            return ret < 0 ? ret : 0;
+        if (t->dm)
+            return 0;
+        return parse(t);
+    }
+    if (t->dm)
+        return rtc_demux_push(t->dm, p, n);
+    bytebuf_append(&t->parse, p, n);
+    return t->parse.err ? AVERROR(ENOMEM) : parse(t);
+}
+
 int rtc_tee_run(const char *sock, const char *name, int in_fd, int out_fd, volatile sig_atomic_t *stop)
 {
     Tee t = { .sock = sock, .name = name, .fd = -1, .last_try = -10000 };
@@ -191,16 +280,22 @@ int rtc_tee_run(const char *sock, const char *name, int in_fd, int out_fd, volat
     bytebuf_init(&t.meta, 1 << 20);
     bytebuf_init(&t.avc, 1 << 20);
     bytebuf_init(&t.aac, 1 << 20);
+    bytebuf_init(&t.recs, 0);
+    bytebuf_init(&t.cfg[0], RTC_FEEDPKT_MAX + 64);
+    bytebuf_init(&t.cfg[1], RTC_FEEDPKT_MAX + 64);
     while (!*stop) {
-        struct pollfd p[2] = { { .fd = in_fd, .events = POLLIN },
-                               { .fd = t.fd, .events = (short)(bytebuf_size(&t.queue) ? POLLOUT : 0) } };
+        struct pollfd p[3] = { { .fd = in_fd, .events = POLLIN },
+                               { .fd = t.fd, .events = (short)(bytebuf_size(&t.queue) ? POLLOUT : 0) },
+                               { .fd = t.dm && !bad ? rtc_demux_wake_fd(t.dm) : -1, .events = POLLIN } };
         ssize_t r;
         try_connect(&t);
         p[1].fd = t.fd;
-        if (poll(p, t.fd >= 0 ? 2 : 1, 1000) < 0 && errno != EINTR) {
+        if (poll(p, 3, 1000) < 0 && errno != EINTR) {
             ret = AVERROR(errno);
             break;
         }
+        if (p[2].fd >= 0 && (p[2].revents & POLLIN))
+            take_records(&t);
         if (t.fd >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP)))
             flush(&t);
         if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -218,15 +313,34 @@ int rtc_tee_run(const char *sock, const char *name, int in_fd, int out_fd, volat
             break;
         if (bad)
             continue;
-        bytebuf_append(&t.parse, buf, (size_t)r);
-        if (t.parse.err || parse(&t) < 0) {
+        if (take_input(&t, buf, (size_t)r) < 0) {
             /* the pipeline gets its bytes anyway; live-rtc gets no more */
-            log_error("stream %s: the input is not FLV as live-ingest writes it; live-rtc gets no more of it", name);
+            if (t.dm)
+                log_error("stream %s: the %s demuxer for live-rtc fell behind or stopped; live-rtc gets no more of it",
+                          name, t.format);
+            else
+                log_error("stream %s: the input is not FLV, MPEG-TS or Matroska as live-ingest writes them; "
+                          "live-rtc gets no more of it", name);
             bad = 1;
             disconnect(&t, "bad input");
             continue;
         }
         flush(&t);
+    }
+    if (!t.format && !bad && bytebuf_size(&t.parse) && probe(&t, 1) == 0 && !t.dm)
+        parse(&t);
+    if (t.dm && !bad) {
+        /* the demuxer reads what is left, briefly */
+        rtc_demux_end(t.dm);
+        for (int64_t end = clock_mono_ms() + 2000; clock_mono_ms() < end;) {
+            struct pollfd p = { .fd = rtc_demux_wake_fd(t.dm), .events = POLLIN };
+            poll(&p, 1, 100);
+            int done = rtc_demux_take(t.dm, &t.recs);
+            take_records(&t);
+            flush(&t);
+            if (done)
+                break;
+        }
     }
     /* what is queued still goes (the end of the stream), briefly */
     for (int64_t end = clock_mono_ms() + 2000; t.fd >= 0 && bytebuf_size(&t.queue) && clock_mono_ms() < end;) {
@@ -236,10 +350,14 @@ int rtc_tee_run(const char *sock, const char *name, int in_fd, int out_fd, volat
     }
     if (t.fd >= 0)
         close(t.fd);
+    rtc_demux_free(&t.dm);
     bytebuf_free(&t.parse);
     bytebuf_free(&t.queue);
     bytebuf_free(&t.meta);
     bytebuf_free(&t.avc);
     bytebuf_free(&t.aac);
+    bytebuf_free(&t.recs);
+    bytebuf_free(&t.cfg[0]);
+    bytebuf_free(&t.cfg[1]);
     return ret;
 }
