@@ -71,8 +71,8 @@ if [ -x /usr/bin/chromium ] && [ -d "$TOP/node_modules/playwright-core" ]; then
     is "$(jq -r .engine <<<"$w")" dash "dash.js plays it"
     t0=$(jq -r .start.t <<<"$w") t1=$(jq -r .end.t <<<"$w")
     cmp_num "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" ">" 1 "currentTime advances ($t0 -> $t1)"
-    ab=$(jq -r '.end.audioBytes - .start.audioBytes' <<<"$w")
-    cmp_num "$ab" -gt 0 "with audio: its decoder is fed while it plays ($ab bytes)"
+    ab=$(jq -r '.end.audioBytes' <<<"$w")
+    cmp_num "$ab" -gt 0 "with audio: Chromium decoded $ab bytes of it"
 else
     skip "no chromium"; skip "no chromium"; skip "no chromium"
 fi
