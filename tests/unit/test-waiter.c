@@ -51,52 +51,42 @@ static int handle_wait(HttpRequest *req, void *arg)
     return r;
 }
 
-/* GET /c/REL: wait until ROOT/REL is replaced by another file. */
-static int handle_change(HttpRequest *req, void *arg)
+/* What a watching route waits for: /c/REL, ROOT/REL replaced by another
+ * file (waiter_wait_change); /g/REL, ROOT/REL.open grown or renamed to
+ * REL (waiter_wait_grow). Its answers are 7 and 4 bytes long. */
+typedef struct Watch {
+    const char *suffix;         /* of the file whose stat is taken */
+    int grow;
+    const char *released, *same;
+} Watch;
+
+static Watch watch_change = { "", 0, "changed", "same!!!" };
+static Watch watch_grow = { ".open", 1, "grew", "same" };
+
+static int handle_watch(HttpRequest *req, void *arg)
 {
+    const Watch *w = arg;
     int *outcome = http_request_data(req);
     const char *rel = http_path(req) + 3;
+    size_t len = strlen(w->released);
     char path[700];
     struct stat st;
     int r;
 
-    (void)arg;
     if (outcome && *outcome)
         return http_reply(req, 200, "text/plain", NULL,
-                          *outcome == WAIT_PUBLISHED ? "changed" : "timeout", 7);
+                          *outcome == WAIT_PUBLISHED ? w->released : "timeout", len);
     if (!(outcome = calloc(1, sizeof(*outcome))))
         return AVERROR(ENOMEM);
     http_set_request_data(req, outcome, free);
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    snprintf(path, sizeof(path), "%s/%s%s", root, rel, w->suffix);
     if (stat(path, &st) < 0)
         return AVERROR(errno);
-    r = waiter_wait_change(waiter, req, rel, &st, 30, outcome);
-    return r == 0 ? http_reply(req, 200, "text/plain", NULL, "same!!!", 7) : r;
-}
-
-/* GET /g/REL: wait until ROOT/REL.open grows (or is renamed to REL). */
-static int handle_grow(HttpRequest *req, void *arg)
-{
-    int *outcome = http_request_data(req);
-    const char *rel = http_path(req) + 3;
-    char path[700];
-    struct stat st;
-    int r;
-
-    (void)arg;
-    if (outcome && *outcome)
-        return http_reply(req, 200, "text/plain", NULL,
-                          *outcome == WAIT_PUBLISHED ? "grew" : "timeout", 4);
-    if (!(outcome = calloc(1, sizeof(*outcome))))
-        return AVERROR(ENOMEM);
-    http_set_request_data(req, outcome, free);
-    snprintf(path, sizeof(path), "%s/%s.open", root, rel);
-    if (stat(path, &st) < 0)
-        return AVERROR(errno);
-    r = waiter_wait_grow(waiter, req, rel, &st, 30, outcome);
-    if (r == AVERROR(EAGAIN))
+    r = w->grow ? waiter_wait_grow(waiter, req, rel, &st, 30, outcome)
+                : waiter_wait_change(waiter, req, rel, &st, 30, outcome);
+    if (w->grow && r == AVERROR(EAGAIN))
         return http_reply(req, 503, "text/plain", NULL, "busy", 4);
-    return r == 0 ? http_reply(req, 200, "text/plain", NULL, "same", 4) : r;
+    return r == 0 ? http_reply(req, 200, "text/plain", NULL, w->same, len) : r;
 }
 
 static void append(const char *rel, const char *text)
@@ -152,12 +142,66 @@ static void put_file(const char *rel, const char *text)
     rename(tmp, path);
 }
 
+/* A request for path waits (the test named waits) until act is done;
+ * then its answer's body is want (the test named released). Another
+ * request waits all along. */
+static void wait_case(const char *path, const char *waits, void (*act)(void), const char *want,
+                      const char *released)
+{
+    Client c;
+
+    start_client(&c, path);
+    ok(wait_for_waiting(2), "%s", waits);
+    act();
+    pthread_join(c.thread, NULL);
+    is_str(c.a.body, want, "%s", released);
+    httpget_free(&c.a);
+}
+
+static void replace_index(void)
+{
+    put_file("cam1/index.m3u8", "v2");
+}
+
+static void begin_50(void)
+{
+    append("cam1/50.m4s.open", "chunk1");
+}
+
+static void grow_50(void)
+{
+    append("cam1/50.m4s.open", "chunk2");
+}
+
+static void rename_50(void)
+{
+    char from[700], to[700];
+    snprintf(from, sizeof(from), "%s/cam1/50.m4s.open", root);
+    snprintf(to, sizeof(to), "%s/cam1/50.m4s", root);
+    rename(from, to);
+}
+
+/* A segment being written (low latency): a wait for 50.m4s ends when
+ * 50.m4s.open begins; a wait on the open file ends when it grows, and
+ * when it is renamed into place. */
+static const struct {
+    const char *path, *waits;
+    void (*act)(void);
+    const char *want, *released;
+} open_cases[] = {
+    { "/w/cam1/50.m4s", "a request waits for segment 50", begin_50, "published",
+      "released when 50.m4s.open began" },
+    { "/g/cam1/50.m4s", "a request waits for 50.m4s.open to grow", grow_50, "grew",
+      "released by the append" },
+    { "/g/cam1/50.m4s", "waits again", rename_50, "grew", "released by the rename to 50.m4s" },
+};
+
 int main(void)
 {
     const char *tmpdir = getenv("TMPDIR");
     HttpConfig cfg;
     HttpServer *srv = NULL;
-    Client c[CLIENTS], late, other, ch, gr, seg;
+    Client c[CLIENTS], late, other;
     HttpAnswer a;
     char cmd[700];
     int i, good;
@@ -180,8 +224,8 @@ int main(void)
     cfg.access_log_fd = -1;
     if (http_server_new(&cfg, &srv) < 0 ||
         http_route(srv, "GET", "/w/", HTTP_ROUTE_PREFIX, handle_wait, NULL) < 0 ||
-        http_route(srv, "GET", "/c/", HTTP_ROUTE_PREFIX, handle_change, NULL) < 0 ||
-        http_route(srv, "GET", "/g/", HTTP_ROUTE_PREFIX, handle_grow, NULL) < 0 ||
+        http_route(srv, "GET", "/c/", HTTP_ROUTE_PREFIX, handle_watch, &watch_change) < 0 ||
+        http_route(srv, "GET", "/g/", HTTP_ROUTE_PREFIX, handle_watch, &watch_grow) < 0 ||
         http_server_start(srv) < 0)
         return 1;
     port = http_server_port(srv);
@@ -217,41 +261,15 @@ int main(void)
 
     /* waiting for a file to change */
     put_file("cam1/index.m3u8", "v1");
-    start_client(&ch, "/c/cam1/index.m3u8");
-    ok(wait_for_waiting(2), "a request waits for a change");
-    put_file("cam1/index.m3u8", "v2");
-    pthread_join(ch.thread, NULL);
-    is_str(ch.a.body, "changed", "released when the file was replaced");
-    httpget_free(&ch.a);
+    wait_case("/c/cam1/index.m3u8", "a request waits for a change", replace_index, "changed",
+              "released when the file was replaced");
 
     is_int(httpget(port, "/w/nodir/1.m4s", NULL, &a), 500, "no such directory: an error, not a wait");
     httpget_free(&a);
 
-    /* a segment being written (low latency): a wait for 50.m4s ends when
-     * 50.m4s.open begins; a wait on the open file ends when it grows */
-    start_client(&seg, "/w/cam1/50.m4s");
-    ok(wait_for_waiting(2), "a request waits for segment 50");
-    append("cam1/50.m4s.open", "chunk1");
-    pthread_join(seg.thread, NULL);
-    is_str(seg.a.body, "published", "released when 50.m4s.open began");
-    httpget_free(&seg.a);
-    start_client(&gr, "/g/cam1/50.m4s");
-    ok(wait_for_waiting(2), "a request waits for 50.m4s.open to grow");
-    append("cam1/50.m4s.open", "chunk2");
-    pthread_join(gr.thread, NULL);
-    is_str(gr.a.body, "grew", "released by the append");
-    httpget_free(&gr.a);
-    start_client(&gr, "/g/cam1/50.m4s");
-    ok(wait_for_waiting(2), "waits again");
-    {
-        char from[700], to[700];
-        snprintf(from, sizeof(from), "%s/cam1/50.m4s.open", root);
-        snprintf(to, sizeof(to), "%s/cam1/50.m4s", root);
-        rename(from, to);
-    }
-    pthread_join(gr.thread, NULL);
-    is_str(gr.a.body, "grew", "released by the rename to 50.m4s");
-    httpget_free(&gr.a);
+    for (i = 0; i < (int)(sizeof(open_cases) / sizeof(open_cases[0])); i++)
+        wait_case(open_cases[i].path, open_cases[i].waits, open_cases[i].act, open_cases[i].want,
+                  open_cases[i].released);
 
     /* stopping releases the rest as timed out */
     waiter_release_all(waiter);
