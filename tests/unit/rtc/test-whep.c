@@ -6,11 +6,8 @@
 #include <libavutil/mem.h>
 
 #include "../tap.h"
+#include "fakesessions.h"
 #include "rtc/whep.h"
-
-typedef struct Fake {
-    int total, of_addr, destroyed;
-} Fake;
 
 static int fake_create(void *opaque, const char *stream, const char *offer, size_t len, const char *addr,
                        char **answer, char *id, const char **why)
@@ -21,25 +18,7 @@ static int fake_create(void *opaque, const char *stream, const char *offer, size
         *why = "the offer has no H.264";
         return AVERROR_INVALIDDATA;
     }
-    strcpy(id, "0123456789abcdef0123456789abcdef");
-    *answer = av_strdup("v=0\r\n");
-    return 0;
-}
-
-static int fake_destroy(void *opaque, const char *stream, const char *id)
-{
-    Fake *f = opaque;
-    if (strcmp(id, "0123456789abcdef0123456789abcdef"))
-        return AVERROR(ENOENT);
-    f->destroyed++;
-    return 0;
-}
-
-static void fake_count(void *opaque, const char *addr, int *total, int *of_addr)
-{
-    Fake *f = opaque;
-    *total = f->total;
-    *of_addr = f->of_addr;
+    return fake_created(opaque, answer, id);
 }
 
 static int status(const WhepLimits *l, Fake *f, const char *method, const char *path, const char *ct,

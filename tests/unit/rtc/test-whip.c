@@ -6,11 +6,8 @@
 #include <libavutil/mem.h>
 
 #include "../tap.h"
+#include "fakesessions.h"
 #include "rtc/whip.h"
-
-typedef struct Fake {
-    int total, of_addr, destroyed, created;
-} Fake;
 
 static int fake_auth(void *opaque, const char *stream, const char *token, const char *addr, const char **why)
 {
@@ -28,7 +25,6 @@ static int fake_auth(void *opaque, const char *stream, const char *token, const 
 static int fake_create(void *opaque, const char *stream, const char *offer, size_t len, const char *addr,
                        char **answer, char *id, const char **why)
 {
-    Fake *f = opaque;
     if (!strcmp(stream, "busy")) {
         *why = "the stream is being published already";
         return AVERROR(EBUSY);
@@ -37,26 +33,7 @@ static int fake_create(void *opaque, const char *stream, const char *offer, size
         *why = "SDP line not of the form x=...";
         return AVERROR_INVALIDDATA;
     }
-    f->created++;
-    strcpy(id, "0123456789abcdef0123456789abcdef");
-    *answer = av_strdup("v=0\r\n");
-    return 0;
-}
-
-static int fake_destroy(void *opaque, const char *stream, const char *id)
-{
-    Fake *f = opaque;
-    if (strcmp(id, "0123456789abcdef0123456789abcdef"))
-        return AVERROR(ENOENT);
-    f->destroyed++;
-    return 0;
-}
-
-static void fake_count(void *opaque, const char *addr, int *total, int *of_addr)
-{
-    Fake *f = opaque;
-    *total = f->total;
-    *of_addr = f->of_addr;
+    return fake_created(opaque, answer, id);
 }
 
 static int status(Fake *f, const char *method, const char *path, const char *ct, const char *auth,
