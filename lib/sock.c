@@ -80,3 +80,17 @@ int sock_same_addr(const struct sockaddr_storage *a, socklen_t alen, const struc
     }
     return 0;
 }
+
+void sock_recv_each(int fd, int max, SockDatagram on, void *arg)
+{
+    uint8_t buf[2048];
+
+    for (int k = 0; k < max; k++) {
+        struct sockaddr_storage from;
+        socklen_t fl = sizeof(from);
+        ssize_t r = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+        if (r < 0)
+            return;
+        on(arg, buf, (size_t)r, (struct sockaddr *)&from, fl);
+    }
+}

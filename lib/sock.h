@@ -6,6 +6,7 @@
 #define LIVE_SOCK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /* O_NONBLOCK on fd: 0 or AVERROR(errno). */
@@ -23,5 +24,12 @@ void sock_peer(const struct sockaddr *sa, char *buf, size_t size);
 /* 1 when a (alen bytes; 0: no address yet) is b: the same family,
  * address and port (IPv4 or IPv6). */
 int sock_same_addr(const struct sockaddr_storage *a, socklen_t alen, const struct sockaddr *b);
+
+/* One datagram from sock_recv_each (data and from valid during the call). */
+typedef void (*SockDatagram)(void *arg, const uint8_t *data, size_t len,
+                             const struct sockaddr *from, socklen_t fromlen);
+/* Hand each datagram waiting on nonblocking fd (2048 bytes at most; a
+ * longer one is cut) to on, until none waits or max were read. */
+void sock_recv_each(int fd, int max, SockDatagram on, void *arg);
 
 #endif

@@ -170,8 +170,10 @@ static void drop_session(Server *srv, int i, const char *why)
     srv->sessions[i] = srv->sessions[--srv->nsessions];
 }
 
-static void on_datagram(Server *srv, const uint8_t *p, size_t len, const struct sockaddr *from, socklen_t fromlen)
+static void on_datagram(void *arg, const uint8_t *p, size_t len, const struct sockaddr *from,
+                        socklen_t fromlen)
 {
+    Server *srv = arg;
     RtcSession *s = NULL;
     int idx = -1;
     enum StunDemux d = stun_demux(p, len);
@@ -610,19 +612,6 @@ static void accept_conns(Server *srv)
     }
 }
 
-static void read_udp(Server *srv)
-{
-    uint8_t buf[2048];
-    for (int k = 0; k < 256; k++) {
-        struct sockaddr_storage from;
-        socklen_t fl = sizeof(from);
-        ssize_t r = recvfrom(srv->udp, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-        if (r < 0)
-            return;
-        on_datagram(srv, buf, (size_t)r, (struct sockaddr *)&from, fl);
-    }
-}
-
 /* The poll set: the UDP port (POLLOUT too while it was full), the
  * control listener, then every control connection. Returns the count. */
 static int poll_set(const Server *srv, struct pollfd *pfd)
@@ -729,7 +718,7 @@ int rtc_server_run(const RtcConfig *cfg)
             break;
         srv.now = clock_mono_us();
         if (pfd[0].revents & POLLIN)
-            read_udp(&srv);
+            sock_recv_each(srv.udp, 256, on_datagram, &srv);
         if (pfd[0].revents & POLLOUT)
             udp_writable(&srv);
         serve_conns(&srv, pfd, n);

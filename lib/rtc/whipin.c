@@ -477,10 +477,15 @@ void whipin_close(WhipIn *w, void *handle)
 
 /* ---- datagrams ---- */
 
-static void on_datagram(WhipIn *w, const uint8_t *d, size_t len, const struct sockaddr *from, socklen_t fl)
+/* One datagram (sock_recv_each), at its own time. */
+static void on_datagram(void *arg, const uint8_t *d, size_t len, const struct sockaddr *from,
+                        socklen_t fl)
 {
+    WhipIn *w = arg;
     enum StunDemux k = stun_demux(d, len);
     Pub *p = NULL;
+
+    w->now = mono_us();
     if (k == STUN_DEMUX_STUN) {
         char uf[ICE_UFRAG_LEN + 2];
         if (ice_request_ufrag(d, len, uf, sizeof(uf)) == 0)
@@ -498,20 +503,6 @@ static void on_datagram(WhipIn *w, const uint8_t *d, size_t len, const struct so
     }
     if (rtc_session_input(p->s, NULL, d, len, from, fl, w->now) < 0)
         pub_end(p, "closed by the publisher (RTCP BYE or DTLS)", 1);
-}
-
-static void read_udp(WhipIn *w)
-{
-    uint8_t buf[2048];
-    for (int k = 0; k < 512; k++) {
-        struct sockaddr_storage from;
-        socklen_t fl = sizeof(from);
-        ssize_t r = recvfrom(w->udp, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-        if (r < 0)
-            return;
-        w->now = mono_us();
-        on_datagram(w, buf, (size_t)r, (struct sockaddr *)&from, fl);
-    }
 }
 
 static void tick(WhipIn *w)
@@ -813,7 +804,7 @@ void whipin_fds(const WhipIn *w, int *udp, int *wake)
 void whipin_service(WhipIn *w)
 {
     w->now = mono_us();
-    read_udp(w);
+    sock_recv_each(w->udp, 512, on_datagram, w);
     answer_requests(w);
     w->now = mono_us();
     if (w->now - w->last_tick >= TICK_US) {

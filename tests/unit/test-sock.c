@@ -1,7 +1,9 @@
-/* Unit tests for lib/sock.c: loopback addresses, printing peers, O_NONBLOCK. */
+/* Unit tests for lib/sock.c: loopback addresses, printing peers, O_NONBLOCK,
+ * datagrams read in a bounded batch (real UDP sockets on loopback). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,13 +36,62 @@ static struct sockaddr_storage v6(const char *ip, int port)
 
 #define SA(ss) ((struct sockaddr *)&(ss))
 
+typedef struct Got {
+    int n;
+    char last[16];
+    int from_port;
+} Got;
+
+static void on_dgram(void *arg, const uint8_t *data, size_t len, const struct sockaddr *from,
+                     socklen_t fromlen)
+{
+    Got *g = arg;
+    g->n++;
+    snprintf(g->last, sizeof(g->last), "%.*s", (int)len, (const char *)data);
+    g->from_port = fromlen >= (socklen_t)sizeof(struct sockaddr_in)
+                       ? ntohs(((const struct sockaddr_in *)from)->sin_port) : -1;
+}
+
+/* Three datagrams to a nonblocking UDP socket: read two, then the third,
+ * then none. */
+static void test_recv_each(void)
+{
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in me = to;
+    socklen_t l = sizeof(to);
+    int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+    Got g = { 0 };
+
+    bind(rx, (struct sockaddr *)&to, sizeof(to));
+    getsockname(rx, (struct sockaddr *)&to, &l);
+    bind(tx, (struct sockaddr *)&me, sizeof(me));
+    l = sizeof(me);
+    getsockname(tx, (struct sockaddr *)&me, &l);
+    sock_set_nonblock(rx);
+    for (int i = 1; i <= 3; i++) {
+        char m[8];
+        snprintf(m, sizeof(m), "d%d", i);
+        sendto(tx, m, strlen(m), 0, (struct sockaddr *)&to, sizeof(to));
+    }
+    usleep(100 * 1000);
+    sock_recv_each(rx, 2, on_dgram, &g);
+    ok(g.n == 2 && !strcmp(g.last, "d2"), "sock_recv_each: at most max, in order");
+    is_int(g.from_port, ntohs(me.sin_port), "with the sender's address");
+    sock_recv_each(rx, 2, on_dgram, &g);
+    ok(g.n == 3 && !strcmp(g.last, "d3"), "the rest next time");
+    sock_recv_each(rx, 2, on_dgram, &g);
+    is_int(g.n, 3, "none waiting: returns at once");
+    close(rx);
+    close(tx);
+}
+
 int main(void)
 {
     struct sockaddr_storage a;
     char buf[64];
     int fds[2];
 
-    plan(21);
+    plan(25);
     a = v4("127.0.0.1", 1935);
     ok(sock_is_loopback(SA(a)), "127.0.0.1 is loopback");
     a = v4("127.255.1.2", 1);
@@ -93,5 +144,6 @@ int main(void)
     ok(sock_set_nonblock(fds[0]) == 0 && (fcntl(fds[0], F_GETFL) & O_NONBLOCK), "O_NONBLOCK set");
     close(fds[0]);
     close(fds[1]);
+    test_recv_each();
     return done();
 }
