@@ -7,15 +7,11 @@
 # edge, warm with the first broadcast's segments and manifests, a dash.js
 # viewer of the second sees blue frames and no failed request.
 . "$(dirname "$0")/lib.sh"
-for p in live-ingest live-segment live-transcode live-package live-serve; do
-    command -v $p >/dev/null 2>&1 || skip_all "$p is not built yet"
-done
+need_programs live-ingest live-segment live-transcode live-package live-serve
 command -v nginx >/dev/null || skip_all "needs nginx (scripts/deps)"
-[ -x /usr/bin/chromium ] || skip_all "no chromium"
-[ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
+need_browser
 [ -f "$LIVE_BIN/../www/dash.all.min.js" ] || skip_all "no dash.js in the build (scripts/deps, make)"
 plan 14
-export NODE_PATH=$TOP/node_modules
 chmod 711 "$T"   # nginx workers run as another user
 
 RTMP=$(free_port) HTTP=$(free_port) EP=$(free_port)

@@ -12,20 +12,15 @@
 # another content type 415; DELETE ends the publish.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
-for p in live-ingest live-segment live-transcode live-package live-serve; do
-    command -v $p >/dev/null 2>&1 || skip_all "$p is not built yet"
-done
-[ -x /usr/bin/chromium ] || skip_all "no chromium"
-[ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
+need_programs live-ingest live-segment live-transcode live-package live-serve
+need_browser
 plan 28
-export NODE_PATH=$TOP/node_modules
 
-RTMP=$(free_port) HTTP=$(free_port) WHIP=$(free_port)
-URL=http://127.0.0.1:$HTTP W=http://127.0.0.1:$WHIP
+WHIP=$(free_port)
+W=http://127.0.0.1:$WHIP
 printf 'cam s3cret\ncam2 other\ncam3 third\n' > "$T/keys"
-LIVE_INGEST_OPTS="-g 2 --whip 127.0.0.1:$WHIP" bg "$TOP/scripts/live-pipeline" -q --no-rtc -r 127.0.0.1:$RTMP \
-    -l 127.0.0.1:$HTTP -d "$T/live" -s 2 -L 240p:400k -p ultrafast -k "$T/keys"
-wait_for 15 curl -sf -o /dev/null "$URL/time"
+LIVE_INGEST_OPTS="-g 2 --whip 127.0.0.1:$WHIP" start_pipeline --no-rtc -s 2 -L 240p:400k -p ultrafast \
+    -k "$T/keys"
 wait_for 10 eval "curl -s -o /dev/null -X PATCH $W/whip/cam/00000000000000000000000000000000"
 ok "the pipeline's live-serve answers" curl -sf -o /dev/null "$URL/time"
 

@@ -106,6 +106,36 @@ done_testing() {
 # bg CMD ARGS...: start in the background, killed at exit; sets $! as usual.
 bg() { "$@" & _bg_pids+=($!); }
 
+# need_programs PROG...: skip the whole file unless every PROG is built
+# (on PATH). Before plan.
+need_programs() {
+    local p
+    for p in "$@"; do
+        command -v "$p" >/dev/null 2>&1 || skip_all "$p is not built yet"
+    done
+}
+
+# need_browser: skip the whole file without headless Chromium or
+# playwright-core (scripts/deps); NODE_PATH set for the page scripts.
+# Before plan.
+need_browser() {
+    [ -x /usr/bin/chromium ] || skip_all "no chromium"
+    [ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
+    export NODE_PATH=$TOP/node_modules
+}
+
+# start_pipeline ARGS...: scripts/live-pipeline -q in the background on
+# free ports (sets RTMP, HTTP, URL; pipe: its pid), output under $T/live,
+# with ARGS added (LIVE_INGEST_OPTS and the like from the caller's
+# environment); returns once its live-serve answers /time (at most 15 s).
+start_pipeline() {
+    RTMP=$(free_port) HTTP=$(free_port)
+    URL=http://127.0.0.1:$HTTP
+    bg "$TOP/scripts/live-pipeline" -q -r 127.0.0.1:$RTMP -l 127.0.0.1:$HTTP -d "$T/live" "$@"
+    pipe=$!
+    wait_for 15 curl -sf -o /dev/null "$URL/time"
+}
+
 # free_port: a TCP port on loopback that no socket uses now, in any state,
 # below the kernel's ephemeral range (so no client connection can take it
 # between this check and the server's bind, and no TIME-WAIT left by one

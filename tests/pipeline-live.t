@@ -7,20 +7,11 @@
 # After the publisher stops the stream becomes VOD and plays from the start.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
-for p in live-ingest live-segment live-transcode live-package live-serve; do
-    command -v $p >/dev/null 2>&1 || skip_all "$p is not built yet"
-done
-[ -x /usr/bin/chromium ] || skip_all "no chromium"
-[ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
+need_programs live-ingest live-segment live-transcode live-package live-serve
+need_browser
 plan 24
-export NODE_PATH=$TOP/node_modules
 
-RTMP=$(free_port) HTTP=$(free_port)
-URL=http://127.0.0.1:$HTTP
-LIVE_INGEST_OPTS="-g 2" bg "$TOP/scripts/live-pipeline" -q -r 127.0.0.1:$RTMP -l 127.0.0.1:$HTTP -u 127.0.0.1:0 \
-    -d "$T/live" -s 2 -L 360p:1500k,144p:120k -p ultrafast
-pipe=$!
-wait_for 10 curl -sf -o /dev/null "$URL/time"
+LIVE_INGEST_OPTS="-g 2" start_pipeline -u 127.0.0.1:0 -s 2 -L 360p:1500k,144p:120k -p ultrafast
 ok "the pipeline's live-serve answers" curl -sf -o /dev/null "$URL/time"
 
 # 26 s of a moving pattern and a tone, in real time, over RTMP.

@@ -12,12 +12,8 @@
 # mode. The command line refuses --farm with it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
-for p in live-ingest live-segment live-transcode live-package live-serve; do
-    command -v $p >/dev/null 2>&1 || skip_all "$p is not built yet"
-done
-[ -x /usr/bin/chromium ] || skip_all "no chromium"
-[ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
-export NODE_PATH=$TOP/node_modules
+need_programs live-ingest live-segment live-transcode live-package live-serve
+need_browser
 plan 28
 
 "$TOP/scripts/live-pipeline" --low-latency -F h1 -d "$T/x" > /dev/null 2> "$T/err"
@@ -25,12 +21,7 @@ is "$?" 2 "--low-latency with --farm: usage error"
 "$TOP/scripts/live-pipeline" --low-latency --part 3 -s 2 -d "$T/x" > /dev/null 2> "$T/err"
 is "$?" 2 "a part longer than a segment: usage error"
 
-RTMP=$(free_port) HTTP=$(free_port)
-URL=http://127.0.0.1:$HTTP
-LIVE_INGEST_OPTS="-g 2" bg "$TOP/scripts/live-pipeline" -q --no-rtc --low-latency -r 127.0.0.1:$RTMP \
-    -l 127.0.0.1:$HTTP -d "$T/live" -s 2 -L 240p:400k,144p:120k -p ultrafast
-pipe=$!
-wait_for 10 curl -sf -o /dev/null "$URL/time"
+LIVE_INGEST_OPTS="-g 2" start_pipeline --no-rtc --low-latency -s 2 -L 240p:400k,144p:120k -p ultrafast
 
 # 90 s in real time over RTMP (the same file again below, in normal mode):
 # Chromium may take half of it to start on a busy machine.
