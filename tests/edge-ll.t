@@ -7,6 +7,7 @@
 # origin request; parts are cached; /api/ and /whep/ always reach the
 # origin.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve-lib.sh"
 command -v varnishd >/dev/null || skip_all "needs varnishd (the varnish package)"
 command -v live-serve >/dev/null || skip_all "live-serve is not built"
 plan 19
@@ -14,26 +15,13 @@ plan 19
 chmod 711 "$T"    # varnishd's compiler and child run as their own users
 D=$T/out/cam/240p
 mkdir -p "$D"
-po=$(free_port); pe=$(free_port)
-bg live-serve -q -l "127.0.0.1:$po" -r "$T/out" --no-db -D 2 -a "$T/origin.log"
+start_serve -q -r "$T/out" --no-db -D 2 -a "$T/origin.log" || diag "the origin did not start"
+po=$PORT pe=$(free_port)
 bg live-edge -L -l "127.0.0.1:$pe" -p "$T/edge" -d 2 "127.0.0.1:$po" 2> "$T/edge.log"
 E=http://127.0.0.1:$pe
-wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$po/time" || diag "the origin did not start"
 ok "the edge starts" wait_for 60 curl -sf -o /dev/null "$E/time"
 
-# playlist N PARTS: segments 0..N-1 of 2 s, then PARTS parts of segment N
-playlist() {
-    local n=$1 parts=$2 i
-    printf '#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-PART-INF:PART-TARGET=0.5\n'
-    printf '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5,HOLD-BACK=6.000\n'
-    printf '#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI="init.mp4"\n'
-    for ((i = 0; i < n; i++)); do printf '#EXTINF:2.00000,\n%d.m4s\n' "$i"; done
-    for ((i = 0; i < parts; i++)); do
-        printf '#EXT-X-PART:DURATION=0.5,URI="%d.p%d.m4s"\n' "$n" "$i"
-    done
-}
-publish() { cp "$1" "$D/.index.tmp" && mv "$D/.index.tmp" "$D/index.m3u8"; }
-playlist 7 1 > "$T/p1"; publish "$T/p1"
+hls_playlist 7 1 > "$T/p1"; publish "$T/p1" "$D/index.m3u8"
 P=$E/cam/240p/index.m3u8
 
 # 500 viewers blocked on part 1 of segment 7 (some with a query of their
@@ -44,7 +32,7 @@ LOAD_READY=$T/sent2 node "$TOP/tests/http-load.js" "$P?t=5&_HLS_part=1&_HLS_msn=
 load2=$!
 wait_for 60 test -e "$T/sent" -a -e "$T/sent2" || diag "the requests were not all sent"
 sleep 1
-playlist 7 2 > "$T/p2"; publish "$T/p2"
+hls_playlist 7 2 > "$T/p2"; publish "$T/p2" "$D/index.m3u8"
 wait "$load" "$load2"
 is "$(jq -r '.status["200"]' "$T/r1") $(jq -r '.status["200"]' "$T/r1b")" "480 20" \
     "500 blocked part reloads: all 200 once part 1 is listed"

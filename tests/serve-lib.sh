@@ -44,6 +44,19 @@ _serve_up_or_dead() {
     curl -sf -o /dev/null "$URL/time" || ! kill -0 "$SERVE_PID" 2>/dev/null
 }
 
+# hls_playlist N [PARTS]: an LL-HLS media playlist (PART-TARGET 0.5 s,
+# blocking reloads): segments 0..N-1 of 2 s, then PARTS parts of segment N.
+hls_playlist() {
+    local n=$1 parts=${2:-0} i
+    printf '#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-PART-INF:PART-TARGET=0.5\n'
+    printf '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5,HOLD-BACK=6.000\n'
+    printf '#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-MAP:URI="init.mp4"\n'
+    for ((i = 0; i < n; i++)); do printf '#EXTINF:2.00000,\n%d.m4s\n' "$i"; done
+    for ((i = 0; i < parts; i++)); do
+        printf '#EXT-X-PART:DURATION=0.5,URI="%d.p%d.m4s"\n' "$n" "$i"
+    done
+}
+
 # cpu_ticks PID: user + system CPU time of a process, in clock ticks.
 cpu_ticks() {
     awk '{ print $14 + $15 }' "/proc/$1/stat"
