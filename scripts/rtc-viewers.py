@@ -4,7 +4,9 @@
 # benchmark measures the server, not the clients' decoders). Signalling:
 #   --whep URL        WHEP (live-rtc through live-serve)
 #   --janus URL       Janus's HTTP API, streaming plugin mountpoint --mountpoint ID
-# Plays --seconds, then prints one JSON line: viewers that connected, RTP
+# Plays --seconds (or, with --stop FILE, until FILE exists, --seconds at
+# most; with --ready FILE it makes FILE once every viewer is connected or
+# has failed), then prints one JSON line: viewers that connected, RTP
 # packets received and lost (by sequence numbers, both media), the same
 # per medium ("video", "audio": a payload type is a medium by the SDP both
 # sides agreed on; retransmission and FEC types count in neither), how
@@ -210,6 +212,8 @@ async def main():
     ap.add_argument("--mountpoint", type=int, default=1)
     ap.add_argument("-n", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--ready", help="file made once every viewer is connected (or failed)")
+    ap.add_argument("--stop", help="play until this file exists (--seconds at most)")
     a = ap.parse_args()
     pcs, errors = [], []
     for _ in range(a.n):
@@ -217,7 +221,18 @@ async def main():
             pcs.append(await (whep_viewer(a.whep) if a.whep else janus_viewer(a.janus, a.mountpoint)))
         except Exception as e:
             errors.append(str(e))
-    await asyncio.sleep(a.seconds)
+    if a.ready:
+        # ICE and DTLS finish after the signalling: wait for them (30 s at most)
+        for _ in range(300):
+            if all(pc.connectionState in ("connected", "failed", "closed") for pc in pcs):
+                break
+            await asyncio.sleep(0.1)
+        with open(a.ready + ".tmp", "w") as f:
+            f.write("%d\n" % sum(pc.connectionState == "connected" for pc in pcs))
+        os.rename(a.ready + ".tmp", a.ready)
+    t_end = time.monotonic() + a.seconds
+    while time.monotonic() < t_end and not (a.stop and os.path.exists(a.stop)):
+        await asyncio.sleep(min(0.5, a.seconds))
     connected = sum(pc.connectionState == "connected" for pc in pcs)
     # per viewer and kind: packets received, lost (by sequence numbers:
     # gaps, so what the server never sent does not count); what the server
