@@ -45,6 +45,9 @@ typedef struct Stream {
     RtcFeed *feed;
     Server *srv;
     int64_t viewers_ever;
+    RtcSession **viewers;       /* its sessions (also in Server.sessions): a
+                                 * frame goes to these, not to all */
+    int nviewers, viewers_cap;
 } Stream;
 
 enum ConnKind { CONN_NEW = 0, CONN_FEED, CONN_WHEP, CONN_ANSWER };
@@ -156,6 +159,7 @@ static Stream *find_stream(Server *srv, const char *name)
 static void drop_session(Server *srv, int i, const char *why)
 {
     RtcSession *s = srv->sessions[i];
+    Stream *st;
     log_info("session %s of %s ends (%s): %llu video frames, %llu audio frames, %llu packets (%llu dropped "
              "by --test-loss), %llu NACKed, %llu resent, %llu over the resend budget, %llu PLI, %llu FIR, "
              "%llu pictures sent for them or the join",
@@ -165,6 +169,12 @@ static void drop_session(Server *srv, int i, const char *why)
              (unsigned long long)s->st.retransmits, (unsigned long long)s->st.rtx_limited,
              (unsigned long long)s->st.plis, (unsigned long long)s->st.firs,
              (unsigned long long)s->st.pictures);
+    if ((st = s->owner))
+        for (int k = 0; k < st->nviewers; k++)
+            if (st->viewers[k] == s) {
+                st->viewers[k] = st->viewers[--st->nviewers];
+                break;
+            }
     rtc_session_close(s);
     rtc_session_free(&s);
     srv->sessions[i] = srv->sessions[--srv->nsessions];
@@ -199,7 +209,7 @@ static void on_datagram(void *arg, const uint8_t *p, size_t len, const struct so
         return;
     }
     s = srv->sessions[idx];
-    Stream *st = find_stream(srv, s->stream);
+    Stream *st = s->owner;
     if (rtc_session_input(s, st ? st->feed : NULL, p, len, from, fromlen, srv->now) < 0)
         drop_session(srv, idx, "closed by the viewer or DTLS failed");
 }
@@ -207,10 +217,8 @@ static void on_datagram(void *arg, const uint8_t *p, size_t len, const struct so
 static void on_frame(void *opaque, const RtcFrame *f)
 {
     Stream *st = opaque;
-    Server *srv = st->srv;
-    for (int i = 0; i < srv->nsessions; i++)
-        if (!strcmp(srv->sessions[i]->stream, st->name))
-            rtc_session_frame(srv->sessions[i], st->feed, f, srv->now);
+    for (int i = 0; i < st->nviewers; i++)
+        rtc_session_frame(st->viewers[i], st->feed, f, st->srv->now);
 }
 
 /* ---- WHEP ---- */
@@ -249,7 +257,8 @@ static int whep_create(void *opaque, const char *name, const char *offer, size_t
     }
     if (ret < 0)
         return ret;
-    if ((ret = array_reserve(&srv->sessions, srv->nsessions, &srv->cap, sizeof(*srv->sessions), 16)) < 0)
+    if ((ret = array_reserve(&srv->sessions, srv->nsessions, &srv->cap, sizeof(*srv->sessions), 16)) < 0 ||
+        (ret = array_reserve(&st->viewers, st->nviewers, &st->viewers_cap, sizeof(*st->viewers), 4)) < 0)
         return ret;
     ret = rtc_session_new(&s, name, &sdp, &c, srv->cert, (int64_t)(srv->cfg->consent_timeout * 1e6), srv->now,
                           udp_send, srv);
@@ -273,6 +282,8 @@ static int whep_create(void *opaque, const char *name, const char *offer, size_t
     }
     memcpy(id, s->id, WHEP_ID_SIZE);
     srv->sessions[srv->nsessions++] = s;
+    st->viewers[st->nviewers++] = s;
+    s->owner = st;
     st->viewers_ever++;
     log_info("session %s of %s for %s: H.264 PT %d%s, Opus PT %d", s->id, name, addr, c.video_pt,
              rtc_feed_encoding(st->feed) ? " (our rung)" : " (passed through)", c.audio_pt);
@@ -309,7 +320,7 @@ static void conn_close(Server *srv, int i)
         Stream *st = c->stream;
         log_info("stream %s ended: closing its viewers", st->name);
         for (int k = srv->nsessions - 1; k >= 0; k--)
-            if (!strcmp(srv->sessions[k]->stream, st->name))
+            if (srv->sessions[k]->owner == st)
                 drop_session(srv, k, "the stream ended");
         for (int k = 0; k < srv->nstreams; k++)
             if (srv->streams[k] == st) {
@@ -317,6 +328,7 @@ static void conn_close(Server *srv, int i)
                 break;
             }
         rtc_feed_free(&st->feed);
+        free(st->viewers);
         free(st);
     }
     close(c->fd);
@@ -667,7 +679,7 @@ static void tick_sessions(Server *srv)
 {
     for (int i = srv->nsessions - 1; i >= 0; i--) {
         /* the feed only for a picture asked for earlier */
-        Stream *st = srv->sessions[i]->key_pending ? find_stream(srv, srv->sessions[i]->stream) : NULL;
+        Stream *st = srv->sessions[i]->key_pending ? srv->sessions[i]->owner : NULL;
         if (rtc_session_tick(srv->sessions[i], st ? st->feed : NULL, srv->now) < 0)
             drop_session(srv, i, srv->sessions[i]->state == RTC_SESSION_CLOSED ? "closed"
                                                                                : "ICE consent expired");

@@ -76,6 +76,7 @@ typedef struct RtcSession {
     char id[33];
     char stream[129];
     char addr[64];              /* the HTTP client's address, for limits */
+    void *owner;                /* the caller's (live-rtc: the stream it views), NULL */
     enum RtcSessionState state;
     int64_t created, last_sr;
     IceAgent ice;

@@ -178,7 +178,71 @@ int main(void)
     is_int(rs.status, 404, "404: no such session");
     av_freep(&rs.body);
 
-    close(fd);
+    /* Each stream keeps its own viewers: a frame goes to them only, a
+     * viewer that goes leaves its stream's list, a stream that ends
+     * closes its own viewers and no others. Three viewers of cam, two
+     * of cam2; the middle one of cam goes; more frames of cam (a viewer
+     * left in the list would be used after it was freed); cam ends. */
+    {
+        char locs[5][256];
+        int fd2 = socket(AF_UNIX, SOCK_STREAM, 0), n201 = 0, after[5];
+        if (connect(fd2, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(fd2, "FEED\tcam2\n", 10) != 10 ||
+            write(fd2, bytebuf_data(&flv), bytebuf_size(&flv)) != (ssize_t)bytebuf_size(&flv))
+            diag("feeding cam2 failed");
+        for (int k = 0; k < 5; k++) {
+            const char *path = k < 3 ? "/whep/cam" : "/whep/cam2";
+            locs[k][0] = '\0';
+            for (i = 0; i < 600; i++) {
+                if (whep("POST", path, offer, &rs) == 0 && rs.status == 201)
+                    break;
+                av_freep(&rs.body);
+                nanosleep(&ms50, NULL);
+            }
+            if (rs.status == 201) {
+                n201++;
+                snprintf(locs[k], sizeof(locs[k]), "%s", rs.location);
+            }
+            av_freep(&rs.body);
+        }
+        is_int(n201, 5, "three viewers of cam, two of cam2");
+        whep("DELETE", locs[1], NULL, &rs);
+        is_int(rs.status, 200, "the middle viewer of cam goes");
+        av_freep(&rs.body);
+        /* cam's tags again (after its header): frames for its viewers */
+        if (write(fd, bytebuf_data(&flv) + FLV_HEADER_SIZE, bytebuf_size(&flv) - FLV_HEADER_SIZE) !=
+            (ssize_t)(bytebuf_size(&flv) - FLV_HEADER_SIZE))
+            diag("feeding cam again failed");
+        close(fd);
+        fd = -1;
+        /* cam ends: wait until it is gone (an offer for it gets 404;
+         * the viewers those before make are closed with it) */
+        for (i = 0; i < 600; i++) {
+            whep("POST", "/whep/cam", offer, &rs);
+            av_freep(&rs.body);
+            if (rs.status == 404)
+                break;
+            nanosleep(&ms50, NULL);
+        }
+        is_int(rs.status, 404, "cam has ended");
+        for (int k = 0; k < 5; k++) {
+            if (!locs[k][0] || k == 1) {
+                after[k] = 0;
+                continue;
+            }
+            whep("DELETE", locs[k], NULL, &rs);
+            after[k] = rs.status;
+            av_freep(&rs.body);
+        }
+        ok(after[0] == 404 && after[2] == 404, "the end of cam closed its viewers (%d %d)", after[0], after[2]);
+        is_int(whep("DELETE", locs[1], NULL, &rs), 0, "DELETE the viewer of cam that went before");
+        is_int(rs.status, 404, "it is gone too");
+        av_freep(&rs.body);
+        ok(after[3] == 200 && after[4] == 200, "and not cam2's (%d %d)", after[3], after[4]);
+        close(fd2);
+    }
+
+    if (fd >= 0)
+        close(fd);
     stop = 1;
     pthread_join(t, NULL);
     is_int(run_ret, 0, "stopped on its flag: 0");
