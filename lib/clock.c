@@ -22,6 +22,11 @@ double clock_mono(void)
     return seconds(CLOCK_MONOTONIC);
 }
 
+double clock_cpu(void)
+{
+    return seconds(CLOCK_PROCESS_CPUTIME_ID);
+}
+
 int64_t clock_mono_ms(void)
 {
     struct timespec ts;

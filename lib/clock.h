@@ -13,6 +13,8 @@
 double clock_real(void);
 /* Seconds on CLOCK_MONOTONIC (from an unspecified start). */
 double clock_mono(void);
+/* CPU seconds the process has used, every thread (CLOCK_PROCESS_CPUTIME_ID). */
+double clock_cpu(void);
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t clock_mono_ms(void);
 /* The same in microseconds. */

@@ -69,6 +69,139 @@ static double fit(const Guard *g, double *end)
     return slope;
 }
 
+/* ---- the cost model ------------------------------------------------ */
+
+#define EWMA 0.3    /* weight of a new sample in the running costs and cores */
+#define LEARN 3     /* segments that learn a level's relative cost */
+
+static const double ratios[GUARD_LEVELS] = {
+    1, GUARD_RATIO_FASTER, GUARD_RATIO_PASS, GUARD_RATIO_DROP, GUARD_RATIO_DROP,
+};
+
+static int is_same(const Guard *g, int level)
+{
+    return level > 0 && level < GUARD_LEVELS && (g->same >> level & 1);
+}
+
+/* The least degraded level that does the same as level. */
+static int canon(const Guard *g, int level)
+{
+    while (is_same(g, level))
+        level--;
+    return level;
+}
+
+/* The next level down from level that does something more (-1: none);
+ * the next one up (-1 above full). */
+static int next_down(const Guard *g, int level)
+{
+    int l = level + 1;
+    while (l < GUARD_LEVELS && is_same(g, l))
+        l++;
+    return l < GUARD_LEVELS ? l : -1;
+}
+
+static int next_up(const Guard *g, int level)
+{
+    return level > 0 ? canon(g, level - 1) : -1;
+}
+
+/* The relative cost of level: measured, else guessed from the nearest
+ * measured level above it, else below it (0: nothing measured). */
+static double rel_cost(const Guard *g, int level)
+{
+    double f = 1;
+    int l;
+
+    level = canon(g, level);
+    if (g->rel[level] > 0)
+        return g->rel[level];
+    for (l = level; l > 0; l--) {
+        f *= is_same(g, l) ? 1 : ratios[l];
+        if (g->rel[l - 1] > 0)
+            return g->rel[l - 1] * f;
+    }
+    for (f = 1, l = level + 1; l < GUARD_LEVELS; l++) {
+        f *= is_same(g, l) ? 1 : ratios[l];
+        if (g->rel[l] > 0)
+            return g->rel[l] / f;
+    }
+    return 0;
+}
+
+void guard_cost(Guard *g, int level, double media, double cpu, double cores, int mixed)
+{
+    double x;
+
+    if (level < 0 || level >= GUARD_LEVELS || media <= 0 || cpu <= 0)
+        return;
+    level = canon(g, level);
+    x = cpu / media;
+    if (cores > 0)
+        g->cores = g->cores > 0 ? (1 - EWMA) * g->cores + EWMA * cores : cores;
+    if (g->scale <= 0) {
+        /* the first segment: its level is the unit */
+        g->scale = x;
+        g->rel[level] = 1;
+        g->measured[level] = 1;
+        g->mixed[level] = mixed;
+    } else if (g->rel[level] <= 0 || (g->mixed[level] && !mixed)) {
+        /* a level's first measure (a clean one replaces a shared one) */
+        g->rel[level] = x / g->scale;
+        g->measured[level] = 1;
+        g->mixed[level] = mixed;
+    } else if (mixed && !g->mixed[level]) {
+        /* a share of what other levels cost too: not this level's */
+    } else if (g->measured[level] < LEARN) {
+        g->rel[level] = (g->rel[level] * g->measured[level] + x / g->scale) /
+                        (g->measured[level] + 1);
+        g->measured[level]++;
+    } else {
+        /* a known level: what changed is the content (or the machine's
+         * speed), which every level shares */
+        g->scale = (1 - EWMA) * g->scale + EWMA * x / g->rel[level];
+    }
+}
+
+double guard_rate(const Guard *g, int level)
+{
+    double c;
+
+    if (level < 0 || level >= GUARD_LEVELS || g->cores <= 0 || g->scale <= 0)
+        return 0;
+    c = rel_cost(g, level);
+    return c > 0 ? g->cores / (g->scale * c) : 0;
+}
+
+void guard_same(Guard *g, int level, int same)
+{
+    if (level <= 0 || level >= GUARD_LEVELS)
+        return;
+    if (same)
+        g->same |= 1u << level;
+    else
+        g->same &= ~(1u << level);
+}
+
+/* Where a step down goes: the least degraded level below this one
+ * predicted to run at GUARD_NEED_DOWN x real time, not past one that was
+ * never measured (it is tried first), else the last one. */
+static int pick_down(const Guard *g)
+{
+    int l = g->level, d;
+    double r;
+
+    while ((d = next_down(g, l)) >= 0) {
+        l = d;
+        r = guard_rate(g, l);
+        if (g->rel[l] <= 0 || r <= 0 || r >= GUARD_NEED_DOWN)
+            break;
+    }
+    return l;
+}
+
+/* ---- the steps ------------------------------------------------------ */
+
 /* A step to level: the window and the calm start afresh. */
 static void step(Guard *g, int level)
 {
@@ -98,16 +231,25 @@ static void step(Guard *g, int level)
 
 int guard_feed(Guard *g, double at, double lag, int planned)
 {
-    double prev = g->lag, end, margin = g->max_lag / 6 > 0.5 ? g->max_lag / 6 : 0.5;
-    int rising, growing;
+    double prev = g->lag, end, rate, margin = g->max_lag / 6 > 0.5 ? g->max_lag / 6 : 0.5;
+    int rising, growing, slow, known, up;
 
     g->lag = lag;
+    if (is_same(g, g->level)) {
+        /* this level turned out to do nothing more than the one above
+         * (the source changed): up to that one at once, no probe (the
+         * work is the same) */
+        g->level = canon(g, g->level);
+        g->up++;
+        return 1;
+    }
+    planned = canon(g, planned);
     if (planned < g->level && lag > g->max_lag && lag > g->step_lag + g->max_lag / 2 &&
-        g->level < GUARD_LEVELS - 1) {
+        next_down(g, g->level) >= 0) {
         /* far behind and still falling back fast while the segments
          * planned before the last step come out: the step was not
          * enough, do not wait for them all */
-        step(g, g->level + 1);
+        step(g, pick_down(g));
         return -1;
     }
     if (planned != g->level)
@@ -132,8 +274,16 @@ int guard_feed(Guard *g, double at, double lag, int planned)
     growing = (g->n == g->window || (g->probing && g->n >= g->smooth + 2)) && g->trend > GUARD_RISING &&
               g->floor >= 0 &&
               end > g->floor + margin;
-    if (g->level < GUARD_LEVELS - 1 && ((lag > g->max_lag && rising) || growing)) {
-        step(g, g->level + 1);
+    /* the level measured too slow (on segments of its own): the lag
+     * will grow, do not wait for it; measured fast enough: a trend
+     * under the limit is noise (a busy machine), only the limit counts */
+    rate = guard_rate(g, g->level);
+    known = g->rel[g->level] > 0 && !g->mixed[g->level] && rate > 0;
+    slow = known && g->seen >= g->smooth && rate < GUARD_SLOW && (prev < 0 || lag >= prev);
+    if (known && rate >= GUARD_NEED_DOWN)
+        growing = 0;
+    if (next_down(g, g->level) >= 0 && ((lag > g->max_lag && rising) || growing || slow)) {
+        step(g, pick_down(g));
         return -1;
     }
     /* calm: under half the limit and not beginning to grow (a rising
@@ -148,8 +298,14 @@ int guard_feed(Guard *g, double at, double lag, int planned)
         g->probing = 0;
         g->hold = g->hold / 2 > g->hold_base ? g->hold / 2 : g->hold_base;
     }
-    if (g->level > GUARD_FULL && !g->probing && g->calm >= g->hold) {
-        step(g, g->level - 1);
+    /* up when calm, and the level above is predicted to keep up with a
+     * margin (or after the longest calm, whatever the prediction: the
+     * cores may be more than the cheap level could show) */
+    up = next_up(g, g->level);
+    rate = guard_rate(g, up);
+    if (up >= 0 && !g->probing && g->calm >= g->hold &&
+        (rate <= 0 || rate >= GUARD_NEED_UP || g->calm >= GUARD_HOLD_MAX)) {
+        step(g, up);
         return 1;
     }
     return 0;

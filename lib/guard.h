@@ -45,6 +45,28 @@
  * one that holds halves it again (not under jobs + 3). So a level the
  * machine cannot carry is retried ever more rarely, and the lag stays
  * flat.
+ *
+ * The cost of each level. Fed, for every finished segment, the CPU
+ * seconds it took and the cores the transcode had while it ran
+ * (guard_cost), the guard learns each level's cost in CPU seconds per
+ * second of media, as a relative cost per level (learned on the level's
+ * first segments) times a content scale (followed on every segment, so
+ * a source that becomes cheaper makes every level cheaper); a level not
+ * yet measured is estimated from its neighbours (GUARD_RATIO_*). The
+ * predicted real-time factor of a level is cores / cost (guard_rate).
+ * With it:
+ *  - a step down goes to the least degraded level predicted at
+ *    GUARD_NEED_DOWN x real time or more, not one step at a time; it
+ *    never passes a level not yet measured (that level is tried first:
+ *    its first segment measures it);
+ *  - a level predicted under GUARD_SLOW x real time after jobs segments
+ *    steps down while the lag is not falling, before the lag has grown;
+ *  - a step up waits, beside the calm above, for the level above to be
+ *    predicted at GUARD_NEED_UP x real time or more;
+ *  - a level that does nothing more than the one above it for this
+ *    stream (guard_same: pass when the source is already passed
+ *    through, a drop with no encoded rung left to drop) is skipped both
+ *    ways.
  */
 #ifndef LIVE_GUARD_H
 #define LIVE_GUARD_H
@@ -56,6 +78,14 @@ enum { GUARD_FULL, GUARD_FASTER, GUARD_PASS, GUARD_DROP1, GUARD_DROP2, GUARD_LEV
 #define GUARD_WINDOW_MAX 16   /* segments a trend is fitted over, at most */
 #define GUARD_HOLD_MAX 64     /* calm segments before a step up, at most */
 #define GUARD_RISING 0.05     /* trend (s of lag per s of media) that steps down */
+#define GUARD_NEED_DOWN 1.2   /* real-time factor a step down looks for */
+#define GUARD_NEED_UP 1.3     /* ... and a step up needs at the level above */
+#define GUARD_SLOW 0.95       /* a level predicted under this steps down */
+/* What a level not yet measured is guessed to cost, times the level
+ * above it: faster, pass (the top rung's encode saved), drop1, drop2. */
+#define GUARD_RATIO_FASTER 0.8
+#define GUARD_RATIO_PASS 0.6
+#define GUARD_RATIO_DROP 0.6
 
 typedef struct Guard {
     double max_lag;        /* seconds: step down above it */
@@ -75,6 +105,13 @@ typedef struct Guard {
     double at[GUARD_WINDOW_MAX], lags[GUARD_WINDOW_MAX];
     int64_t down, up;      /* steps taken each way */
     int64_t failed;        /* failed probes */
+    /* the cost model (guard_cost) */
+    double rel[GUARD_LEVELS]; /* relative cost of each level (0: not measured) */
+    int measured[GUARD_LEVELS]; /* segments that measured it (while new) */
+    int mixed[GUARD_LEVELS]; /* its cost is from segments that ran beside others */
+    double scale;          /* CPU s per s of media at relative cost 1 (0: none yet) */
+    double cores;          /* cores the transcode had while busy (0: unknown) */
+    unsigned same;         /* bit L: level L does nothing more than L - 1 */
 } Guard;
 
 /* A guard at level 0. jobs: segments transcoded at once (the window is
@@ -87,6 +124,21 @@ void guard_init(Guard *g, double max_lag, int jobs);
  * was planned at. Returns -1 when the guard stepped down, +1 when it
  * stepped back up, else 0. */
 int guard_feed(Guard *g, double at, double lag, int planned);
+
+/* Feed the cost of a segment just written, planned at level: media
+ * seconds, CPU seconds it took, cores the transcode had while it ran
+ * (CPU seconds of every segment then over wall seconds); mixed when it
+ * ran beside segments of other levels or streams (its CPU seconds are
+ * then an equal share, not its own). Call before guard_feed. */
+void guard_cost(Guard *g, int level, double media, double cpu, double cores, int mixed);
+
+/* The predicted real-time factor of level (media seconds per wall
+ * second), or 0 when not known yet. */
+double guard_rate(const Guard *g, int level);
+
+/* Tell the guard that level does (same) or does not do anything more
+ * than level - 1 for this stream: such a level is skipped. */
+void guard_same(Guard *g, int level, int same);
 
 /* The name of a level ("full", "faster", "pass", "drop1", "drop2"), and
  * what it does, for logs and man pages. */

@@ -29,6 +29,14 @@ typedef struct Item {
     double media;          /* seconds of media in the segment */
     TranscodeSteps steps;  /* what the segment was given (work) */
     int level;             /* the guard's level then */
+    const void *key;       /* its stream's state (NULL: none), for the CPU accounts */
+    /* what it cost: the run's CPU share account and the process's CPU
+     * time and the wall clock at its start; then its CPU seconds, the
+     * cores the process had meanwhile, and whether it ran beside
+     * segments of another stream or level */
+    double share0, cpu0, t0;
+    double cpu, cores;
+    int mixed;
 } Item;
 
 /* What live-transcode keeps per stream: the passthrough choice made on
@@ -41,6 +49,7 @@ typedef struct StreamState {
 } StreamState;
 
 #define TCRUN_MAX_STREAMS 256
+#define TCRUN_MAX_JOBS 64
 
 typedef struct Run {
     const TcrunOptions *o;
@@ -54,6 +63,13 @@ typedef struct Run {
     pthread_mutex_t lock;  /* streams: read by workers, updated by the emitter */
     StreamState *streams;
     int nstreams;
+    /* CPU accounts, under lock: the process's CPU time is shared equally
+     * among the segments in flight (fly) between two of their starts
+     * and ends; share sums those shares, so a segment's CPU seconds are
+     * its change over the segment's life */
+    double share, cpu_at;
+    Item *fly[TCRUN_MAX_JOBS];
+    int nfly;
 } Run;
 
 int tcrun_default_jobs(void)
@@ -102,10 +118,54 @@ static void plan_steps(const Run *run, const StreamState *st, Item *it)
         it->steps.drop = it->level - GUARD_PASS;
 }
 
+/* The process's CPU time since the last start or end shared among the
+ * segments in flight. Under lock. */
+static void account(Run *run)
+{
+    double c = clock_cpu();
+    if (run->nfly > 0)
+        run->share += (c - run->cpu_at) / run->nfly;
+    run->cpu_at = c;
+}
+
+/* A segment's work starts (it): it and those in flight are mixed if
+ * they are of other streams or levels. Under lock. */
+static void fly_start(Run *run, Item *it)
+{
+    int i;
+
+    account(run);
+    for (i = 0; i < run->nfly; i++) {
+        if (run->fly[i]->key != it->key || run->fly[i]->level != it->level)
+            run->fly[i]->mixed = it->mixed = 1;
+    }
+    if (run->nfly < TCRUN_MAX_JOBS)
+        run->fly[run->nfly++] = it;
+    it->share0 = run->share;
+    it->cpu0 = run->cpu_at;
+    it->t0 = clock_mono();
+}
+
+/* ... and ends: its CPU seconds and the cores meanwhile. Under lock. */
+static void fly_end(Run *run, Item *it)
+{
+    double wall = clock_mono() - it->t0;
+    int i;
+
+    account(run);
+    for (i = 0; i < run->nfly && run->fly[i] != it; i++)
+        ;
+    if (i < run->nfly)
+        run->fly[i] = run->fly[--run->nfly];
+    it->cpu = run->share - it->share0;
+    it->cores = wall > 0 ? (run->cpu_at - it->cpu0) / wall : 0;
+}
+
 static void work(void *arg, void *ctx)
 {
     Item *it = arg;
     Run *run = ctx;
+    StreamState *st;
 
     if (atomic_load(&run->gone)) {
         it->ret = AVERROR(EPIPE);
@@ -114,9 +174,56 @@ static void work(void *arg, void *ctx)
     /* planned when the work starts, so segments queued behind a slow one
      * get the guard's latest level */
     pthread_mutex_lock(&run->lock);
-    plan_steps(run, stream_state(run, record_str(it->in, "stream")), it);
+    st = stream_state(run, record_str(it->in, "stream"));
+    plan_steps(run, st, it);
+    it->key = st;
+    fly_start(run, it);
     pthread_mutex_unlock(&run->lock);
     it->ret = transcode_segment(&run->o->t, &it->steps, it->in, &it->out);
+    pthread_mutex_lock(&run->lock);
+    fly_end(run, it);
+    pthread_mutex_unlock(&run->lock);
+}
+
+/* What the guard's levels do for st, from a segment of it planned at
+ * level whose renditions are rends and dropped: pass does nothing more
+ * than faster when the source is passed through anyway (or never, or is
+ * not eligible); a drop nothing more than the level before when there
+ * is no encoded rung left to drop (one video rung always stays). */
+static void learn_same(const Run *run, StreamState *st, int level, const json_t *rends,
+                       const json_t *dropped)
+{
+    const json_t *r;
+    size_t i;
+    int video = 0, passed = 0, encoded = 0, k;
+    int ndrop = json_is_array(dropped) ? (int)json_array_size(dropped) : 0;
+
+    json_array_foreach(rends, i, r) {
+        const char *kind = record_str(r, "kind");
+        if (!kind || strcmp(kind, "video"))
+            continue;
+        video++;
+        if (json_is_true(json_object_get(r, "passthrough")))
+            passed++;
+        else
+            encoded++;
+    }
+    if (!video)
+        return;
+    if (run->o->t.passthrough == TRANSCODE_PASS_NEVER || st->pass > 0 ||
+        (level >= GUARD_PASS && !passed))
+        guard_same(&st->guard, GUARD_PASS, 1);
+    if (level < GUARD_PASS && !(st->guard.same >> GUARD_PASS & 1))
+        return;    /* how many rungs the pass step leaves encoded: not known yet */
+    /* the rungs to drop at drop1, drop2: encoded + ndrop, one rung stays */
+    video += ndrop;
+    encoded += ndrop;
+    for (k = 1; GUARD_PASS + k < GUARD_LEVELS; k++) {
+        int now = k < video - 1 ? k : video - 1, before = k - 1 < video - 1 ? k - 1 : video - 1;
+        now = now < encoded ? now : encoded;
+        before = before < encoded ? before : encoded;
+        guard_same(&st->guard, GUARD_PASS + k, now == before);
+    }
 }
 
 /* After a segment: remember the stream's passthrough choice; feed the
@@ -144,21 +251,32 @@ static void learn(Run *run, Item *it)
         }
     }
     if (st && run->o->max_lag > 0 && json_is_number(wc)) {
-        double lag = clock_real() - json_number_value(wc);
+        double lag = clock_real() - json_number_value(wc), rate;
+        char est[64] = "";
+        if (it->ret == 0)
+            learn_same(run, st, it->level, rends, json_object_get(it->out, "dropped"));
+        if (it->ret == 0)
+            guard_cost(&st->guard, it->level, it->media, it->cpu, it->cores, it->mixed);
         step = guard_feed(&st->guard, record_num(it->in, "start", 0) + it->media, lag, it->level);
+        rate = guard_rate(&st->guard, st->guard.level);
+        if (rate > 0)
+            snprintf(est, sizeof(est), " (%.2fx real time expected on %.1f cores)", rate,
+                     st->guard.cores);
         if (step < 0)
             log_warn("%s: %.1f s behind the broadcast (limit %.1f s), trend %+.2f s/s: "
-                     "step down to %s: %s", st->name, lag, run->o->max_lag, st->guard.trend,
-                     guard_level_name(st->guard.level), guard_level_what(st->guard.level));
+                     "step down to %s: %s%s", st->name, lag, run->o->max_lag, st->guard.trend,
+                     guard_level_name(st->guard.level), guard_level_what(st->guard.level), est);
         else if (step > 0)
-            log_info("%s: %.1f s behind the broadcast, trend %+.2f s/s: step up to %s: %s",
+            log_info("%s: %.1f s behind the broadcast, trend %+.2f s/s: step up to %s: %s%s",
                      st->name, lag, st->guard.trend, guard_level_name(st->guard.level),
-                     guard_level_what(st->guard.level));
+                     guard_level_what(st->guard.level), est);
         json_object_set_new(it->out, "guard",
-            json_pack("{s:i, s:s, s:f, s:f, s:I, s:I}", "level", st->guard.level,
+            json_pack("{s:i, s:s, s:f, s:f, s:I, s:I, s:f, s:f}", "level", st->guard.level,
                       "step", guard_level_name(st->guard.level), "lag",
                       floor(lag * 1000) / 1000, "trend", round(st->guard.trend * 1000) / 1000,
-                      "down", (json_int_t)st->guard.down, "up", (json_int_t)st->guard.up));
+                      "down", (json_int_t)st->guard.down, "up", (json_int_t)st->guard.up,
+                      "rate", round(rate * 100) / 100,
+                      "cpu", it->media > 0 ? round(it->cpu / it->media * 100) / 100 : 0.0));
     }
     pthread_mutex_unlock(&run->lock);
 }
@@ -229,7 +347,8 @@ static int not_bad_input(int err)
 
 int tcrun(const TcrunOptions *o, FILE *in, const char *name, FILE *out)
 {
-    Run run = { .o = o, .out = out, .t0 = clock_mono(), .lock = PTHREAD_MUTEX_INITIALIZER };
+    Run run = { .o = o, .out = out, .t0 = clock_mono(), .lock = PTHREAD_MUTEX_INITIALIZER,
+                .cpu_at = clock_cpu() };
     RecordReader *rr = record_reader_new(in, name);
     Jobs *jobs = NULL;
     char eb[AV_ERROR_MAX_STRING_SIZE];

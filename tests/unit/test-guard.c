@@ -1,6 +1,8 @@
 /* Unit tests for lib/guard.c: the load guard's state machine, fed
  * sequences of (media time, lag, planned level) and judged by its steps.
  * 2 s segments throughout; no clock. */
+#include <math.h>
+
 #include "guard.h"
 #include "tap.h"
 
@@ -32,6 +34,171 @@ static int zigzag(Guard *g, double *at, int n, double lo, double hi)
         sum += guard_feed(g, *at, i % 2 ? lo : hi, g->level);
     }
     return sum;
+}
+
+/* The cost model, fed fake costs: what each level is predicted to run
+ * at, where a step down goes, when a step up may come. */
+static void costs(void)
+{
+    static const double cpu[GUARD_LEVELS] = { 2.0, 1.6, 1.2, 0.8, 0.5 }; /* CPU s per s */
+    Guard g;
+    double at = 0;
+    int l;
+
+    guard_init(&g, 6, 2);
+    ok(guard_rate(&g, GUARD_FULL) == 0, "no cost fed: no prediction");
+    guard_cost(&g, GUARD_FULL, 2, 4, 1.6, 0);
+    ok(fabs(guard_rate(&g, GUARD_FULL) - 0.8) < 1e-9, "full measured: 2 CPU s a second on 1.6 cores, 0.8x real time");
+    ok(fabs(guard_rate(&g, GUARD_FASTER) - 1.0) < 1e-9,
+       "  faster, not measured: guessed at %.1f of it (%.2fx)", GUARD_RATIO_FASTER,
+       guard_rate(&g, GUARD_FASTER));
+    guard_cost(&g, GUARD_FASTER, 2, 2, 1.6, 0);
+    ok(fabs(guard_rate(&g, GUARD_FASTER) - 1.6) < 1e-9, "  measured: 1 CPU s a second, 1.6x");
+    ok(fabs(guard_rate(&g, GUARD_PASS) - 1.6 / GUARD_RATIO_PASS) < 1e-9, "  pass guessed from faster");
+    guard_same(&g, GUARD_PASS, 1);
+    ok(fabs(guard_rate(&g, GUARD_PASS) - 1.6) < 1e-9, "pass doing nothing more than faster: the same rate");
+    ok(fabs(guard_rate(&g, GUARD_DROP1) - 1.6 / GUARD_RATIO_DROP) < 1e-9, "  drop1 guessed from faster");
+    guard_same(&g, GUARD_PASS, 0);
+
+    /* a mixed sample (beside other levels' segments) does not replace a
+     * clean one */
+    guard_cost(&g, GUARD_FASTER, 2, 6, 1.6, 1);
+    ok(fabs(guard_rate(&g, GUARD_FASTER) - 1.6) < 1e-9, "a shared CPU measure does not replace the level's own");
+
+    /* every level measured: a step down goes straight to the least
+     * degraded one at 1.2x real time or more */
+    guard_init(&g, 6, 2);
+    for (l = 0; l < GUARD_LEVELS; l++)
+        guard_cost(&g, l, 2, 2 * cpu[l], 1.6, 0);
+    ok(guard_rate(&g, GUARD_PASS) > 1.3 && guard_rate(&g, GUARD_FASTER) < 1.2,
+       "rates: faster %.2f, pass %.2f", guard_rate(&g, GUARD_FASTER), guard_rate(&g, GUARD_PASS));
+    is_int(guard_feed(&g, 2, 7, GUARD_FULL), -1, "over the limit at full: a step down");
+    is_int(g.level, GUARD_PASS, "  to pass (faster, at 1.0x, would not do)");
+    is_int((int)g.down, 1, "  one step");
+
+    /* a level that does nothing more is skipped both ways */
+    guard_init(&g, 6, 1);
+    guard_same(&g, GUARD_PASS, 1);
+    guard_feed(&g, 2, 7, GUARD_FULL);
+    is_int(g.level, GUARD_FASTER, "first step: faster");
+    guard_feed(&g, 4, 8, GUARD_FASTER);
+    is_int(g.level, GUARD_DROP1, "the next: drop1 (pass is the same as faster here)");
+    at = 4;
+    feed(&g, &at, 20, 1, 0, -1, 1);
+    is_int(g.level, GUARD_FASTER, "back up: drop1 to faster");
+
+    /* the current level turns out to do nothing more (the source
+     * changed): up at once, no probe */
+    guard_same(&g, GUARD_PASS, 0);
+    feed(&g, &at, 1, 7, 0, -1, 0);
+    is_int(g.level, GUARD_PASS, "at pass");
+    guard_same(&g, GUARD_PASS, 1);
+    is_int(guard_feed(&g, at += 2, 1, GUARD_PASS), 1, "pass now the same as faster: a step up");
+    is_int(g.level, GUARD_FASTER, "  to faster");
+    is_int(g.probing, 0, "  not a probe");
+
+    /* a step up waits for the level above to be predicted fast enough */
+    guard_init(&g, 6, 2);
+    for (l = 0; l < GUARD_LEVELS; l++)
+        guard_cost(&g, l, 2, 2 * cpu[l], 1.6, 0);
+    guard_feed(&g, 2, 7, GUARD_FULL);
+    at = 2;
+    is_int(feed(&g, &at, 40, 1, 0, -1, 1), 0, "pass, calm for 40 segments: faster (1.0x) is not tried");
+    for (l = 0; l < 6; l++)
+        guard_cost(&g, GUARD_PASS, 2, 2 * cpu[GUARD_PASS], 2.4, 0);
+    ok(guard_rate(&g, GUARD_FASTER) > 1.3, "more cores (2.4): faster predicted at %.2fx",
+       guard_rate(&g, GUARD_FASTER));
+    is_int(feed(&g, &at, 1, 1, 0, -1, 1), 1, "  a step up");
+    is_int(g.level, GUARD_FASTER, "  to faster");
+
+    /* the content gets cheaper: every level with it */
+    guard_init(&g, 6, 1);
+    for (l = 0; l < GUARD_LEVELS; l++)
+        guard_cost(&g, l, 2, 2 * cpu[l], 1.6, 0);
+    for (l = 0; l < 3; l++)
+        guard_cost(&g, GUARD_DROP1, 2, 2 * cpu[GUARD_DROP1], 1.6, 0);
+    for (l = 0; l < 20; l++)
+        guard_cost(&g, GUARD_DROP1, 2, 2 * cpu[GUARD_DROP1] / 4, 1.6, 0);
+    ok(fabs(guard_rate(&g, GUARD_FULL) - 3.2) < 0.05,
+       "drop1's segments 4 times cheaper: full predicted 4 times faster (%.2fx)",
+       guard_rate(&g, GUARD_FULL));
+
+    /* a level measured fast enough: a rising lag under the limit is noise */
+    guard_init(&g, 6, 2);
+    at = 0;
+    for (l = 0; l < 3; l++)
+        guard_cost(&g, GUARD_FULL, 2, 2, 1.6, 0);
+    is_int(feed(&g, &at, 20, 0.5, 0.1, -1, 1), 0,
+           "full measured at 1.6x, the lag climbing 0.05 s a second to 2.4 s: no step");
+    is_int(feed(&g, &at, 20, 6.5, 0.5, -1, 1), -1, "  over the limit: a step down");
+
+    /* a level measured too slow steps down before the lag has grown */
+    guard_init(&g, 6, 2);
+    at = 0;
+    guard_cost(&g, GUARD_FULL, 2, 4, 1.6, 0);
+    is_int(guard_feed(&g, at += 2, 1.0, GUARD_FULL), 0, "full at 0.8x: one segment, no step");
+    guard_cost(&g, GUARD_FULL, 2, 4, 1.6, 0);
+    is_int(guard_feed(&g, at += 2, 1.2, GUARD_FULL), -1, "  two (jobs), the lag not falling: a step down");
+    ok(g.lag < 3, "  at a lag of %.1f s", g.lag);
+}
+
+/* One job, 2 s segments arriving in real time on a machine where level
+ * L runs at speed[L] x real time with cores cores: each segment planned
+ * at the guard's level when it starts; n segments. Returns the lags in
+ * lags[] and the levels planned in levels[]. */
+static void simulate(Guard *g, const double *speed, double cores, int n,
+                     double *done, int *first, double *lags, int *levels)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        int k = *first + i, l = g->level;
+        double arrive = 2.0 * (k + 1), begin = arrive > *done ? arrive : *done;
+        *done = begin + 2 / speed[l];
+        lags[i] = *done - arrive;
+        levels[i] = l;
+        guard_cost(g, l, 2, 2 * cores / speed[l], cores, 0);
+        guard_feed(g, arrive, lags[i], l);
+    }
+    *first += n;
+}
+
+static void simulated(void)
+{
+    /* full 0.8x, faster 0.9x, pass the same as faster (the source passed
+     * through already), drop1 1.6x, drop2 2.5x */
+    static const double speed[GUARD_LEVELS] = { 0.8, 0.9, 0.9, 1.6, 2.5 };
+    static const double fast[GUARD_LEVELS] = { 1.6, 1.8, 1.8, 3.2, 5.0 };
+    double lags[120], done = 0, max = 0;
+    int levels[120], first = 0, i, ups;
+    Guard g;
+
+    guard_init(&g, 6, 1);
+    guard_same(&g, GUARD_PASS, 1);
+    simulate(&g, speed, 1.6, 60, &done, &first, lags, levels);
+    for (i = 0; i < 60; i++)
+        max = lags[i] > max ? lags[i] : max;
+    diag("simulated lag at 30/60/90/120 s: %.1f %.1f %.1f %.1f s, at most %.1f; %d down, %d up",
+         lags[14], lags[29], lags[44], lags[59], max, (int)g.down, (int)g.up);
+    ok(lags[59] <= lags[14], "simulated 120 s: the lag at the end (%.1f s) no larger than at 30 s (%.1f s)",
+       lags[59], lags[14]);
+    ok(max < 6, "  never over the limit (at most %.1f s)", max);
+    is_int((int)g.up, 0, "  no step up to a level that cannot keep up");
+    for (i = 0; i < 60 && levels[i] != GUARD_PASS; i++)
+        ;
+    is_int(i, 60, "  pass (the same as faster) never planned");
+    is_int(g.level, GUARD_DROP1, "  settled at drop1");
+    ok(g.down <= 2, "  in %d steps down", (int)g.down);
+
+    /* the load goes away: the full ladder comes back and stays */
+    ups = (int)g.up;
+    simulate(&g, fast, 3.2, 60, &done, &first, lags, levels);
+    is_int(g.level, GUARD_FULL, "twice the cores: back to full");
+    is_int((int)g.failed, 0, "  no failed probe");
+    ok(g.up - ups <= 2, "  in %d steps up", (int)(g.up - ups));
+    for (i = 30, max = 0; i < 60; i++)
+        max = lags[i] > max ? lags[i] : max;
+    ok(max < 2 / 1.6 + 0.01, "  the lag then one segment's work (at most %.2f s)", max);
 }
 
 int main(void)
@@ -156,6 +323,9 @@ int main(void)
     guard_init(&g, 1, 1);
     at = 0;
     is_int(feed(&g, &at, 20, 0.4, 0.01, -1, 1), 0, "max-lag 1 s: 0.2 s of drift in 40 s: no step");
+
+    costs();
+    simulated();
 
     is_str(guard_level_name(GUARD_PASS), "pass", "level names");
     is_str(guard_level_name(99), "?", "an unknown level");
