@@ -46,6 +46,8 @@ typedef struct StreamState {
     char name[RECORD_MAX_NAME + 1];
     int pass;              /* 0: not decided yet; 1: pass the source rung; -1: encode it */
     Guard guard;
+    atomic_int shed;       /* rungs the guard's level leaves out now: segments
+                            * in flight read it (TranscodeSteps.shed) */
 } StreamState;
 
 #define TCRUN_MAX_STREAMS 256
@@ -94,6 +96,7 @@ static StreamState *stream_state(Run *run, const char *name)
         return NULL;
     st = &run->streams[run->nstreams++];
     memset(st, 0, sizeof(*st));
+    atomic_init(&st->shed, 0);
     snprintf(st->name, sizeof(st->name), "%s", name);
     guard_init(&st->guard, run->o->max_lag, run->o->jobs);
     return st;
@@ -116,6 +119,8 @@ static void plan_steps(const Run *run, const StreamState *st, Item *it)
         it->steps.pass = 1;
     if (it->level >= GUARD_DROP1)
         it->steps.drop = it->level - GUARD_PASS;
+    if (run->o->max_lag > 0)
+        it->steps.shed = &st->shed;
 }
 
 /* The process's CPU time since the last start or end shared among the
@@ -255,9 +260,13 @@ static void learn(Run *run, Item *it)
         char est[64] = "";
         if (it->ret == 0)
             learn_same(run, st, it->level, rends, json_object_get(it->out, "dropped"));
-        if (it->ret == 0)
-            guard_cost(&st->guard, it->level, it->media, it->cpu, it->cores, it->mixed);
+        if (it->ret == 0) {
+            const json_t *d = json_object_get(it->out, "dropped");
+            int shed = json_is_array(d) && (int)json_array_size(d) > it->steps.drop;
+            guard_cost(&st->guard, it->level, it->media, it->cpu, it->cores, it->mixed || shed);
+        }
         step = guard_feed(&st->guard, record_num(it->in, "start", 0) + it->media, lag, it->level);
+        atomic_store(&st->shed, st->guard.level >= GUARD_DROP1 ? st->guard.level - GUARD_PASS : 0);
         rate = guard_rate(&st->guard, st->guard.level);
         if (rate > 0)
             snprintf(est, sizeof(est), " (%.2fx real time expected on %.1f cores)", rate,

@@ -62,6 +62,9 @@ typedef struct Rung {
     pthread_t thread;
     int started;
     int err;
+    int rank;                    /* among the encoded rungs, 0 the costliest */
+    int shed;                    /* left out while encoding (steps.shed) */
+    int64_t sent;                /* frames given to the encoder */
     int children_ended;
     int64_t frames, keyframes;
     AVPacket *pkt;
@@ -90,6 +93,7 @@ struct Segment {
     int nfit;
     char dropped[LADDER_MAX_RUNGS][RECORD_MAX_NAME + 1]; /* left out by the load guard */
     int ndropped;
+    int max_shed;                /* encoded rungs that may still be left out */
     int64_t src_bitrate;         /* of the video, measured over the segment */
     Rung rung[LADDER_MAX_RUNGS];
     int nr;
@@ -413,7 +417,7 @@ static int plan_rungs(Segment *s, AVRational sar, int64_t src_bitrate, int *any_
 {
     const AVCodecParameters *par = s->vst->codecpar;
     Rung *prev = NULL;
-    int i, ret, drops;
+    int i, ret, drops, encoded = 0;
 
     if ((ret = ladder_fit(&s->o->ladder, s->o->exact_ladder, par->width, par->height, sar,
                           s->fit, &s->nfit)) < 0) {
@@ -442,11 +446,14 @@ static int plan_rungs(Segment *s, AVRational sar, int64_t src_bitrate, int *any_
         *any_pass |= r->pass;
         if (!r->pass) {
             r->seg = s;
+            r->rank = encoded++;
             link_rung(s, prev, r);
             prev = r;
         }
         s->nr++;
     }
+    /* one video rung always stays */
+    s->max_shed = FFMIN(encoded, s->nr - 1);
     return 0;
 }
 
@@ -693,6 +700,21 @@ static void end_children(Rung *r)
     r->children_ended = 1;
 }
 
+/* Whether the caller now wants r left out (steps.shed): the costliest
+ * encoded rungs first, beyond those planned out, one video rung staying.
+ * (rung_main asks only in the first half of the segment: later, what is
+ * left costs less than the rendition is worth.) */
+static int shed_now(const Rung *r)
+{
+    const Segment *s = r->seg;
+    int want;
+
+    if (!s->steps.shed)
+        return 0;
+    want = FFMIN(atomic_load(s->steps.shed) - s->ndropped, s->max_shed);
+    return r->rank < want;
+}
+
 /* The thread of one encoded rung: scale, hand on, encode, until the end. */
 static void *rung_main(void *arg)
 {
@@ -705,6 +727,11 @@ static void *rung_main(void *arg)
             av_frame_free(&f);
             continue;
         }
+        if (!r->shed && r->sent < r->seg->nv / 2 && shed_now(r)) {
+            r->shed = 1;
+            log_debug("%s: %s left out from frame %" PRId64 " (load guard)", r->seg->rel,
+                      r->lr->id, r->frames);
+        }
         if ((ret = scale_frame(r, &f)) < 0)
             goto fail;
         f->sample_aspect_ratio = r->size.sar;
@@ -715,7 +742,13 @@ static void *rung_main(void *arg)
                 goto fail;
             }
         }
+        if (r->shed) {
+            /* still scaled for the rungs below, not encoded */
+            av_frame_free(&f);
+            continue;
+        }
         ret = avcodec_send_frame(r->enc, f);
+        r->sent++;
         av_frame_free(&f);
         if (ret < 0 || (ret = drain_encoder(r)) < 0)
             goto fail;
@@ -727,7 +760,7 @@ static void *rung_main(void *arg)
         end_children(r);
     }
     end_children(r);
-    if (!r->err) {
+    if (!r->err && !r->shed) {
         if ((ret = avcodec_send_frame(r->enc, NULL)) < 0 || (ret = drain_encoder(r)) < 0) {
             seg_fail(r->seg, ret, "%s: flushing the encoder", r->lr->id);
             r->err = ret;
@@ -998,6 +1031,8 @@ static json_t *success_record(const Segment *s, const json_t *seg)
     }
     for (i = 0; i < s->nr; i++) {
         const Rung *r = &s->rung[i];
+        if (r->shed)
+            continue;
         json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:o, s:I, s:s, s:b}",
             "id", r->lr->id, "kind", "video", "path", r->rel,
             "width", r->size.width, "height", r->size.height,
@@ -1065,8 +1100,18 @@ static int segment_run(Segment *s)
     }
     if (s->first && (ret = run_cascade(s)) < 0)
         return ret;
+    /* the rungs left out while encoding: as if planned out */
+    for (i = 0; i < s->nr; i++) {
+        Rung *r = &s->rung[i];
+        if (r->shed) {
+            mp4out_close(&r->mp4, 0);
+            snprintf(s->dropped[s->ndropped++], sizeof(s->dropped[0]), "%s", r->lr->id);
+        }
+    }
     /* publish all video renditions, or none */
     for (i = 0; i < s->nr; i++) {
+        if (s->rung[i].shed)
+            continue;
         if ((ret = mp4out_close(&s->rung[i].mp4, 1)) < 0) {
             seg_fail(s, ret, "%s: finishing the file", s->rung[i].lr->id);
             while (--i >= 0)

@@ -21,6 +21,7 @@
 #ifndef LIVE_TRANSCODE_H
 #define LIVE_TRANSCODE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,6 +85,12 @@ typedef struct TranscodeSteps {
                             * same parameter sets, so players see no change) */
     int drop;              /* leave out this many of the costliest encoded
                             * rungs (at least one video rung stays) */
+    const atomic_int *shed; /* NULL, or how many rungs the caller wants left
+                            * out now (the load guard's level, which may step
+                            * down while the segment is encoded): read at every
+                            * frame; an encoded rung it reaches beyond drop
+                            * stops encoding and is left out as drop's are (its
+                            * pictures are still scaled for the rungs below) */
 } TranscodeSteps;
 
 /*

@@ -146,6 +146,37 @@ int main(void)
            "the 180p rung is named as dropped");
     json_decref(out);
 
+    /* the guard stepping down while a segment is encoded (steps.shed):
+     * the costliest encoded rung stops and is left out, its pictures
+     * still scaled for the rung below; one video rung always stays */
+    {
+        atomic_int shed;
+        steps.drop = 0;
+        atomic_init(&shed, 1);
+        steps.shed = &shed;
+        json_object_set_new(seg, "seq", json_integer(4));
+        snprintf(path, sizeof(path), "%s/cam1/0.180p.mp4", spool);
+        unlink(path);
+        is_int(transcode_segment(&o, &steps, seg, &out), 0, "one rung shed while encoding");
+        is_int(json_array_size(json_object_get(out, "renditions")), 2, "  one video rung and the audio");
+        check_video(out, 0, "90p", 160);
+        is_str(json_string_value(json_array_get(json_object_get(out, "dropped"), 0)), "180p",
+               "  the 180p rung is named as dropped");
+        ok(access(path, F_OK) < 0, "  and has no file");
+        json_decref(out);
+        atomic_store(&shed, 5);
+        json_object_set_new(seg, "seq", json_integer(5));
+        is_int(transcode_segment(&o, &steps, seg, &out), 0, "five rungs shed while encoding");
+        is_int(json_array_size(json_object_get(out, "renditions")), 2, "  one video rung stays");
+        json_decref(out);
+        atomic_store(&shed, 0);
+        json_object_set_new(seg, "seq", json_integer(6));
+        is_int(transcode_segment(&o, &steps, seg, &out), 0, "none shed");
+        is_int(json_array_size(json_object_get(out, "renditions")), 3, "  both video rungs");
+        json_decref(out);
+        steps.shed = NULL;
+    }
+
     /* passthrough always: the source rung is the source's packets */
     steps.drop = 0;
     o.passthrough = TRANSCODE_PASS_ALWAYS;
