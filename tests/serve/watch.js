@@ -1,5 +1,7 @@
 // tests/serve/watch.js URL [--seconds S] [--quality ID] [--throttle KBIT --after S]
-//   [--want-height H] [-- URL [options] ...]
+//   [--want-height H] [--advance A] [-- URL [options] ...]
+// [--advance A: stop as soon as currentTime has moved A seconds: S is
+//  then a generous limit, not a duration the test depends on]
 // [--high H: throttle as soon as the height reaches H]
 // Opens each URL (a live-serve player page) in turn in one headless
 // Chromium, lets it play for S seconds and prints one JSON report per
@@ -65,6 +67,8 @@ async function watch(browser, url, opt) {
             // what Chromium's decoders were given so far: audio plays too
             audioBytes: livePlayer.video.webkitAudioDecodedByteCount,
             videoBytes: livePlayer.video.webkitVideoDecodedByteCount,
+            buffered: Array.from({ length: livePlayer.video.buffered.length }, (_, i) =>
+                [livePlayer.video.buffered.start(i), livePlayer.video.buffered.end(i)]),
         }));
         let s = await state();
         report.start = s;
@@ -95,6 +99,8 @@ async function watch(browser, url, opt) {
                 report.heights.push(s.height);
             if (opt['want-height'] && s.height === +opt['want-height'] && Date.now() - t0 > 2000 &&
                 (!opt.throttle || cdp))
+                break;
+            if (opt.advance && s.t - report.start.t >= +opt.advance)
                 break;
         }
         report.end = s;
