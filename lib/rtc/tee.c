@@ -269,20 +269,68 @@ static int take_input(Tee *t, const uint8_t *p, size_t n)
     return t->parse.err ? AVERROR(ENOMEM) : parse(t);
 }
 
+static void tee_init(Tee *t)
+{
+    bytebuf_init(&t->parse, 17u << 20);
+    bytebuf_init(&t->queue, 0);
+    bytebuf_init(&t->meta, 1 << 20);
+    bytebuf_init(&t->avc, 1 << 20);
+    bytebuf_init(&t->aac, 1 << 20);
+    bytebuf_init(&t->recs, 0);
+    bytebuf_init(&t->cfg[0], RTC_FEEDPKT_MAX + 64);
+    bytebuf_init(&t->cfg[1], RTC_FEEDPKT_MAX + 64);
+}
+
+/* The input ended (bad: live-rtc was cut off from it): what is left of it
+ * still goes to live-rtc, briefly (2 s for the demuxer, 2 s for the
+ * queue). */
+static void tee_drain(Tee *t, int bad)
+{
+    if (!t->format && !bad && bytebuf_size(&t->parse) && probe(t, 1) == 0 && !t->dm)
+        parse(t);
+    if (t->dm && !bad) {
+        /* the demuxer reads what is left, briefly */
+        rtc_demux_end(t->dm);
+        for (int64_t end = clock_mono_ms() + 2000; clock_mono_ms() < end;) {
+            struct pollfd p = { .fd = rtc_demux_wake_fd(t->dm), .events = POLLIN };
+            poll(&p, 1, 100);
+            int done = rtc_demux_take(t->dm, &t->recs);
+            take_records(t);
+            flush(t);
+            if (done)
+                break;
+        }
+    }
+    /* what is queued still goes (the end of the stream), briefly */
+    for (int64_t end = clock_mono_ms() + 2000; t->fd >= 0 && bytebuf_size(&t->queue) && clock_mono_ms() < end;) {
+        struct pollfd p = { .fd = t->fd, .events = POLLOUT };
+        poll(&p, 1, 100);
+        flush(t);
+    }
+}
+
+static void tee_free(Tee *t)
+{
+    if (t->fd >= 0)
+        close(t->fd);
+    rtc_demux_free(&t->dm);
+    bytebuf_free(&t->parse);
+    bytebuf_free(&t->queue);
+    bytebuf_free(&t->meta);
+    bytebuf_free(&t->avc);
+    bytebuf_free(&t->aac);
+    bytebuf_free(&t->recs);
+    bytebuf_free(&t->cfg[0]);
+    bytebuf_free(&t->cfg[1]);
+}
+
 int rtc_tee_run(const char *sock, const char *name, int in_fd, int out_fd, volatile sig_atomic_t *stop)
 {
     Tee t = { .sock = sock, .name = name, .fd = -1, .last_try = -10000 };
     static uint8_t buf[1 << 16];
     int ret = 0, bad = 0;
 
-    bytebuf_init(&t.parse, 17u << 20);
-    bytebuf_init(&t.queue, 0);
-    bytebuf_init(&t.meta, 1 << 20);
-    bytebuf_init(&t.avc, 1 << 20);
-    bytebuf_init(&t.aac, 1 << 20);
-    bytebuf_init(&t.recs, 0);
-    bytebuf_init(&t.cfg[0], RTC_FEEDPKT_MAX + 64);
-    bytebuf_init(&t.cfg[1], RTC_FEEDPKT_MAX + 64);
+    tee_init(&t);
     while (!*stop) {
         struct pollfd p[3] = { { .fd = in_fd, .events = POLLIN },
                                { .fd = t.fd, .events = (short)(bytebuf_size(&t.queue) ? POLLOUT : 0) },
@@ -327,37 +375,7 @@ int rtc_tee_run(const char *sock, const char *name, int in_fd, int out_fd, volat
         }
         flush(&t);
     }
-    if (!t.format && !bad && bytebuf_size(&t.parse) && probe(&t, 1) == 0 && !t.dm)
-        parse(&t);
-    if (t.dm && !bad) {
-        /* the demuxer reads what is left, briefly */
-        rtc_demux_end(t.dm);
-        for (int64_t end = clock_mono_ms() + 2000; clock_mono_ms() < end;) {
-            struct pollfd p = { .fd = rtc_demux_wake_fd(t.dm), .events = POLLIN };
-            poll(&p, 1, 100);
-            int done = rtc_demux_take(t.dm, &t.recs);
-            take_records(&t);
-            flush(&t);
-            if (done)
-                break;
-        }
-    }
-    /* what is queued still goes (the end of the stream), briefly */
-    for (int64_t end = clock_mono_ms() + 2000; t.fd >= 0 && bytebuf_size(&t.queue) && clock_mono_ms() < end;) {
-        struct pollfd p = { .fd = t.fd, .events = POLLOUT };
-        poll(&p, 1, 100);
-        flush(&t);
-    }
-    if (t.fd >= 0)
-        close(t.fd);
-    rtc_demux_free(&t.dm);
-    bytebuf_free(&t.parse);
-    bytebuf_free(&t.queue);
-    bytebuf_free(&t.meta);
-    bytebuf_free(&t.avc);
-    bytebuf_free(&t.aac);
-    bytebuf_free(&t.recs);
-    bytebuf_free(&t.cfg[0]);
-    bytebuf_free(&t.cfg[1]);
+    tee_drain(&t, bad);
+    tee_free(&t);
     return ret;
 }
