@@ -3,19 +3,19 @@
 # live-ingest hands its pipeline (live-pipe(5)): through
 # scripts/live-pipeline, the `live-rtc -f` tee reads MPEG-TS from SRT
 # callers (ffmpeg) and from an HEVC Enhanced RTMP publisher
-# (tests/erpub.c), and Matroska from a WHIP publisher (aiortc), passes it
-# on unchanged (live-segment makes the DASH of each) and feeds live-rtc
-# its packets; an independent WebRTC client (aiortc) plays each over
-# WHEP with H.264 and Opus that decode. H.264 without B-frames is passed
-# through, H.264 with B-frames and HEVC get our rung; the WHIP stream's
-# Opus is passed through, AAC is encoded to Opus.
+# (tests/erpub.c), and Matroska from WHIP publishers (aiortc, H.264 and
+# VP8), passes it on unchanged (live-segment makes the DASH of each) and
+# feeds live-rtc its packets; an independent WebRTC client (aiortc)
+# plays each over WHEP with H.264 and Opus that decode. H.264 without
+# B-frames is passed through; H.264 with B-frames, VP8 and HEVC get our
+# rung; the WHIP streams' Opus is passed through, AAC is encoded to Opus.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rtc.sh"
 for p in live-ingest live-segment live-transcode live-package live-serve live-rtc; do
     command -v $p >/dev/null 2>&1 || skip_all "$p is not built yet"
 done
 have_aiortc || skip_all "python3-aiortc is not installed (scripts/deps)"
-plan 20
+plan 23
 [ -n "${KEEP_T:-}" ] && note "T=$T"
 
 RTMP=$(free_port) HTTP=$(free_port) WHIP=$(free_port) SPORT=$(free_port)
@@ -53,16 +53,23 @@ wait $PA $PB
 ok "the SRT streams' MPEG-TS reached live-segment whole too: srtcam has DASH" \
     wait_for 30 eval "curl -sf -o /dev/null '$URL/srtcam/manifest.mpd'"
 
-# WHIP: aiortc publishes H.264 and Opus, Matroska down the pipeline
-bg sh -c "$PY '$TOP/tests/whip-client.py' '$(printf 'http://127.0.0.1:%s/whip/whipcam' $WHIP)' any 60 > '$T/pub.json' 2> '$T/pub.err'"
-wait_for 40 grep -q "stream whipcam: feed connected" "$RLOG"
-out=$(client --seconds 40 --min-frames 50 "$URL/whep/whipcam" 2> "$T/client2.err")
-note "whipcam: $out"
-is "$(field "$out" status)" 201 "WHIP stream: the WHEP offer is answered with 201"
-cmp_num "$(field "$out" video_frames)" -ge 50 "whipcam: H.264 frames decode"
-cmp_num "$(field "$out" audio_frames)" -ge 20 "whipcam: Opus frames decode"
+# WHIP: aiortc publishes H.264 and Opus, and VP8 and Opus, Matroska down
+# the pipeline
+bg sh -c "$PY '$TOP/tests/whip-client.py' 'http://127.0.0.1:$WHIP/whip/whipcam' any 60 > '$T/pub.json' 2> '$T/pub.err'"
+bg sh -c "$PY '$TOP/tests/whip-client.py' 'http://127.0.0.1:$WHIP/whip/whipvp8' any 60 --codec VP8 > '$T/pub8.json' 2> '$T/pub8.err'"
+wait_for 40 eval "grep -q 'stream whipcam: feed connected' '$RLOG' && grep -q 'stream whipvp8: feed connected' '$RLOG'"
+out=$(client --seconds 40 --min-frames 50 "$URL/whep/whipcam" "$URL/whep/whipvp8" 2> "$T/client2.err")
+a=$(printf '%s\n' "$out" | sed -n 1p)
+b=$(printf '%s\n' "$out" | sed -n 2p)
+note "whipcam: $a" "whipvp8: $b"
+is "$(field "$a" status) $(field "$b" status)" "201 201" "WHIP streams: both WHEP offers are answered with 201"
+cmp_num "$(field "$a" video_frames)" -ge 50 "whipcam: H.264 frames decode"
+cmp_num "$(field "$a" audio_frames)" -ge 20 "whipcam: Opus frames decode"
 like "$(grep 'of whipcam for' "$RLOG")" "passed through" "its H.264 is passed through"
 ok "its Opus is passed through" grep -q "stream whipcam: the source's Opus is passed through" "$RLOG"
+cmp_num "$(field "$b" video_frames)" -ge 50 "whipvp8: H.264 frames decode"
+cmp_num "$(field "$b" audio_frames)" -ge 20 "whipvp8: Opus frames decode"
+like "$(grep 'of whipvp8 for' "$RLOG")" "our rung" "VP8 gets our H.264 rung"
 
 # HEVC over Enhanced RTMP (B-frames; MPEG-TS down the pipeline), paced by
 # ffmpeg -re into a FIFO that erpub reads

@@ -2,7 +2,8 @@
  * through byte for byte whether live-rtc is there or not; live-rtc, on a
  * real Unix socket, gets "FEED NAME", the header and sequence headers
  * first, then whole tags from the next keyframe; input that is not FLV
- * still reaches the pipeline. */
+ * still reaches the pipeline. MPEG-TS passes byte for byte too, and
+ * live-rtc gets its packets as feedpkt.h records. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,9 +18,11 @@
 #include <libavutil/error.h>
 
 #include "../tap.h"
+#include "../media.h"
 #include "bytebuf.h"
 #include "flv.h"
 #include "log.h"
+#include "rtc/feedpkt.h"
 #include "rtc/server.h"
 
 typedef struct Rtc {
@@ -212,6 +215,74 @@ int main(void)
     close(p[1]);
     close(p[0]);
     is_int(ta.ret, AVERROR(EPIPE), "downstream gone: AVERROR(EPIPE)");
+
+    /* MPEG-TS: passed on byte for byte; live-rtc gets packet records, a
+     * config record before each track's first packet, every video
+     * packet from the first keyframe */
+    {
+        char ts[240];
+        MediaSpec spec = { .format = "mpegts", .width = 160, .height = 120, .fps = 25, .frames = 25, .gop = 1,
+                           .no_bframes = 1, .audio = AV_CODEC_ID_AAC, .sample_rate = 48000, .channels = 2 };
+        ByteBuf src;
+        int nv = 0, na = 0, pv = 0, pa = 0, cfg_first = 1, seen[2] = { 0, 0 }, bad = 0;
+        size_t off = 0;
+        snprintf(ts, sizeof(ts), "%s.ts", sock);
+        bytebuf_init(&src, 0);
+        is_int(media_write(ts, &spec), 0, "1 s of MPEG-TS: H.264 and AAC");
+        media_count(ts, &nv, &na, NULL);
+        slurp(ts, &src);
+        bytebuf_reset(&got);
+        bytebuf_reset(&rtc.got);
+        rtc.accepted = 0;
+        rtc.fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (bind(rtc.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(rtc.fd, 1) < 0 || pipe(p) < 0)
+            return 1;
+        pthread_create(&rt, NULL, rtc_run, &rtc);
+        ta.in = p[0];
+        ta.out = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        pthread_create(&tt, NULL, tee_run, &ta);
+        /* the first 2000 bytes (PAT, PMT, the start of the keyframe),
+         * the rest once the tee has connected */
+        if (write(p[1], bytebuf_data(&src), 2000) != 2000)
+            return 1;
+        for (i = 0; i < 6000 && !rtc.accepted; i++)
+            nanosleep(&ms10, NULL);
+        ok(rtc.accepted, "MPEG-TS: the tee connected to live-rtc");
+        if (write(p[1], bytebuf_data(&src) + 2000, bytebuf_size(&src) - 2000) != (ssize_t)(bytebuf_size(&src) - 2000))
+            return 1;
+        close(p[1]);
+        pthread_join(tt, NULL);
+        pthread_join(rt, NULL);
+        close(ta.out);
+        close(p[0]);
+        close(rtc.fd);
+        slurp(out, &got);
+        ok(ta.ret == 0 && same(&got, &src), "the pipeline got the MPEG-TS unchanged (%zu bytes)", bytebuf_size(&src));
+        ok(bytebuf_size(&rtc.got) > 13 && !memcmp(bytebuf_data(&rtc.got), "FEED\tcam\nLPKT", 13),
+           "live-rtc got FEED, then the packet framing's magic");
+        off = 13;
+        while (off < bytebuf_size(&rtc.got)) {
+            RtcFeedPkt pk;
+            size_t used;
+            if (rtc_feedpkt_read(bytebuf_data(&rtc.got) + off, bytebuf_size(&rtc.got) - off, &pk, &used) < 0) {
+                bad = 1;
+                break;
+            }
+            if (pk.type == RTC_FEEDPKT_CONFIG)
+                seen[pk.track] = 1;
+            else {
+                cfg_first &= seen[pk.track];
+                *(pk.track ? &pa : &pv) += 1;
+            }
+            off += used;
+        }
+        ok(!bad, "then whole records only");
+        ok(cfg_first && seen[0] && seen[1], "a config record before each track's packets");
+        is_int(pv, nv, "every video packet (%d)", nv);
+        ok(pa >= na - 2, "the audio packets (%d of %d)", pa, na);
+        unlink(ts);
+        bytebuf_free(&src);
+    }
 
     unlink(out);
     unlink(sock);
