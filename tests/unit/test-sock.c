@@ -69,7 +69,7 @@ static void test_recv_each(void)
     getsockname(tx, (struct sockaddr *)&me, &l);
     sock_set_nonblock(rx);
     for (int i = 1; i <= 3; i++) {
-        char m[8];
+        char m[16];
         snprintf(m, sizeof(m), "d%d", i);
         sendto(tx, m, strlen(m), 0, (struct sockaddr *)&to, sizeof(to));
     }
