@@ -11,6 +11,7 @@
 //
 // launch() gives a persistent context in a fresh profile (one per run);
 // launchBrowser() a browser whose contexts are each a fresh profile.
+// until(page, fn, arg, ms) waits for a condition evaluated in the page.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -55,4 +56,18 @@ function launchBrowser(opts = {}) {
     return chromium.launch(options(opts));
 }
 
-module.exports = { launch, launchBrowser };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Evaluate fn(arg) in page every 200 ms until it is true (then true) or
+// ms have passed (then false).
+async function until(page, fn, arg, ms) {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+        if (await page.evaluate(fn, arg))
+            return true;
+        await sleep(200);
+    }
+    return false;
+}
+
+module.exports = { launch, launchBrowser, sleep, until };

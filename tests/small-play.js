@@ -11,20 +11,9 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { launch } = require('./browser');
+const { launch, until } = require('./browser');
 
 const [base, ...names] = process.argv.slice(2);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(page, fn, arg, ms) {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-        if (await page.evaluate(fn, arg))
-            return true;
-        await sleep(200);
-    }
-    return false;
-}
 
 async function play(page, name, player) {
     const out = { name, player, errors: [] };
