@@ -5,7 +5,8 @@
  * config record before each track's packets, every packet once with
  * increasing times (the AAC frames that share a PES too); the records
  * parse back; a feed passes H.264 without B-frames through, makes our
- * rung for one with B-frames, and Opus from AAC. The framing refuses
+ * rung for one with B-frames and for VP9, Opus from AAC, and passes
+ * Opus through. The framing refuses
  * bad records. */
 #include <poll.h>
 #include <stdio.h>
@@ -125,7 +126,7 @@ static int run(const char *path, const char *format, Got *got, Seen *seen)
 
 int main(void)
 {
-    char dir[] = "/tmp/test-demux.XXXXXX", ts[64], tsb[64], mkv[64];
+    char dir[] = "/tmp/test-demux.XXXXXX", ts[64], tsb[64], mkv[64], vp9[64];
     uint8_t flv[16] = "FLV\x01\x05", ebml[8] = { 0x1a, 0x45, 0xdf, 0xa3, 1, 2, 3, 4 }, pkts[400];
     MediaSpec spec = { .format = "mpegts", .width = 160, .height = 120, .fps = 25, .frames = 50, .gop = 1,
                        .no_bframes = 1, .audio = AV_CODEC_ID_AAC, .sample_rate = 48000, .channels = 2 };
@@ -188,6 +189,7 @@ int main(void)
     snprintf(ts, sizeof(ts), "%s/a.ts", dir);
     snprintf(tsb, sizeof(tsb), "%s/b.ts", dir);
     snprintf(mkv, sizeof(mkv), "%s/a.mkv", dir);
+    snprintf(vp9, sizeof(vp9), "%s/vp9.mkv", dir);
     is_int(media_write(ts, &spec), 0, "MPEG-TS: H.264 without B-frames and AAC");
     spec.no_bframes = 0;
     is_int(media_write(tsb, &spec), 0, "MPEG-TS: H.264 with B-frames");
@@ -221,6 +223,23 @@ int main(void)
     is_int(enc, 0, "its H.264 (avcC) is passed through");
     ok(seen.video >= nv - 2 && seen.audio >= 90, "video and Opus come out (%d, %d)", seen.video, seen.audio);
 
+    /* VP9 and Opus (as WHIP and Enhanced RTMP give them) */
+    spec.vcodec = "libvpx-vp9";
+    spec.audio = AV_CODEC_ID_OPUS;
+    if (media_write(vp9, &spec) < 0) {
+        for (int k = 0; k < 4; k++)
+            ok(1, "# SKIP no VP9 or Opus encoder");
+    } else {
+        media_count(vp9, &nv, &na, NULL);
+        enc = run(vp9, "matroska", &got, &seen);
+        ok(got.fourcc[0] == FLV_FOURCC('v', 'p', '0', '9') && got.fourcc[1] == FLV_FOURCC('O', 'p', 'u', 's'),
+           "Matroska with VP9 and Opus: vp09 and Opus");
+        is_int(enc, 1, "VP9: the feed encodes our H.264 rung");
+        ok(seen.video >= nv - 5 && seen.first_key == 1, "whose frames come, a keyframe first (%d of %d)",
+           seen.video, nv);
+        is_int(seen.audio, na, "Opus is passed through, packet for packet (%d)", na);
+    }
+
     /* garbage where Matroska should be: the demuxer stops, pushing says so */
     {
         RtcDemux *d = NULL;
@@ -244,6 +263,7 @@ int main(void)
     unlink(ts);
     unlink(tsb);
     unlink(mkv);
+    unlink(vp9);
     rmdir(dir);
     return done();
 }
