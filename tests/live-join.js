@@ -19,7 +19,8 @@
 // included; STALLS_AFTER_PLAY=1: only those after the player first
 // played), held (for each stall, the longest time the page's main thread
 // could not run in it or the 2 s before it: that much of the stall is the
-// machine's, not the player's), starved (the longest such time in all),
+// machine's, not the player's), stallAt (the wall clock at each stall's
+// start, as the samples' wall), starved (the longest such time in all),
 // page and player errors, console
 // errors (log), lowLatency (the player page's data-low-latency: which
 // player it put in its low-latency mode, or null). Each sample also has edge: how far the end of
@@ -229,6 +230,8 @@ async function main() {
             const j = await page.evaluate(() => ({ errors: J.errors, stalls: J.stalls,
                 held: J.spans.concat(J.waitingSince ? [[J.waitingSince, performance.now()]] : [])
                     .map(([a, b]) => J.held(a, b)),
+                stallAt: J.spans.concat(J.waitingSince ? [[J.waitingSince]] : [])
+                    .map(([a]) => (performance.timeOrigin + a) / 1000),
                 starved: J.held(-Infinity, Infinity),
                 lowLatency: document.querySelector('video').dataset.lowLatency || null,
                 waiting: J.waitingSince ? (performance.now() - J.waitingSince) / 1000 : 0 }));
@@ -238,6 +241,7 @@ async function main() {
                 r.stalls.push(j.waiting);   /* still waiting at the end */
             r.lowLatency = j.lowLatency;
             r.held = j.held;
+            r.stallAt = j.stallAt;
             r.starved = j.starved;
         }
     } finally {
