@@ -94,7 +94,11 @@ function startStock([kind, src, lowlat]) {
     } else {
         shaka.polyfill.installAll();
         const p = window.P = new shaka.Player();
-        p.addEventListener('error', (e) => J.errors.push('shaka ' + (e.detail && e.detail.code)));
+        /* the code, and for a network error (1001 BAD_HTTP_STATUS...) the
+         * URI and the status: which request failed, and how */
+        p.addEventListener('error', (e) => J.errors.push(['shaka', e.detail && e.detail.code,
+            ...(e.detail && e.detail.category === 1 ? (e.detail.data || []).slice(0, 2) : [])]
+            .join(' ').slice(0, 300)));
         p.attach(v).then(() => p.load(src)).then(() => v.play()).catch((e) =>
             J.errors.push('shaka load ' + (e && e.code)));
         J.date = () => p.getPlayheadTimeAsDate();
