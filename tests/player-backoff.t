@@ -7,11 +7,9 @@
 
 command -v nginx >/dev/null || skip_all "needs nginx (scripts/deps)"
 command -v live-serve >/dev/null || skip_all "live-serve is not built"
-[ -x /usr/bin/chromium ] || skip_all "no chromium"
-[ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
+need_browser
 [ -f "$LIVE_BIN/../www/dash.all.min.js" ] || skip_all "no dash.js in the build (scripts/deps, make)"
 plan 8
-export NODE_PATH=$TOP/node_modules
 
 chmod 711 "$T"
 V=$T/root/vod

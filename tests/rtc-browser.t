@@ -7,10 +7,8 @@
 # not have falls back to DASH/HLS.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rtc.sh"
-[ -x /usr/bin/chromium ] || skip_all "no chromium"
-[ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
+need_browser
 plan 14
-export NODE_PATH=$TOP/node_modules
 
 make_av "$T/a.flv" 40 320x240 1 25 || { fail "make media"; exit 1; }
 start_rtc || exit 1

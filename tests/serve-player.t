@@ -6,11 +6,9 @@
 # from outside the server.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve-lib.sh"
-[ -x /usr/bin/chromium ] || skip_all "no chromium"
-[ -d "$TOP/node_modules/playwright-core" ] || skip_all "no playwright-core (scripts/deps)"
+need_browser
 [ -f "$LIVE_BIN/../www/dash.all.min.js" ] || skip_all "no dash.js in the build (scripts/deps, make)"
 plan 16
-export NODE_PATH=$TOP/node_modules
 
 V=$T/root/vod
 mkdir -p "$V/0" "$V/1" "$V/2"
