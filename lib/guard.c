@@ -73,6 +73,7 @@ static double fit(const Guard *g, double *end)
 
 #define EWMA 0.3    /* weight of a new sample in the running costs and cores */
 #define LEARN 3     /* segments that learn a level's relative cost */
+#define PEAK_DECAY 0.95 /* of the most cores lately, each segment */
 
 static const double ratios[GUARD_LEVELS] = {
     1, GUARD_RATIO_FASTER, GUARD_RATIO_PASS, GUARD_RATIO_DROP, GUARD_RATIO_DROP,
@@ -106,6 +107,24 @@ static int next_up(const Guard *g, int level)
     return level > 0 ? canon(g, level - 1) : -1;
 }
 
+static int measured(const Guard *g, int level)
+{
+    return g->rel[level] > 0;
+}
+
+/* Whether level costs so little beside the others (it encodes nothing,
+ * or almost: only the source passed through) that its CPU time says
+ * nothing of what the content costs. */
+static int tiny(const Guard *g, int level)
+{
+    double most = 0;
+    int l;
+
+    for (l = 0; l < GUARD_LEVELS; l++)
+        most = g->rel[l] > most ? g->rel[l] : most;
+    return g->rel[level] < GUARD_TINY * most;
+}
+
 /* The relative cost of level: measured, else guessed from the nearest
  * measured level above it, else below it (0: nothing measured). */
 static double rel_cost(const Guard *g, int level)
@@ -114,16 +133,16 @@ static double rel_cost(const Guard *g, int level)
     int l;
 
     level = canon(g, level);
-    if (g->rel[level] > 0)
+    if (measured(g, level))
         return g->rel[level];
     for (l = level; l > 0; l--) {
         f *= is_same(g, l) ? 1 : ratios[l];
-        if (g->rel[l - 1] > 0)
+        if (measured(g, l - 1))
             return g->rel[l - 1] * f;
     }
     for (f = 1, l = level + 1; l < GUARD_LEVELS; l++) {
         f *= is_same(g, l) ? 1 : ratios[l];
-        if (g->rel[l] > 0)
+        if (measured(g, l))
             return g->rel[l] / f;
     }
     return 0;
@@ -137,8 +156,10 @@ void guard_cost(Guard *g, int level, double media, double cpu, double cores, int
         return;
     level = canon(g, level);
     x = cpu / media;
-    if (cores > 0)
+    if (cores > 0) {
         g->cores = g->cores > 0 ? (1 - EWMA) * g->cores + EWMA * cores : cores;
+        g->peak = cores > g->peak * PEAK_DECAY ? cores : g->peak * PEAK_DECAY;
+    }
     if (g->scale <= 0) {
         /* the first segment: its level is the unit */
         g->scale = x;
@@ -156,21 +177,31 @@ void guard_cost(Guard *g, int level, double media, double cpu, double cores, int
         g->rel[level] = (g->rel[level] * g->measured[level] + x / g->scale) /
                         (g->measured[level] + 1);
         g->measured[level]++;
-    } else {
+    } else if (!tiny(g, level)) {
         /* a known level: what changed is the content (or the machine's
          * speed), which every level shares */
         g->scale = (1 - EWMA) * g->scale + EWMA * x / g->rel[level];
     }
 }
 
-double guard_rate(const Guard *g, int level)
+static double rate_on(const Guard *g, int level, double cores)
 {
     double c;
 
-    if (level < 0 || level >= GUARD_LEVELS || g->cores <= 0 || g->scale <= 0)
+    if (level < 0 || level >= GUARD_LEVELS || cores <= 0 || g->scale <= 0)
         return 0;
     c = rel_cost(g, level);
-    return c > 0 ? g->cores / (g->scale * c) : 0;
+    return c > 0 ? cores / (g->scale * c) : 0;
+}
+
+double guard_rate(const Guard *g, int level)
+{
+    return rate_on(g, level, g->cores);
+}
+
+double guard_rate_up(const Guard *g, int level)
+{
+    return rate_on(g, level, g->peak > g->cores ? g->peak : g->cores);
 }
 
 void guard_same(Guard *g, int level, int same)
@@ -194,7 +225,7 @@ static int pick_down(const Guard *g)
     while ((d = next_down(g, l)) >= 0) {
         l = d;
         r = guard_rate(g, l);
-        if (g->rel[l] <= 0 || r <= 0 || r >= GUARD_NEED_DOWN)
+        if (!measured(g, l) || r <= 0 || r >= GUARD_NEED_DOWN)
             break;
     }
     return l;
@@ -227,6 +258,10 @@ static void step(Guard *g, int level)
         g->floor = g->lag;
     g->level = level;
     g->calm = g->seen = g->n = 0;
+    /* its relative cost learned again on its next segments (the content
+     * may have changed since) */
+    if (g->measured[level] > 1)
+        g->measured[level] = 1;
 }
 
 int guard_feed(Guard *g, double at, double lag, int planned)
@@ -302,7 +337,7 @@ int guard_feed(Guard *g, double at, double lag, int planned)
      * margin (or after the longest calm, whatever the prediction: the
      * cores may be more than the cheap level could show) */
     up = next_up(g, g->level);
-    rate = guard_rate(g, up);
+    rate = guard_rate_up(g, up);
     if (up >= 0 && !g->probing && g->calm >= g->hold &&
         (rate <= 0 || rate >= GUARD_NEED_UP || g->calm >= GUARD_HOLD_MAX)) {
         step(g, up);

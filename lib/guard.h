@@ -53,6 +53,10 @@
  * first segments) times a content scale (followed on every segment, so
  * a source that becomes cheaper makes every level cheaper); a level not
  * yet measured is estimated from its neighbours (GUARD_RATIO_*). The
+ * scale is not followed on a level that costs under GUARD_TINY of the
+ * costliest (it encodes nothing: its CPU time is noise); a level's
+ * relative cost is learned again on its next segments whenever the guard
+ * goes back to it. The
  * predicted real-time factor of a level is cores / cost (guard_rate).
  * With it:
  *  - a step down goes to the least degraded level predicted at
@@ -62,7 +66,9 @@
  *  - a level predicted under GUARD_SLOW x real time after jobs segments
  *    steps down while the lag is not falling, before the lag has grown;
  *  - a step up waits, beside the calm above, for the level above to be
- *    predicted at GUARD_NEED_UP x real time or more;
+ *    predicted at GUARD_NEED_UP x real time or more, on the most cores
+ *    the transcode had lately (a cheap level's short segments do not use
+ *    all it could have);
  *  - a level that does nothing more than the one above it for this
  *    stream (guard_same: pass when the source is already passed
  *    through, a drop with no encoded rung left to drop) is skipped both
@@ -86,6 +92,7 @@ enum { GUARD_FULL, GUARD_FASTER, GUARD_PASS, GUARD_DROP1, GUARD_DROP2, GUARD_LEV
 #define GUARD_RATIO_FASTER 0.8
 #define GUARD_RATIO_PASS 0.6
 #define GUARD_RATIO_DROP 0.6
+#define GUARD_TINY 0.1
 
 typedef struct Guard {
     double max_lag;        /* seconds: step down above it */
@@ -111,6 +118,7 @@ typedef struct Guard {
     int mixed[GUARD_LEVELS]; /* its cost is from segments that ran beside others */
     double scale;          /* CPU s per s of media at relative cost 1 (0: none yet) */
     double cores;          /* cores the transcode had while busy (0: unknown) */
+    double peak;           /* the most it had lately (a decaying maximum) */
     unsigned same;         /* bit L: level L does nothing more than L - 1 */
 } Guard;
 
@@ -135,6 +143,10 @@ void guard_cost(Guard *g, int level, double media, double cpu, double cores, int
 /* The predicted real-time factor of level (media seconds per wall
  * second), or 0 when not known yet. */
 double guard_rate(const Guard *g, int level);
+
+/* The same on the most cores the transcode had lately: what a step up
+ * to level is judged on. */
+double guard_rate_up(const Guard *g, int level);
 
 /* Tell the guard that level does (same) or does not do anything more
  * than level - 1 for this stream: such a level is skipped. */

@@ -123,6 +123,34 @@ static void costs(void)
        "drop1's segments 4 times cheaper: full predicted 4 times faster (%.2fx)",
        guard_rate(&g, GUARD_FULL));
 
+    /* a level that encodes nothing (only the source passed through)
+     * costs so little that its CPU time is noise: the other levels'
+     * predictions do not follow it */
+    {
+        static const double levels[GUARD_LEVELS] = { 2.0, 1.6, 1.2, 0.2, 0.01 };
+        guard_init(&g, 6, 1);
+        for (l = 0; l < GUARD_LEVELS; l++)
+            guard_cost(&g, l, 2, 2 * levels[l], 0.1, 0);
+        guard_feed(&g, 2, 7, GUARD_FULL);
+        is_int(g.level, GUARD_DROP2, "every level measured too slow: the last one");
+        for (l = 0; l < 20; l++)
+            guard_cost(&g, GUARD_DROP2, 2, 2 * (l % 2 ? 0.001 : 0.003), 0.1, 0);
+        ok(fabs(guard_rate_up(&g, GUARD_DROP1) / (0.1 / 0.2) - 1) < 1e-6,
+           "  20 segments of drop2 at a tenth of its cost: drop1 still predicted at %.2fx",
+           guard_rate_up(&g, GUARD_DROP1));
+    }
+
+    /* a step up is judged on the most cores lately: a cheap level's
+     * segments do not use all the process could have */
+    guard_init(&g, 6, 1);
+    guard_cost(&g, GUARD_FULL, 2, 2 * 1.2, 2.0, 0);
+    for (l = 0; l < 5; l++)
+        guard_cost(&g, GUARD_DROP1, 2, 2 * 0.3, 1.0, 0);
+    ok(guard_rate_up(&g, GUARD_FULL) > guard_rate(&g, GUARD_FULL) &&
+       fabs(guard_rate_up(&g, GUARD_FULL) - 2.0 * pow(0.95, 5) / 1.2) < 1e-6,
+       "full: %.2fx on the cores lately (%.2fx on the mean)", guard_rate_up(&g, GUARD_FULL),
+       guard_rate(&g, GUARD_FULL));
+
     /* a level measured fast enough: a rising lag under the limit is noise */
     guard_init(&g, 6, 2);
     at = 0;
