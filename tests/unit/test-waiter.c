@@ -5,6 +5,8 @@
  * an open segment (NAME.open) that begins, grows and is renamed. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,10 @@
 static Waiter *waiter;
 static char root[512];
 static int port;
+/* The waiting gauge when a handler last answered a released request: it
+ * no longer counts that request (a client that has its answer must not
+ * find it still counted as waiting). */
+static _Atomic int64_t waiting_at_answer = -1;
 
 /* GET /w/REL?t=SECONDS: wait for ROOT/REL; 200 "published", 404 "timeout",
  * 200 "there" when it was there already, 503 when too many wait. */
@@ -36,6 +42,8 @@ static int handle_wait(HttpRequest *req, void *arg)
     int r;
 
     (void)arg;
+    if (outcome && *outcome)
+        waiting_at_answer = metrics_waiting_now();
     if (outcome && *outcome == WAIT_PUBLISHED)
         return http_reply(req, 200, "text/plain", NULL, "published", 9);
     if (outcome && *outcome == WAIT_TIMEOUT)
@@ -73,9 +81,11 @@ static int handle_watch(HttpRequest *req, void *arg)
     struct stat st;
     int r;
 
-    if (outcome && *outcome)
+    if (outcome && *outcome) {
+        waiting_at_answer = metrics_waiting_now();
         return http_reply(req, 200, "text/plain", NULL,
                           *outcome == WAIT_PUBLISHED ? w->released : "timeout", len);
+    }
     if (!(outcome = calloc(1, sizeof(*outcome))))
         return AVERROR(ENOMEM);
     http_set_request_data(req, outcome, free);
@@ -155,6 +165,7 @@ static void wait_case(const char *path, const char *waits, void (*act)(void), co
     act();
     pthread_join(c.thread, NULL);
     is_str(c.a.body, want, "%s", released);
+    is_int(waiting_at_answer, 1, "answered once it no longer counted as waiting");
     httpget_free(&c.a);
 }
 
@@ -257,6 +268,7 @@ int main(void)
     start_client(&late, "/w/cam1/43.m4s?t=0.3");
     pthread_join(late.thread, NULL);
     is_int(late.a.status, 404, "nothing landed before the deadline: timed out");
+    is_int(waiting_at_answer, 1, "answered once it no longer counted as waiting");
     httpget_free(&late.a);
 
     /* waiting for a file to change */
