@@ -65,6 +65,8 @@ typedef struct Conn {
     RtmpConn *rtmp;
     SSL *ssl;              /* RTMPS: TLS on this connection */
     SRTSOCKET srt;         /* an SRT caller (no fd, no RTMP): -1 otherwise */
+    int srt_latency;       /* its negotiated receive latency, ms */
+    int64_t srt_drain_until; /* gone: its last packets read until then; 0: connected */
     int whip;              /* a WHIP publisher (no fd, no RTMP; whipin.c has its session) */
     int tls_want_write;    /* TLS needs the socket writable to go on reading */
     char peer[80];
@@ -1253,6 +1255,10 @@ static void do_accept(Server *s, int tls)
 
 /* ---- timers and housekeeping --------------------------------------------- */
 
+static int srt_open(Server *s);
+static void srt_read(Server *s, Conn *c);
+static int srt_gone(Server *s, Conn *c, const char *why);
+
 static void check_timers(Server *s)
 {
     int64_t now = clock_mono_ms();
@@ -1267,6 +1273,12 @@ static void check_timers(Server *s)
             conn_read(s, c);
             if (c->dead)
                 continue;
+        }
+        if (c->srt_drain_until) {   /* a gone caller's last packets, if epoll is quiet */
+            srt_read(s, c);
+            if (!c->dead)
+                srt_gone(s, c, "disconnected");
+            continue;
         }
         if (c->closing) {
             if (now >= c->close_at)
@@ -1400,7 +1412,6 @@ static int open_socket(const char *opt, const char *addr, int *out)
     return 0;
 }
 
-static int srt_open(Server *s);
 static int whip_open(Server *s);
 
 /* RTMPS: the TLS context from the certificate chain and key files. */
@@ -1492,6 +1503,15 @@ static void srt_log(void *opaque, int level, const char *file, int line, const c
     log_debug("libsrt: %s", message);
 }
 
+/* The listener, in live mode as SRT receivers run: timestamp-based packet
+ * delivery (TSBPD) with --srt-latency as the receive latency offered (the
+ * connection takes the larger of it and the caller's SRTO_PEERLATENCY), so
+ * that a lost packet can be retransmitted within it, and each packet is
+ * delivered its latency after it was sent, at the pace it was sent. Too-late
+ * packet drop is off: a packet still missing when its time comes is waited
+ * for (its sender, seeing the flag off, never gives up on it either) rather
+ * than skipped, so a busy machine or a slow network delays the stream
+ * instead of cutting holes in it; what comes out is what was sent. */
 static int srt_open(Server *s)
 {
     char host[256];
@@ -1499,7 +1519,7 @@ static int srt_open(Server *s)
                               .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST };
     struct addrinfo *res = NULL;
     char port_s[16];
-    int port, no = 0, latency = (int)(s->opt->srt_latency * 1000), ret;
+    int port, no = 0, yes = 1, latency = (int)(s->opt->srt_latency * 1000 + 0.5), ret;
 
     if ((ret = parse_hostport(s->opt->srt_listen, host, sizeof(host), &port)) < 0) {
         log_error("--srt %s: want ADDR:PORT", s->opt->srt_listen);
@@ -1518,8 +1538,9 @@ static int srt_open(Server *s)
     s->srt_lsn = srt_create_socket();
     if (s->srt_lsn == SRT_INVALID_SOCK ||
         srt_setsockflag(s->srt_lsn, SRTO_RCVSYN, &no, sizeof(no)) < 0 ||
-        srt_setsockflag(s->srt_lsn, SRTO_LATENCY, &latency, sizeof(latency)) < 0 ||
-        srt_setsockflag(s->srt_lsn, SRTO_TSBPDMODE, &no, sizeof(no)) < 0 ||
+        srt_setsockflag(s->srt_lsn, SRTO_TSBPDMODE, &yes, sizeof(yes)) < 0 ||
+        srt_setsockflag(s->srt_lsn, SRTO_RCVLATENCY, &latency, sizeof(latency)) < 0 ||
+        srt_setsockflag(s->srt_lsn, SRTO_TLPKTDROP, &no, sizeof(no)) < 0 ||
         (s->opt->srt_passphrase &&
          srt_setsockflag(s->srt_lsn, SRTO_PASSPHRASE, s->opt->srt_passphrase,
                          (int)strlen(s->opt->srt_passphrase)) < 0) ||
@@ -1545,6 +1566,7 @@ static void srt_accept_one(Server *s, SRTSOCKET ns, const struct sockaddr_storag
 {
     char sid[600], name[RECORD_MAX_NAME + 1], key[256];
     int len = sizeof(sid), ev = SRT_EPOLL_IN | SRT_EPOLL_ERR, no = 0;
+    int offered = (int)(s->opt->srt_latency * 1000 + 0.5);
     Stream *st;
     Conn *c;
 
@@ -1566,6 +1588,9 @@ static void srt_accept_one(Server *s, SRTSOCKET ns, const struct sockaddr_storag
     s->nconns++;
     srt_setsockflag(ns, SRTO_RCVSYN, &no, sizeof(no));
     srt_epoll_add_usock(s->srt_eid, ns, &ev);
+    len = sizeof(c->srt_latency);
+    if (srt_getsockflag(ns, SRTO_RCVLATENCY, &c->srt_latency, &len) < 0)
+        c->srt_latency = offered;
     st = find_stream(s, name);
     if (st && st->publisher && st->publisher->srt != SRT_INVALID_SOCK &&
         clock_mono_ms() - st->publisher->last_read >= SRT_TAKEOVER_MS)
@@ -1603,7 +1628,28 @@ static void srt_accept_one(Server *s, SRTSOCKET ns, const struct sockaddr_storag
     c->stream = st;
 }
 
-/* MPEG-TS from a caller, as it comes, into its stream's output. */
+/* A caller that is gone (closed, or its connection broken) can leave
+ * packets in libsrt's receive buffer whose delivery time (sent + latency)
+ * has not come: libsrt hands them over only then. They are read as their
+ * time comes, for at most the latency and 2 s more, and the caller is
+ * closed once none is left. 1: still draining; 0: closed. */
+static int srt_gone(Server *s, Conn *c, const char *why)
+{
+    int64_t now = clock_mono_ms();
+    int32_t left = 0;
+    int len = sizeof(left);
+
+    if (!c->srt_drain_until)
+        c->srt_drain_until = now + c->srt_latency + 2000;
+    if (c->stream && now < c->srt_drain_until &&
+        srt_getsockflag(c->srt, SRTO_RCVDATA, &left, &len) == 0 && left > 0)
+        return 1;
+    conn_close(s, c, c->stream ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "SRT: %s", why);
+    return 0;
+}
+
+/* MPEG-TS from a caller, as libsrt delivers it (each packet its latency
+ * after it was sent), into its stream's output. */
 static void srt_read(Server *s, Conn *c)
 {
     char buf[1500];
@@ -1613,7 +1659,7 @@ static void srt_read(Server *s, Conn *c)
         int n = srt_recvmsg(c->srt, buf, sizeof(buf));
         if (n == SRT_ERROR) {
             if (srt_getlasterror(NULL) != SRT_EASYNCRCV)
-                conn_close(s, c, LOG_LEVEL_INFO, "SRT: %s", srt_getlasterror_str());
+                srt_gone(s, c, srt_getlasterror_str());
             break;
         }
         if (n <= 0)
@@ -1656,8 +1702,7 @@ static void srt_service(Server *s)
             if (!c->dead && c->srt == evs[i].fd) {
                 srt_read(s, c);   /* what arrived before an end, too */
                 if (!c->dead && (evs[i].events & SRT_EPOLL_ERR))
-                    conn_close(s, c, c->stream ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
-                               "SRT: disconnected");
+                    srt_gone(s, c, "disconnected");
                 break;
             }
     }

@@ -5,10 +5,12 @@
 # three callers at once, a wrong key is refused in the listen callback
 # (before any data), SRT passphrases per stream (key file) and for all
 # (--srt-passphrase), and a caller that comes back within the grace period
-# continues its stream. The MPEG-TS out is the packets in.
+# continues its stream. The MPEG-TS out is the packets in, with
+# timestamp-based delivery at --srt-latency 0.3, and a caller that closes
+# without lingering loses nothing libsrt had received.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 31
+plan 33
 
 make_av "$T/src.flv" 2 || { fail "make media"; exit 1; }
 $FFMPEG -i "$T/src.flv" -c copy -f mpegts "$T/src.ts" || { fail "make MPEG-TS"; exit 1; }
@@ -18,6 +20,9 @@ tsc() {
         awk -F, 'NF { n[$1]++ } END { printf "%d %d\n", n["video"], n["audio"] }'
 }
 want=$(tsc "$T/src.ts")
+# pts, dts, size and md5 of each packet (the timing too, not just the count)
+fmd5() { ffmpeg -hide_banner -loglevel error -i "$1" -map 0 -c copy -f framemd5 - | grep -v '^#'; }
+fmd5 "$T/src.ts" > "$T/src.md5"
 SPORT=$(free_port)
 # srtpub SID [SRT OPTIONS]: ffmpeg as an SRT caller, paced, lingering
 # until its last packets are acknowledged.
@@ -29,15 +34,19 @@ srtpub() {
 }
 
 mkdir -p "$T/out"
-start_ingest "$T/log" -g 1.5 -o "$T/out" --srt "127.0.0.1:$SPORT" || { fail "live-ingest starts"; exit 1; }
+# --srt-latency 0.3: more than callers offer by default (120 ms).
+start_ingest "$T/log" -g 1.5 -o "$T/out" --srt "127.0.0.1:$SPORT" --srt-latency 0.3 ||
+    { fail "live-ingest starts"; exit 1; }
 wait_for 5 grep -q "listening for SRT on 127.0.0.1:$SPORT" "$T/log"
 
 srtpub '#!::r=cam,m=publish'
 is "$?" 0 "ffmpeg publishes with an access-control stream id"
 wait_for 10 grep -q "cam: stream ended" "$T/log"
 is "$(tsc "$T/out/cam.ts")" "$want" "its MPEG-TS arrives whole in cam.ts"
+fmd5 "$T/out/cam.ts" > "$T/cam.md5"
+ok "the packets out are the packets in (pts, dts, size, md5 of each)" cmp -s "$T/src.md5" "$T/cam.md5"
 
-srtpub plain
+srtpub plain -latency 100000
 is "$?" 0 "ffmpeg publishes with a plain stream id"
 wait_for 10 grep -q "plain: stream ended" "$T/log"
 is "$(tsc "$T/out/plain.ts")" "$want" "and it arrives whole"
@@ -46,7 +55,7 @@ is "$(tsc "$T/out/plain.ts")" "$want" "and it arrives whole"
 # (srt://HOST:PORT?streamid=#!::r=NAME,...: FFmpeg 5.1's libsrt takes it
 # as written, and does not decode a URL-encoded one)
 timeout 30 ffmpeg -hide_banner -loglevel error -nostdin -re -i "$T/src.ts" -c copy -f mpegts \
-    "srt://127.0.0.1:$SPORT?streamid=#!::r=url,m=publish&linger=2"
+    "srt://127.0.0.1:$SPORT?streamid=#!::r=url,m=publish&linger=2&latency=500000"
 is "$?" 0 "ffmpeg publishes to srt://...?streamid=#!::r=url,m=publish (the stream id in the URL)"
 wait_for 10 grep -q "url: stream ended" "$T/log"
 is "$(tsc "$T/out/url.ts")" "$want" "and it arrives whole as url.ts"
@@ -60,12 +69,23 @@ wait_for 10 eval "[ \$(grep -c 'many.: stream ended' '$T/log') -eq 3 ]"
 is "$(for i in 1 2 3; do tsc "$T/out/many$i.ts"; done | sort -u)" "$want" "each arrives whole"
 
 ffmpeg -hide_banner -loglevel error -nostdin -re -i "$T/src.ts" -c copy -f mpegts - 2>/dev/null |
-    timeout 10 srt-live-transmit -q file://con "srt://127.0.0.1:$SPORT?streamid=relay" >/dev/null 2>&1
+    timeout 10 srt-live-transmit -q file://con "srt://127.0.0.1:$SPORT?streamid=relay&latency=400" >/dev/null 2>&1
 wait_for 10 grep -q "relay: stream ended" "$T/log"
 read -r v a <<< "$(tsc "$T/out/relay.ts")"
 read -r wv wa <<< "$want"
 ok "srt-live-transmit publishes: $v of $wv video packets, $a of $wa audio (it does not linger: its last ones may be lost)" \
     test "$v" = "$wv" -a "$a" -ge $((wa * 9 / 10))
+# A caller that closes at once (no linger) with a latency of 1.5 s: most
+# of its 2 s are still in libsrt's buffer, each packet waiting for its
+# delivery time, when the connection ends; they are read as it comes
+# (packets it had not sent yet when it closed are lost: at most its last
+# few; without the wait only the first half second of it arrived).
+timeout 30 ffmpeg -hide_banner -loglevel error -nostdin -re -i "$T/src.ts" -c copy -f mpegts \
+    -srt_streamid tail -linger 0 -latency 1500000 "srt://127.0.0.1:$SPORT"
+wait_for 15 grep -q "tail: stream ended" "$T/log"
+read -r v a <<< "$(tsc "$T/out/tail.ts")"
+ok "a caller gone without lingering: what was in libsrt's buffer is delivered ($v of $wv video packets)" \
+    test "$v" -ge $((wv * 3 / 4))
 
 srtpub '#!::r=cam,m=request' 2>/dev/null
 isnt "$?" 0 "m=request is refused"
@@ -103,8 +123,7 @@ unlike "$(cat "$T/log2")" "enc2: published" "they never published"
 srtpub '#!::r=enc' -passphrase 0123456789abc -pbkeylen 32
 is "$?" 0 "the stream's own passphrase publishes (AES-256), no key needed"
 wait_for 10 grep -q "enc: stream ended" "$T/log2"
-ffmpeg -hide_banner -loglevel error -i "$T/src.ts" -map 0 -c copy -f framemd5 - | grep -v '^#' > "$T/src.md5"
-ffmpeg -hide_banner -loglevel error -i "$T/out2/enc.ts" -map 0 -c copy -f framemd5 - | grep -v '^#' > "$T/enc.md5"
+fmd5 "$T/out2/enc.ts" > "$T/enc.md5"
 ok "the packets out are the packets in (pts, dts, size, md5 of each)" cmp -s "$T/src.md5" "$T/enc.md5"
 # A caller killed (-9) mid-stream and started again 1.2 s later (its
 # socket not yet timed out: the silent caller is replaced) continues the
