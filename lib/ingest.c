@@ -1591,6 +1591,9 @@ static void srt_accept_one(Server *s, SRTSOCKET ns, const struct sockaddr_storag
     len = sizeof(c->srt_latency);
     if (srt_getsockflag(ns, SRTO_RCVLATENCY, &c->srt_latency, &len) < 0)
         c->srt_latency = offered;
+    log_info("%s: SRT receive latency %d ms for %s (%s %d ms)", name, c->srt_latency, c->peer,
+             c->srt_latency > offered ? "the caller asked for more than --srt-latency's"
+                                      : "--srt-latency", offered);
     st = find_stream(s, name);
     if (st && st->publisher && st->publisher->srt != SRT_INVALID_SOCK &&
         clock_mono_ms() - st->publisher->last_read >= SRT_TAKEOVER_MS)

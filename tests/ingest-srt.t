@@ -7,10 +7,12 @@
 # (--srt-passphrase), and a caller that comes back within the grace period
 # continues its stream. The MPEG-TS out is the packets in, with
 # timestamp-based delivery at --srt-latency 0.3, and a caller that closes
-# without lingering loses nothing libsrt had received.
+# without lingering loses nothing libsrt had received. The receive latency
+# of each caller is the larger of --srt-latency and the caller's (read
+# back from libsrt once connected, and logged).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 33
+plan 37
 
 make_av "$T/src.flv" 2 || { fail "make media"; exit 1; }
 $FFMPEG -i "$T/src.flv" -c copy -f mpegts "$T/src.ts" || { fail "make MPEG-TS"; exit 1; }
@@ -43,6 +45,8 @@ srtpub '#!::r=cam,m=publish'
 is "$?" 0 "ffmpeg publishes with an access-control stream id"
 wait_for 10 grep -q "cam: stream ended" "$T/log"
 is "$(tsc "$T/out/cam.ts")" "$want" "its MPEG-TS arrives whole in cam.ts"
+like "$(cat "$T/log")" "cam: SRT receive latency 300 ms for 127\.0\.0\.1:[0-9]+ \(--srt-latency 300 ms\)" \
+    "the caller (libsrt's 120 ms) gets --srt-latency's 300 ms, logged"
 fmd5 "$T/out/cam.ts" > "$T/cam.md5"
 ok "the packets out are the packets in (pts, dts, size, md5 of each)" cmp -s "$T/src.md5" "$T/cam.md5"
 
@@ -50,6 +54,8 @@ srtpub plain -latency 100000
 is "$?" 0 "ffmpeg publishes with a plain stream id"
 wait_for 10 grep -q "plain: stream ended" "$T/log"
 is "$(tsc "$T/out/plain.ts")" "$want" "and it arrives whole"
+like "$(cat "$T/log")" "plain: SRT receive latency 300 ms for [^ ]+ \(--srt-latency 300 ms\)" \
+    "a caller asking for 100 ms (-latency 100000) gets the larger, 300 ms"
 
 # the stream id in the URL, as OBS and most encoders are configured
 # (srt://HOST:PORT?streamid=#!::r=NAME,...: FFmpeg 5.1's libsrt takes it
@@ -59,6 +65,8 @@ timeout 30 ffmpeg -hide_banner -loglevel error -nostdin -re -i "$T/src.ts" -c co
 is "$?" 0 "ffmpeg publishes to srt://...?streamid=#!::r=url,m=publish (the stream id in the URL)"
 wait_for 10 grep -q "url: stream ended" "$T/log"
 is "$(tsc "$T/out/url.ts")" "$want" "and it arrives whole as url.ts"
+like "$(cat "$T/log")" "url: SRT receive latency 500 ms for [^ ]+ \(the caller asked for more than --srt-latency's 300 ms\)" \
+    "a caller asking for 500 ms (latency=500000 in the URL) gets its 500 ms"
 
 pids=()
 for i in 1 2 3; do srtpub "#!::r=many$i" & pids+=($!); done
@@ -75,6 +83,8 @@ read -r v a <<< "$(tsc "$T/out/relay.ts")"
 read -r wv wa <<< "$want"
 ok "srt-live-transmit publishes: $v of $wv video packets, $a of $wa audio (it does not linger: its last ones may be lost)" \
     test "$v" = "$wv" -a "$a" -ge $((wa * 9 / 10))
+like "$(cat "$T/log")" "relay: SRT receive latency 400 ms for [^ ]+ \(the caller asked for more than --srt-latency's 300 ms\)" \
+    "srt-live-transmit asking for 400 ms (latency=400) gets its 400 ms"
 # A caller that closes at once (no linger) with a latency of 1.5 s: most
 # of its 2 s are still in libsrt's buffer, each packet waiting for its
 # delivery time, when the connection ends; they are read as it comes
