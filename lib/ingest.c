@@ -1595,6 +1595,15 @@ static void srt_accept_one(Server *s, SRTSOCKET ns, const struct sockaddr_storag
              c->srt_latency > offered ? "the caller asked for more than --srt-latency's"
                                       : "--srt-latency", offered);
     st = find_stream(s, name);
+    if (st && st->publisher && st->publisher->srt_drain_until) {
+        /* its caller closed and came back before its last packets were due:
+         * what is due is taken, the rest (under its latency) is lost */
+        Conn *old = st->publisher;
+        srt_read(s, old);
+        if (!old->dead)
+            conn_close(s, old, LOG_LEVEL_INFO, "SRT: closed, and replaced by %s before its"
+                       " last packets were due", c->peer);
+    }
     if (st && st->publisher && st->publisher->srt != SRT_INVALID_SOCK &&
         clock_mono_ms() - st->publisher->last_read >= SRT_TAKEOVER_MS)
         /* a caller killed and restarted: the old socket has not timed out yet */

@@ -12,7 +12,7 @@
 # back from libsrt once connected, and logged).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ingest.sh"
-plan 37
+plan 39
 
 make_av "$T/src.flv" 2 || { fail "make media"; exit 1; }
 $FFMPEG -i "$T/src.flv" -c copy -f mpegts "$T/src.ts" || { fail "make MPEG-TS"; exit 1; }
@@ -96,6 +96,15 @@ wait_for 15 grep -q "tail: stream ended" "$T/log"
 read -r v a <<< "$(tsc "$T/out/tail.ts")"
 ok "a caller gone without lingering: what was in libsrt's buffer is delivered ($v of $wv video packets)" \
     test "$v" -ge $((wv * 3 / 4))
+# One that closes at 8 s of latency (all of it still held) and comes back
+# at once: the new caller is taken, the old one's undelivered packets lost.
+timeout 30 ffmpeg -hide_banner -loglevel error -nostdin -re -i "$T/src.ts" -c copy -f mpegts \
+    -srt_streamid quick -linger 0 -latency 8000000 "srt://127.0.0.1:$SPORT"
+srtpub quick
+wait_for 15 grep -q "quick: stream ended" "$T/log"
+like "$(cat "$T/log")" "quick: SRT: closed, and replaced by 127\.0\.0\.1:[0-9]+ before its last packets were due" \
+    "a caller back before its last packets were due replaces the closed one"
+is "$(tsc "$T/out/quick.ts")" "$want" "and its stream arrives whole"
 
 srtpub '#!::r=cam,m=request' 2>/dev/null
 isnt "$?" 0 "m=request is refused"
