@@ -6,7 +6,10 @@
 //   {"name","player","playing","ended","frames","size","time","errors"}
 // frames: video frames the element decoded (getVideoPlaybackQuality),
 // size: videoWidth x videoHeight while playing ("0x0" for audio only),
-// sizes: every size the element showed, in order (its resize events).
+// sizes: every size the element showed, in order (its resize events),
+// reloads: how often the player gave the element a new source after the
+// first (its emptied events: a MediaSource made anew, which starts frames
+// again from 0).
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -23,6 +26,8 @@ async function play(page, name, player) {
         const v = window.V = document.getElementById('v');
         v.addEventListener('ended', () => { L.ended = true; });
         v.addEventListener('resize', () => L.sizes.push(v.videoWidth + 'x' + v.videoHeight));
+        L.reloads = 0;
+        v.addEventListener('emptied', () => { L.reloads++; });
         if (which === 'hls') {
             const h = new Hls();
             h.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) L.errors.push(d.type + ':' + d.details); });
@@ -44,6 +49,7 @@ async function play(page, name, player) {
     Object.assign(out, await page.evaluate(() => ({
         time: V.currentTime,
         sizes: L.sizes,
+        reloads: L.reloads,
         frames: V.getVideoPlaybackQuality ? V.getVideoPlaybackQuality().totalVideoFrames : -1,
     })));
     out.errors.push(...await page.evaluate(() => L.errors));
