@@ -9,7 +9,9 @@
 // sizes: every size the element showed, in order (its resize events),
 // reloads: how often the player gave the element a new source after the
 // first (its emptied events: a MediaSource made anew, which starts frames
-// again from 0).
+// again from 0), media_errors: the element's own errors (code and message:
+// dash.js makes a new MediaSource after a decode error without reporting
+// one).
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -27,7 +29,10 @@ async function play(page, name, player) {
         v.addEventListener('ended', () => { L.ended = true; });
         v.addEventListener('resize', () => L.sizes.push(v.videoWidth + 'x' + v.videoHeight));
         L.reloads = 0;
+        L.mediaErrors = [];
         v.addEventListener('emptied', () => { L.reloads++; });
+        v.addEventListener('error', () =>
+            L.mediaErrors.push(v.error ? v.error.code + ' ' + v.error.message : '?'));
         if (which === 'hls') {
             const h = new Hls();
             h.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) L.errors.push(d.type + ':' + d.details); });
@@ -50,6 +55,7 @@ async function play(page, name, player) {
         time: V.currentTime,
         sizes: L.sizes,
         reloads: L.reloads,
+        media_errors: L.mediaErrors,
         frames: V.getVideoPlaybackQuality ? V.getVideoPlaybackQuality().totalVideoFrames : -1,
     })));
     out.errors.push(...await page.evaluate(() => L.errors));
