@@ -1397,7 +1397,11 @@ static int open_socket(const char *opt, const char *addr, int *out)
         if (fd < 0)
             continue;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+        /* SOMAXCONN (the kernel's cap, 4096 on Debian 12): a burst of
+         * connections waits in the queue to be admitted or refused at
+         * once, where a short queue drops their handshakes and leaves
+         * each to the client's SYN retries (1, 3, 7, 15, 31 s) */
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
             break;
         ret = AVERROR(errno);
         close(fd);
